@@ -1,0 +1,36 @@
+//! # custody-core
+//!
+//! The rules of witnessed sampling (见证取样) as pure functions, shared
+//! unchanged by the field app and the sync server. No I/O lives here: no
+//! files, no network, no clock (time is always passed in).
+//!
+//! * [`canonical`]: RFC 8785 canonical JSON, integers only.
+//! * [`crypto`]: SHA-256, Ed25519 (ring) with domain separation.
+//! * [`record`]: the signed, versioned, hash-chained record format.
+//! * [`time`]: trusted time intervals and the 20-minute rule (R8).
+//! * [`place`]: WGS-84/GCJ-02/BD-09, site boundaries, co-presence (R7-R9).
+//! * [`custody`]: the custody state machine (R6-R13).
+//! * [`tag`]: tag codes with check digits, tag batches (R6, R15, R16).
+//! * [`log`]: the transparency log's proofs and receipts (R14).
+//! * [`verify`]: every rule over one record, all findings at once.
+//!
+//! Requirement IDs (R1…R21) refer to `REQUIREMENTS.md` in the project's seed.
+
+pub mod canonical;
+pub mod crypto;
+pub mod custody;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
+pub mod log;
+pub mod model;
+pub mod place;
+pub mod policy;
+pub mod record;
+pub mod tag;
+pub mod time;
+pub mod verify;
+
+pub use crypto::{Hash, PublicKey, Signature, SigningKey};
+pub use model::Id;
+pub use record::{RecordBody, SignedRecord};
+pub use tag::TagCode;
