@@ -736,8 +736,19 @@ impl SignedRecord {
 
     /// Canonical envelope bytes (what is stored and sent).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let env = EnvelopeRef { body: &self.body, sig: &self.sig, cosigs: &self.cosigs };
-        canonical::to_canonical(&env).expect("envelope is canonical-safe")
+        // Members in canonical order (body < cosigs < sig), splicing the body
+        // bytes already computed instead of serialising the body again.
+        let cosigs = canonical::to_canonical(&self.cosigs).expect("co-signatures are canonical-safe");
+        let sig = self.sig.to_b64();
+        let mut out = Vec::with_capacity(self.body_bytes.len() + cosigs.len() + sig.len() + 32);
+        out.extend_from_slice(b"{\"body\":");
+        out.extend_from_slice(&self.body_bytes);
+        out.extend_from_slice(b",\"cosigs\":");
+        out.extend_from_slice(&cosigs);
+        out.extend_from_slice(b",\"sig\":\"");
+        out.extend_from_slice(sig.as_bytes());
+        out.extend_from_slice(b"\"}");
+        out
     }
 
     /// Decode canonical envelope bytes. Checks format version and canonical
@@ -745,9 +756,8 @@ impl SignedRecord {
     pub fn from_bytes(bytes: &[u8]) -> Result<SignedRecord, DecodeError> {
         let value = canonical::parse_value(bytes)?;
         check_version(&value)?;
-        if canonical::value_to_canonical(&value)? != bytes {
-            return Err(CanonicalError::NotCanonical.into());
-        }
+        // Floats and out-of-range integers are refused here, with their own error.
+        let _ = canonical::value_to_canonical(&value)?;
         let env: Envelope =
             serde_json::from_value(value).map_err(|e| CanonicalError::Schema(e.to_string()))?;
         let body_bytes = env.body.canonical_bytes();
@@ -767,13 +777,6 @@ impl SignedRecord {
         r.verify_signatures()?;
         Ok(r)
     }
-}
-
-#[derive(Serialize)]
-struct EnvelopeRef<'a> {
-    body: &'a RecordBody,
-    sig: &'a Signature,
-    cosigs: &'a [Cosignature],
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

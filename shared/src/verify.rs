@@ -150,6 +150,7 @@ pub enum GrantProblem {
     Revoked,
 }
 
+/// A duration as minutes and seconds, e.g. "44:05".
 fn mins(ms: Millis) -> String {
     let s = ms.abs() / 1000;
     format!("{}:{:02}", s / 60, s % 60)
@@ -432,10 +433,10 @@ impl Violation {
             }
             V::LateWitness { min_gap_ms } => {
                 if zh {
-                    format!("见证超时：取样后至少 {} 分钟才完成见证（限 20 分钟，R8）", mins(*min_gap_ms))
+                    format!("见证超时：取样后至少 {}（分:秒）才完成见证（限 20 分钟，R8）", mins(*min_gap_ms))
                 } else {
                     format!(
-                        "late witnessing: completed at least {} min after sampling (limit 20, R8)",
+                        "late witnessing: completed at least {} (min:s) after sampling (limit 20, R8)",
                         mins(*min_gap_ms)
                     )
                 }
@@ -487,16 +488,16 @@ impl Violation {
             V::LivenessFailed => t("活体检测（眨眼/转头）未通过", "liveness challenge (blink/turn) failed"),
             V::ClockSkew { skew_ms } => {
                 if zh {
-                    format!("设备时钟偏差 {} 分钟（可能被调过）", mins(*skew_ms))
+                    format!("设备时钟偏差 {}（分:秒）（可能被调过）", mins(*skew_ms))
                 } else {
-                    format!("device clock off by {} min (possibly set by hand)", mins(*skew_ms))
+                    format!("device clock off by {} (min:s) (possibly set by hand)", mins(*skew_ms))
                 }
             }
             V::GnssMismatch { by_ms } => {
                 if zh {
-                    format!("卫星时间与可信时间相差 {} 分钟", mins(*by_ms))
+                    format!("卫星时间与可信时间相差 {}（分:秒）", mins(*by_ms))
                 } else {
-                    format!("satellite time differs from trusted time by {} min", mins(*by_ms))
+                    format!("satellite time differs from trusted time by {} (min:s)", mins(*by_ms))
                 }
             }
             V::AnchorInvalid => t("时间锚签名无效", "time anchor signature invalid"),
@@ -505,9 +506,9 @@ impl Violation {
             }
             V::ClaimOutsideProven { by_ms } => {
                 if zh {
-                    format!("设备声称的时间与可证明的时间相差 {} 分钟", mins(*by_ms))
+                    format!("设备声称的时间与可证明的时间相差 {}（分:秒）", mins(*by_ms))
                 } else {
-                    format!("device's claimed time is {} min outside what can be proven", mins(*by_ms))
+                    format!("device's claimed time is {} (min:s) outside what can be proven", mins(*by_ms))
                 }
             }
             V::AuthorisationUncertain { grant } => {
@@ -534,10 +535,13 @@ impl Violation {
                     Undetermined::IntervalsTooWide => ("可信时间区间过宽", "trusted time intervals too wide"),
                 };
                 if zh {
-                    format!("无法证明是否在 20 分钟内见证：{z}；设备记录间隔 {} 分钟", mins(*claimed_gap_ms))
+                    format!(
+                        "无法证明是否在 20 分钟内见证：{z}；设备记录间隔 {}（分:秒）",
+                        mins(*claimed_gap_ms)
+                    )
                 } else {
                     format!(
-                        "cannot prove witnessing within 20 min: {e}; devices report {} min",
+                        "cannot prove witnessing within 20 min: {e}; devices report {} (min:s)",
                         mins(*claimed_gap_ms)
                     )
                 }
