@@ -13,6 +13,7 @@
 //! * [`tag`]: tag codes with check digits, tag batches (R6, R15, R16).
 //! * [`log`]: the transparency log's proofs and receipts (R14).
 //! * [`verify`]: every rule over one record, all findings at once.
+//! * [`protocol`]: the sync protocol's wire types (server and app share them).
 //!
 //! Requirement IDs (R1…R21) refer to `REQUIREMENTS.md` in the project's seed.
 
@@ -25,6 +26,7 @@ pub mod log;
 pub mod model;
 pub mod place;
 pub mod policy;
+pub mod protocol;
 pub mod record;
 pub mod tag;
 pub mod time;

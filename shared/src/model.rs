@@ -121,6 +121,8 @@ pub struct Organisation {
     pub role: OrgRole,
     /// 统一社会信用代码 (unified social credit code), 18 characters.
     pub credit_code: Option<String>,
+    /// Administrative division code a regulator oversees (R18), e.g. 210800.
+    pub jurisdiction: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,5 +234,30 @@ impl SpecimenKind {
                 | SpecimenKind::RebarCoupler
                 | SpecimenKind::RebarWeld
         )
+    }
+}
+
+/// The prefix of administrative division codes (GB/T 2260) a regulator's own
+/// code covers (R18): 210000 (Liaoning) covers `21…`, 210800 (Yingkou) covers
+/// `2108…`, 210802 (a district) covers only itself.
+pub fn division_prefix(code: &str) -> &str {
+    let mut s = code.trim();
+    while s.len() > 2 && s.ends_with("00") {
+        s = &s[..s.len() - 2];
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r18_division_prefixes() {
+        assert_eq!(division_prefix("210000"), "21");
+        assert_eq!(division_prefix("210800"), "2108");
+        assert_eq!(division_prefix("210802"), "210802");
+        assert!("210802".starts_with(division_prefix("210800")));
+        assert!(!"211002".starts_with(division_prefix("210800")));
     }
 }

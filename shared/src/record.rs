@@ -541,7 +541,9 @@ pub struct AuthorisationGrant {
     pub grant: Id,
     pub person: Id,
     pub org: Id,
-    pub project: Id,
+    /// `None`: on every project the organisation is commissioned for (lab
+    /// staff, whose letters are issued per lab, not per site).
+    pub project: Option<Id>,
     pub role: PersonRole,
     /// The uploaded letter of authorisation (media, purpose `letter`).
     pub letter: Hash,

@@ -685,7 +685,7 @@ impl Verdict {
 
 /// Decide which project a custody record belongs to: named in the payload,
 /// else through the records it references, else from its tags' batches.
-fn project_of(body: &RecordBody, ctx: &VerifyContext) -> Option<Id> {
+pub fn project_of(body: &RecordBody, ctx: &VerifyContext) -> Option<Id> {
     if let Some(p) = body.payload.project() {
         return Some(p.clone());
     }

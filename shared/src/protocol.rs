@@ -1,0 +1,506 @@
+//! The sync protocol's wire types, shared by the server and the field app so
+//! the two can never disagree about a field.
+//!
+//! Records travel as their canonical envelope bytes, embedded verbatim in
+//! request and response JSON (`RawValue`): nothing on the way re-serialises
+//! them, so the bytes the device signed are the bytes the server checks.
+//!
+//! Devices authenticate every request by signing it with their enrolled key
+//! (see [`RequestAuth`]); admins use bearer tokens.
+
+use crate::canonical;
+use crate::crypto::{Domain, Hash, PublicKey, Signature, SigningKey};
+use crate::log::{Receipt, SignedCheckpoint};
+use crate::model::{Id, OrgRole, Organisation, Person, PersonRole, Project, UnitProject};
+use crate::policy::Policy;
+use crate::record::{ChainTail, LabAssignment};
+use crate::tag::TagBatch;
+use crate::time::TimeAnchor;
+use crate::verify::{Disposition, Lang, Rule, Violation};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Version prefix of every API path.
+pub const API: &str = "/v1";
+
+// ---------------------------------------------------------------- auth
+
+/// Header names of a device-signed request.
+pub const H_DEVICE: &str = "x-jzqy-device";
+pub const H_TS: &str = "x-jzqy-ts";
+pub const H_NONCE: &str = "x-jzqy-nonce";
+pub const H_SIG: &str = "x-jzqy-sig";
+/// Accepted distance between a request's timestamp and the server clock.
+/// Devices stamp requests with their best estimate of *server* time (from
+/// anchors), so a phone whose clock was set wrong still gets in.
+pub const REQUEST_SKEW_MS: i64 = 15 * 60 * 1000;
+
+/// What a device signs to authenticate one request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestAuth {
+    pub method: String,
+    /// Path and query, exactly as sent.
+    pub path: String,
+    pub body_sha256: Hash,
+    pub ts: i64,
+    pub nonce: String,
+}
+
+impl RequestAuth {
+    pub fn message(&self) -> Vec<u8> {
+        canonical::to_canonical(self).expect("request auth is canonical-safe")
+    }
+    pub fn sign(&self, key: &SigningKey) -> Signature {
+        key.sign(Domain::DeviceRequest, &self.message())
+    }
+    pub fn verify(&self, key: &PublicKey, sig: &Signature) -> bool {
+        key.verify(Domain::DeviceRequest, &self.message(), sig)
+    }
+}
+
+// ---------------------------------------------------------------- errors
+
+/// Every error response body: a stable code apps can match on and a
+/// message for people in both languages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiError {
+    pub code: String,
+    pub message_zh: String,
+    pub message_en: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub detail: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError { code: code.into(), message_zh: zh.into(), message_en: en.into(), detail: None }
+    }
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::ZhCn => &self.message_zh,
+            Lang::En => &self.message_en,
+        }
+    }
+}
+
+/// A rule finding as it travels (see [`crate::verify::Violation`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Finding {
+    pub code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub rule: Rule,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub disposition: Disposition,
+    pub message_zh: String,
+    pub message_en: String,
+    /// The finding's data (distances, times, tags …).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: serde_json::Value,
+}
+
+impl From<&Violation> for Finding {
+    fn from(v: &Violation) -> Finding {
+        Finding {
+            code: v.code(),
+            rule: v.rule(),
+            disposition: v.disposition(),
+            message_zh: v.message(Lang::ZhCn),
+            message_en: v.message(Lang::En),
+            detail: serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- enrollment
+
+/// What the admin's enrollment QR carries (R1): where the server is, a
+/// one-time code, and what to pin (the server's signing key and, with TLS,
+/// its certificate's SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EnrollmentOffer {
+    pub v: u32,
+    pub server_url: String,
+    pub code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub server_key: PublicKey,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub tls_cert_sha256: Option<Hash>,
+    /// Who the code is for (shown before enrolling, so the person can check).
+    pub person_name: String,
+    pub expires_ms: i64,
+}
+
+pub const OFFER_PREFIX: &str = "JZQY-ENROLL:";
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("not an enrollment QR of this system")]
+pub struct NotAnOffer;
+
+impl EnrollmentOffer {
+    /// The QR text: a prefix and the canonical JSON in base64url.
+    pub fn to_qr(&self) -> String {
+        let json = canonical::to_canonical(self).expect("offer is canonical-safe");
+        format!("{OFFER_PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
+    }
+    pub fn from_qr(text: &str) -> Result<EnrollmentOffer, NotAnOffer> {
+        let b64 = text.trim().strip_prefix(OFFER_PREFIX).ok_or(NotAnOffer)?;
+        let bytes = URL_SAFE_NO_PAD.decode(b64).map_err(|_| NotAnOffer)?;
+        serde_json::from_slice(&bytes).map_err(|_| NotAnOffer)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EnrollRequest {
+    pub code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub device: PublicKey,
+    pub label: String,
+    pub platform: String,
+    pub boot_id: String,
+    pub mono_ms: u64,
+    /// The device's signature over the code (domain device-request): proves
+    /// it holds the key it enrolls.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub proof: Signature,
+}
+
+/// One of the person's authorisations (R1), as the device sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GrantView {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub grant: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub role: PersonRole,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub project: Option<Id>,
+    pub valid_from_ms: i64,
+    pub valid_until_ms: Option<i64>,
+    pub revoked_at_ms: Option<i64>,
+    /// Reference face photo for the on-device 1:1 face check, if enrolled.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub face_reference: Option<Hash>,
+}
+
+/// A project as a device needs it offline: boundaries, usable tag batches,
+/// commissioned labs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProjectView {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub project: Project,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub unit_projects: Vec<UnitProject>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub tag_batches: Vec<TagBatch>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub labs: Vec<LabAssignment>,
+    /// Names of the organisations involved (labs, contractor …), for display.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub organisations: Vec<Organisation>,
+}
+
+/// Everything a device needs to work offline, refreshed on every sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DeviceProfile {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub person: Person,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub org: Organisation,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub org_role: OrgRole,
+    pub grants: Vec<GrantView>,
+    pub projects: Vec<ProjectView>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub server_keys: Vec<PublicKey>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub policy: Policy,
+    /// People the device may need to name (witnesses of its projects …).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub people: Vec<Person>,
+    pub device_revoked_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EnrollResponse {
+    pub profile: DeviceProfile,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub anchor: TimeAnchor,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub checkpoint: SignedCheckpoint,
+}
+
+// ---------------------------------------------------------------- time
+
+/// Where the device is when it asks: the anchor the server signs is bound to
+/// this boot, this monotonic reading and this chain head.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DeviceState {
+    pub boot_id: String,
+    pub mono_ms: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub tail: Option<ChainTail>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TimeResponse {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub anchor: TimeAnchor,
+}
+
+// ---------------------------------------------------------------- upload
+
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadRequest {
+    pub state: DeviceState,
+    /// Canonical record envelopes, in chain order, embedded verbatim.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub records: Vec<Box<RawValue>>,
+}
+
+/// What became of one uploaded record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Stored, logged, and in effect (possibly with flagged violations).
+    Accepted,
+    /// Already held, byte for byte: nothing changed (idempotent resend).
+    Duplicate,
+    /// Stored and logged as evidence, but without custody effect.
+    Refused,
+    /// Stored and logged; waits for a record it names, then is judged again.
+    Deferred,
+    /// Not stored: malformed, forged, or out of its device's chain.
+    Rejected,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RecordResult {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: Hash,
+    pub status: RecordStatus,
+    pub findings: Vec<Finding>,
+    /// Proof of inclusion in the transparency log (stored records).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub receipt: Option<Receipt>,
+    /// Media the record names that the server does not have yet.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub missing_media: Vec<Hash>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadResponse {
+    pub results: Vec<RecordResult>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub anchor: TimeAnchor,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub checkpoint: SignedCheckpoint,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CosignRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub record: Hash,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub cosig: crate::record::Cosignature,
+}
+
+// ---------------------------------------------------------------- download
+
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct FeedItem {
+    pub log_index: u64,
+    pub status: RecordStatus,
+    /// The canonical envelope with every co-signature received so far.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub envelope: Box<RawValue>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct FeedResponse {
+    pub items: Vec<FeedItem>,
+    /// Pass as `after` to continue.
+    pub next: u64,
+    pub more: bool,
+}
+
+// ---------------------------------------------------------------- log
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConsistencyResponse {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub checkpoint: SignedCheckpoint,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub proof: Vec<Hash>,
+}
+
+// ---------------------------------------------------------------- media
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MediaStatus {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub sha256: Hash,
+    pub size: u64,
+    /// Bytes received so far; resume the upload from here.
+    pub received: u64,
+    pub complete: bool,
+}
+
+/// Header carrying the offset a media chunk starts at (like tus' `Upload-Offset`).
+pub const H_UPLOAD_OFFSET: &str = "upload-offset";
+/// Header carrying the media's total length on every chunk.
+pub const H_UPLOAD_LENGTH: &str = "upload-length";
+
+// ---------------------------------------------------------------- lab verification
+
+/// One check in the lab's verdict on a specimen's trail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TrailCheck {
+    pub name: String,
+    pub ok: bool,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MediaView {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub sha256: Hash,
+    pub purpose: String,
+    pub media_type: String,
+    pub size: u64,
+    pub complete: bool,
+    /// Path to fetch it (authorised); `None` for face photos (PIPL).
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TrailRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: Hash,
+    pub kind: String,
+    pub kind_zh: String,
+    pub author: String,
+    pub author_name: String,
+    pub org_name: String,
+    pub device_fingerprint: String,
+    pub seq: u64,
+    pub log_index: u64,
+    pub status: RecordStatus,
+    pub first_seen_ms: i64,
+    pub proven_earliest_ms: Option<i64>,
+    pub proven_latest_ms: Option<i64>,
+    pub claimed_ms: i64,
+    pub findings: Vec<Finding>,
+    pub media: Vec<MediaView>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub fixes: Vec<crate::place::Fix>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub receipt: Receipt,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub envelope: Box<RawValue>,
+}
+
+/// The server's verdict on one tag's whole custody trail (R11).
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TrailResponse {
+    pub tag: String,
+    pub tag_printed: String,
+    pub stage: String,
+    pub stage_zh: String,
+    /// True when every check passes: the lab may accept.
+    pub ok: bool,
+    pub summary_zh: String,
+    pub summary_en: String,
+    pub checks: Vec<TrailCheck>,
+    pub records: Vec<TrailRecord>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub checkpoint: SignedCheckpoint,
+}
+
+/// A violation as regulators list them (R8, R17, R18, R20).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ViolationView {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub record: Hash,
+    pub kind: String,
+    pub project: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub tags: Vec<String>,
+    pub author: String,
+    pub first_seen_ms: i64,
+    pub finding: Finding,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enrollment_offer_round_trips_through_its_qr_text() {
+        let key = SigningKey::from_seed(&[1; 32]).unwrap();
+        let offer = EnrollmentOffer {
+            v: 1,
+            server_url: "https://10.0.0.2:8443".into(),
+            code: "ABCD-EFGH-JKLM".into(),
+            server_key: key.public(),
+            tls_cert_sha256: Some(Hash::of(b"cert")),
+            person_name: "张三".into(),
+            expires_ms: 1,
+        };
+        let qr = offer.to_qr();
+        assert!(qr.starts_with(OFFER_PREFIX) && qr.is_ascii());
+        assert_eq!(EnrollmentOffer::from_qr(&qr).unwrap(), offer);
+        assert_eq!(EnrollmentOffer::from_qr("JZ1:123"), Err(NotAnOffer));
+    }
+
+    #[test]
+    fn request_signatures_cover_method_path_body_and_time() {
+        let key = SigningKey::from_seed(&[2; 32]).unwrap();
+        let a = RequestAuth {
+            method: "POST".into(),
+            path: "/v1/records".into(),
+            body_sha256: Hash::of(b"{}"),
+            ts: 5,
+            nonce: "n1".into(),
+        };
+        let sig = a.sign(&key);
+        assert!(a.verify(&key.public(), &sig));
+        for changed in [
+            RequestAuth { method: "GET".into(), ..a.clone() },
+            RequestAuth { path: "/v1/feed".into(), ..a.clone() },
+            RequestAuth { body_sha256: Hash::of(b"[]"), ..a.clone() },
+            RequestAuth { ts: 6, ..a.clone() },
+            RequestAuth { nonce: "n2".into(), ..a.clone() },
+        ] {
+            assert!(!changed.verify(&key.public(), &sig));
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Configuration, layered: built-in defaults → a TOML file → environment
+//! variables (`JZQY_SERVER__BIND=0.0.0.0:8443`, double underscore = nesting).
+//! With no configuration at all, `sync-server serve` runs on 127.0.0.1 with an
+//! embedded SQLite database and media on the local disk under `./sync-data`.
+
+use custody_core::policy::Policy;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub tls: TlsConfig,
+    pub storage: StorageConfig,
+    pub limits: Limits,
+    pub policy: Policy,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub bind: String,
+    /// The URL devices use to reach this server (goes into enrollment QRs).
+    /// Empty: derived from `bind`.
+    pub public_url: String,
+    /// Where the database (embedded default), media and keys live.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// Plain HTTP on a loopback address, a self-signed certificate otherwise.
+    Auto,
+    Off,
+    SelfSigned,
+    Files,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    pub mode: TlsMode,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// Extra host names / IPs for the self-signed certificate.
+    pub names: Vec<String>,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `sqlite:PATH` (default: `sqlite:<data_dir>/custody.sqlite`).
+    pub database: String,
+    /// Media directory (default: `<data_dir>/media`).
+    pub media_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest record upload request.
+    pub upload_body_bytes: usize,
+    /// Largest media chunk.
+    pub media_chunk_bytes: usize,
+    /// Largest single media file (a short process video).
+    pub media_file_bytes: u64,
+    pub request_timeout_secs: u64,
+    pub media_timeout_secs: u64,
+    pub records_per_upload: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. `info,sync_server=debug`.
+    pub filter: String,
+    /// `json` for machines, `pretty` for people.
+    pub format: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8787".into(),
+            public_url: String::new(),
+            data_dir: PathBuf::from("sync-data"),
+        }
+    }
+}
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig { mode: TlsMode::Auto, cert: None, key: None, names: vec![] }
+    }
+}
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            upload_body_bytes: 8 << 20,
+            media_chunk_bytes: 4 << 20,
+            media_file_bytes: 512 << 20,
+            request_timeout_secs: 30,
+            media_timeout_secs: 120,
+            records_per_upload: 500,
+        }
+    }
+}
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { filter: "info".into(), format: "pretty".into() }
+    }
+}
+
+/// Hide credentials in a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("database", &redact_url(&self.database))
+            .field("media_dir", &self.media_dir)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("server", &self.server)
+            .field("tls", &self.tls)
+            .field("storage", &self.storage)
+            .field("limits", &self.limits)
+            .field("log", &self.log)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Defaults, then the file (if given), then `JZQY_*` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.is_file() {
+                return Err(ConfigError(format!("file {} not found", f.display())));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("JZQY_").split("__"));
+        let c: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError(format!("server.bind {:?} is not an address:port", self.server.bind)));
+        }
+        if self.tls.mode == TlsMode::Files && (self.tls.cert.is_none() || self.tls.key.is_none()) {
+            return Err(ConfigError("tls.mode = \"files\" needs tls.cert and tls.key".into()));
+        }
+        if !self.storage.database.is_empty() && !self.storage.database.starts_with("sqlite:") {
+            return Err(ConfigError(format!(
+                "storage.database {:?}: only sqlite:PATH is supported by this build",
+                redact_url(&self.storage.database)
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        match self.storage.database.strip_prefix("sqlite:") {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => self.server.data_dir.join("custody.sqlite"),
+        }
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.storage.media_dir.clone().unwrap_or_else(|| self.server.data_dir.join("media"))
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.server.data_dir.join("keys")
+    }
+
+    pub fn bind_is_loopback(&self) -> bool {
+        self.server.bind.parse::<std::net::SocketAddr>().map(|a| a.ip().is_loopback()).unwrap_or(false)
+    }
+
+    pub fn tls_enabled(&self) -> bool {
+        match self.tls.mode {
+            TlsMode::Off => false,
+            TlsMode::Auto => !self.bind_is_loopback(),
+            TlsMode::SelfSigned | TlsMode::Files => true,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_defaults_file_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[server]\nbind = \"0.0.0.0:9000\"\n[policy]\nwitness_window_ms = 600000\n")
+            .unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("JZQY_SERVER__DATA_DIR", "/tmp/x");
+            let c = Config::load(Some(&f)).unwrap();
+            assert_eq!(c.server.bind, "0.0.0.0:9000");
+            assert_eq!(c.server.data_dir, PathBuf::from("/tmp/x"));
+            assert_eq!(c.policy.witness_window_ms, 600_000);
+            assert_eq!(c.limits, Limits::default());
+            assert!(c.tls_enabled(), "a non-loopback bind gets TLS by default");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let mut c = Config::default();
+        c.storage.database = "postgres://jzqy:hunter2@db:5432/custody".into();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("jzqy:***@db"));
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("JZQY_SERVER__BIND", "not an address");
+            let e = Config::load(None).unwrap_err();
+            assert!(e.to_string().contains("server.bind"));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,184 @@
+//! A realistic demo project, so a newcomer's first run shows a working
+//! system: a residential project in Yingkou with its owner, contractor,
+//! supervisor, lab, tag supplier and regulator; a sampler, a witness and a
+//! lab receiver with letters of authorisation; two buildings with site
+//! boundaries (one drawn on a GCJ-02 map, as most Chinese site plans are); a
+//! batch of 2000 tags; and one-time enrollment codes for each person.
+
+use crate::admin::{Admin, AdminError, OPERATOR};
+use custody_core::model::{
+    Id, OrgRole, Organisation, Person, PersonRole, Project, SpecimenKind, UnitProject,
+};
+use custody_core::place::{Datum, SiteBoundary, to_wgs84};
+use custody_core::protocol::EnrollmentOffer;
+use custody_core::record::LabAssignment;
+use custody_core::tag::{BatchKey, SerialRange, TagBatch};
+
+pub const PROJECT: &str = "PRJ-YK-2026-001";
+pub const SAMPLER: &str = "P-ZHANGWEI";
+pub const WITNESS: &str = "P-LINA";
+pub const LAB_RECEIVER: &str = "P-WANGQIANG";
+pub const INSPECTOR: &str = "P-ZHAOMIN";
+pub const LAB_ORG: &str = "ORG-LAB-YKJC";
+
+fn id(s: &str) -> Id {
+    Id::new(s).expect("demo ids are valid")
+}
+
+fn org(i: &str, name: &str, role: OrgRole, jurisdiction: Option<&str>) -> Organisation {
+    Organisation {
+        id: id(i),
+        name: name.into(),
+        role,
+        credit_code: None,
+        jurisdiction: jurisdiction.map(Into::into),
+    }
+}
+
+/// A rectangle of `w` x `h` metres with its south-west corner at (lat, lon) in `datum`.
+fn rect(datum: Datum, lat: f64, lon: f64, w: f64, h: f64) -> SiteBoundary {
+    let dlat = h / 111_195.0;
+    let dlon = w / (111_195.0 * lat.to_radians().cos());
+    let p = |a: f64, b: f64| to_wgs84(datum, a, b).expect("demo coordinates are valid");
+    SiteBoundary {
+        exterior: vec![p(lat, lon), p(lat, lon + dlon), p(lat + dlat, lon + dlon), p(lat + dlat, lon)],
+        holes: vec![],
+    }
+}
+
+/// Create the demo project unless it exists. Returns whether it was created.
+pub fn seed(admin: &Admin<'_>) -> Result<bool, AdminError> {
+    if admin.store.read(|tx| tx.project(&id(PROJECT)))?.is_some() {
+        return Ok(false);
+    }
+    admin.add_org(org("ORG-OWN-HX", "营口华兴置业有限公司", OrgRole::Owner, None))?;
+    admin.add_org(org("ORG-CON-ZJ", "中建某局第三建筑工程有限公司", OrgRole::Contractor, None))?;
+    admin.add_org(org("ORG-SUP-YJ", "营口建科工程监理有限公司", OrgRole::Supervisor, None))?;
+    admin.add_org(org(LAB_ORG, "营口市建设工程质量检测中心", OrgRole::Lab, None))?;
+    admin.add_org(org("ORG-TAG-AF", "辽宁安防标识科技有限公司", OrgRole::TagSupplier, None))?;
+    admin.add_org(org("ORG-REG-YK", "营口市建设工程质量监督站", OrgRole::Regulator, Some("210800")))?;
+    admin.add_project(Project {
+        id: id(PROJECT),
+        name: "营口市站前区华兴·锦园住宅小区".into(),
+        owner: id("ORG-OWN-HX"),
+        jurisdiction: "210802".into(),
+    })?;
+    admin.add_unit_project(UnitProject {
+        id: id("UP-1"),
+        project: id(PROJECT),
+        name: "1#住宅楼".into(),
+        boundary: rect(Datum::Wgs84, 40.6650, 122.2350, 200.0, 150.0),
+    })?;
+    admin.add_unit_project(UnitProject {
+        id: id("UP-2"),
+        project: id(PROJECT),
+        name: "2#住宅楼（高德地图绘制）".into(),
+        boundary: rect(Datum::Gcj02, 40.6660, 122.2420, 120.0, 100.0),
+    })?;
+    for (pid, name, org) in [
+        (SAMPLER, "张伟", "ORG-CON-ZJ"),
+        (WITNESS, "李娜", "ORG-SUP-YJ"),
+        (LAB_RECEIVER, "王强", LAB_ORG),
+        (INSPECTOR, "赵敏", "ORG-REG-YK"),
+    ] {
+        admin.add_person(Person { id: id(pid), name: name.into(), org: id(org) })?;
+    }
+    let letter = |who: &str, role: &str| {
+        format!(
+            "授权书\n\n兹授权 {who} 为本单位在「营口市站前区华兴·锦园住宅小区」项目的{role}。\n（演示数据）\n"
+        )
+        .into_bytes()
+    };
+    let method = "居民身份证+人脸（演示）".to_string();
+    let l = letter("张伟", "取样员");
+    admin.grant(
+        id("G-ZW-S"),
+        id(SAMPLER),
+        Some(id(PROJECT)),
+        PersonRole::Sampler,
+        (&l, "text/plain; charset=utf-8"),
+        method.clone(),
+        None,
+        None,
+    )?;
+    let l = letter("李娜", "见证员");
+    admin.grant(
+        id("G-LN-W"),
+        id(WITNESS),
+        Some(id(PROJECT)),
+        PersonRole::Witness,
+        (&l, "text/plain; charset=utf-8"),
+        method.clone(),
+        None,
+        None,
+    )?;
+    for (g, role, what) in [
+        ("G-WQ-R", PersonRole::LabReceiver, "收样员"),
+        ("G-WQ-T", PersonRole::LabTester, "检测员"),
+        ("G-WQ-P", PersonRole::LabReporter, "报告签发人"),
+    ] {
+        let l = letter("王强", what);
+        admin.grant(
+            id(g),
+            id(LAB_RECEIVER),
+            None,
+            role,
+            (&l, "text/plain; charset=utf-8"),
+            method.clone(),
+            None,
+            None,
+        )?;
+    }
+    let l = letter("赵敏", "监督员");
+    admin.grant(
+        id("G-ZM-I"),
+        id(INSPECTOR),
+        Some(id(PROJECT)),
+        PersonRole::Inspector,
+        (&l, "text/plain; charset=utf-8"),
+        method,
+        None,
+        None,
+    )?;
+    admin.register_tags(TagBatch {
+        key: BatchKey { supplier: 310, year: 26, batch: 1 },
+        supplier_org: id("ORG-TAG-AF"),
+        project: id(PROJECT),
+        ranges: vec![SerialRange { first: 1, last: 2000 }],
+    })?;
+    for up in ["UP-1", "UP-2"] {
+        admin.assign_lab(LabAssignment {
+            project: id(PROJECT),
+            unit_project: id(up),
+            lab: id(LAB_ORG),
+            kinds: SpecimenKind::ALL.to_vec(),
+        })?;
+    }
+    let _ = OPERATOR;
+    Ok(true)
+}
+
+/// One-time enrollment offers for the demo people.
+pub fn offers(
+    admin: &Admin<'_>,
+    server_url: &str,
+    tls: Option<custody_core::Hash>,
+) -> Result<Vec<(String, EnrollmentOffer)>, AdminError> {
+    let week = 7 * 24 * 3_600_000;
+    [SAMPLER, WITNESS, LAB_RECEIVER, INSPECTOR]
+        .iter()
+        .map(|p| Ok((p.to_string(), admin.enrollment_offer(&id(p), week, server_url, tls)?)))
+        .collect()
+}
+
+/// A QR code drawn with Unicode half blocks, for a terminal.
+pub fn terminal_qr(text: &str) -> String {
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L) {
+        Ok(code) => code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .build(),
+        Err(e) => format!("(QR too large to draw: {e})"),
+    }
+}

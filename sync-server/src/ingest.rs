@@ -1,0 +1,445 @@
+//! The ingest pipeline: every record that reaches the server goes through
+//! here, whether a device uploaded it or the admin CLI made it.
+//!
+//! 1. decode (canonical bytes, known version) — else **rejected**;
+//! 2. same id already held → **duplicate** (idempotent resend);
+//!    another record at the same device `seq` → **equivocation**: rejected and
+//!    kept as evidence, never silently dropped;
+//! 3. build the verification context from the store and run the shared
+//!    rules (`custody_core::verify`), unchanged;
+//! 4. storable records are appended to the device chain and the transparency
+//!    log, then **accepted** (custody moves, admin facts take effect, flagged
+//!    violations recorded), **refused** (kept as evidence, no effect) or
+//!    **deferred** (waiting for a record they name);
+//! 5. an accepted record wakes the deferred records that named it.
+
+use crate::logtree;
+use crate::store::{RecordRow, Result, StoreError, Tx};
+use custody_core::policy::Policy;
+use custody_core::protocol::{Finding, RecordStatus};
+use custody_core::record::{ChainTail, Payload, RecordBody, SignedRecord};
+use custody_core::time::TimeContext;
+use custody_core::verify::{
+    self, DeviceFacts, Disposition, Grant, Referenced, TagFacts, Verdict, VerifyContext,
+};
+use custody_core::{Hash, PublicKey, SigningKey};
+use std::collections::BTreeMap;
+
+/// What became of one record.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub id: Hash,
+    pub status: RecordStatus,
+    pub findings: Vec<Finding>,
+    pub log_index: Option<u64>,
+}
+
+impl Outcome {
+    fn rejected(id: Hash, findings: Vec<Finding>) -> Outcome {
+        Outcome { id, status: RecordStatus::Rejected, findings, log_index: None }
+    }
+}
+
+/// Shared inputs of the pipeline.
+pub struct Pipeline<'a> {
+    pub server_key: &'a SigningKey,
+    pub policy: &'a Policy,
+    pub now: i64,
+}
+
+fn finding(code: &str, zh: &str, en: &str, detail: serde_json::Value) -> Finding {
+    Finding {
+        code: code.into(),
+        rule: verify::Rule::Integrity,
+        disposition: Disposition::Reject,
+        message_zh: zh.into(),
+        message_en: en.into(),
+        detail,
+    }
+}
+
+pub fn status_of(v: &Verdict) -> RecordStatus {
+    match v.worst() {
+        None | Some(Disposition::Notice | Disposition::Flag) => RecordStatus::Accepted,
+        Some(Disposition::Defer) => RecordStatus::Deferred,
+        Some(Disposition::Refuse) => RecordStatus::Refused,
+        Some(Disposition::Reject) => RecordStatus::Rejected,
+    }
+}
+
+pub fn findings(v: &Verdict) -> Vec<Finding> {
+    v.violations.iter().map(Finding::from).collect()
+}
+
+/// Decode a stored envelope (it was canonical and verified when stored).
+pub fn decode_stored(row: &RecordRow) -> Result<SignedRecord> {
+    SignedRecord::from_bytes(&row.envelope)
+        .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", row.id)))
+}
+
+pub fn stored_verdict(row: &RecordRow) -> Result<Verdict> {
+    serde_json::from_str(&row.verdict).map_err(|e| StoreError::Corrupt(format!("verdict of {}: {e}", row.id)))
+}
+
+impl Pipeline<'_> {
+    /// Ingest one record given as envelope bytes. `uploader` is the
+    /// authenticated device (None for the server's own records).
+    pub fn ingest(&self, tx: &mut dyn Tx, bytes: &[u8], uploader: Option<&PublicKey>) -> Result<Outcome> {
+        let rec = match SignedRecord::from_bytes(bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Outcome::rejected(
+                    Hash::of(bytes),
+                    vec![finding(
+                        "malformed_record",
+                        &e.message_zh(),
+                        &e.to_string(),
+                        serde_json::Value::Null,
+                    )],
+                ));
+            }
+        };
+        let id = rec.id();
+        let body = rec.body();
+        if let Some(up) = uploader
+            && *up != body.device
+        {
+            return Ok(Outcome::rejected(
+                id,
+                vec![finding(
+                    "uploader_not_author",
+                    "只能上传本设备签发的记录",
+                    "a device may only upload records it signed",
+                    serde_json::Value::Null,
+                )],
+            ));
+        }
+
+        if let Some(row) = tx.record(&id)? {
+            self.merge_cosignatures(tx, row.clone(), &rec)?;
+            let v = stored_verdict(&row)?;
+            return Ok(Outcome {
+                id,
+                status: RecordStatus::Duplicate,
+                findings: findings(&v),
+                log_index: Some(row.log_index),
+            });
+        }
+        if let Some(existing) = tx.record_at(&body.device, body.seq)? {
+            tx.insert_equivocation(&body.device, body.seq, &existing.id, bytes, self.now)?;
+            metrics::counter!("sync_equivocations_total").increment(1);
+            let v = verify::Violation::Chain {
+                error: custody_core::record::ChainError::Fork { seq: body.seq, existing: Some(existing.id) },
+            };
+            return Ok(Outcome::rejected(id, vec![Finding::from(&v)]));
+        }
+
+        let chain = tx.chain(&body.device)?;
+        let ctx = self.context(tx, &rec, chain.map(|c| c.0), chain.and_then(|c| c.1), self.now)?;
+        let verdict = verify::verify(&rec, &ctx);
+        let status = status_of(&verdict);
+        if status == RecordStatus::Rejected {
+            return Ok(Outcome::rejected(id, findings(&verdict)));
+        }
+
+        let log_index = logtree::append(tx, &id)?;
+        let project = verify::project_of(body, &ctx).map(|p| p.to_string());
+        let row = RecordRow {
+            id,
+            log_index,
+            device: body.device,
+            seq: body.seq,
+            kind: body.kind().as_str().into(),
+            author: body.author.to_string(),
+            project: project.clone(),
+            envelope: rec.to_bytes(),
+            first_seen_ms: self.now,
+            status,
+            verdict: serde_json::to_string(&verdict).expect("verdict serialises"),
+            earliest_ms: verdict.time.as_ref().and_then(|t| t.proven.earliest_ms),
+            latest_ms: verdict.time.as_ref().and_then(|t| t.proven.latest_ms),
+        };
+        let tags: Vec<String> = body.payload.tags().iter().map(|t| t.to_string()).collect();
+        let audiences = audiences(body, project.as_deref());
+        tx.insert_record(&row, &tags, &body.payload.references(), &body.evidence.media, &audiences)?;
+        tx.set_chain(&body.device, rec.tail(), row.earliest_ms)?;
+        metrics::counter!("sync_records_total", "status" => format!("{status:?}").to_lowercase())
+            .increment(1);
+
+        if status == RecordStatus::Accepted {
+            self.apply(tx, &rec, &verdict, project.as_deref())?;
+        }
+        self.record_violations(tx, &id, project.as_deref(), &verdict)?;
+        if status == RecordStatus::Accepted {
+            self.wake_deferred(tx, id)?;
+        }
+        Ok(Outcome { id, status, findings: findings(&verdict), log_index: Some(log_index) })
+    }
+
+    /// Build what `verify` needs from the store.
+    pub fn context(
+        &self,
+        tx: &mut dyn Tx,
+        rec: &SignedRecord,
+        chain_tail: Option<ChainTail>,
+        predecessor_earliest: Option<i64>,
+        first_seen: i64,
+    ) -> Result<VerifyContext> {
+        let body = rec.body();
+        let server = self.server_key.public();
+        let device = if body.device == server {
+            None
+        } else {
+            tx.device(&body.device)?.map(|d| DeviceFacts {
+                person: d.person,
+                org: d.org,
+                org_role: d.org_role,
+                revoked_at_ms: d.revoked_ms,
+            })
+        };
+        let grants = tx
+            .grants_of(&body.author)?
+            .into_iter()
+            .map(|g| Grant {
+                grant: g.grant,
+                role: g.role,
+                project: g.project,
+                valid_from_ms: g.valid_from_ms,
+                valid_until_ms: g.valid_until_ms,
+                revoked_at_ms: g.revoked_ms,
+            })
+            .collect();
+
+        let mut referenced = BTreeMap::new();
+        let mut unit_ids = Vec::new();
+        for r in body.payload.references() {
+            let Some(row) = tx.record(&r)? else { continue };
+            // A deferred record has no effect yet: whoever names it waits too.
+            if !matches!(row.status, RecordStatus::Accepted | RecordStatus::Refused) {
+                continue;
+            }
+            let record = decode_stored(&row)?;
+            let time = stored_verdict(&row)?
+                .time
+                .ok_or_else(|| StoreError::Corrupt(format!("{} has no time", row.id)))?;
+            if let Payload::Sampling(s) = &record.body().payload {
+                unit_ids.push(s.unit_project.clone());
+            }
+            let mut cosigners = Vec::new();
+            for c in record.cosigs() {
+                if let Some(d) = tx.device(&c.device)? {
+                    cosigners.push(d.person);
+                }
+            }
+            referenced.insert(r, Referenced { record, time, cosigners });
+        }
+
+        let mut tags = BTreeMap::new();
+        for t in body.payload.tags() {
+            let batch = tx.batches(t.supplier(), t.year(), t.batch())?.into_iter().find(|b| b.contains(t));
+            let state = tx.tag_state(t.as_str())?.unwrap_or_default();
+            tags.insert(t.clone(), TagFacts { batch, state });
+        }
+
+        let mut lab_assignments = Vec::new();
+        match &body.payload {
+            Payload::Sampling(s) => unit_ids.push(s.unit_project.clone()),
+            Payload::Commission(c) => {
+                unit_ids.push(c.unit_project.clone());
+                lab_assignments = tx.lab_assignments_of(&c.project)?;
+            }
+            _ => {}
+        }
+        let mut unit_projects = BTreeMap::new();
+        for u in unit_ids {
+            if let Some(up) = tx.unit_project(&u)? {
+                unit_projects.insert(u, up);
+            }
+        }
+        let mut cosigners = BTreeMap::new();
+        for c in rec.cosigs() {
+            if let Some(d) = tx.device(&c.device)? {
+                cosigners.insert(c.device, d.person);
+            }
+        }
+        let covering = tx.covering_anchor_ms(&body.device, body.seq, &rec.id())?;
+        Ok(VerifyContext {
+            policy: self.policy.clone(),
+            server_keys: vec![server],
+            device,
+            chain_tail,
+            time: TimeContext {
+                server_keys: vec![server],
+                predecessor_earliest_ms: predecessor_earliest,
+                referenced_earliest_ms: None,
+                covering_anchor_ms: covering,
+                first_seen_ms: Some(first_seen),
+                server_authored: false,
+            },
+            grants,
+            tags,
+            referenced,
+            unit_projects,
+            lab_assignments,
+            cosigners,
+            draft: false,
+        })
+    }
+
+    /// Give an accepted record its effect: custody states and admin facts.
+    fn apply(
+        &self,
+        tx: &mut dyn Tx,
+        rec: &SignedRecord,
+        verdict: &Verdict,
+        project: Option<&str>,
+    ) -> Result<()> {
+        for (tag, state) in &verdict.custody {
+            tx.set_tag_state(tag.as_str(), project, state, self.now)?;
+        }
+        if rec.body().device != self.server_key.public() {
+            return Ok(());
+        }
+        match &rec.body().payload {
+            Payload::OrganisationRegistered(o) => tx.upsert_org(o)?,
+            Payload::ProjectRegistered(p) => tx.upsert_project(p)?,
+            Payload::UnitProjectRegistered(u) => tx.upsert_unit_project(u)?,
+            Payload::PersonRegistered(p) => tx.upsert_person(p)?,
+            Payload::AuthorisationGranted(g) => tx.insert_grant(&crate::store::GrantRow {
+                grant: g.grant.clone(),
+                person: g.person.clone(),
+                org: g.org.clone(),
+                project: g.project.clone(),
+                role: g.role,
+                letter: g.letter,
+                face_reference: g.real_name.face_reference,
+                valid_from_ms: g.valid_from_ms,
+                valid_until_ms: g.valid_until_ms,
+                revoked_ms: None,
+            })?,
+            Payload::AuthorisationRevoked(r) => tx.revoke_grant(&r.grant, r.effective_ms)?,
+            Payload::DeviceEnrolled(d) => {
+                tx.insert_device(&d.device, &d.person, &d.label, rec.body().evidence.time.wall_ms)?
+            }
+            Payload::DeviceRevoked(d) => tx.revoke_device(&d.device, d.effective_ms)?,
+            Payload::TagBatchRegistered(b) => tx.insert_batch(b, &rec.id())?,
+            Payload::LabCommissioned(a) => tx.insert_lab_assignment(a)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn record_violations(
+        &self,
+        tx: &mut dyn Tx,
+        id: &Hash,
+        project: Option<&str>,
+        v: &Verdict,
+    ) -> Result<()> {
+        for x in &v.violations {
+            if matches!(x.disposition(), Disposition::Flag | Disposition::Refuse) {
+                let f = serde_json::to_string(&Finding::from(x)).expect("finding serialises");
+                tx.insert_violation(id, project, &f, self.now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Judge again the deferred records that were waiting for `id`, and in
+    /// turn those waiting for them.
+    fn wake_deferred(&self, tx: &mut dyn Tx, id: Hash) -> Result<()> {
+        let mut work = vec![id];
+        while let Some(ready) = work.pop() {
+            for waiting in tx.deferred_referencing(&ready)? {
+                let Some(mut row) = tx.record(&waiting)? else { continue };
+                let rec = decode_stored(&row)?;
+                let body = rec.body();
+                let (tail, pred_earliest) = match (body.seq, body.prev) {
+                    (0, _) | (_, None) => (None, None),
+                    (seq, Some(prev)) => {
+                        let e = tx.record_at(&body.device, seq - 1)?.and_then(|r| r.earliest_ms);
+                        (Some(ChainTail { seq: seq - 1, id: prev }), e)
+                    }
+                };
+                let ctx = self.context(tx, &rec, tail, pred_earliest, row.first_seen_ms)?;
+                let verdict = verify::verify(&rec, &ctx);
+                let status = status_of(&verdict);
+                if status == RecordStatus::Deferred {
+                    continue;
+                }
+                let project = verify::project_of(body, &ctx).map(|p| p.to_string());
+                row.status = status;
+                row.verdict = serde_json::to_string(&verdict).expect("verdict serialises");
+                row.earliest_ms = verdict.time.as_ref().and_then(|t| t.proven.earliest_ms);
+                row.latest_ms = verdict.time.as_ref().and_then(|t| t.proven.latest_ms);
+                row.project = project.clone();
+                tx.update_record(&row)?;
+                if status == RecordStatus::Accepted {
+                    self.apply(tx, &rec, &verdict, project.as_deref())?;
+                    work.push(waiting);
+                }
+                self.record_violations(tx, &waiting, project.as_deref(), &verdict)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Co-signatures that arrive on a resend (or through the cosign endpoint)
+    /// are added to the stored record; they never change its id.
+    pub fn merge_cosignatures(
+        &self,
+        tx: &mut dyn Tx,
+        mut row: RecordRow,
+        incoming: &SignedRecord,
+    ) -> Result<bool> {
+        let mut stored = decode_stored(&row)?;
+        let mut changed = false;
+        for c in incoming.cosigs() {
+            if stored.cosigs().iter().any(|x| x.device == c.device) {
+                continue;
+            }
+            if stored.attach_cosignature(c.clone()).is_ok() {
+                changed = true;
+            }
+        }
+        if changed {
+            row.envelope = stored.to_bytes();
+            // Re-judge: a co-signature can settle a pending notice (R10).
+            let ctx = {
+                let body = stored.body();
+                let (tail, pred) = match (body.seq, body.prev) {
+                    (0, _) | (_, None) => (None, None),
+                    (seq, Some(prev)) => {
+                        let e = tx.record_at(&body.device, seq - 1)?.and_then(|r| r.earliest_ms);
+                        (Some(ChainTail { seq: seq - 1, id: prev }), e)
+                    }
+                };
+                self.context(tx, &stored, tail, pred, row.first_seen_ms)?
+            };
+            let mut verdict = verify::verify(&stored, &ctx);
+            // Custody already moved when the record was accepted; keep its states.
+            if let Ok(old) = stored_verdict(&row) {
+                verdict.custody = old.custody;
+                verdict.violations.retain(|v| !matches!(v, verify::Violation::Custody { .. }));
+            }
+            row.verdict = serde_json::to_string(&verdict).expect("verdict serialises");
+            tx.update_record(&row)?;
+        }
+        Ok(changed)
+    }
+}
+
+/// Who should receive a record in their feed.
+fn audiences(body: &RecordBody, project: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    if body.kind().is_admin_fact() {
+        return out;
+    }
+    if let Some(p) = project {
+        out.push(format!("project:{p}"));
+    }
+    if let Payload::Commission(c) = &body.payload {
+        out.push(format!("org:{}", c.lab));
+    }
+    out
+}

@@ -1,0 +1,93 @@
+//! The server's identity: its Ed25519 signing key (admin records, time
+//! anchors, log checkpoints) and its TLS certificate. Both are made at first
+//! start and kept in the data directory with owner-only permissions; the
+//! enrollment QR carries the key and the certificate's SHA-256 so devices pin
+//! them (R1).
+
+use custody_core::{Hash, SigningKey};
+use std::path::Path;
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: not a 32-byte hex Ed25519 seed")]
+    Format { path: String },
+    #[error("cannot create the TLS certificate: {0}")]
+    Cert(String),
+}
+
+/// Load the signing key, creating it on first start.
+pub fn load_or_create_signing_key(dir: &Path) -> Result<SigningKey, KeyFileError> {
+    let path = dir.join("server-signing.key");
+    let io = |e| KeyFileError::Io { path: path.display().to_string(), source: e };
+    if !path.exists() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let k = SigningKey::generate().map_err(|e| KeyFileError::Cert(e.to_string()))?;
+        write_private(&path, hex::encode(k.seed()).as_bytes()).map_err(io)?;
+    }
+    let text = std::fs::read_to_string(&path).map_err(io)?;
+    let seed: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| KeyFileError::Format { path: path.display().to_string() })?;
+    SigningKey::from_seed(&seed).map_err(|_| KeyFileError::Format { path: path.display().to_string() })
+}
+
+/// A TLS certificate and key in PEM, and the certificate's SHA-256 (DER).
+pub struct TlsMaterial {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub cert_sha256: Hash,
+}
+
+fn cert_sha(pem: &str) -> Result<Hash, KeyFileError> {
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| KeyFileError::Cert(format!("certificate PEM: {e}")))?;
+    Ok(Hash::of(der.as_ref()))
+}
+
+use rustls::pki_types::pem::PemObject as _;
+
+/// A self-signed certificate for the given host names, made once.
+pub fn load_or_create_self_signed(dir: &Path, names: &[String]) -> Result<TlsMaterial, KeyFileError> {
+    let cert_path = dir.join("tls-cert.pem");
+    let key_path = dir.join("tls-key.pem");
+    let io = |p: &Path| {
+        let p = p.display().to_string();
+        move |e| KeyFileError::Io { path: p.clone(), source: e }
+    };
+    if !cert_path.exists() {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let ck = rcgen::generate_simple_self_signed(names.to_vec())
+            .map_err(|e| KeyFileError::Cert(e.to_string()))?;
+        write_private(&key_path, ck.signing_key.serialize_pem().as_bytes()).map_err(io(&key_path))?;
+        std::fs::write(&cert_path, ck.cert.pem()).map_err(io(&cert_path))?;
+    }
+    load_tls_files(&cert_path, &key_path)
+}
+
+pub fn load_tls_files(cert: &Path, key: &Path) -> Result<TlsMaterial, KeyFileError> {
+    let io = |p: &Path| {
+        let p = p.display().to_string();
+        move |e| KeyFileError::Io { path: p.clone(), source: e }
+    };
+    let cert_pem = std::fs::read_to_string(cert).map_err(io(cert))?;
+    let key_pem = std::fs::read_to_string(key).map_err(io(key))?;
+    let cert_sha256 = cert_sha(&cert_pem)?;
+    Ok(TlsMaterial { cert_pem, key_pem, cert_sha256 })
+}

@@ -1,0 +1,258 @@
+//! # sync-server
+//!
+//! The authority of the witnessed-sampling system: field devices sync to it,
+//! labs verify specimens with it, admins run it. It trusts nothing a device
+//! says without checking it with `custody-core`'s rules, and keeps everything
+//! (R14).
+//!
+//! * [`store`]: storage behind one interface (embedded SQLite by default).
+//! * [`ingest`]: the pipeline every record goes through.
+//! * [`logtree`]: the transparency log over the store.
+//! * [`blobs`]: content-addressed, resumable, write-once media.
+//! * [`api`], [`auth`], [`error`]: the HTTP surface.
+//! * [`admin`], [`demo`], [`maintenance`]: the admin CLI's operations.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod ingest;
+pub mod keys;
+pub mod logtree;
+pub mod maintenance;
+pub mod openapi;
+pub mod store;
+pub mod trail;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, patch, post};
+use blobs::Blobs;
+use config::Config;
+use custody_core::{Hash, SigningKey};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// The server's clock: the authority's time (anchors, first-seen bounds,
+/// request freshness). Injectable so tests can let hours pass.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        admin::now_ms()
+    }
+}
+
+/// Everything a handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub clock: Arc<dyn Clock>,
+    pub store: Store,
+    pub blobs: Blobs,
+    pub key: Arc<SigningKey>,
+    pub config: Arc<Config>,
+    pub tls_cert_sha256: Option<Hash>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Keys(#[from] keys::KeyFileError),
+    #[error("media directory: {0}")]
+    Media(std::io::Error),
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Open the store, media and keys named by the configuration (creating
+    /// them on first start).
+    pub fn open(config: Config) -> Result<AppState, StartError> {
+        let store = Store::open_sqlite(&config.database_path())?;
+        let blobs = Blobs::open(&config.media_dir()).map_err(StartError::Media)?;
+        let key = keys::load_or_create_signing_key(&config.keys_dir())?;
+        store.write(|tx| {
+            if tx.meta("schema")?.is_none() {
+                tx.set_meta("schema", "custody-server/1")?;
+            }
+            tx.set_meta("server_key", &key.public().to_b64())
+        })?;
+        Ok(AppState {
+            clock: Arc::new(SystemClock),
+            store,
+            blobs,
+            key: Arc::new(key),
+            config: Arc::new(config),
+            tls_cert_sha256: None,
+            metrics: metrics_handle(),
+        })
+    }
+
+    /// The URL devices should use (enrollment QRs).
+    pub fn public_url(&self, bound: Option<std::net::SocketAddr>) -> String {
+        if !self.config.server.public_url.is_empty() {
+            return self.config.server.public_url.clone();
+        }
+        let scheme = if self.config.tls_enabled() { "https" } else { "http" };
+        let addr = bound.map(|a| a.to_string()).unwrap_or_else(|| self.config.server.bind.clone());
+        format!("{scheme}://{addr}")
+    }
+}
+
+/// One process-wide Prometheus recorder (tests start many servers in one process).
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok().map(|_| handle)
+        })
+        .clone()
+}
+
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    use axum::response::IntoResponse;
+    tracing::error!("a request handler panicked; the server keeps running");
+    error::AppError::internal("handler panicked").into_response()
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let limits = state.config.limits.clone();
+    let timeout = Duration::from_secs(limits.request_timeout_secs);
+    let media_timeout = Duration::from_secs(limits.media_timeout_secs);
+    let signed = |limit: usize| middleware::from_fn_with_state((state.clone(), limit), auth::device_auth);
+
+    let device_api = Router::new()
+        .route("/v1/profile", get(api::profile))
+        .route("/v1/time", post(api::time))
+        .route("/v1/records", post(api::upload))
+        .route("/v1/cosignatures", post(api::cosign))
+        .route("/v1/feed", get(api::feed))
+        .route("/v1/log/checkpoint", get(api::checkpoint))
+        .route("/v1/log/consistency", get(api::consistency))
+        .route("/v1/log/receipt/{id}", get(api::receipt))
+        .route("/v1/media/{sha256}", get(api::media_status))
+        .route("/v1/media/{sha256}/content", get(api::media_content))
+        .route("/v1/lab/tags/{code}", get(api::lab_trail))
+        .route("/v1/violations", get(api::violations))
+        .layer(signed(limits.upload_body_bytes))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout));
+    let media_api = Router::new()
+        .route("/v1/media/{sha256}", patch(api::media_upload))
+        .layer(signed(limits.media_chunk_bytes))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, media_timeout));
+    let open_api = Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(api::metrics_text))
+        .route("/openapi.json", get(openapi::serve))
+        .route("/v1/enroll", post(api::enroll))
+        .route("/v1/public/tags/{code}", get(api::public_tag))
+        .route("/v1/admin/tags/{code}", get(api::admin_trail))
+        .route("/v1/admin/violations", get(api::admin_violations))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout));
+
+    Router::new()
+        .merge(device_api)
+        .merge(media_api)
+        .merge(open_api)
+        // The device routes buffer bodies themselves, up to their own limits.
+        .layer(DefaultBodyLimit::max(limits.media_chunk_bytes.max(limits.upload_body_bytes) + 4096))
+        .layer(middleware::from_fn(track_metrics))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .fallback(|| async {
+            error::AppError::not_found("no_such_endpoint", "没有这个接口", "no such endpoint")
+        })
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, on an already-bound listener (port 0 in tests).
+pub async fn serve_on(
+    listener: std::net::TcpListener,
+    state: AppState,
+    tls: Option<keys::TlsMaterial>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service();
+    let handle = axum_server::Handle::new();
+    let h2 = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing requests in flight");
+        h2.graceful_shutdown(Some(Duration::from_secs(20)));
+    });
+    listener.set_nonblocking(true)?;
+    match tls {
+        Some(t) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+                t.cert_pem.into_bytes(),
+                t.key_pem.into_bytes(),
+            )
+            .await?;
+            axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(app).await
+        }
+        None => axum_server::from_tcp(listener)?.handle(handle).serve(app).await,
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

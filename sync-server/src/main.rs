@@ -1,0 +1,611 @@
+//! `sync-server`: serve, administer, demo. See `sync-server --help`.
+
+use clap::{Parser, Subcommand};
+use custody_core::model::{
+    Id, OrgRole, Organisation, Person, PersonRole, Project, SpecimenKind, UnitProject,
+};
+use custody_core::place::{Datum, LatLon, SiteBoundary, to_wgs84};
+use custody_core::record::LabAssignment;
+use custody_core::tag::{BatchKey, SerialRange, TagBatch};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use sync_server::admin::{Admin, AdminError};
+use sync_server::config::{Config, TlsMode};
+use sync_server::{AppState, demo, keys, maintenance};
+
+#[derive(Parser)]
+#[command(
+    name = "sync-server",
+    version,
+    about = "见证取样 sync server: verifies every record, keeps everything"
+)]
+struct Cli {
+    /// Configuration file (TOML). Environment variables JZQY_* override it.
+    #[arg(long, short, global = true, env = "JZQY_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (overrides server.data_dir).
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server (embedded SQLite and local media by default).
+    Serve {
+        /// Seed the demo project first and print its enrollment QRs.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Seed the demo project, print enrollment QRs, and serve.
+    Demo,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Administer the store (works while the server runs).
+    Admin {
+        #[command(subcommand)]
+        cmd: AdminCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Register an organisation.
+    Org {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// owner, contractor, supervisor, lab, tag_supplier, regulator, operator
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        credit_code: Option<String>,
+        /// Administrative division code a regulator oversees (R18).
+        #[arg(long)]
+        jurisdiction: Option<String>,
+    },
+    /// Register a project.
+    Project {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        jurisdiction: String,
+    },
+    /// Register a unit project with its site boundary (GeoJSON Polygon or Feature).
+    Unit {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        boundary: PathBuf,
+        /// Datum of the GeoJSON coordinates: wgs84, gcj02 (AMap/Tencent) or bd09 (Baidu).
+        #[arg(long, default_value = "wgs84")]
+        datum: String,
+    },
+    /// Register a person in an organisation.
+    Person {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        org: String,
+    },
+    /// Record a letter of authorisation and real-name verification (R1).
+    Grant {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        person: String,
+        /// Omit only for lab staff (valid on every commissioned project).
+        #[arg(long)]
+        project: Option<String>,
+        /// sampler, witness, lab_receiver, lab_tester, lab_reporter, inspector
+        #[arg(long)]
+        role: String,
+        /// The scanned letter of authorisation (PDF or image).
+        #[arg(long)]
+        letter: PathBuf,
+        /// How identity was verified, e.g. "id_card+face".
+        #[arg(long)]
+        real_name: String,
+        /// Reference face photo for on-device 1:1 checks.
+        #[arg(long)]
+        face: Option<PathBuf>,
+        /// Last valid day, YYYY-MM-DD.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Revoke an authorisation (R1).
+    Revoke {
+        #[arg(long)]
+        grant: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Register a supplier's tag batch for a project (R15-R16).
+    Tags {
+        #[arg(long)]
+        supplier_org: String,
+        #[arg(long)]
+        project: String,
+        /// The supplier's 4-digit code printed in every tag.
+        #[arg(long)]
+        supplier_code: u16,
+        #[arg(long)]
+        year: u8,
+        #[arg(long)]
+        batch: u16,
+        /// Serial ranges FIRST-LAST (repeatable).
+        #[arg(long = "range")]
+        ranges: Vec<String>,
+        /// A file with one tag code per line (alternative to --range).
+        #[arg(long)]
+        list: Option<PathBuf>,
+    },
+    /// Commission a lab for a unit project (R2).
+    Lab {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        lab: String,
+        /// Specimen kinds, comma separated (default: all).
+        #[arg(long)]
+        kinds: Option<String>,
+    },
+    /// Make a one-time enrollment QR for a person's device.
+    Enroll {
+        #[arg(long)]
+        person: String,
+        /// Hours the code stays valid.
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+    },
+    /// Revoke a device (lost or stolen phone).
+    RevokeDevice {
+        /// The device's public key (base64url).
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Create an admin API token.
+    Token {
+        #[arg(long, default_value = "admin")]
+        label: String,
+    },
+    /// Verify the whole store: signatures, chains, log, media hashes.
+    Verify,
+    /// Back up the database, media and keys to an empty directory.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty data directory.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+}
+
+fn fail(zh: &str, en: impl std::fmt::Display) -> ExitCode {
+    eprintln!("错误：{zh}\nerror: {en}");
+    ExitCode::FAILURE
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, AdminError> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| AdminError::invalid(format!("无效的{what}：{s}"), format!("invalid {what}: {s}")))
+}
+
+fn parse_id(s: &str) -> Result<Id, AdminError> {
+    Id::new(s).map_err(|e| AdminError::invalid(format!("编号格式错误：{s}"), e.to_string()))
+}
+
+/// Days since 1970-01-01 for a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// End of the given day in China Standard Time (UTC+8), in ms.
+fn end_of_day_cst(s: &str) -> Result<i64, AdminError> {
+    let parts: Vec<i64> = s.split('-').filter_map(|p| p.parse().ok()).collect();
+    match parts[..] {
+        [y, m, d] if (1..=12).contains(&m) && (1..=31).contains(&d) => {
+            Ok((days_from_civil(y, m, d) + 1) * 86_400_000 - 8 * 3_600_000 - 1)
+        }
+        _ => Err(AdminError::invalid(
+            format!("日期格式应为 YYYY-MM-DD：{s}"),
+            format!("date must be YYYY-MM-DD: {s}"),
+        )),
+    }
+}
+
+/// Read a GeoJSON Polygon (or a Feature holding one) in the given datum.
+fn read_boundary(path: &PathBuf, datum: Datum) -> Result<SiteBoundary, AdminError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        AdminError::invalid(
+            format!("无法读取 {}", path.display()),
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| AdminError::invalid("GeoJSON 格式错误", format!("GeoJSON: {e}")))?;
+    let geom = if v["type"] == "Feature" { &v["geometry"] } else { &v };
+    if geom["type"] != "Polygon" {
+        return Err(AdminError::invalid(
+            "边界必须是 GeoJSON Polygon",
+            "the boundary must be a GeoJSON Polygon",
+        ));
+    }
+    let rings = geom["coordinates"]
+        .as_array()
+        .ok_or_else(|| AdminError::invalid("缺少坐标", "missing coordinates"))?;
+    let mut out = Vec::new();
+    for ring in rings {
+        let mut pts = Vec::new();
+        for p in ring.as_array().into_iter().flatten() {
+            let (lon, lat) = (p[0].as_f64(), p[1].as_f64());
+            let (Some(lon), Some(lat)) = (lon, lat) else {
+                return Err(AdminError::invalid("坐标格式错误", "malformed coordinate"));
+            };
+            // GeoJSON order is [longitude, latitude].
+            pts.push(
+                to_wgs84(datum, lat, lon)
+                    .map_err(|e| AdminError::invalid(format!("坐标无效：{e}"), e.to_string()))?,
+            );
+        }
+        out.push(pts);
+    }
+    let mut rings = out.into_iter();
+    let exterior: Vec<LatLon> =
+        rings.next().ok_or_else(|| AdminError::invalid("没有外环", "no exterior ring"))?;
+    Ok(SiteBoundary { exterior, holes: rings.collect() })
+}
+
+fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    if config.log.format == "json" {
+        tracing_subscriber::fmt().with_env_filter(filter).json().init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+}
+
+fn print_offer(person: &str, offer: &custody_core::protocol::EnrollmentOffer) {
+    let qr = offer.to_qr();
+    println!(
+        "\n{} ({person}) — 用手机扫描以注册设备 / scan with the field app to enroll:",
+        offer.person_name
+    );
+    println!("{}", demo::terminal_qr(&qr));
+    println!("{qr}");
+}
+
+fn tls_material(state: &AppState) -> Result<Option<keys::TlsMaterial>, keys::KeyFileError> {
+    let c = &state.config;
+    if !c.tls_enabled() {
+        return Ok(None);
+    }
+    if c.tls.mode == TlsMode::Files {
+        return keys::load_tls_files(
+            c.tls.cert.as_ref().expect("validated"),
+            c.tls.key.as_ref().expect("validated"),
+        )
+        .map(Some);
+    }
+    let mut names = vec!["localhost".to_owned()];
+    if let Ok(a) = c.server.bind.parse::<std::net::SocketAddr>()
+        && !a.ip().is_unspecified()
+    {
+        names.push(a.ip().to_string());
+    }
+    names.extend(c.tls.names.iter().cloned());
+    keys::load_or_create_self_signed(&c.keys_dir(), &names).map(Some)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail("配置错误", e),
+    };
+    if let Some(d) = cli.data {
+        config.server.data_dir = d;
+    }
+    match cli.cmd {
+        Cmd::Openapi => {
+            print!("{}", sync_server::openapi::spec_json());
+            ExitCode::SUCCESS
+        }
+        Cmd::Serve { demo } => serve(config, demo),
+        Cmd::Demo => serve(config, true),
+        Cmd::Admin { cmd: AdminCmd::Restore { from } } => {
+            match maintenance::restore(
+                &from,
+                &config.database_path(),
+                &config.media_dir(),
+                &config.keys_dir(),
+            ) {
+                Ok(()) => {
+                    println!("restored into {}; verifying…", config.server.data_dir.display());
+                    admin_cmd(config, AdminCmd::Verify)
+                }
+                Err(e) => fail("恢复失败", e),
+            }
+        }
+        Cmd::Admin { cmd } => admin_cmd(config, cmd),
+    }
+}
+
+fn serve(config: Config, with_demo: bool) -> ExitCode {
+    init_tracing(&config);
+    let mut state = match AppState::open(config) {
+        Ok(s) => s,
+        Err(e) => return fail("无法启动", e),
+    };
+    let tls = match tls_material(&state) {
+        Ok(t) => t,
+        Err(e) => return fail("TLS 证书错误", e),
+    };
+    state.tls_cert_sha256 = tls.as_ref().map(|t| t.cert_sha256);
+    let listener = match std::net::TcpListener::bind(&state.config.server.bind) {
+        Ok(l) => l,
+        Err(e) => return fail(&format!("无法监听 {}", state.config.server.bind), e),
+    };
+    let bound = listener.local_addr().ok();
+    let url = state.public_url(bound);
+    if with_demo {
+        let admin =
+            Admin { store: &state.store, blobs: &state.blobs, key: &state.key, policy: &state.config.policy };
+        match demo::seed(&admin) {
+            Ok(true) => println!("演示项目已创建 / demo project created: {}", demo::PROJECT),
+            Ok(false) => println!("演示项目已存在 / demo project already present: {}", demo::PROJECT),
+            Err(e) => return fail(&e.message_zh(), e),
+        }
+        match demo::offers(&admin, &url, state.tls_cert_sha256) {
+            Ok(offers) => {
+                let dir = state.config.server.data_dir.join("demo-enrollment");
+                let _ = std::fs::create_dir_all(&dir);
+                for (person, offer) in &offers {
+                    print_offer(person, offer);
+                    let _ = std::fs::write(dir.join(format!("{person}.txt")), offer.to_qr());
+                }
+                println!("\n(enrollment codes also written to {})", dir.display());
+            }
+            Err(e) => return fail(&e.message_zh(), e),
+        }
+    }
+    tracing::info!(%url, store = %state.store.describe(), tls = tls.is_some(), server_key = %state.key.public().fingerprint(), "sync server listening");
+    println!("\n服务已启动 / listening on {url}  (Ctrl-C 停止 / to stop)");
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail("无法启动运行时", e),
+    };
+    match rt.block_on(sync_server::serve_on(listener, state, tls, sync_server::shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail("服务异常退出", e),
+    }
+}
+
+fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
+    let state = match AppState::open(config) {
+        Ok(s) => s,
+        Err(e) => return fail("无法打开数据目录", e),
+    };
+    let admin =
+        Admin { store: &state.store, blobs: &state.blobs, key: &state.key, policy: &state.config.policy };
+    let result: Result<String, AdminError> = (|| {
+        Ok(match cmd {
+            AdminCmd::Org { id, name, role, credit_code, jurisdiction } => {
+                let role: OrgRole = parse_enum("单位类型", &role)?;
+                let out = admin.add_org(Organisation {
+                    id: parse_id(&id)?,
+                    name,
+                    role,
+                    credit_code,
+                    jurisdiction,
+                })?;
+                format!("organisation {id} registered (record {})", out.id)
+            }
+            AdminCmd::Project { id, name, owner, jurisdiction } => {
+                let out = admin.add_project(Project {
+                    id: parse_id(&id)?,
+                    name,
+                    owner: parse_id(&owner)?,
+                    jurisdiction,
+                })?;
+                format!("project {id} registered (record {})", out.id)
+            }
+            AdminCmd::Unit { id, project, name, boundary, datum } => {
+                let datum: Datum = parse_enum("坐标系", &datum)?;
+                let boundary = read_boundary(&boundary, datum)?;
+                let out = admin.add_unit_project(UnitProject {
+                    id: parse_id(&id)?,
+                    project: parse_id(&project)?,
+                    name,
+                    boundary,
+                })?;
+                format!("unit project {id} registered (record {})", out.id)
+            }
+            AdminCmd::Person { id, name, org } => {
+                let out = admin.add_person(Person { id: parse_id(&id)?, name, org: parse_id(&org)? })?;
+                format!("person {id} registered (record {})", out.id)
+            }
+            AdminCmd::Grant { id, person, project, role, letter, real_name, face, until } => {
+                let role: PersonRole = parse_enum("角色", &role)?;
+                let letter_bytes = std::fs::read(&letter).map_err(|e| {
+                    AdminError::invalid(format!("无法读取授权书 {}", letter.display()), e.to_string())
+                })?;
+                let face_bytes = match &face {
+                    Some(f) => Some(std::fs::read(f).map_err(|e| {
+                        AdminError::invalid(format!("无法读取人脸照片 {}", f.display()), e.to_string())
+                    })?),
+                    None => None,
+                };
+                let until = until.as_deref().map(end_of_day_cst).transpose()?;
+                let project = project.as_deref().map(parse_id).transpose()?;
+                let face_arg = face_bytes
+                    .as_deref()
+                    .map(|b| (b, sync_server::admin::media_type_of(face.as_ref().expect("face path"))));
+                let out = admin.grant(
+                    parse_id(&id)?,
+                    parse_id(&person)?,
+                    project,
+                    role,
+                    (&letter_bytes, sync_server::admin::media_type_of(&letter)),
+                    real_name,
+                    face_arg,
+                    until,
+                )?;
+                format!("authorisation {id} recorded (record {})", out.id)
+            }
+            AdminCmd::Revoke { grant, reason } => {
+                let out = admin.revoke_grant(parse_id(&grant)?, reason)?;
+                format!("authorisation {grant} revoked (record {})", out.id)
+            }
+            AdminCmd::Tags { supplier_org, project, supplier_code, year, batch, ranges, list } => {
+                let key = BatchKey { supplier: supplier_code, year, batch };
+                let mut rs = Vec::new();
+                for r in &ranges {
+                    let (a, b) = r.split_once('-').unwrap_or((r, r));
+                    let (Ok(first), Ok(last)) = (a.trim().parse(), b.trim().parse()) else {
+                        return Err(AdminError::invalid(
+                            format!("号段格式应为 起-止：{r}"),
+                            format!("range must be FIRST-LAST: {r}"),
+                        ));
+                    };
+                    rs.push(SerialRange { first, last });
+                }
+                if let Some(path) = list {
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        AdminError::invalid(format!("无法读取 {}", path.display()), e.to_string())
+                    })?;
+                    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                        let t = custody_core::TagCode::parse_qr(line)
+                            .or_else(|_| custody_core::TagCode::parse_digits(line))
+                            .map_err(|e| {
+                                AdminError::invalid(
+                                    format!("第 {} 行：{}", n + 1, e.message_zh()),
+                                    format!("line {}: {e}", n + 1),
+                                )
+                            })?;
+                        if t.batch_key() != key {
+                            return Err(AdminError::invalid(
+                                format!("第 {} 行的标识不属于该批次", n + 1),
+                                format!("line {}: tag is not of this batch", n + 1),
+                            ));
+                        }
+                        rs.push(SerialRange { first: t.serial(), last: t.serial() });
+                    }
+                }
+                let b = TagBatch {
+                    key,
+                    supplier_org: parse_id(&supplier_org)?,
+                    project: parse_id(&project)?,
+                    ranges: rs,
+                };
+                let n = b.len();
+                let out = admin.register_tags(b)?;
+                format!("{n} tags registered (record {})", out.id)
+            }
+            AdminCmd::Lab { project, unit, lab, kinds } => {
+                let kinds = match kinds {
+                    Some(k) => k
+                        .split(',')
+                        .map(|s| parse_enum::<SpecimenKind>("样品类型", s.trim()))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    None => SpecimenKind::ALL.to_vec(),
+                };
+                let out = admin.assign_lab(LabAssignment {
+                    project: parse_id(&project)?,
+                    unit_project: parse_id(&unit)?,
+                    lab: parse_id(&lab)?,
+                    kinds,
+                })?;
+                format!("lab {lab} commissioned for {unit} (record {})", out.id)
+            }
+            AdminCmd::Enroll { person, hours } => {
+                let tls =
+                    tls_material(&state).map_err(|e| AdminError::invalid("TLS 证书错误", e.to_string()))?;
+                let url = state.public_url(None);
+                let offer = admin.enrollment_offer(
+                    &parse_id(&person)?,
+                    hours * 3_600_000,
+                    &url,
+                    tls.map(|t| t.cert_sha256),
+                )?;
+                print_offer(&person, &offer);
+                format!("valid for {hours} h, once")
+            }
+            AdminCmd::RevokeDevice { key, reason } => {
+                let k = key
+                    .parse()
+                    .map_err(|_| AdminError::invalid("设备公钥格式错误", "malformed device key"))?;
+                let out = admin.revoke_device(k, reason)?;
+                format!("device revoked (record {})", out.id)
+            }
+            AdminCmd::Token { label } => {
+                let t = admin.create_token(&label)?;
+                format!("admin token (shown once, keep it secret):\n{t}")
+            }
+            AdminCmd::Verify => {
+                let r = maintenance::verify_store(&state.store, &state.blobs, &state.key.public())?;
+                if r.ok() {
+                    format!(
+                        "store verified: {} records, {} device chains, {} media files, log consistent",
+                        r.records, r.devices, r.media
+                    )
+                } else {
+                    return Err(AdminError::invalid(
+                        format!("发现 {} 个问题", r.problems.len()),
+                        format!("{} problem(s):\n{}", r.problems.len(), r.problems.join("\n")),
+                    ));
+                }
+            }
+            AdminCmd::Backup { to } => {
+                let n = maintenance::backup(&state.store, &state.blobs, &state.config.keys_dir(), &to)?;
+                format!("backed up to {} ({n} media files)", to.display())
+            }
+            AdminCmd::Restore { .. } => unreachable!("handled before opening the store"),
+        })
+    })();
+    match result {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.message_zh(), e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2026, 11, 2), 20_759);
+        // 2026-11-02 ends at 2026-11-02T15:59:59.999Z.
+        assert_eq!(end_of_day_cst("2026-11-02").unwrap(), 1_793_577_600_000 + 16 * 3_600_000 - 1);
+        assert!(end_of_day_cst("2026-13-01").is_err());
+    }
+}

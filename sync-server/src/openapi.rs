@@ -1,0 +1,50 @@
+//! The OpenAPI document, generated from the handlers' annotations and the
+//! protocol types (checked against a committed snapshot by a test).
+
+use axum::Json;
+use custody_core::protocol::*;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "见证取样 sync server", description = "Witnessed sampling (见证取样): signed records, trusted time, custody (R1-R21). Device requests are signed with the enrolled Ed25519 key: headers x-jzqy-device, x-jzqy-ts, x-jzqy-nonce, x-jzqy-sig over the canonical {method, path, body_sha256, ts, nonce} (domain jzqy/device-request/v1)."),
+    paths(
+        crate::api::healthz, crate::api::readyz, crate::api::enroll, crate::api::profile, crate::api::time,
+        crate::api::upload, crate::api::cosign, crate::api::feed, crate::api::checkpoint, crate::api::consistency,
+        crate::api::receipt, crate::api::media_status, crate::api::media_upload, crate::api::media_content,
+        crate::api::lab_trail, crate::api::admin_trail, crate::api::violations, crate::api::admin_violations,
+        crate::api::public_tag,
+    ),
+    components(schemas(
+        ApiError, Finding, EnrollmentOffer, EnrollRequest, EnrollResponse, GrantView, ProjectView, DeviceProfile,
+        DeviceState, TimeResponse, UploadRequest, UploadResponse, RecordStatus, RecordResult, CosignRequest,
+        FeedItem, FeedResponse, ConsistencyResponse, MediaStatus, TrailCheck, MediaView, TrailRecord, TrailResponse,
+        ViolationView,
+    )),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;
+
+struct Security;
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("admin_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+pub fn spec_json() -> String {
+    spec().to_pretty_json().expect("OpenAPI document serialises") + "\n"
+}
+
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(spec())
+}

@@ -1,0 +1,322 @@
+//! Test support: a real server on a port-0 listener, and a device client
+//! that signs every request the way the field app must.
+#![allow(dead_code)]
+
+use custody_core::Hash;
+use custody_core::crypto::{Domain, SigningKey};
+use custody_core::fixtures::{self, Device};
+use custody_core::protocol::*;
+use custody_core::record::{MediaPurpose, MediaRef, Payload, SignedRecord};
+use custody_core::time::HeldAnchor;
+use serde_json::value::RawValue;
+use std::path::{Path, PathBuf};
+use sync_server::admin::{Admin, now_ms};
+use sync_server::config::Config;
+use sync_server::{AppState, demo};
+use tokio::sync::oneshot;
+
+/// Real time plus an offset the test can push forward ("forty minutes later").
+#[derive(Default)]
+pub struct TestClock(std::sync::atomic::AtomicI64);
+
+impl TestClock {
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl sync_server::Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        now_ms() + self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub struct TestServer {
+    pub clock: std::sync::Arc<TestClock>,
+    pub url: String,
+    pub state: AppState,
+    pub data: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub fn config(data: &Path) -> Config {
+    let mut c = Config::default();
+    c.server.data_dir = data.to_owned();
+    c.server.bind = "127.0.0.1:0".into();
+    c
+}
+
+impl TestServer {
+    pub async fn start(data: &Path) -> TestServer {
+        TestServer::start_with(config(data), None).await
+    }
+
+    pub async fn start_with(config: Config, tls: Option<sync_server::keys::TlsMaterial>) -> TestServer {
+        crypto();
+        let data = config.server.data_dir.clone();
+        let mut state = AppState::open(config).expect("open state");
+        let clock = std::sync::Arc::new(TestClock::default());
+        state.clock = clock.clone();
+        state.tls_cert_sha256 = tls.as_ref().map(|t| t.cert_sha256);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let (tx, rx) = oneshot::channel::<()>();
+        let st = state.clone();
+        let task = tokio::spawn(sync_server::serve_on(listener, st, tls, async move {
+            let _ = rx.await;
+        }));
+        TestServer { clock, url: format!("{scheme}://{addr}"), state, data, stop: Some(tx), task: Some(task) }
+    }
+
+    pub fn admin(&self) -> Admin<'_> {
+        Admin {
+            store: &self.state.store,
+            blobs: &self.state.blobs,
+            key: &self.state.key,
+            policy: &self.state.config.policy,
+        }
+    }
+
+    /// The demo project, plus an enrollment offer for `person`.
+    pub fn seed(&self) {
+        demo::seed(&self.admin()).expect("seed demo");
+    }
+
+    pub fn offer(&self, person: &str) -> EnrollmentOffer {
+        self.admin()
+            .enrollment_offer(&fixtures::id(person), 3_600_000, &self.url, self.state.tls_cert_sha256)
+            .unwrap()
+    }
+
+    /// Graceful stop; waits for the server to finish.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// A simulated phone talking to a real server.
+pub struct Phone {
+    pub clock: std::sync::Arc<TestClock>,
+    pub http: reqwest::Client,
+    pub base: String,
+    pub dev: Device,
+    pub profile: Option<DeviceProfile>,
+    pub checkpoint: Option<custody_core::log::SignedCheckpoint>,
+}
+
+pub fn device_for(seed: u8, person: &str) -> Device {
+    let mut d = Device::new(seed, person);
+    let now = now_ms();
+    d.boot_at_ms = now - 3_600_000;
+    d.boot_id = format!("boot-{seed}-{now}");
+    d
+}
+
+/// reqwest is built without a default TLS crypto provider: use ring, as the server does.
+pub fn crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Phone {
+    /// The time on the test's shared clock (server and phones agree).
+    pub fn now(&self) -> i64 {
+        use sync_server::Clock;
+        self.clock.now_ms()
+    }
+
+    pub fn new(server: &TestServer, seed: u8, person: &str) -> Phone {
+        crypto();
+        Phone {
+            clock: server.clock.clone(),
+            http: reqwest::Client::new(),
+            base: server.url.clone(),
+            dev: device_for(seed, person),
+            profile: None,
+            checkpoint: None,
+        }
+    }
+
+    pub fn key(&self) -> &SigningKey {
+        &self.dev.key
+    }
+
+    pub fn state(&self) -> DeviceState {
+        DeviceState {
+            boot_id: self.dev.boot_id.clone(),
+            mono_ms: self.dev.mono(self.now()),
+            tail: self.dev.tail(),
+        }
+    }
+
+    pub async fn enroll(&mut self, offer: &EnrollmentOffer) -> reqwest::Response {
+        let req = EnrollRequest {
+            code: offer.code.clone(),
+            device: self.dev.key.public(),
+            label: "test phone".into(),
+            platform: "test".into(),
+            boot_id: self.dev.boot_id.clone(),
+            mono_ms: self.dev.mono(self.now()),
+            proof: self.dev.key.sign(Domain::DeviceRequest, offer.code.as_bytes()),
+        };
+        let sent = self.dev.mono(self.now());
+        let r = self.http.post(format!("{}/v1/enroll", self.base)).json(&req).send().await.unwrap();
+        if r.status().is_success() {
+            let body: EnrollResponse = r.json().await.unwrap();
+            self.dev.anchor = Some(HeldAnchor {
+                anchor: body.anchor,
+                received_mono_ms: self.dev.mono(self.now()).max(sent),
+            });
+            self.profile = Some(body.profile);
+            self.checkpoint = Some(body.checkpoint);
+            return self.http.get(format!("{}/healthz", self.base)).send().await.unwrap();
+        }
+        r
+    }
+
+    /// Send a request signed by this device.
+    pub async fn signed(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> reqwest::Response {
+        self.signed_with(method, path, body, self.now(), &random_nonce(), &[]).await
+    }
+
+    pub async fn signed_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        ts: i64,
+        nonce: &str,
+        extra: &[(&str, String)],
+    ) -> reqwest::Response {
+        let auth = RequestAuth {
+            method: method.as_str().into(),
+            path: path.into(),
+            body_sha256: Hash::of(&body),
+            ts,
+            nonce: nonce.into(),
+        };
+        let sig = auth.sign(&self.dev.key);
+        let mut rb = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .header(H_DEVICE, self.dev.key.public().to_b64())
+            .header(H_TS, ts.to_string())
+            .header(H_NONCE, nonce)
+            .header(H_SIG, sig.to_b64())
+            .header("content-type", "application/json");
+        for (k, v) in extra {
+            rb = rb.header(*k, v);
+        }
+        rb.body(body).send().await.unwrap()
+    }
+
+    /// Fresh anchor from the server (bound to this boot and chain head).
+    pub async fn sync_time(&mut self) {
+        let sent = self.dev.mono(self.now());
+        let r =
+            self.signed(reqwest::Method::POST, "/v1/time", serde_json::to_vec(&self.state()).unwrap()).await;
+        assert!(r.status().is_success(), "time: {}", r.text().await.unwrap());
+        let t: TimeResponse = r.json().await.unwrap();
+        self.dev.anchor =
+            Some(HeldAnchor { anchor: t.anchor, received_mono_ms: self.dev.mono(self.now()).max(sent) });
+    }
+
+    pub async fn upload(&mut self, records: &[&SignedRecord]) -> UploadResponse {
+        let r = self.upload_raw(records).await;
+        assert!(r.status().is_success(), "upload: {}", r.status());
+        let resp: UploadResponse = r.json().await.unwrap();
+        self.checkpoint = Some(resp.checkpoint.clone());
+        resp
+    }
+
+    pub async fn upload_raw(&self, records: &[&SignedRecord]) -> reqwest::Response {
+        let req = UploadRequest {
+            state: self.state(),
+            records: records
+                .iter()
+                .map(|r| RawValue::from_string(String::from_utf8(r.to_bytes()).unwrap()).unwrap())
+                .collect(),
+        };
+        self.signed(reqwest::Method::POST, "/v1/records", serde_json::to_vec(&req).unwrap()).await
+    }
+
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let r = self.signed(reqwest::Method::GET, path, vec![]).await;
+        assert!(r.status().is_success(), "GET {path}: {} {}", r.status(), r.text().await.unwrap());
+        r.json().await.unwrap()
+    }
+
+    /// A field record at a point of the demo's 1# building site, with real
+    /// media bytes (so they can be uploaded) and the current time.
+    pub fn field_record(
+        &mut self,
+        payload: Payload,
+        north_m: f64,
+        east_m: f64,
+        media: &[(MediaPurpose, &[u8])],
+    ) -> SignedRecord {
+        let now = self.now();
+        let mono = self.dev.mono(now);
+        let refs: Vec<MediaRef> = media
+            .iter()
+            .map(|(purpose, bytes)| MediaRef {
+                sha256: Hash::of(bytes),
+                size: bytes.len() as u64,
+                media_type: "image/jpeg".into(),
+                purpose: *purpose,
+                captured_mono_ms: Some(mono),
+            })
+            .collect();
+        let at = fixtures::site_point(north_m, east_m);
+        let fixes =
+            vec![fixtures::gnss_fix(at, 4.0, mono.saturating_sub(3000)), fixtures::gnss_fix(at, 3.0, mono)];
+        let body = self.dev.body(payload, refs, fixes, now);
+        self.dev.sign(body)
+    }
+}
+
+pub fn random_nonce() -> String {
+    let mut b = [0u8; 12];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).unwrap();
+    hex::encode(b)
+}
+
+pub const FACE: &[u8] = b"face photo bytes (test)";
+
+pub fn process_photo(tag: u32, who: &str) -> Vec<u8> {
+    format!("process photo of tag {tag} by {who}").into_bytes()
+}
+
+/// A sampling payload for the demo project (tag serials 1..=2000 are registered).
+pub fn demo_sampling(serial: u32) -> Payload {
+    let mut p = fixtures::sampling(fixtures::tag(serial));
+    if let Payload::Sampling(s) = &mut p {
+        s.project = fixtures::id(demo::PROJECT);
+        s.face.photo = Hash::of(FACE);
+    }
+    p
+}
+
+pub fn demo_witnessing(s: &SignedRecord) -> Payload {
+    let mut p = fixtures::witnessing(s);
+    if let Payload::Witnessing(w) = &mut p {
+        w.face.photo = Hash::of(FACE);
+    }
+    p
+}
+
+pub fn demo_commission(items: &[(&SignedRecord, &SignedRecord)]) -> Payload {
+    let mut p = fixtures::commission(items);
+    if let Payload::Commission(c) = &mut p {
+        c.project = fixtures::id(demo::PROJECT);
+        c.lab = fixtures::id(demo::LAB_ORG);
+        c.witness = fixtures::id(demo::WITNESS);
+    }
+    p
+}
