@@ -333,6 +333,7 @@ impl World {
                 covering_anchor_ms: covering,
                 first_seen_ms: Some(self.now),
                 server_authored: false,
+                anchor_verified: None,
             },
             grants: self.grants.get(&body.author).cloned().unwrap_or_default(),
             tags,
@@ -341,6 +342,7 @@ impl World {
             lab_assignments: self.lab_assignments.clone(),
             cosigners: self.devices.iter().map(|(k, f)| (*k, f.person.clone())).collect(),
             draft: false,
+            signatures_verified: false,
         }
     }
 

@@ -4,8 +4,8 @@
 //! hash chain, what happened, and the evidence), encoded canonically
 //! (see [`crate::canonical`]). Its **id** is the SHA-256 of those bytes; the
 //! author's device signs the id. Co-signatures (a witness co-signing the
-//! commission form, R10) sign the same id and travel beside the body, so adding
-//! one never changes the record.
+//! commission form, R10) sign the id together with the co-signer's person id
+//! and travel beside the body, so adding one never changes the record.
 //!
 //! Wire and storage form (also canonical JSON):
 //! `{"body":{…},"cosigs":[…],"sig":"<base64url>"}`.
@@ -594,6 +594,26 @@ pub struct Cosignature {
     pub sig: Signature,
 }
 
+/// What a co-signer signs: the record's id *and* who they claim to be, so
+/// the `author` beside a co-signature cannot be swapped afterwards.
+#[derive(Serialize)]
+struct CosignStatement<'a> {
+    author: &'a Id,
+    record: &'a Hash,
+}
+
+impl Cosignature {
+    /// The bytes signed (under domain `jzqy/cosign/v1`): canonical
+    /// `{"author":…,"record":"<id hex>"}`.
+    pub fn message(record: &Hash, author: &Id) -> Vec<u8> {
+        canonical::to_canonical(&CosignStatement { author, record }).expect("statement is canonical-safe")
+    }
+
+    pub fn verify(&self, record: &Hash) -> bool {
+        self.device.verify(Domain::Cosign, &Cosignature::message(record, &self.author), &self.sig)
+    }
+}
+
 /// Why bytes are not a valid record.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
@@ -681,7 +701,7 @@ impl SignedRecord {
 
     /// Add a co-signature by another device (e.g. the witness on the commission form).
     pub fn cosign(&mut self, key: &SigningKey, author: Id) {
-        let sig = key.sign(Domain::Cosign, self.id.as_bytes());
+        let sig = key.sign(Domain::Cosign, &Cosignature::message(&self.id, &author));
         self.cosigs.retain(|c| c.device != key.public());
         self.cosigs.push(Cosignature { device: key.public(), author, sig });
         self.cosigs.sort_by_key(|c| c.device);
@@ -692,7 +712,7 @@ impl SignedRecord {
         if c.device == self.body.device {
             return Err(SignatureError::SelfCosignature { index: self.cosigs.len() });
         }
-        if !c.device.verify(Domain::Cosign, self.id.as_bytes(), &c.sig) {
+        if !c.verify(&self.id) {
             return Err(SignatureError::Cosignature { index: self.cosigs.len() });
         }
         self.cosigs.retain(|x| x.device != c.device);
@@ -729,7 +749,7 @@ impl SignedRecord {
             if c.device == self.body.device {
                 return Err(SignatureError::SelfCosignature { index });
             }
-            if !c.device.verify(Domain::Cosign, self.id.as_bytes(), &c.sig) {
+            if !c.verify(&self.id) {
                 return Err(SignatureError::Cosignature { index });
             }
         }

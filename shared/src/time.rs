@@ -194,6 +194,9 @@ pub struct TimeContext {
     /// The record was authored by a trusted server key: its wall clock is the
     /// authority's own.
     pub server_authored: bool,
+    /// The caller already checked the held anchor's signature against
+    /// `server_keys` (`Some(result)`); `None`: check it here.
+    pub anchor_verified: Option<bool>,
 }
 
 fn max_opt(a: Option<(Millis, Basis)>, b: Option<(Millis, Basis)>) -> Option<(Millis, Basis)> {
@@ -244,7 +247,7 @@ pub fn assess(
     }
 
     let anchor = ev.anchor.as_ref().filter(|h| {
-        let ok = h.anchor.verify(&ctx.server_keys);
+        let ok = ctx.anchor_verified.unwrap_or_else(|| h.anchor.verify(&ctx.server_keys));
         if !ok {
             findings.push(TimeFinding::AnchorInvalid);
         }

@@ -92,7 +92,9 @@ fn golden_records() {
     );
     let mut v =
         record_vector("R10 commission form signed by the sampler and co-signed by the witness", 2, &c);
-    v["cosign_message_hex"] = json!(hex::encode(Domain::Cosign.message(c.id().as_bytes())));
+    v["cosign_message_hex"] = json!(hex::encode(
+        Domain::Cosign.message(&Cosignature::message(&c.id(), &fixtures::id("P-WITNESS")))
+    ));
     v["cosigner_seed_hex"] = json!(hex::encode([3u8; 32]));
     check_or_write("commission_cosigned.json", &v);
 

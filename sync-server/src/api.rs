@@ -155,6 +155,7 @@ pub async fn upload(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<UploadResponse>> {
     let req: UploadRequest = json_body(&body)?;
+    let device_state = req.state.clone();
     if req.records.len() > state.config.limits.records_per_upload {
         return Err(AppError::bad_request(
             "too_many_records",
@@ -162,17 +163,28 @@ pub async fn upload(
             format!("at most {} records per upload", state.config.limits.records_per_upload),
         ));
     }
+    // Decode and check signatures before taking the store's write lock.
+    let st = state.clone();
+    let prepared = tokio::task::spawn_blocking(move || {
+        let trusted = [st.key.public()];
+        req.records
+            .iter()
+            .map(|raw| crate::ingest::prepare(raw.get().as_bytes(), &trusted, &st.anchors))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(AppError::internal)?;
     let st = state.clone();
     let resp = state
         .store
         .write_async(move |tx| {
             let now = st.now();
             let p = Pipeline { server_key: &st.key, policy: &st.config.policy, now };
-            let mut outcomes = Vec::with_capacity(req.records.len());
-            for raw in &req.records {
-                outcomes.push(p.ingest(tx, raw.get().as_bytes(), Some(&dev.key))?);
+            let mut outcomes = Vec::with_capacity(prepared.len());
+            for pr in prepared {
+                outcomes.push(p.ingest_prepared(tx, pr, Some(&dev.key))?);
             }
-            let (ab, anchor) = sign_anchor(&st, dev.key, &req.state, now);
+            let (ab, anchor) = sign_anchor(&st, dev.key, &device_state, now);
             tx.insert_anchor(&ab)?;
             let checkpoint = logtree::checkpoint(tx, &st.key, now)?;
             let mut results = Vec::with_capacity(outcomes.len());

@@ -81,11 +81,73 @@ pub fn stored_verdict(row: &RecordRow) -> Result<Verdict> {
     serde_json::from_str(&row.verdict).map_err(|e| StoreError::Corrupt(format!("verdict of {}: {e}", row.id)))
 }
 
+/// A record decoded and signature-checked before the write transaction:
+/// the CPU-heavy part, which can run on any core while another request holds
+/// the store's write lock.
+pub struct Prepared {
+    pub bytes: Vec<u8>,
+    pub record: std::result::Result<SignedRecord, custody_core::record::DecodeError>,
+    pub signatures_ok: bool,
+    /// Whether the record's held time anchor verifies (None: it has none).
+    pub anchor_ok: Option<bool>,
+}
+
+/// Time anchors already verified. Every record a device makes between two
+/// syncs carries the same anchor: check its signature once, not per record.
+#[derive(Default)]
+pub struct AnchorCache(std::sync::Mutex<std::collections::HashSet<Hash>>);
+
+impl AnchorCache {
+    const CAPACITY: usize = 50_000;
+
+    fn check(&self, anchor: &custody_core::time::TimeAnchor, trusted: &[PublicKey]) -> bool {
+        let key = Hash::of(&serde_json::to_vec(anchor).expect("anchor serialises"));
+        if self.0.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
+            return true;
+        }
+        let ok = anchor.verify(trusted);
+        if ok {
+            let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            if set.len() >= Self::CAPACITY {
+                set.clear();
+            }
+            set.insert(key);
+        }
+        ok
+    }
+}
+
+/// Decode and check every signature (record, co-signatures, time anchor).
+pub fn prepare(bytes: &[u8], trusted: &[PublicKey], anchors: &AnchorCache) -> Prepared {
+    let record = SignedRecord::from_bytes(bytes);
+    let signatures_ok = record.as_ref().is_ok_and(|r| r.verify_signatures().is_ok());
+    let anchor_ok = record
+        .as_ref()
+        .ok()
+        .and_then(|r| r.body().evidence.time.anchor.as_ref())
+        .map(|h| anchors.check(&h.anchor, trusted));
+    Prepared { bytes: bytes.to_vec(), record, signatures_ok, anchor_ok }
+}
+
 impl Pipeline<'_> {
     /// Ingest one record given as envelope bytes. `uploader` is the
     /// authenticated device (None for the server's own records).
     pub fn ingest(&self, tx: &mut dyn Tx, bytes: &[u8], uploader: Option<&PublicKey>) -> Result<Outcome> {
-        let rec = match SignedRecord::from_bytes(bytes) {
+        self.ingest_prepared(
+            tx,
+            prepare(bytes, &[self.server_key.public()], &AnchorCache::default()),
+            uploader,
+        )
+    }
+
+    pub fn ingest_prepared(
+        &self,
+        tx: &mut dyn Tx,
+        prepared: Prepared,
+        uploader: Option<&PublicKey>,
+    ) -> Result<Outcome> {
+        let bytes = &prepared.bytes[..];
+        let rec = match prepared.record {
             Ok(r) => r,
             Err(e) => {
                 return Ok(Outcome::rejected(
@@ -135,7 +197,9 @@ impl Pipeline<'_> {
         }
 
         let chain = tx.chain(&body.device)?;
-        let ctx = self.context(tx, &rec, chain.map(|c| c.0), chain.and_then(|c| c.1), self.now)?;
+        let mut ctx = self.context(tx, &rec, chain.map(|c| c.0), chain.and_then(|c| c.1), self.now)?;
+        ctx.signatures_verified = prepared.signatures_ok;
+        ctx.time.anchor_verified = prepared.anchor_ok;
         let verdict = verify::verify(&rec, &ctx);
         let status = status_of(&verdict);
         if status == RecordStatus::Rejected {
@@ -275,6 +339,7 @@ impl Pipeline<'_> {
                 covering_anchor_ms: covering,
                 first_seen_ms: Some(first_seen),
                 server_authored: false,
+                anchor_verified: None,
             },
             grants,
             tags,
@@ -283,6 +348,7 @@ impl Pipeline<'_> {
             lab_assignments,
             cosigners,
             draft: false,
+            signatures_verified: false,
         })
     }
 

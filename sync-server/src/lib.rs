@@ -68,6 +68,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tls_cert_sha256: Option<Hash>,
     pub metrics: Option<PrometheusHandle>,
+    pub anchors: Arc<ingest::AnchorCache>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +106,7 @@ impl AppState {
             config: Arc::new(config),
             tls_cert_sha256: None,
             metrics: metrics_handle(),
+            anchors: Arc::new(ingest::AnchorCache::default()),
         })
     }
 

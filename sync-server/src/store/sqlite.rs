@@ -70,6 +70,8 @@ fn configure(c: &Connection) -> Result<()> {
     c.pragma_update(None, "synchronous", "FULL")?;
     c.pragma_update(None, "foreign_keys", "ON")?;
     c.busy_timeout(std::time::Duration::from_secs(30))?;
+    // Room for every statement the store uses, so none is parsed twice.
+    c.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 
@@ -230,6 +232,21 @@ fn record_row(x: RawRecord) -> Result<RecordRow> {
 }
 
 impl SqliteTx<'_> {
+    /// Execute with a cached prepared statement (the ingest path runs the
+    /// same few statements thousands of times).
+    fn exec(&self, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.0.prepare_cached(sql)?.execute(p)
+    }
+
+    fn row<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.0.prepare_cached(sql)?.query_row(p, f)
+    }
+
     fn records_where(&mut self, sql_tail: &str, p: impl rusqlite::Params) -> Result<Vec<RecordRow>> {
         let sql = format!("SELECT {RECORD_COLS} FROM records {sql_tail}");
         let mut st = self.0.prepare_cached(&sql)?;
@@ -346,7 +363,7 @@ impl Tx for SqliteTx<'_> {
         audiences: &[String],
     ) -> Result<()> {
         let id = row.id.as_bytes().as_slice();
-        self.0.execute(
+        self.exec(
             &format!(
                 "INSERT INTO records ({RECORD_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
             ),
@@ -371,19 +388,19 @@ impl Tx for SqliteTx<'_> {
                 .execute("INSERT OR IGNORE INTO record_tags (tag, record) VALUES (?1, ?2)", params![t, id])?;
         }
         for r in refs {
-            self.0.execute(
+            self.exec(
                 "INSERT OR IGNORE INTO record_refs (referenced, record) VALUES (?1, ?2)",
                 params![r.as_bytes().as_slice(), id],
             )?;
         }
         for m in media {
-            self.0.execute(
+            self.exec(
                 "INSERT OR IGNORE INTO record_media (record, sha256, size, media_type, purpose, captured_mono_ms) VALUES (?1,?2,?3,?4,?5,?6)",
                 params![id, m.sha256.as_bytes().as_slice(), m.size as i64, m.media_type, enum_str(&m.purpose), m.captured_mono_ms.map(|x| x as i64)],
             )?;
         }
         for a in audiences {
-            self.0.execute(
+            self.exec(
                 "INSERT OR IGNORE INTO record_audience (audience, log_index) VALUES (?1, ?2)",
                 params![a, row.log_index as i64],
             )?;
@@ -392,7 +409,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn update_record(&mut self, row: &RecordRow) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "UPDATE records SET envelope = ?2, status = ?3, verdict = ?4, earliest_ms = ?5, latest_ms = ?6, project = ?7 WHERE id = ?1",
             params![
                 row.id.as_bytes().as_slice(),
@@ -447,7 +464,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn record_count(&mut self) -> Result<u64> {
-        Ok(self.0.query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     fn insert_equivocation(
@@ -458,7 +475,7 @@ impl Tx for SqliteTx<'_> {
         offered: &[u8],
         now: i64,
     ) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO equivocations (device, seq, existing, offered, received_ms) VALUES (?1,?2,?3,?4,?5)",
             params![device.0.as_slice(), seq as i64, existing.as_bytes().as_slice(), offered, now],
         )?;
@@ -466,7 +483,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn equivocation_count(&mut self) -> Result<u64> {
-        Ok(self.0.query_row("SELECT count(*) FROM equivocations", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.row("SELECT count(*) FROM equivocations", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     fn chain(&mut self, device: &PublicKey) -> Result<Option<(ChainTail, Option<i64>)>> {
@@ -482,7 +499,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn set_chain(&mut self, device: &PublicKey, tail: ChainTail, earliest: Option<i64>) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO chains (device, seq, id, earliest_ms) VALUES (?1,?2,?3,?4) \
              ON CONFLICT(device) DO UPDATE SET seq = excluded.seq, id = excluded.id, earliest_ms = excluded.earliest_ms",
             params![device.0.as_slice(), tail.seq as i64, tail.id.as_bytes().as_slice(), earliest],
@@ -491,7 +508,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_anchor(&mut self, a: &AnchorBody) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO anchors (device, server_ms, boot_id, device_mono_ms, tail_seq, tail_id) VALUES (?1,?2,?3,?4,?5,?6)",
             params![
                 a.device.0.as_slice(),
@@ -506,7 +523,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn covering_anchor_ms(&mut self, device: &PublicKey, seq: u64, id: &Hash) -> Result<Option<i64>> {
-        Ok(self.0.query_row(
+        Ok(self.row(
             "SELECT min(a.server_ms) FROM anchors a WHERE a.device = ?1 AND ( (a.tail_seq = ?2 AND a.tail_id = ?3) OR \
              (a.tail_seq > ?2 AND EXISTS (SELECT 1 FROM records r WHERE r.device = a.device AND r.seq = a.tail_seq AND r.id = a.tail_id)) )",
             params![device.0.as_slice(), seq as i64, id.as_bytes().as_slice()],
@@ -519,7 +536,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_device(&mut self, key: &PublicKey, person: &Id, label: &str, now: i64) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO devices (key, person, label, enrolled_ms) VALUES (?1,?2,?3,?4)",
             params![key.0.as_slice(), person.as_str(), label, now],
         )?;
@@ -527,7 +544,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn revoke_device(&mut self, key: &PublicKey, at: i64) -> Result<()> {
-        self.0.execute("UPDATE devices SET revoked_ms = ?2 WHERE key = ?1", params![key.0.as_slice(), at])?;
+        self.exec("UPDATE devices SET revoked_ms = ?2 WHERE key = ?1", params![key.0.as_slice(), at])?;
         Ok(())
     }
 
@@ -540,7 +557,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn upsert_org(&mut self, o: &Organisation) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO orgs (id, role, json) VALUES (?1,?2,?3) ON CONFLICT(id) DO UPDATE SET role = excluded.role, json = excluded.json",
             params![o.id.as_str(), enum_str(&o.role), to_json(o)],
         )?;
@@ -556,7 +573,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn upsert_person(&mut self, p: &Person) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO persons (id, org, json) VALUES (?1,?2,?3) ON CONFLICT(id) DO UPDATE SET org = excluded.org, json = excluded.json",
             params![p.id.as_str(), p.org.as_str(), to_json(p)],
         )?;
@@ -572,7 +589,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn upsert_project(&mut self, p: &Project) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO projects (id, jurisdiction, json) VALUES (?1,?2,?3) \
              ON CONFLICT(id) DO UPDATE SET jurisdiction = excluded.jurisdiction, json = excluded.json",
             params![p.id.as_str(), p.jurisdiction, to_json(p)],
@@ -589,7 +606,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn upsert_unit_project(&mut self, u: &UnitProject) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO unit_projects (id, project, json) VALUES (?1,?2,?3) \
              ON CONFLICT(id) DO UPDATE SET project = excluded.project, json = excluded.json",
             params![u.id.as_str(), u.project.as_str(), to_json(u)],
@@ -617,7 +634,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_grant(&mut self, g: &GrantRow) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO grants (grant_id, person, org, project, role, letter, face_reference, valid_from_ms, valid_until_ms, revoked_ms) \
              VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
             params![
@@ -654,7 +671,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_batch(&mut self, b: &TagBatch, record: &Hash) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO tag_batches (supplier, year, batch, project, json, record) VALUES (?1,?2,?3,?4,?5,?6)",
             params![b.key.supplier, b.key.year, b.key.batch, b.project.as_str(), to_json(b), record.as_bytes().as_slice()],
         )?;
@@ -666,7 +683,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_lab_assignment(&mut self, a: &LabAssignment) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO lab_assignments (project, unit_project, lab, json) VALUES (?1,?2,?3,?4)",
             params![a.project.as_str(), a.unit_project.as_str(), a.lab.as_str(), to_json(a)],
         )?;
@@ -684,7 +701,7 @@ impl Tx for SqliteTx<'_> {
         s: &SpecimenState,
         now: i64,
     ) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO tags (code, project, stage, state, updated_ms) VALUES (?1,?2,?3,?4,?5) \
              ON CONFLICT(code) DO UPDATE SET project = coalesce(excluded.project, tags.project), stage = excluded.stage, \
              state = excluded.state, updated_ms = excluded.updated_ms",
@@ -700,7 +717,7 @@ impl Tx for SqliteTx<'_> {
         expires_ms: i64,
         now: i64,
     ) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO enrollment_codes (code_hash, person, created_ms, expires_ms) VALUES (?1,?2,?3,?4)",
             params![code_hash.as_bytes().as_slice(), person.as_str(), now, expires_ms],
         )?;
@@ -717,7 +734,7 @@ impl Tx for SqliteTx<'_> {
             )
             .optional()?;
         if person.is_some() {
-            self.0.execute(
+            self.exec(
                 "UPDATE enrollment_codes SET used_ms = ?2, device = ?3 WHERE code_hash = ?1",
                 params![code_hash.as_bytes().as_slice(), now, device.0.as_slice()],
             )?;
@@ -727,11 +744,11 @@ impl Tx for SqliteTx<'_> {
 
     fn log_size_for_update(&mut self) -> Result<u64> {
         // The write transaction is IMMEDIATE: the database is already locked.
-        Ok(self.0.query_row("SELECT size FROM log_head WHERE id = 0", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.row("SELECT size FROM log_head WHERE id = 0", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     fn set_log_size(&mut self, size: u64) -> Result<()> {
-        self.0.execute("UPDATE log_head SET size = ?1 WHERE id = 0", params![size as i64])?;
+        self.exec("UPDATE log_head SET size = ?1 WHERE id = 0", params![size as i64])?;
         Ok(())
     }
 
@@ -750,7 +767,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_checkpoint(&mut self, c: &SignedCheckpoint) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT OR IGNORE INTO checkpoints (size, json) VALUES (?1,?2)",
             params![c.checkpoint.size as i64, to_json(c)],
         )?;
@@ -787,7 +804,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn upsert_media(&mut self, m: &MediaRow, now: i64) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO media (sha256, size, media_type, received, complete, updated_ms) VALUES (?1,?2,?3,?4,?5,?6) \
              ON CONFLICT(sha256) DO UPDATE SET received = excluded.received, complete = excluded.complete, updated_ms = excluded.updated_ms",
             params![m.sha256.as_bytes().as_slice(), m.size as i64, m.media_type, m.received as i64, m.complete, now],
@@ -854,7 +871,7 @@ impl Tx for SqliteTx<'_> {
         finding: &str,
         now: i64,
     ) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO violations (record, project, finding, created_ms) VALUES (?1,?2,?3,?4)",
             params![record.as_bytes().as_slice(), project, finding, now],
         )?;
@@ -880,8 +897,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn use_nonce(&mut self, device: &PublicKey, nonce: &str, expires_ms: i64, now: i64) -> Result<bool> {
-        self.0.execute("DELETE FROM nonces WHERE expires_ms < ?1", params![now])?;
-        let n = self.0.execute(
+        self.exec("DELETE FROM nonces WHERE expires_ms < ?1", params![now])?;
+        let n = self.exec(
             "INSERT OR IGNORE INTO nonces (device, nonce, expires_ms) VALUES (?1,?2,?3)",
             params![device.0.as_slice(), nonce, expires_ms],
         )?;
@@ -889,7 +906,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_admin_token(&mut self, hash: &Hash, label: &str, now: i64) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO admin_tokens (hash, label, created_ms) VALUES (?1,?2,?3)",
             params![hash.as_bytes().as_slice(), label, now],
         )?;
@@ -916,7 +933,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
-        self.0.execute(
+        self.exec(
             "INSERT INTO meta (key, value) VALUES (?1,?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
