@@ -193,12 +193,20 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout));
 
-    Router::new()
+    let routes = Router::new()
         .merge(device_api)
         .merge(media_api)
         .merge(open_api)
         // The device routes buffer bodies themselves, up to their own limits.
-        .layer(DefaultBodyLimit::max(limits.media_chunk_bytes.max(limits.upload_body_bytes) + 4096))
+        .layer(DefaultBodyLimit::max(limits.media_chunk_bytes.max(limits.upload_body_bytes) + 4096));
+    with_common_layers(routes).with_state(state)
+}
+
+/// The layers every route runs under: metrics, panic containment, tracing
+/// with request ids, and a JSON 404. Public so tests can put a route of their
+/// own under exactly the same stack.
+pub fn with_common_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
         .layer(middleware::from_fn(track_metrics))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -207,10 +215,7 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .fallback(|| async {
-            error::AppError::not_found("no_such_endpoint", "没有这个接口", "no such endpoint")
-        })
-        .with_state(state)
+        .fallback(|| async { error::AppError::not_found("no_such_endpoint", "没有这个接口", "no such endpoint") })
 }
 
 /// Serve until `shutdown` resolves, on an already-bound listener (port 0 in tests).

@@ -570,3 +570,54 @@ fn openapi_snapshot() {
     let v: serde_json::Value = serde_json::from_str(&spec).unwrap();
     assert!(v["paths"]["/v1/records"]["post"].is_object());
 }
+
+/// Handlers answer in-process too (no socket): the router is a tower service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oneshot_handlers() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let state = sync_server::AppState::open(config(dir.path())).unwrap();
+    let app = sync_server::router(state);
+    let r = app.clone().oneshot(Request::get("/healthz").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.clone().oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    // A device route without a signature.
+    let r = app.clone().oneshot(Request::post("/v1/records").body(Body::from("{}")).unwrap()).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+    let e: ApiError = serde_json::from_slice(&body).unwrap();
+    assert_eq!(e.code, "auth_missing");
+    // An oversized enrollment body is refused before it is parsed.
+    let big = vec![b' '; 200 * 1024];
+    let r = app.oneshot(Request::post("/v1/enroll").body(Body::from(big)).unwrap()).await.unwrap();
+    assert_eq!(r.status(), 413);
+}
+
+/// A panicking handler costs its own request a 500, never the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_never_takes_the_server_down() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    let app = sync_server::with_common_layers(
+        axum::Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    let bug: Option<&str> = None;
+                    bug.expect("a bug in one handler")
+                }),
+            )
+            .route("/fine", get(|| async { "fine" })),
+    );
+    let r = app.clone().oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(r.status(), 500);
+    let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+    assert_eq!(serde_json::from_slice::<ApiError>(&body).unwrap().code, "internal");
+    let r = app.oneshot(Request::get("/fine").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(r.status(), 200);
+}
