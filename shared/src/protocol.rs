@@ -279,8 +279,6 @@ pub struct UploadRequest {
 pub enum RecordStatus {
     /// Stored, logged, and in effect (possibly with flagged violations).
     Accepted,
-    /// Already held, byte for byte: nothing changed (idempotent resend).
-    Duplicate,
     /// Stored and logged as evidence, but without custody effect.
     Refused,
     /// Stored and logged; waits for a record it names, then is judged again.
@@ -294,7 +292,11 @@ pub enum RecordStatus {
 pub struct RecordResult {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: Hash,
+    /// For a resend, the status the record already had.
     pub status: RecordStatus,
+    /// The server already held this record byte for byte (idempotent resend).
+    #[serde(default)]
+    pub duplicate: bool,
     pub findings: Vec<Finding>,
     /// Proof of inclusion in the transparency log (stored records).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]

@@ -105,7 +105,7 @@ pub fn submit_at(
     let rec = SignedRecord::sign(body, key).expect("server key signs its own records");
     let p = Pipeline { server_key: key, policy, now };
     let out = p.ingest(tx, &rec.to_bytes(), None)?;
-    if out.status != RecordStatus::Accepted {
+    if out.status != RecordStatus::Accepted || out.duplicate {
         let why = out.findings.iter().map(|f| f.message_en.clone()).collect::<Vec<_>>().join("; ");
         return Err(AdminError::NotAccepted(why));
     }

@@ -205,6 +205,7 @@ pub async fn upload(
                 results.push(RecordResult {
                     id: o.id,
                     status: o.status,
+                    duplicate: o.duplicate,
                     findings: o.findings,
                     receipt,
                     missing_media,
@@ -257,6 +258,7 @@ pub async fn cosign(
             Ok(Ok(RecordResult {
                 id: row.id,
                 status: row.status,
+                duplicate: false,
                 findings: crate::ingest::findings(&v),
                 receipt: Some(receipt),
                 missing_media: vec![],

@@ -30,13 +30,14 @@ use std::collections::BTreeMap;
 pub struct Outcome {
     pub id: Hash,
     pub status: RecordStatus,
+    pub duplicate: bool,
     pub findings: Vec<Finding>,
     pub log_index: Option<u64>,
 }
 
 impl Outcome {
     fn rejected(id: Hash, findings: Vec<Finding>) -> Outcome {
-        Outcome { id, status: RecordStatus::Rejected, findings, log_index: None }
+        Outcome { id, status: RecordStatus::Rejected, duplicate: false, findings, log_index: None }
     }
 }
 
@@ -182,7 +183,8 @@ impl Pipeline<'_> {
             let v = stored_verdict(&row)?;
             return Ok(Outcome {
                 id,
-                status: RecordStatus::Duplicate,
+                status: row.status,
+                duplicate: true,
                 findings: findings(&v),
                 log_index: Some(row.log_index),
             });
@@ -237,7 +239,7 @@ impl Pipeline<'_> {
         if status == RecordStatus::Accepted {
             self.wake_deferred(tx, id)?;
         }
-        Ok(Outcome { id, status, findings: findings(&verdict), log_index: Some(log_index) })
+        Ok(Outcome { id, status, duplicate: false, findings: findings(&verdict), log_index: Some(log_index) })
     }
 
     /// Build what `verify` needs from the store.

@@ -215,7 +215,9 @@ pub fn with_common_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .fallback(|| async { error::AppError::not_found("no_such_endpoint", "没有这个接口", "no such endpoint") })
+        .fallback(|| async {
+            error::AppError::not_found("no_such_endpoint", "没有这个接口", "no such endpoint")
+        })
 }
 
 /// Serve until `shutdown` resolves, on an already-bound listener (port 0 in tests).

@@ -140,7 +140,7 @@ async fn full_flow_idempotent_resend_receipts_and_lab_verdict() {
     receipt.verify(&trusted).unwrap();
     // Idempotent resend: same record, same bytes, same leaf.
     let again = sampler.upload(&[&s]).await;
-    assert_eq!(again.results[0].status, RecordStatus::Duplicate);
+    assert_eq!((again.results[0].status, again.results[0].duplicate), (RecordStatus::Accepted, true));
     assert_eq!(again.results[0].receipt.as_ref().unwrap().leaf_index, receipt.leaf_index);
     upload_media(&sampler, &sm).await;
 
@@ -456,7 +456,7 @@ async fn r14_restart_keeps_everything_and_the_store_verifies() {
     sampler.base = server.url.clone();
     // The same key, the same records, the log continues from where it was.
     let again = sampler.upload(&[&s]).await;
-    assert_eq!(again.results[0].status, RecordStatus::Duplicate);
+    assert!(again.results[0].duplicate);
     let s2 = sampler.field_record(demo_sampling(14), 50.0, 50.0, &as_refs(&media(14, "s")));
     let resp = sampler.upload(&[&s2]).await;
     assert_eq!(resp.results[0].status, RecordStatus::Accepted);
