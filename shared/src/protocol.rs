@@ -330,6 +330,8 @@ pub struct CosignRequest {
 #[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct FeedItem {
+    /// The change sequence this item is at (records reappear when they change).
+    pub change: u64,
     pub log_index: u64,
     pub status: RecordStatus,
     /// The canonical envelope with every co-signature received so far.
@@ -341,7 +343,7 @@ pub struct FeedItem {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct FeedResponse {
     pub items: Vec<FeedItem>,
-    /// Pass as `after` to continue.
+    /// Pass as `after` to continue (a change sequence number).
     pub next: u64,
     pub more: bool,
 }

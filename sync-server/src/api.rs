@@ -276,7 +276,8 @@ pub struct FeedQuery {
 }
 
 /// Records this device should hold: its projects' custody records (a witness
-/// receives the samplings to attest), commissions addressed to its lab.
+/// receives the samplings to attest), commissions addressed to its lab —
+/// again whenever one changes (accepted after waiting, co-signed).
 #[utoipa::path(get, path = "/v1/feed", params(FeedQuery), responses((status = 200, body = FeedResponse)))]
 pub async fn feed(
     State(state): State<AppState>,
@@ -301,6 +302,7 @@ pub async fn feed(
         .take(limit as usize)
         .map(|r| {
             Ok(FeedItem {
+                change: r.change_seq,
                 log_index: r.log_index,
                 status: r.status,
                 envelope: RawValue::from_string(String::from_utf8(r.envelope).map_err(AppError::internal)?)
@@ -308,7 +310,7 @@ pub async fn feed(
             })
         })
         .collect::<ApiResult<_>>()?;
-    let next = items.last().map_or(q.after, |i| i.log_index);
+    let next = items.last().map_or(q.after, |i| i.change);
     Ok(Json(FeedResponse { items, next, more }))
 }
 

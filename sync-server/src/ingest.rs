@@ -224,6 +224,7 @@ impl Pipeline<'_> {
             verdict: serde_json::to_string(&verdict).expect("verdict serialises"),
             earliest_ms: verdict.time.as_ref().and_then(|t| t.proven.earliest_ms),
             latest_ms: verdict.time.as_ref().and_then(|t| t.proven.latest_ms),
+            change_seq: 0,
         };
         let tags: Vec<String> = body.payload.tags().iter().map(|t| t.to_string()).collect();
         let audiences = audiences(body, project.as_deref());

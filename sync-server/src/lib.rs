@@ -25,6 +25,7 @@ pub mod logtree;
 pub mod maintenance;
 pub mod openapi;
 pub mod store;
+pub mod testing;
 pub mod trail;
 
 use axum::Router;

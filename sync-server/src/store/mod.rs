@@ -57,6 +57,9 @@ pub struct RecordRow {
     pub verdict: String,
     pub earliest_ms: Option<i64>,
     pub latest_ms: Option<i64>,
+    /// Bumped whenever the stored record changes (status, co-signatures):
+    /// what the device feed pages by.
+    pub change_seq: u64,
 }
 
 /// An enrolled device with its owner's organisation.
@@ -111,6 +114,7 @@ pub trait Tx {
     fn update_record(&mut self, row: &RecordRow) -> Result<()>;
     fn deferred_referencing(&mut self, id: &Hash) -> Result<Vec<Hash>>;
     fn records_for_tag(&mut self, tag: &str) -> Result<Vec<RecordRow>>;
+    /// Records for these audiences changed after change sequence `after`.
     fn feed(&mut self, audiences: &[String], after: u64, limit: u32) -> Result<Vec<RecordRow>>;
     fn records_from(&mut self, log_index: u64, limit: u32) -> Result<Vec<RecordRow>>;
     fn record_count(&mut self) -> Result<u64>;

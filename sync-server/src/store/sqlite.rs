@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Schema migrations, in order. Never edit one that has shipped: add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE records(
   id BLOB PRIMARY KEY, log_index INTEGER NOT NULL UNIQUE, device BLOB NOT NULL, seq INTEGER NOT NULL,
   kind TEXT NOT NULL, author TEXT NOT NULL, project TEXT, envelope BLOB NOT NULL,
@@ -53,7 +54,18 @@ CREATE INDEX violations_created ON violations(created_ms);
 CREATE TABLE nonces(device BLOB NOT NULL, nonce TEXT NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY(device, nonce));
 CREATE TABLE admin_tokens(hash BLOB PRIMARY KEY, label TEXT NOT NULL, created_ms INTEGER NOT NULL);
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"#];
+"#,
+    // v2: devices must hear about changes to records they already hold (a
+    // deferred record accepted, a co-signature added): the feed pages by a
+    // change sequence bumped on every insert and update.
+    r#"
+ALTER TABLE records ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE records SET change_seq = log_index + 1;
+CREATE INDEX records_change ON records(change_seq);
+CREATE TABLE change_head(id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL);
+INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
+"#,
+];
 
 const READERS: usize = 4;
 
@@ -177,7 +189,7 @@ fn id_col(s: String) -> Result<Id> {
     Id::new(s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-const RECORD_COLS: &str = "id, log_index, device, seq, kind, author, project, envelope, first_seen_ms, status, verdict, earliest_ms, latest_ms";
+const RECORD_COLS: &str = "id, log_index, device, seq, kind, author, project, envelope, first_seen_ms, status, verdict, earliest_ms, latest_ms, change_seq";
 
 type RawRecord = (
     Vec<u8>,
@@ -193,6 +205,7 @@ type RawRecord = (
     String,
     Option<i64>,
     Option<i64>,
+    i64,
 );
 
 fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
@@ -210,6 +223,7 @@ fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         r.get(10)?,
         r.get(11)?,
         r.get(12)?,
+        r.get(13)?,
     ))
 }
 
@@ -228,6 +242,7 @@ fn record_row(x: RawRecord) -> Result<RecordRow> {
         verdict: x.10,
         earliest_ms: x.11,
         latest_ms: x.12,
+        change_seq: x.13 as u64,
     })
 }
 
@@ -245,6 +260,12 @@ impl SqliteTx<'_> {
         f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
         self.0.prepare_cached(sql)?.query_row(p, f)
+    }
+
+    /// The next change sequence number (the write transaction holds the lock).
+    fn next_change(&self) -> rusqlite::Result<i64> {
+        self.exec("UPDATE change_head SET seq = seq + 1 WHERE id = 0", [])?;
+        self.row("SELECT seq FROM change_head WHERE id = 0", [], |r| r.get(0))
     }
 
     fn records_where(&mut self, sql_tail: &str, p: impl rusqlite::Params) -> Result<Vec<RecordRow>> {
@@ -363,9 +384,10 @@ impl Tx for SqliteTx<'_> {
         audiences: &[String],
     ) -> Result<()> {
         let id = row.id.as_bytes().as_slice();
+        let change = self.next_change()?;
         self.exec(
             &format!(
-                "INSERT INTO records ({RECORD_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+                "INSERT INTO records ({RECORD_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
             ),
             params![
                 id,
@@ -380,12 +402,12 @@ impl Tx for SqliteTx<'_> {
                 enum_str(&row.status),
                 row.verdict,
                 row.earliest_ms,
-                row.latest_ms
+                row.latest_ms,
+                change
             ],
         )?;
         for t in tags {
-            self.0
-                .execute("INSERT OR IGNORE INTO record_tags (tag, record) VALUES (?1, ?2)", params![t, id])?;
+            self.exec("INSERT OR IGNORE INTO record_tags (tag, record) VALUES (?1, ?2)", params![t, id])?;
         }
         for r in refs {
             self.exec(
@@ -409,8 +431,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn update_record(&mut self, row: &RecordRow) -> Result<()> {
+        let change = self.next_change()?;
         self.exec(
-            "UPDATE records SET envelope = ?2, status = ?3, verdict = ?4, earliest_ms = ?5, latest_ms = ?6, project = ?7 WHERE id = ?1",
+            "UPDATE records SET envelope = ?2, status = ?3, verdict = ?4, earliest_ms = ?5, latest_ms = ?6, project = ?7, change_seq = ?8 WHERE id = ?1",
             params![
                 row.id.as_bytes().as_slice(),
                 row.envelope,
@@ -418,7 +441,8 @@ impl Tx for SqliteTx<'_> {
                 row.verdict,
                 row.earliest_ms,
                 row.latest_ms,
-                row.project
+                row.project,
+                change
             ],
         )?;
         Ok(())
@@ -447,7 +471,7 @@ impl Tx for SqliteTx<'_> {
         }
         let placeholders = (0..audiences.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(",");
         let sql = format!(
-            "WHERE log_index IN (SELECT DISTINCT log_index FROM record_audience WHERE audience IN ({placeholders}) AND log_index > ?1 ORDER BY log_index LIMIT ?2) ORDER BY log_index"
+            "WHERE change_seq > ?1 AND log_index IN (SELECT log_index FROM record_audience WHERE audience IN ({placeholders})) ORDER BY change_seq LIMIT ?2"
         );
         let mut p: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(after as i64), Box::new(i64::from(limit))];
         for a in audiences {
@@ -654,8 +678,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn revoke_grant(&mut self, grant: &Id, at: i64) -> Result<()> {
-        self.0
-            .execute("UPDATE grants SET revoked_ms = ?2 WHERE grant_id = ?1", params![grant.as_str(), at])?;
+        self.exec("UPDATE grants SET revoked_ms = ?2 WHERE grant_id = ?1", params![grant.as_str(), at])?;
         Ok(())
     }
 
@@ -938,5 +961,48 @@ impl Tx for SqliteTx<'_> {
             params![key, value],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database left at every earlier schema version opens, migrates and
+    /// keeps its records.
+    #[test]
+    fn migrates_from_every_earlier_version() {
+        for from in 1..MIGRATIONS.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("old.sqlite");
+            {
+                let mut c = Connection::open(&path).unwrap();
+                for (i, sql) in MIGRATIONS.iter().enumerate().take(from) {
+                    c.execute_batch(sql).unwrap();
+                    c.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
+                }
+                let tx = c.transaction().unwrap();
+                tx.execute(
+                    "INSERT INTO records (id, log_index, device, seq, kind, author, project, envelope, first_seen_ms, status, verdict) \
+                     VALUES (?1, 0, ?2, 0, 'sampling', 'P-1', 'PRJ-1', X'7B7D', 1, 'accepted', '{}')",
+                    params![[7u8; 32].as_slice(), [8u8; 32].as_slice()],
+                )
+                .unwrap();
+                tx.execute(
+                    "INSERT INTO record_audience (audience, log_index) VALUES ('project:PRJ-1', 0)",
+                    [],
+                )
+                .unwrap();
+                tx.commit().unwrap();
+            }
+            let store = SqliteStore::open(&path).unwrap();
+            let rows = store.read(|tx| tx.feed(&["project:PRJ-1".into()], 0, 10)).unwrap();
+            assert_eq!(rows.len(), 1, "from v{from}");
+            assert_eq!(rows[0].change_seq, 1, "existing records get a change sequence");
+            // New changes continue after the migrated ones.
+            store.write(|tx| tx.update_record(&rows[0])).unwrap();
+            let rows = store.read(|tx| tx.feed(&["project:PRJ-1".into()], 1, 10)).unwrap();
+            assert_eq!(rows[0].change_seq, 2);
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Test support: a real server on a port-0 listener, and a device client
 //! that signs every request the way the field app must.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use custody_core::Hash;
 use custody_core::crypto::{Domain, SigningKey};
@@ -9,97 +9,10 @@ use custody_core::protocol::*;
 use custody_core::record::{MediaPurpose, MediaRef, Payload, SignedRecord};
 use custody_core::time::HeldAnchor;
 use serde_json::value::RawValue;
-use std::path::{Path, PathBuf};
-use sync_server::admin::{Admin, now_ms};
-use sync_server::config::Config;
-use sync_server::{AppState, demo};
-use tokio::sync::oneshot;
+use sync_server::admin::now_ms;
+use sync_server::demo;
 
-/// Real time plus an offset the test can push forward ("forty minutes later").
-#[derive(Default)]
-pub struct TestClock(std::sync::atomic::AtomicI64);
-
-impl TestClock {
-    pub fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl sync_server::Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        now_ms() + self.0.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-pub struct TestServer {
-    pub clock: std::sync::Arc<TestClock>,
-    pub url: String,
-    pub state: AppState,
-    pub data: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
-pub fn config(data: &Path) -> Config {
-    let mut c = Config::default();
-    c.server.data_dir = data.to_owned();
-    c.server.bind = "127.0.0.1:0".into();
-    c
-}
-
-impl TestServer {
-    pub async fn start(data: &Path) -> TestServer {
-        TestServer::start_with(config(data), None).await
-    }
-
-    pub async fn start_with(config: Config, tls: Option<sync_server::keys::TlsMaterial>) -> TestServer {
-        crypto();
-        let data = config.server.data_dir.clone();
-        let mut state = AppState::open(config).expect("open state");
-        let clock = std::sync::Arc::new(TestClock::default());
-        state.clock = clock.clone();
-        state.tls_cert_sha256 = tls.as_ref().map(|t| t.cert_sha256);
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let (tx, rx) = oneshot::channel::<()>();
-        let st = state.clone();
-        let task = tokio::spawn(sync_server::serve_on(listener, st, tls, async move {
-            let _ = rx.await;
-        }));
-        TestServer { clock, url: format!("{scheme}://{addr}"), state, data, stop: Some(tx), task: Some(task) }
-    }
-
-    pub fn admin(&self) -> Admin<'_> {
-        Admin {
-            store: &self.state.store,
-            blobs: &self.state.blobs,
-            key: &self.state.key,
-            policy: &self.state.config.policy,
-        }
-    }
-
-    /// The demo project, plus an enrollment offer for `person`.
-    pub fn seed(&self) {
-        demo::seed(&self.admin()).expect("seed demo");
-    }
-
-    pub fn offer(&self, person: &str) -> EnrollmentOffer {
-        self.admin()
-            .enrollment_offer(&fixtures::id(person), 3_600_000, &self.url, self.state.tls_cert_sha256)
-            .unwrap()
-    }
-
-    /// Graceful stop; waits for the server to finish.
-    pub async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.await.unwrap().unwrap();
-        }
-    }
-}
+pub use sync_server::testing::{TestClock, TestServer, config, crypto};
 
 /// A simulated phone talking to a real server.
 pub struct Phone {
@@ -117,11 +30,6 @@ pub fn device_for(seed: u8, person: &str) -> Device {
     d.boot_at_ms = now - 3_600_000;
     d.boot_id = format!("boot-{seed}-{now}");
     d
-}
-
-/// reqwest is built without a default TLS crypto provider: use ring, as the server does.
-pub fn crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 impl Phone {
