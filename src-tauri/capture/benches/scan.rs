@@ -17,7 +17,7 @@ use capture::face::{FaceChecker, FaceConfig, FaceModels, default_models_dir};
 use capture::frame::file::read_image;
 use capture::frame::{Frame, PixelFormat};
 use capture::qr::blackbox::{ZXING_FALSE_POSITIVES, ZXING_QR_SETS, load_dir, matches};
-use capture::qr::synth::{Condition, scene, tag};
+use capture::qr::synth::{Condition, Placement, scene, tag};
 use capture::qr::{Decoder, Prep, ScanConfig, Scanner, Strategy};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,9 +97,15 @@ fn main() {
     let frames: Vec<(Arc<[u8]>, usize, usize)> = [(1280usize, 720usize), (1920, 1080)]
         .iter()
         .flat_map(|&(w, h)| {
-            let with =
-                scene(&payload, w, h, w as f32 * 0.45, h as f32 * 0.5, h as f32 * 0.3, Condition::Clean, 3);
-            let without = scene(&payload, w, h, -1e5, -1e5, h as f32 * 0.3, Condition::Clean, 3);
+            let at = Placement {
+                width: w,
+                height: h,
+                cx: w as f32 * 0.45,
+                cy: h as f32 * 0.5,
+                side: h as f32 * 0.3,
+            };
+            let with = scene(&payload, at, Condition::Clean, 3);
+            let without = scene(&payload, Placement::empty(w, h), Condition::Clean, 3);
             [(Arc::from(with.data), w, h), (Arc::from(without.data), w, h)]
         })
         .collect();

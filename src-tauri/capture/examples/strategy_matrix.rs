@@ -4,8 +4,11 @@
 //! decoder is upgraded:
 //!
 //! ```sh
-//! cargo run --release -p capture --example strategy_matrix [SET_ROOT] > matrix.tsv
+//! cargo run --release -p capture --example strategy_matrix [DIR…] > matrix.tsv
 //! ```
+//!
+//! Without arguments it reads the ZXing sets; with arguments, each DIR is a
+//! folder in the same layout (N.png + N.txt; no .txt = must read nothing).
 //!
 //! The per-image matrix goes to stdout (TSV), the summary to stderr.
 
@@ -17,12 +20,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn main() {
-    let root = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench-data/qr-zxing")
-    });
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench-data/qr-zxing");
+    let mut dirs: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
+    if dirs.is_empty() {
+        dirs = ZXING_QR_SETS.iter().chain([&ZXING_FALSE_POSITIVES]).map(|s| root.join(s)).collect();
+    }
     let mut cases = Vec::new();
-    for set in ZXING_QR_SETS.iter().chain([&ZXING_FALSE_POSITIVES]) {
-        cases.extend(load_dir(&root.join(set)).expect("read set"));
+    for dir in &dirs {
+        cases.extend(load_dir(dir).expect("read set"));
     }
     let frames: Vec<_> = cases.iter().map(|c| read_image(&c.image).expect("decode image")).collect();
     let strategies = Strategy::all();

@@ -73,11 +73,15 @@ fn get<'a>(w: &'a HashMap<String, Weights>, name: &str) -> Result<&'a Weights, S
     w.get(name).ok_or_else(|| format!("missing tensor {name}"))
 }
 
-/// A conv + folded scale: weights in ONNX layout [out, in, kh, kw].
-fn folded_conv(
-    w: &HashMap<String, Weights>,
-    prefix: &str,
-) -> Result<(Vec<usize>, Vec<f32>, Vec<f32>), String> {
+/// A conv with its scale layer folded in: weights in ONNX layout
+/// [out, in, kh, kw].
+struct FoldedConv {
+    shape: Vec<usize>,
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+fn folded_conv(w: &HashMap<String, Weights>, prefix: &str) -> Result<FoldedConv, String> {
     let filters = get(w, &format!("{prefix}/conv/filters"))?;
     let bias = get(w, &format!("{prefix}/conv/bias"))?;
     let sw = get(w, &format!("{prefix}/scale/weights"))?;
@@ -95,7 +99,7 @@ fn folded_conv(
         }
     }
     let b = (0..cout).map(|o| bias.values[o] * sw.values[o] + sb.values[o]).collect();
-    Ok((vec![cout, cin, kh, kw], onnx, b))
+    Ok(FoldedConv { shape: vec![cout, cin, kh, kw], weights: onnx, bias: b })
 }
 
 /// face-api's FaceRecognitionNet as an ONNX graph, NCHW, input `input`
@@ -112,9 +116,9 @@ pub fn build_graph(w: &HashMap<String, Weights>) -> Result<tract_onnx::pb::Model
                 same: bool,
                 relu: bool|
      -> Result<String, String> {
-        let (shape, weights, bias) = folded_conv(w, prefix)?;
-        let pad = if same { (shape[2] / 2) as i64 } else { 0 };
-        let y = g.conv(x, &shape, weights, bias, stride, pad);
+        let c = folded_conv(w, prefix)?;
+        let pad = if same { (c.shape[2] / 2) as i64 } else { 0 };
+        let y = g.conv(x, &c.shape, c.weights, c.bias, stride, pad);
         Ok(if relu { g.unary("Relu", &y) } else { y })
     };
 

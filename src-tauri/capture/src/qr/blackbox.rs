@@ -39,7 +39,7 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Vec<Case>> {
         };
         cases.push(Case { image: path, expected });
     }
-    cases.sort_by(|a, b| natural_key(&a.image).cmp(&natural_key(&b.image)));
+    cases.sort_by_key(|c| natural_key(&c.image));
     Ok(cases)
 }
 

@@ -33,7 +33,11 @@ pub fn precheck(luma: &[u8], width: usize, height: usize) -> PreCheck {
     // A row must cross the middle three of the seven module rows of the
     // smallest finder; 3/7 of 14 px is 6 px.
     let step = (MIN_FINDER_PX * 3 / 7).max(1);
-    let window = (width / 16).clamp(8, 64);
+    // The local mean must span more than a finder's dark centre, or the
+    // centre of a large code reads as light: a sixth of the width. Measured
+    // on the ZXing photos: with width/16 the pre-check hid 23 of 145 codes,
+    // with width/6 it hides 6 and still stops 21 of the 25 code-free photos.
+    let window = (width / 6).clamp(16, 512);
     let mut row_bits = vec![false; width];
     let mut hits: Vec<(usize, usize, usize)> = Vec::new(); // (x, y, size)
     let mut y = step / 2;

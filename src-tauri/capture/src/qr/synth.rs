@@ -66,19 +66,35 @@ pub enum Condition {
     Dirt(f32),
 }
 
-/// A grey scene `width` x `height` with the tag `side` px wide centred at
-/// (`cx`, `cy`), seen under `condition`. The background is a soft gradient
-/// with mild texture (concrete, not a lab's white table).
-pub fn scene(
-    payload: &str,
-    width: usize,
-    height: usize,
-    cx: f32,
-    cy: f32,
-    side: f32,
-    condition: Condition,
-    seed: u64,
-) -> Grey {
+/// Where the tag is in the picture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    /// Picture size in pixels.
+    pub width: usize,
+    pub height: usize,
+    /// Tag centre, pixels (outside the picture = a frame without a tag).
+    pub cx: f32,
+    pub cy: f32,
+    /// Tag width (quiet zone included), pixels.
+    pub side: f32,
+}
+
+impl Placement {
+    /// A tag `side` px wide in the middle of a `width` x `height` picture.
+    pub fn centred(width: usize, height: usize, side: f32) -> Placement {
+        Placement { width, height, cx: width as f32 / 2.0, cy: height as f32 / 2.0, side }
+    }
+    /// The same picture with no tag in view.
+    pub fn empty(width: usize, height: usize) -> Placement {
+        Placement { width, height, cx: -1e6, cy: -1e6, side: 100.0 }
+    }
+}
+
+/// A grey scene with the tag placed as `at` says, seen under `condition`.
+/// The background is a soft gradient with mild texture (concrete, not a
+/// lab's white table).
+pub fn scene(payload: &str, at: Placement, condition: Condition, seed: u64) -> Grey {
+    let Placement { width, height, cx, cy, side } = at;
     let mods = modules(payload);
     let n = mods.len() as f32;
     let mut rng = Rng::new(seed);
@@ -99,6 +115,15 @@ pub fn scene(
         }
         _ => Vec::new(),
     };
+    // Tilt: a true perspective (homography) from the picture to the tag
+    // square, the top edge shrunk to `far` of the bottom one.
+    let tilt = match condition {
+        Condition::Perspective(far) => Some(homography(
+            [(-far / 2.0, -0.5), (far / 2.0, -0.5), (0.5, 0.5), (-0.5, 0.5)],
+            [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)],
+        )),
+        _ => None,
+    };
     let (cos, sin) = match condition {
         Condition::Rotated(deg) => (deg.to_radians().cos(), deg.to_radians().sin()),
         _ => (1.0, 0.0),
@@ -115,11 +140,10 @@ pub fn scene(
             let (dx, dy) = ((x as f32 - cx) / side, (y as f32 - cy) / side);
             let (dx, dy) = (cos * dx + sin * dy, -sin * dx + cos * dy);
             let (u, v, shade) = match condition {
-                Condition::Perspective(far) => {
-                    // Top edge shrunk to `far`: width at height v is interpolated.
-                    let v = dy + 0.5;
-                    let scale = far + (1.0 - far) * v.clamp(0.0, 1.0);
-                    (dx / scale + 0.5, v, 1.0)
+                Condition::Perspective(_) => {
+                    let h = tilt.as_ref().expect("set for tilt");
+                    let w = h[6] * dx + h[7] * dy + 1.0;
+                    ((h[0] * dx + h[1] * dy + h[2]) / w, (h[3] * dx + h[4] * dy + h[5]) / w, 1.0)
                 }
                 Condition::Curved(radius) => {
                     if dx.abs() >= radius {
@@ -177,12 +201,43 @@ pub fn scene(
     img
 }
 
+/// The homography taking the four `from` points to the four `to` points
+/// (h33 = 1), by solving the 8x8 linear system.
+fn homography(from: [(f32, f32); 4], to: [(f32, f32); 4]) -> [f32; 8] {
+    let mut a = [[0f64; 9]; 8];
+    for i in 0..4 {
+        let (x, y) = (f64::from(from[i].0), f64::from(from[i].1));
+        let (u, v) = (f64::from(to[i].0), f64::from(to[i].1));
+        a[2 * i] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u];
+        a[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
+    }
+    for col in 0..8 {
+        let pivot = (col..8).max_by(|&p, &q| a[p][col].abs().total_cmp(&a[q][col].abs())).expect("rows");
+        a.swap(col, pivot);
+        let pivot_row = a[col];
+        for (row, r) in a.iter_mut().enumerate() {
+            if row != col {
+                let f = r[col] / pivot_row[col];
+                for (x, p) in r.iter_mut().zip(pivot_row.iter()).skip(col) {
+                    *x -= f * p;
+                }
+            }
+        }
+    }
+    let mut h = [0f32; 8];
+    for i in 0..8 {
+        h[i] = (a[i][8] / a[i][i]) as f32;
+    }
+    h
+}
+
 /// Whether a point (tag units) is within a finder pattern (damage there is
 /// fatal to every decoder; the tests keep dirt off them, and the tag design
 /// puts the label text elsewhere).
 fn near_finder(x: f32, y: f32) -> bool {
     let f = 0.33;
-    (x < f && y < f) || (x > 1.0 - f && y < f) || (x < f && y > 1.0 - f)
+    let (left, right, top, bottom) = (x < f, x > 1.0 - f, y < f, y > 1.0 - f);
+    (top && (left || right)) || (bottom && left)
 }
 
 /// A tag code for tests.
