@@ -128,10 +128,19 @@ impl Frame {
         self
     }
 
-    /// Decode an encoded image (PNG, JPEG, GIF) into a frame. Grey images stay
-    /// grey (no conversion to RGB and back for the QR scanner).
+    /// Decode an encoded image (PNG, JPEG, GIF) into a frame, upright: a
+    /// phone stores a portrait photo as landscape pixels plus an EXIF
+    /// orientation tag, and a face lying on its side is not detected. Grey
+    /// images stay grey (no conversion to RGB and back for the QR scanner).
     pub fn decode(bytes: &[u8]) -> Result<Frame, FrameError> {
-        let img = image::load_from_memory(bytes)?;
+        use image::ImageDecoder;
+        let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| FrameError::Image(image::ImageError::IoError(e)))?;
+        let mut decoder = reader.into_decoder()?;
+        let orientation = decoder.orientation()?;
+        let mut img = image::DynamicImage::from_decoder(decoder)?;
+        img.apply_orientation(orientation);
         Frame::from_image(img)
     }
 
@@ -320,6 +329,29 @@ mod tests {
             Frame::new(100_000, 100_000, PixelFormat::Luma8, vec![]),
             Err(FrameError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // A 4x2 JPEG tagged "rotate 90° clockwise to display" (orientation 6),
+        // as a phone saves a portrait photo.
+        let img = image::RgbImage::from_pixel(4, 2, image::Rgb([200, 10, 10]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&img).unwrap();
+        let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec(); // header, IFD at 8, one entry
+        tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]); // Orientation = 6
+        tiff.extend_from_slice(&[0, 0, 0, 0]); // no next IFD
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let len = (app1.len() + 2) as u16;
+        let mut tagged = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        tagged.extend_from_slice(&len.to_be_bytes());
+        tagged.extend_from_slice(&app1);
+        tagged.extend_from_slice(&jpeg[2..]);
+        let f = Frame::decode(&tagged).unwrap();
+        assert_eq!((f.width(), f.height()), (2, 4));
+        let plain = Frame::decode(&jpeg).unwrap();
+        assert_eq!((plain.width(), plain.height()), (4, 2));
     }
 
     #[test]
