@@ -173,6 +173,7 @@ fn r8_a_photo_held_to_the_camera_fails_the_head_turn() {
                 .with_mono_ms(Some(1000 + 150 * u64::from(i)))
         })
         .collect();
+    assert!(matches!(c.liveness(Challenge::TurnLeft, &[still.clone()], None), Err(FaceError::Untimed)));
     for challenge in [Challenge::TurnLeft, Challenge::TurnRight] {
         let out = c.liveness(challenge, &burst, None).unwrap();
         assert_eq!(out.failure, Some(LivenessFailure::NoTurn), "{out:?}");

@@ -67,6 +67,8 @@ pub enum FaceError {
     ModelMismatch { reference: String, running: String },
     #[error("cannot decode the face photo: {0}")]
     Photo(String),
+    #[error("every frame of a liveness burst needs its capture time")]
+    Untimed,
 }
 
 impl FaceError {
@@ -81,6 +83,7 @@ impl FaceError {
             }
             FaceError::ModelMismatch { .. } => "人脸底库由其他版本模型生成，请重新采集".into(),
             FaceError::Photo(e) => format!("无法解码人脸照片：{e}"),
+            FaceError::Untimed => "活体检测的画面缺少拍摄时间".into(),
         }
     }
 }
@@ -334,13 +337,14 @@ impl FaceChecker {
         face_photo: Option<&Descriptor>,
     ) -> Result<LivenessOutcome, FaceError> {
         let mut obs = Vec::with_capacity(burst.len());
-        for (i, f) in burst.iter().enumerate() {
+        for f in burst {
+            // The burst's timing is part of the evidence: frames without a
+            // capture time cannot show a turn made within 1-2 s.
+            let Some(mono_ms) = f.captured_mono_ms else {
+                return Err(FaceError::Untimed);
+            };
             let faces = self.models.detector.detect(f)?;
-            obs.push(Observation {
-                mono_ms: f.captured_mono_ms.unwrap_or(i as u64 * 100),
-                faces: faces.len(),
-                face: faces.into_iter().next(),
-            });
+            obs.push(Observation { mono_ms, faces: faces.len(), face: faces.into_iter().next() });
         }
         let mut outcome = liveness::judge(challenge, &obs, &self.config.liveness);
         if let (true, Some(reference), Some(i)) = (outcome.passed(), face_photo, outcome.frontal_frame) {
