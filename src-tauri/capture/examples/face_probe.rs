@@ -6,9 +6,11 @@
 //! cargo run -p capture --example face_probe -- [--crops DIR] IMAGE…
 //! ```
 //!
-//! With `--crops DIR`, writes each aligned 150x150 chip as a PNG there.
+//! With `--crops DIR`, writes each aligned 150x150 chip as a PNG there;
+//! `--align bf4` aligns on BlazeFace's keypoints instead of dlib's 68-point
+//! fit (to compare the two).
 
-use capture::face::align::{chip_transform, extract_chip};
+use capture::face::align::{chip_transform, chip_transform_68, extract_chip};
 use capture::face::embed::CHIP_SIZE;
 use capture::face::quality::measure;
 use capture::face::{FaceModels, default_models_dir};
@@ -23,6 +25,11 @@ fn main() {
         std::fs::create_dir_all(&d).unwrap();
         d
     });
+    let bf4 = args.iter().position(|a| a == "--align").map(|i| {
+        let v = args.remove(i + 1);
+        args.remove(i);
+        v == "bf4"
+    }) == Some(true);
     let models = FaceModels::load(&default_models_dir()).unwrap_or_else(|e| panic!("{e}"));
     let mut faces = Vec::new();
     for file in &args {
@@ -30,14 +37,16 @@ fn main() {
         let dets = models.detector().detect(&frame).unwrap();
         for (i, d) in dets.iter().enumerate() {
             let rgb = frame.rgb();
-            let chip =
-                extract_chip(&rgb, frame.width() as usize, frame.height() as usize, &chip_transform(d));
+            let (w, h) = (frame.width() as usize, frame.height() as usize);
+            let marks = models.landmark_net().landmarks(&rgb, w, h, d).unwrap();
+            let t = if bf4 { chip_transform(d) } else { chip_transform_68(&marks.0) };
+            let chip = extract_chip(&rgb, w, h, &t);
             let q = measure(d, &chip);
             let desc = models.embedder().embed(&chip).unwrap();
             let norm: f32 = desc.0.iter().map(|v| v * v).sum::<f32>().sqrt();
             let name = format!("{}#{i}", std::path::Path::new(file).file_stem().unwrap().to_string_lossy());
             println!(
-                "{name}\tscore {:.2}\tbox {:.0},{:.0} {:.0}x{:.0}\teyes {:.0}px\tbright {:.0}\tsharp {:.0}\tyaw {:.2}\troll {:.0}\tpitch {:.2}\t|d| {:.3}",
+                "{name}\tscore {:.2}\tbox {:.0},{:.0} {:.0}x{:.0}\teyes {:.0}px\tbright {:.0}\tsharp {:.0}\tyaw {:.2}\troll {:.0}\tpitch {:.2}\tEAR {:.2}\t|d| {:.3}",
                 d.score,
                 d.x,
                 d.y,
@@ -49,6 +58,7 @@ fn main() {
                 q.yaw,
                 q.roll_deg,
                 q.pitch,
+                marks.eye_aspect_ratio(),
                 norm
             );
             if let Some(dir) = &crops {

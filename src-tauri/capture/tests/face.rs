@@ -46,9 +46,35 @@ fn blurred(f: &Frame, sigma: f32) -> Frame {
 }
 
 #[test]
+fn r1_landmarks_sit_on_the_face_and_read_open_eyes() {
+    let c = checker();
+    for name in ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"] {
+        let a = c.analyse(&face(name)).unwrap();
+        let ear = a.landmarks.eye_aspect_ratio();
+        println!("{name}: eye aspect ratio {ear:.3}");
+        // Measured 0.27-0.30 on these open-eyed portraits.
+        assert!((0.22..0.36).contains(&ear), "{name}: {ear}");
+        // The landmark eye centres agree with the detector's eye keypoints
+        // to within a fifth of the eye distance.
+        let p = &a.landmarks.0;
+        let centre = |r: std::ops::Range<usize>| {
+            let n = r.len() as f32;
+            let (sx, sy) = r.fold((0.0, 0.0), |(x, y), i| (x + p[i].x, y + p[i].y));
+            (sx / n, sy / n)
+        };
+        let d = &a.detection;
+        for ((lx, ly), k) in [(centre(36..42), d.right_eye), (centre(42..48), d.left_eye)] {
+            let off = ((lx - k.x).powi(2) + (ly - k.y).powi(2)).sqrt();
+            assert!(off < 0.2 * d.eye_distance(), "{name}: landmark eye {off} px from the keypoint");
+        }
+    }
+}
+
+#[test]
 fn models_load_with_an_id_naming_versions_and_checksums() {
     let id = checker().models().id();
     assert!(id.starts_with("blazeface-front-128@"), "{id}");
+    assert!(id.contains("landmark68(face-api-1.7.15)@") && id.ends_with("align=dlib68-v1"), "{id}");
     assert!(id.contains("dlib-resnet-v1(face-api-1.7.15)@"), "{id}");
     let missing = FaceModels::load(std::path::Path::new("/nonexistent")).err().unwrap();
     assert!(missing.to_string().contains("setup_models"), "{missing}");
@@ -158,7 +184,7 @@ fn r1_no_face_and_a_crowd_are_refused() {
 }
 
 #[test]
-fn r8_a_photo_held_to_the_camera_fails_the_head_turn() {
+fn r8_a_photo_held_to_the_camera_fails_head_turn_and_blink() {
     // A burst of one still photo, moved a little between frames as a hand
     // holding a print would: no head turn, so the challenge fails.
     let c = checker();
@@ -174,9 +200,13 @@ fn r8_a_photo_held_to_the_camera_fails_the_head_turn() {
         })
         .collect();
     assert!(matches!(c.liveness(Challenge::TurnLeft, &[still.clone()], None), Err(FaceError::Untimed)));
-    for challenge in [Challenge::TurnLeft, Challenge::TurnRight] {
+    for (challenge, failure) in [
+        (Challenge::TurnLeft, LivenessFailure::NoTurn),
+        (Challenge::TurnRight, LivenessFailure::NoTurn),
+        (Challenge::Blink, LivenessFailure::NoBlink),
+    ] {
         let out = c.liveness(challenge, &burst, None).unwrap();
-        assert_eq!(out.failure, Some(LivenessFailure::NoTurn), "{out:?}");
+        assert_eq!(out.failure, Some(failure), "{out:?}");
         assert_eq!(out.frames, 8);
         let rec = out.to_record();
         assert!(!rec.passed && rec.frames == 8);

@@ -69,7 +69,85 @@ pub fn fit(src: &[Point], dst: &[Point], weights: &[f32]) -> Similarity {
     Similarity { a, b, tx: md.x - (a * ms.x - b * ms.y), ty: md.y - (b * ms.x + a * ms.y) }
 }
 
-/// The transform from frame pixels to chip pixels for a detection.
+/// dlib's mean face shape, points 17–67 of the 68-point layout (brows,
+/// nose, eyes, mouth; the jaw line 0–16 is left out as dlib does), in the
+/// unit square `get_face_chip_details` maps to the chip.
+const MEAN_FACE_X: [f32; 51] = [
+    0.000213256,
+    0.0752622,
+    0.18113,
+    0.29077,
+    0.393397,
+    0.586856,
+    0.689483,
+    0.799124,
+    0.904991,
+    0.98004,
+    0.490127,
+    0.490127,
+    0.490127,
+    0.490127,
+    0.36688,
+    0.426036,
+    0.490127,
+    0.554217,
+    0.613373,
+    0.121737,
+    0.187122,
+    0.265825,
+    0.334606,
+    0.260918,
+    0.182743,
+    0.645647,
+    0.714428,
+    0.793132,
+    0.858516,
+    0.79751,
+    0.719335,
+    0.254149,
+    0.340985,
+    0.428858,
+    0.490127,
+    0.551395,
+    0.639268,
+    0.726104,
+    0.642159,
+    0.556721,
+    0.490127,
+    0.423532,
+    0.338094,
+    0.290379,
+    0.428096,
+    0.490127,
+    0.552157,
+    0.689874,
+    0.553364,
+    0.490127,
+    0.42689,
+];
+const MEAN_FACE_Y: [f32; 51] = [
+    0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891, 0.0187482, 0.038915, 0.106454,
+    0.203352, 0.307009, 0.409805, 0.515625, 0.587326, 0.609345, 0.628106, 0.609345, 0.587326, 0.216423,
+    0.178758, 0.179852, 0.231733, 0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077,
+    0.245099, 0.780233, 0.745405, 0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805, 0.902192,
+    0.909281, 0.902192, 0.864805, 0.784792, 0.778746, 0.785343, 0.778746, 0.784792, 0.824182, 0.831803,
+    0.824182,
+];
+
+/// dlib's alignment: least-squares similarity of landmarks 17–67 onto the
+/// mean face, placed in the chip with 25 % padding (`(0.25 + u) * 100`).
+pub fn chip_transform_68(landmarks: &[Point]) -> Similarity {
+    let src: Vec<Point> = landmarks[17..68].to_vec();
+    let dst: Vec<Point> = MEAN_FACE_X
+        .iter()
+        .zip(MEAN_FACE_Y.iter())
+        .map(|(&u, &v)| Point { x: (0.25 + u) * 100.0, y: (0.25 + v) * 100.0 })
+        .collect();
+    fit(&src, &dst, &[1.0; 51])
+}
+
+/// The transform from frame pixels to chip pixels for a detection (BlazeFace
+/// keypoints only).
 pub fn chip_transform(d: &Detection) -> Similarity {
     fit(&[d.right_eye, d.left_eye, d.nose, d.mouth], &TEMPLATE, &WEIGHTS)
 }

@@ -109,16 +109,38 @@ impl GraphBuilder {
         stride: i64,
         pad: i64,
     ) -> String {
+        self.conv_ext(x, shape, weights, Some(bias), stride, [pad; 4], 1)
+    }
+
+    /// 2-d convolution with explicit pads (top, left, bottom, right: TF's
+    /// "same" with stride 2 pads only after), optional bias and groups
+    /// (groups = channels: a depthwise convolution).
+    #[allow(clippy::too_many_arguments)] // mirrors ONNX Conv's own attributes
+    pub fn conv_ext(
+        &mut self,
+        x: &str,
+        shape: &[usize],
+        weights: Vec<f32>,
+        bias: Option<Vec<f32>>,
+        stride: i64,
+        pads: [i64; 4],
+        group: i64,
+    ) -> String {
         let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
         let w = self.initializer(&dims, weights);
-        let b = self.initializer(&[dims[0]], bias);
+        let mut inputs = vec![x.to_owned(), w];
+        if let Some(b) = bias {
+            inputs.push(self.initializer(&[dims[0]], b));
+        }
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         self.node(
             "Conv",
-            &[x, &w, &b],
+            &inputs,
             vec![
                 attr_ints("kernel_shape", &dims[2..]),
                 attr_ints("strides", &[stride, stride]),
-                attr_ints("pads", &[pad, pad, pad, pad]),
+                attr_ints("pads", &pads),
+                attr_int("group", group),
             ],
         )
     }
