@@ -113,6 +113,21 @@ pub fn capture_frame(frame: &Frame, purpose: MediaPurpose) -> Result<Original, P
     keep_original(bytes, purpose, frame.captured_mono_ms)
 }
 
+/// A short process video from live frames (desktop cameras, or frames the
+/// webview pushed): each frame encoded once as JPEG, concatenated as MJPEG,
+/// kept as one original. Its capture time is the first frame's. (On phones
+/// the webview's `MediaRecorder` output is kept with [`keep_original`].)
+pub fn record_mjpeg(frames: &[Frame], purpose: MediaPurpose) -> Result<Original, PhotoError> {
+    let first =
+        frames.first().ok_or_else(|| PhotoError::Encode("a video needs at least one frame".into()))?;
+    let mut bytes = Vec::new();
+    for f in frames {
+        bytes.extend(encode_jpeg(&f.to_rgb_image(), 85)?);
+    }
+    // One frame is typed as a photo (image/jpeg), more as MJPEG video.
+    keep_original(bytes, purpose, first.captured_mono_ms)
+}
+
 fn encode_jpeg(img: &image::RgbImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)

@@ -6,7 +6,7 @@
 use capture::face::default_models_dir;
 use capture::frame::file::{MjpegReader, Y4mReader};
 use capture::frame::{Frame, FrameSource, PixelFormat};
-use capture::photo::{FONT_FILE, WatermarkText, Watermarker, capture_frame, keep_original};
+use capture::photo::{FONT_FILE, WatermarkText, Watermarker, capture_frame, keep_original, record_mjpeg};
 use custody_core::crypto::Hash;
 use custody_core::record::MediaPurpose;
 
@@ -100,6 +100,20 @@ fn r7_videos_keep_their_bytes_and_get_a_watermarked_poster() {
     let img = image::load_from_memory(&poster.jpeg).unwrap().into_rgb8();
     assert_eq!(img.dimensions(), (320, 240));
     assert!(img.get_pixel(5, 5)[0] < 60, "poster is the first (dark) frame");
+
+    // A video recorded from live frames (desktop camera) is MJPEG, with the
+    // first frame's capture time.
+    let frames: Vec<Frame> = (0..3).map(|i| photo(64, 48).with_mono_ms(Some(500 + 40 * i))).collect();
+    let video = record_mjpeg(&frames, MediaPurpose::Process).unwrap();
+    assert_eq!(video.media.media_type, "video/x-motion-jpeg");
+    assert_eq!(video.media.captured_mono_ms, Some(500));
+    let mut r = MjpegReader::new(std::io::Cursor::new(video.bytes.clone()));
+    let mut n = 0;
+    while r.next_frame().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    assert!(record_mjpeg(&[], MediaPurpose::Process).is_err());
 
     // A Y4M video too.
     let mut y4m = b"YUV4MPEG2 W32 H16 F10:1 C420jpeg\n".to_vec();
