@@ -347,17 +347,19 @@ fn rqrr_decode(luma: &[u8], width: usize, height: usize) -> Vec<String> {
 /// rqrr hands back raw bytes: byte segments in whatever encoding the writer
 /// used (no ECI: ISO/IEC 18004 says ISO-8859-1, but most writers today put
 /// UTF-8), and Kanji-mode segments as Shift_JIS. Measured on the ZXing
-/// sets: without the Shift_JIS step, 10 of rqrr's reads of qrcode-2 (a
-/// Japanese set) came out as mojibake. So: UTF-8 when the bytes are valid
-/// UTF-8; else Shift_JIS when they decode without error and contain at
-/// least one double-byte character; else Latin-1. (Our own tags are ASCII.)
+/// sets: without the Shift_JIS step, 16 of rqrr's reads of qrcode-2 (a
+/// Japanese set) came out as mojibake. So, as ZXing guesses: UTF-8 when
+/// the bytes are valid UTF-8; else Shift_JIS when they decode without error
+/// and hold a double-byte character or a run of half-width katakana; else
+/// Latin-1. (Our own tags are ASCII.)
 fn bytes_to_text(bytes: &[u8]) -> String {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return s.to_owned();
     }
     let (text, had_errors) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
     let double_byte = bytes.iter().any(|&b| matches!(b, 0x81..=0x9F | 0xE0..=0xEF));
-    if !had_errors && double_byte {
+    let katakana_run = bytes.windows(2).any(|w| w.iter().all(|b| (0xA1..=0xDF).contains(b)));
+    if !had_errors && (double_byte || katakana_run) {
         return text.into_owned();
     }
     bytes.iter().map(|&b| char::from(b)).collect()
@@ -374,6 +376,8 @@ mod tests {
         assert_eq!(bytes_to_text("标识".as_bytes()), "标识");
         // "QRコード" in Shift_JIS.
         assert_eq!(bytes_to_text(&[0x51, 0x52, 0x83, 0x52, 0x81, 0x5B, 0x83, 0x68]), "QRコード");
+        // Half-width katakana "ﾃﾞｻﾞｲﾝ" (single bytes in Shift_JIS).
+        assert_eq!(bytes_to_text(&[0xC3, 0xDE, 0xBB, 0xDE, 0xB2, 0xDD]), "ﾃﾞｻﾞｲﾝ");
     }
 
     #[test]
