@@ -199,7 +199,10 @@ fn r8_a_photo_held_to_the_camera_fails_head_turn_and_blink() {
                 .with_mono_ms(Some(1000 + 150 * u64::from(i)))
         })
         .collect();
-    assert!(matches!(c.liveness(Challenge::TurnLeft, &[still.clone()], None), Err(FaceError::Untimed)));
+    assert!(matches!(
+        c.liveness(Challenge::TurnLeft, std::slice::from_ref(&still), None),
+        Err(FaceError::Untimed)
+    ));
     for (challenge, failure) in [
         (Challenge::TurnLeft, LivenessFailure::NoTurn),
         (Challenge::TurnRight, LivenessFailure::NoTurn),
