@@ -27,7 +27,9 @@ pub struct Policy {
     /// Speed between consecutive fixes above which the track is implausible.
     pub max_plausible_speed_mps: f64,
     /// Face-match similarity at or above which a face check counts as a match.
-    /// The capture pipeline documents how the default was chosen.
+    /// 0.70 is dlib's published same-person distance (d < 0.6) on the
+    /// pipeline's `1 - d/2` score; src-tauri/capture/README.md has the
+    /// measurements behind it.
     pub face_match_threshold: f64,
 }
 
@@ -41,7 +43,7 @@ impl Default for Policy {
             max_fix_accuracy_m: 50.0,
             co_presence_max_m: 100.0,
             max_plausible_speed_mps: 50.0,
-            face_match_threshold: 0.6,
+            face_match_threshold: 0.7,
         }
     }
 }
