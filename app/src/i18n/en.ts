@@ -36,6 +36,9 @@ export const en: Record<keyof typeof zh, string> = {
   'time.hoursAgo': '{n} h ago',
 
   'error.code': 'Error code: {code}',
+  'confirm.cancel': 'Go back',
+  'status.moreAlarms': '(and {n} more alarms)',
+  'status.notEnrolled': 'This phone is not enrolled',
   'confirm.title': 'Please confirm',
   'confirm.explain': 'These problems will be recorded and reported as they are. Sign only if you agree.',
   'confirm.late': 'Late witnessing: the witness window is over; this witnessing will be marked late',

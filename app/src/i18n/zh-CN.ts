@@ -34,6 +34,9 @@ export const zh = {
   'time.hoursAgo': '{n} 小时前',
 
   'error.code': '错误代码：{code}',
+  'confirm.cancel': '返回修改',
+  'status.moreAlarms': '（另有 {n} 条警报）',
+  'status.notEnrolled': '本机尚未登记',
   'confirm.title': '请确认以下提示',
   'confirm.explain': '这些问题会如实记录并上报。确认无误后才能签名提交。',
   'confirm.late': '超时见证：已超过见证时限，本次见证将被标记为迟到',

@@ -53,7 +53,7 @@ export function ConfirmBox(props: { findings: Finding[]; busy: boolean; onConfir
       <p>{t('confirm.explain')}</p>
       <div class="row">
         <button type="button" class="btn btn-secondary" data-testid="confirm-cancel" onClick={props.onCancel} disabled={props.busy}>
-          {t('common.back')}
+          {t('confirm.cancel')}
         </button>
         <button type="button" class="btn btn-warn" data-testid="confirm-warnings" onClick={props.onConfirm} disabled={props.busy}>
           {late ? t('confirm.signLate') : t('confirm.sign')}

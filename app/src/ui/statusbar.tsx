@@ -38,7 +38,9 @@ export function StatusBar() {
         <button type="button" class="status-main" aria-expanded={open} onClick={() => setOpen(!open)}>
           <span class={`dot ${problems ? 'bad' : pending ? 'warn' : 'ok'}`} aria-hidden="true" />
           <span data-testid="status-pending" data-records={s?.pending_records ?? 0} data-media={s?.pending_media ?? 0}>
-            {s
+            {s && !s.enrolled
+              ? t('status.notEnrolled')
+              : s
               ? pending
                 ? t('status.pending', { n: s.pending_records, m: s.pending_media, bytes: formatBytes(s.pending_media_bytes) })
                 : t('status.allSent')
@@ -67,6 +69,18 @@ export function StatusBar() {
         </div>
       )}
       {s && !s.time_anchored && s.enrolled && <div class="sync-note tone-warn">{t('status.notAnchored')}</div>}
+      {/* Alarms and a failed last sync stay visible without opening the details. */}
+      {s && s.alarms.length > 0 && (
+        <div class="status-alert" role="alert" data-testid="status-alarm">
+          {msg(s.alarms[0], lang)}
+          {s.alarms.length > 1 && ` ${t('status.moreAlarms', { n: s.alarms.length - 1 })}`}
+        </div>
+      )}
+      {s && s.alarms.length === 0 && s.last_error_zh && !note && (
+        <div class="sync-note tone-bad" data-testid="status-error">
+          {t('status.lastError', { text: msg({ message_zh: s.last_error_zh, message_en: s.last_error_en }, lang) })}
+        </div>
+      )}
       {open && s && (
         <div class="status-detail" data-testid="status-detail">
           <div>{t('status.pendingRecords', { n: s.pending_records })}</div>

@@ -212,8 +212,8 @@ export function sanitizeSvg(svg: string): string {
   const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
   const root = doc.documentElement;
   if (!root || root.nodeName.toLowerCase() !== 'svg') return '';
-  root.querySelectorAll('script, foreignObject').forEach((n) => n.remove());
-  root.querySelectorAll('*').forEach((el) => {
+  root.querySelectorAll('script, foreignObject, iframe').forEach((n) => n.remove());
+  [root, ...Array.from(root.querySelectorAll('*'))].forEach((el) => {
     for (const a of Array.from(el.attributes)) if (/^on/i.test(a.name) || /javascript:/i.test(a.value)) el.removeAttribute(a.name);
   });
   return new XMLSerializer().serializeToString(root);
