@@ -67,6 +67,13 @@ export function App() {
     return () => clearInterval(id);
   }, [reloadProfile, refreshStatus]);
 
+  // The engine syncs in the background too: a new sync may bring new grants or projects.
+  const lastSync = status?.last_sync_ms ?? null;
+  useEffect(() => {
+    if (lastSync !== null && loaded) void reloadProfile();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [lastSync]);
+
   const go = useCallback((s: Screen) => {
     setScreen(s);
     window.scrollTo?.(0, 0);

@@ -67,6 +67,7 @@ export function SamplerScreen() {
       )}
       {step === 'face' && (
         <FaceStep
+          unitProject={unitProject || null}
           onDone={(c) => {
             setFace(c);
             setStep('gps');
@@ -84,6 +85,7 @@ export function SamplerScreen() {
       )}
       {step === 'photos' && (
         <PhotoStep
+          unitProject={unitProject || null}
           initial={photos}
           onDone={(p) => {
             setPhotos(p);

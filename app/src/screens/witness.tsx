@@ -300,6 +300,7 @@ function WitnessFlow({ entry, offer, onLeave }: { entry: OpenEntry; offer: Hands
       )}
       {step === 'face' && (
         <FaceStep
+          unitProject={unitProject}
           onDone={(c) => {
             setFace(c);
             setStep('gps');
@@ -317,6 +318,7 @@ function WitnessFlow({ entry, offer, onLeave }: { entry: OpenEntry; offer: Hands
       )}
       {step === 'photos' && (
         <PhotoStep
+          unitProject={unitProject}
           initial={photos}
           onDone={(p) => {
             setPhotos(p);

@@ -102,7 +102,7 @@ export function FaceResult({ captured }: { captured: Captured }) {
   );
 }
 
-export function FaceStep(props: { onDone: (c: Captured) => void }) {
+export function FaceStep(props: { unitProject?: string | null; onDone: (c: Captured) => void }) {
   const { t, lang } = useApp();
   const [status, setStatus] = useState<{ ready: boolean; text: string } | null>(null);
   const [challenge, setChallenge] = useState<string | null>(null);
@@ -140,6 +140,7 @@ export function FaceStep(props: { onDone: (c: Captured) => void }) {
       <h2 id="face-title">{t('face.title')}</h2>
       <Camera
         purpose="face"
+        unitProject={props.unitProject ?? null}
         onEvent={(ev) => {
           if (ev.face) setStatus({ ready: ev.face.ready, text: msg(ev.face, lang) });
         }}
@@ -160,7 +161,7 @@ export function FaceStep(props: { onDone: (c: Captured) => void }) {
         </>
       )}
       <div class="actions">
-        {result && (
+        {result?.face_check && (
           <button type="button" class="btn btn-secondary" data-testid="face-next" onClick={() => props.onDone(result)}>
             {t('face.continueAnyway')}
           </button>
@@ -239,7 +240,7 @@ export function GpsStep(props: { unitProject: string | null; onDone: (c: Collect
 
 // ------------------------------------------------------------------ photos
 
-export function PhotoStep(props: { initial?: Captured[]; onDone: (photos: Captured[]) => void }) {
+export function PhotoStep(props: { unitProject?: string | null; initial?: Captured[]; onDone: (photos: Captured[]) => void }) {
   const { t } = useApp();
   const [photos, setPhotos] = useState<Captured[]>(props.initial ?? []);
   const [busy, setBusy] = useState(false);
@@ -262,7 +263,7 @@ export function PhotoStep(props: { initial?: Captured[]; onDone: (photos: Captur
     <section class="step" aria-labelledby="photo-title">
       <h2 id="photo-title">{t('photo.title')}</h2>
       <p class="lead">{t('photo.hint')}</p>
-      <Camera purpose="photo" />
+      <Camera purpose="photo" unitProject={props.unitProject ?? null} />
       <ErrorBanner error={error} onClose={() => setError(null)} />
       <div class="photo-count" data-testid="photo-count" data-count={photos.length} aria-live="polite">
         {t('photo.count', { n: photos.length })}
