@@ -249,6 +249,30 @@ describe('commission form (R10) and history', () => {
 });
 
 describe('witness flow (R8)', () => {
+  it('a pasted handshake joins the list, marked, for the witness to pick', async () => {
+    const p = { ...makeProfile([grant('witness')]), person: { id: 'P-LN', name: '李娜', org: 'ORG-S' } };
+    start(p);
+    await click(await until(() => $('home-witness')));
+    await until(() => $('witness-empty'));
+    const rec = 'b'.repeat(64);
+    m.receiveHandshake.mockResolvedValue({
+      record: rec, sig: 's', device: 'd', author: 'P-ZW', author_name: '张伟', tag: '310261000000077777', project: 'P-1', unit_project: 'U-1',
+      kind: 'rebar', pos: null, accuracy_cm: null, sampled_ms: 0, deadline_ms: 1_200_000,
+    });
+    m.openSamplings.mockResolvedValue([
+      { record: rec, tag: '310261000000077777', tag_printed: '310261000000077777', kind: '钢筋', author: '张伟', sampled_ms: 0, deadline_ms: 1, remaining_ms: 500_000, mine: false, source: 'qr' },
+    ]);
+    await typeInto($('handshake-paste')!, ' jzqy-hs:xyz ');
+    await click($('handshake-submit')!);
+    expect(m.receiveHandshake).toHaveBeenCalledWith('jzqy-hs:xyz');
+    const item = await until(() => $('witness-item'));
+    expect(item.getAttribute('data-record')).toBe(rec);
+    expect(item.getAttribute('data-source')).toBe('qr');
+    expect($('witness-fresh')).not.toBeNull();
+    expect(item.querySelector('.countdown')?.getAttribute('data-urgency')).toBe('warn');
+  });
+
+
   it('wrong tag stopped; face, GPS, photo, handwritten signature; late → explicit confirm', async () => {
     const p = { ...makeProfile([grant('witness')]), person: { id: 'P-LN', name: '李娜', org: 'ORG-S' } };
     const rec = 'a'.repeat(64);

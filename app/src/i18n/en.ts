@@ -249,6 +249,8 @@ export const en: Record<keyof typeof zh, string> = {
   'witness.hsScan': 'Scan the sampler’s code',
   'witness.hsPaste': 'Or paste the code text',
   'witness.hsSubmit': 'OK',
+  'witness.fresh': 'just scanned',
+  'witness.hsNotOpen': 'Sampling received, but it is not waiting for a witness (perhaps witnessed or closed already).',
   'witness.flowTitle': 'Witness a sampling',
   'witness.backToList': 'Back to the list',
   'witness.step.tag': 'Tag',

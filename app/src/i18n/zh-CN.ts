@@ -247,6 +247,8 @@ export const zh = {
   'witness.hsScan': '扫描取样员的二维码',
   'witness.hsPaste': '或粘贴二维码文字',
   'witness.hsSubmit': '确定',
+  'witness.fresh': '刚扫描',
+  'witness.hsNotOpen': '已收到该取样记录，但它不在等待见证的列表中（可能已见证或已关闭）。',
   'witness.flowTitle': '见证取样',
   'witness.backToList': '返回列表',
   'witness.step.tag': '扫标识',

@@ -285,8 +285,10 @@ export function OpenSamplingScreen({ record, created }: { record: string; create
         {qr ? (
           <>
             <div class="qr" data-testid="handshake-qr" dangerouslySetInnerHTML={{ __html: qr.svg }} />
-            <label for="hs-text" class="small">{t('open.qrText')}</label>
-            <textarea id="hs-text" readOnly class="mono small" rows={3} data-testid="handshake-text" value={qr.text} />
+            <div class="small">{t('open.qrText')}</div>
+            <div class="mono small hs-text" data-testid="handshake-text">
+              {qr.text}
+            </div>
           </>
         ) : qrError ? (
           <div class="banner banner-error" role="alert">{qrError}</div>

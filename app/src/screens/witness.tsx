@@ -38,27 +38,23 @@ export function WitnessScreen() {
   const scanned = useRef(false);
   const windowMs = profile?.policy.witness_window_ms ?? 0;
 
+  const [fresh, setFresh] = useState<string | null>(null);
+  const [notOpen, setNotOpen] = useState(false);
+
   const receive = async (text: string) => {
     setHsBusy(true);
     setHsError(null);
+    setNotOpen(false);
     try {
       const offer = await api.receiveHandshake(text.trim());
       setOffers((o) => ({ ...o, [offer.record]: offer }));
       setPaste('');
+      // The scanned sampling joins the list, marked; the person picks it.
+      setFresh(offer.record);
+      const l = await api.openSamplings().catch(() => null);
       await reload();
-      // Go straight to the sampling just scanned.
-      const at = Date.now();
-      const l = await api.openSamplings().catch(() => []);
-      const e = l.find((x) => x.record === offer.record);
-      setPicked(
-        e
-          ? { ...e, local: at + e.remaining_ms }
-          : {
-              record: offer.record, tag: offer.tag, tag_printed: offer.tag, kind: offer.kind, author: offer.author_name,
-              sampled_ms: offer.sampled_ms, deadline_ms: offer.deadline_ms, remaining_ms: offer.deadline_ms - at, mine: false, source: 'qr',
-              local: offer.deadline_ms,
-            },
-      );
+      if (l && !l.some((x) => x.record === offer.record)) setNotOpen(true);
+      setTimeout(() => document.querySelector(`[data-testid="witness-item"][data-record="${offer.record}"]`)?.scrollIntoView?.({ block: 'center' }), 0);
     } catch (e) {
       setHsError(toCmdError(e));
     } finally {
@@ -83,8 +79,16 @@ export function WitnessScreen() {
           {list !== null && waiting.length === 0 && <li data-testid="witness-empty">{t('witness.none')}</li>}
           {waiting.map((o) => (
             <li key={o.record}>
-              <button type="button" class="list-btn" data-testid="witness-item" data-record={o.record} onClick={() => setPicked(o)}>
+              <button
+                type="button"
+                class={`list-btn${fresh === o.record ? ' fresh' : ''}`}
+                data-testid="witness-item"
+                data-record={o.record}
+                data-source={o.source}
+                onClick={() => setPicked(o)}
+              >
                 <div class="list-main">
+                  {fresh === o.record && <span class="badge tone-info" data-testid="witness-fresh">{t('witness.fresh')}</span>}
                   <span class="mono big-line">{o.tag_printed}</span>
                   <span>{o.kind}</span>
                   <span class="small">
@@ -123,6 +127,7 @@ export function WitnessScreen() {
           </button>
         )}
         <ErrorBanner error={hsError} onClose={() => setHsError(null)} />
+        {notOpen && <p class="banner banner-warn" data-testid="handshake-not-open">{t('witness.hsNotOpen')}</p>}
         <form
           class="manual"
           onSubmit={(e) => {
