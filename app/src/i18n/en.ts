@@ -309,6 +309,7 @@ export const en: Record<keyof typeof zh, string> = {
   'lab.firstSeen': 'Server received: {when} · log index {index}',
   'lab.decideTitle': 'Specimen {tag}: accept or reject',
   'lab.noCommission': 'This tag has no commission form: it cannot be received.',
+  'lab.verdictBad': 'The server found problems in this specimen’s trail (the ✗ items): check before deciding.',
   'lab.accept': 'Accept',
   'lab.reason': 'Reason for rejection',
   'lab.note': 'Note',

@@ -307,6 +307,7 @@ export const zh = {
   'lab.firstSeen': '服务器收到：{when} · 日志序号 {index}',
   'lab.decideTitle': '样品 {tag}：收样或拒收',
   'lab.noCommission': '该标识没有委托单，不能收样。',
+  'lab.verdictBad': '服务器判定该样品的记录有问题（见上方 ✗ 项），请核查后再决定是否收样。',
   'lab.accept': '收样',
   'lab.reason': '拒收原因',
   'lab.note': '补充说明',

@@ -245,11 +245,12 @@ export function LabScreen() {
       <ErrorBanner error={error} onClose={() => setError(null)} />
       {last && <Done created={last} title={t('done.receipt')} />}
       {tag && trail && (
-        <>
+        <div class="lab-result">
           <Verdict trail={trail} />
-          <section class="card form" aria-labelledby="decide-title">
+          <section class="card form decide" aria-labelledby="decide-title">
             <h2 id="decide-title">{t('lab.decideTitle', { tag: tag.printed })}</h2>
             {!commission && <p class="banner banner-error">{t('lab.noCommission')}</p>}
+            {!trail.ok && <p class="banner banner-warn" data-testid="lab-verdict-warning">{t('lab.verdictBad')}</p>}
             {signer.view}
             {!signer.confirming && (
               <>
@@ -284,7 +285,7 @@ export function LabScreen() {
               </>
             )}
           </section>
-        </>
+        </div>
       )}
       {session.length > 0 && (
         <section class="card" aria-labelledby="sess-title">
