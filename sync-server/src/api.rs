@@ -492,7 +492,8 @@ pub async fn media_upload(
     Ok(Json(MediaStatus { sha256: sha, size, received, complete }))
 }
 
-/// Download a media file the device is entitled to (never face photos: PIPL).
+/// Download a media file the device is entitled to: photos of its projects'
+/// records, and its own person's face reference; never other faces (PIPL).
 #[utoipa::path(get, path = "/v1/media/{sha256}/content", params(("sha256" = String, Path,)), responses((status = 200, description = "the bytes"), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn media_content(
     State(state): State<AppState>,
@@ -511,6 +512,16 @@ pub async fn media_content(
             let projects: Vec<String> = admin::profile(tx, &dev.key, &key, &policy)?
                 .map(|p| p.projects.iter().map(|v| v.project.id.to_string()).collect())
                 .unwrap_or_default();
+            // A person's own enrolled face reference goes to their own devices
+            // (for the offline 1:1 check, R1); no other face photo leaves the
+            // server except to admins (PIPL).
+            if tx
+                .grants_of(&dev.person)?
+                .iter()
+                .any(|g| g.face_reference == Some(sha) && g.revoked_ms.is_none())
+            {
+                return Ok(Some((m.media_type, true)));
+            }
             let refs = tx.records_with_media(&sha)?;
             let face = refs.iter().any(|(_, purpose)| *purpose == MediaPurpose::Face);
             let in_project = refs.iter().any(|(p, _)| p.as_ref().is_some_and(|p| projects.contains(p)));

@@ -48,6 +48,17 @@ fn rect(datum: Datum, lat: f64, lon: f64, w: f64, h: f64) -> SiteBoundary {
 
 /// Create the demo project unless it exists. Returns whether it was created.
 pub fn seed(admin: &Admin<'_>) -> Result<bool, AdminError> {
+    seed_with_faces(admin, None)
+}
+
+/// As [`seed`]; with `faces`, the sampler's and the witness's real-name
+/// check carries a reference face photo (`obama.jpg`, `biden.jpg` from the
+/// test faces the capture install step provides — public-domain photos), so
+/// the app's on-device face check has something to compare with.
+pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Result<bool, AdminError> {
+    let face = |name: &str| -> Option<Vec<u8>> { faces.and_then(|d| std::fs::read(d.join(name)).ok()) };
+    let sampler_face = face("obama.jpg");
+    let witness_face = face("biden.jpg");
     if admin.store.read(|tx| tx.project(&id(PROJECT)))?.is_some() {
         return Ok(false);
     }
@@ -98,7 +109,7 @@ pub fn seed(admin: &Admin<'_>) -> Result<bool, AdminError> {
         PersonRole::Sampler,
         (&l, "text/plain; charset=utf-8"),
         method.clone(),
-        None,
+        sampler_face.as_deref().map(|b| (b, "image/jpeg")),
         None,
     )?;
     let l = letter("李娜", "见证员");
@@ -109,7 +120,7 @@ pub fn seed(admin: &Admin<'_>) -> Result<bool, AdminError> {
         PersonRole::Witness,
         (&l, "text/plain; charset=utf-8"),
         method.clone(),
-        None,
+        witness_face.as_deref().map(|b| (b, "image/jpeg")),
         None,
     )?;
     for (g, role, what) in [

@@ -39,7 +39,11 @@ enum Cmd {
         demo: bool,
     },
     /// Seed the demo project, print enrollment QRs, and serve.
-    Demo,
+    Demo {
+        /// Reference face photos for the demo people (obama.jpg, biden.jpg), e.g. .models/faces.
+        #[arg(long)]
+        faces: Option<PathBuf>,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Administer the store (works while the server runs).
@@ -335,8 +339,8 @@ fn main() -> ExitCode {
             print!("{}", sync_server::openapi::spec_json());
             ExitCode::SUCCESS
         }
-        Cmd::Serve { demo } => serve(config, demo),
-        Cmd::Demo => serve(config, true),
+        Cmd::Serve { demo } => serve(config, demo.then_some(None)),
+        Cmd::Demo { faces } => serve(config, Some(faces)),
         Cmd::Admin { cmd: AdminCmd::Restore { from } } => {
             match maintenance::restore(
                 &from,
@@ -355,7 +359,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(config: Config, with_demo: bool) -> ExitCode {
+/// Serve; `demo` seeds the demo project first (with reference faces from the given directory).
+fn serve(config: Config, demo: Option<Option<PathBuf>>) -> ExitCode {
     init_tracing(&config);
     let mut state = match AppState::open(config) {
         Ok(s) => s,
@@ -372,10 +377,10 @@ fn serve(config: Config, with_demo: bool) -> ExitCode {
     };
     let bound = listener.local_addr().ok();
     let url = state.public_url(bound);
-    if with_demo {
+    if let Some(faces) = &demo {
         let admin =
             Admin { store: &state.store, blobs: &state.blobs, key: &state.key, policy: &state.config.policy };
-        match demo::seed(&admin) {
+        match demo::seed_with_faces(&admin, faces.as_deref()) {
             Ok(true) => println!("演示项目已创建 / demo project created: {}", demo::PROJECT),
             Ok(false) => println!("演示项目已存在 / demo project already present: {}", demo::PROJECT),
             Err(e) => return fail(&e.message_zh(), e),

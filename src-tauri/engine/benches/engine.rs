@@ -92,7 +92,7 @@ async fn run() {
     const N: u32 = 300;
     let mut create = Vec::new();
     for serial in 1..=N {
-        clock.advance(1000);
+        clock.advance(10);
         let t = Instant::now();
         let i = input(&engine, &clock, serial, 200_000);
         engine.create_sampling(i, true).unwrap();
@@ -131,7 +131,7 @@ async fn run() {
 
     // 2. Sync: 1,000 records (these 300 and 700 more), 200 MB of photos in all.
     for serial in N + 1..=1000 {
-        clock.advance(1000);
+        clock.advance(10);
         let i = input(&engine, &clock, serial, 200_000);
         engine.create_sampling(i, true).unwrap();
     }

@@ -160,6 +160,37 @@ impl Client {
         Client::read(r).await
     }
 
+    /// A device-signed GET of raw bytes (media).
+    pub async fn get_bytes(&self, key: &SigningKey, ts: i64, path: &str) -> Result<Vec<u8>, ClientError> {
+        let n = nonce();
+        let auth = RequestAuth {
+            method: "GET".into(),
+            path: path.into(),
+            body_sha256: Hash::of(&[]),
+            ts,
+            nonce: n.clone(),
+        };
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(H_DEVICE, key.public().to_b64())
+            .header(H_TS, ts.to_string())
+            .header(H_NONCE, n)
+            .header(H_SIG, auth.sign(key).to_b64())
+            .send()
+            .await
+            .map_err(|e| ClientError::Network(e.to_string()))?;
+        let status = r.status();
+        let bytes = r.bytes().await.map_err(|e| ClientError::Network(e.to_string()))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(e) => Err(ClientError::Api(status.as_u16(), e)),
+            Err(_) => Err(ClientError::Protocol(format!("HTTP {status}"))),
+        }
+    }
+
     /// A device-signed request; `ts` is the device's estimate of server time.
     pub async fn signed<T: serde::de::DeserializeOwned>(
         &self,

@@ -483,6 +483,11 @@ impl Engine {
 
     /// As [`Self::now_estimate`], with the database connection already held.
     fn now_estimate_with(&self, c: &Connection) -> i64 {
+        self.base_estimate_with(c) + *self.server_offset.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The estimate before any correction learned from the server.
+    fn base_estimate_with(&self, c: &Connection) -> i64 {
         let boot = self.clock.boot_id();
         let anchored = c
             .query_row(
@@ -494,11 +499,10 @@ impl Engine {
             .ok()
             .flatten()
             .and_then(|(m, a)| serde_json::from_str::<TimeAnchor>(&a).ok().map(|a| (m as u64, a)));
-        let base = match anchored {
+        match anchored {
             Some((recv, a)) => a.body.server_ms + self.clock.mono_ms().saturating_sub(recv) as i64,
             None => self.clock.wall_ms(),
-        };
-        base + *self.server_offset.lock().unwrap_or_else(|p| p.into_inner())
+        }
     }
 
     fn time_evidence(&self, c: &Connection) -> Result<TimeEvidence> {
@@ -1419,6 +1423,12 @@ impl Engine {
         Ok(out)
     }
 
+    /// The signed record itself, own or received.
+    pub fn signed_record(&self, id: &Hash) -> Result<Option<SignedRecord>> {
+        let c = self.db();
+        Ok(self.record_by_id(&c, id)?.map(|(r, _)| r))
+    }
+
     pub fn record(&self, id: &Hash) -> Result<Option<RecordView>> {
         let profile = self.profile()?;
         let c = self.db();
@@ -1531,8 +1541,8 @@ impl Engine {
             Err(ClientError::Api(_, e)) if e.code == "clock_skew" => {
                 // Learn the server's time from the answer and retry once.
                 if let Some(server_ms) = e.detail.as_ref().and_then(|d| d["server_ms"].as_i64()) {
-                    let mut off = self.server_offset.lock().unwrap_or_else(|p| p.into_inner());
-                    *off += server_ms - (self.request_ts() - *off);
+                    let base = self.base_estimate_with(&self.db());
+                    *self.server_offset.lock().unwrap_or_else(|p| p.into_inner()) = server_ms - base;
                 }
                 client.signed(&self.key, self.request_ts(), method, path, body, headers).await
             }
@@ -1968,6 +1978,43 @@ impl Engine {
             .await?;
         Ok(r.checkpoint.verify(&profile.server_keys).is_ok()
             && verify_consistency(from, &r.checkpoint.checkpoint, &r.proof).is_ok())
+    }
+
+    /// Download a media file from the server (a trail's photos for the lab).
+    pub async fn fetch_media(&self, sha: &Hash) -> Result<Vec<u8>> {
+        let e = self.enrolled()?;
+        let client = self.client(&e);
+        let path = format!("/v1/media/{sha}/content");
+        let auth_ts = self.request_ts();
+        let bytes = client.get_bytes(&self.key, auth_ts, &path).await?;
+        if Hash::of(&bytes) != *sha {
+            return Err(EngineError::invalid(
+                "下载的文件与其哈希不符",
+                "downloaded media does not match its hash",
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// The person's enrolled face reference (R1), for the on-device 1:1
+    /// check: from the local sealed store, else fetched once and sealed.
+    pub async fn face_reference(&self) -> Result<Option<Vec<u8>>> {
+        let profile = self.profile()?;
+        let now = self.now_estimate();
+        let Some(sha) = profile
+            .grants
+            .iter()
+            .filter(|g| g.revoked_at_ms.is_none() && g.valid_until_ms.is_none_or(|u| u > now))
+            .find_map(|g| g.face_reference)
+        else {
+            return Ok(None);
+        };
+        if self.media.exists(&sha, true) {
+            return Ok(Some(self.media.read(&sha, true)?));
+        }
+        let bytes = self.fetch_media(&sha).await?;
+        self.media.put(&bytes, true)?;
+        Ok(Some(bytes))
     }
 
     /// R11: the server's verdict on a scanned tag (lab receivers, online).
