@@ -168,3 +168,24 @@ fn live_nmea_is_stamped_by_the_given_clock() {
     assert_eq!((a.mono_ms, b.mono_ms), (7_010, 7_020));
     assert_eq!(src.refused_lines(), 0);
 }
+
+/// A JSON-lines track recorded on another boot replays on this one: the first
+/// fix lands at the collection's start, the spacing between fixes is kept (so
+/// speeds and the window stay true), and the collector counts them.
+#[test]
+fn a_recorded_json_track_replays_from_the_collection_start() {
+    let raw: Vec<_> = {
+        let mut src =
+            JsonTrack::new(std::io::BufReader::new(std::fs::File::open(data("mocked.jsonl")).unwrap()));
+        std::iter::from_fn(|| src.next_fix().unwrap()).collect()
+    };
+    let start = 9_000_000_000;
+    let mut src = open_track(&data("mocked.jsonl"), start).unwrap();
+    let replayed: Vec<_> = std::iter::from_fn(|| src.next_fix().unwrap()).collect();
+    assert_eq!(replayed.len(), raw.len());
+    assert_eq!(replayed[0].mono_ms, start);
+    for (r, o) in replayed.iter().zip(&raw) {
+        assert_eq!(r.mono_ms - start, o.mono_ms - raw[0].mono_ms);
+        assert_eq!((r.pos, r.accuracy_cm, r.mock), (o.pos, o.accuracy_cm, o.mock));
+    }
+}

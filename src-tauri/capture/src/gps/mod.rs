@@ -157,11 +157,23 @@ impl<R: BufRead> LocationSource for NmeaSource<R> {
 pub struct JsonTrack<R> {
     lines: std::io::Lines<R>,
     line_no: usize,
+    /// Replay: shift every fix so the first lands at this monotonic time.
+    replay_from: Option<u64>,
+    shift: Option<i128>,
 }
 
 impl<R: BufRead> JsonTrack<R> {
+    /// Fixes exactly as recorded (their monotonic stamps already belong to this boot).
     pub fn new(input: R) -> JsonTrack<R> {
-        JsonTrack { lines: input.lines(), line_no: 0 }
+        JsonTrack { lines: input.lines(), line_no: 0, replay_from: None, shift: None }
+    }
+
+    /// A track recorded earlier, replayed as if its first fix arrived at
+    /// `start_mono_ms`: the stamps keep their spacing (so speeds and the
+    /// collection window stay true) but move to this boot's clock, as the
+    /// NMEA replay does with GNSS time.
+    pub fn replay(input: R, start_mono_ms: u64) -> JsonTrack<R> {
+        JsonTrack { lines: input.lines(), line_no: 0, replay_from: Some(start_mono_ms), shift: None }
     }
 }
 
@@ -174,8 +186,12 @@ impl<R: BufRead> LocationSource for JsonTrack<R> {
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            let fix: Fix = serde_json::from_str(t)
+            let mut fix: Fix = serde_json::from_str(t)
                 .map_err(|e| LocationError::Track { line: self.line_no, reason: e.to_string() })?;
+            if let Some(start) = self.replay_from {
+                let shift = *self.shift.get_or_insert(i128::from(start) - i128::from(fix.mono_ms));
+                fix.mono_ms = (i128::from(fix.mono_ms) + shift).clamp(0, i128::from(u64::MAX)) as u64;
+            }
             return Ok(Some(fix));
         }
         Ok(None)
@@ -183,13 +199,14 @@ impl<R: BufRead> LocationSource for JsonTrack<R> {
 }
 
 /// Open a recorded track by extension: `.nmea`/`.log` (NMEA, monotonic
-/// time from the GNSS clock starting at `start_mono_ms`) or `.jsonl`.
+/// time from the GNSS clock starting at `start_mono_ms`) or `.jsonl`
+/// (fixes replayed from `start_mono_ms`, spacing kept).
 pub fn open_track(path: &Path, start_mono_ms: u64) -> Result<Box<dyn LocationSource>, LocationError> {
     let file = std::fs::File::open(path)
         .map_err(|source| LocationError::Io { what: path.display().to_string(), source })?;
     let input = std::io::BufReader::new(file);
     match path.extension().and_then(|e| e.to_str()) {
-        Some("jsonl") => Ok(Box::new(JsonTrack::new(input))),
+        Some("jsonl") => Ok(Box::new(JsonTrack::replay(input, start_mono_ms))),
         _ => Ok(Box::new(NmeaSource::replay(input, start_mono_ms))),
     }
 }
