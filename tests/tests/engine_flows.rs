@@ -276,6 +276,23 @@ async fn clock_set_back_is_detected_through_anchors() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_rebooted_with_its_clock_an_hour_off_still_syncs() {
+    let (_d, server) = world().await;
+    let sampler = Phone::enrolled(&server, demo::SAMPLER).await;
+    // A reboot loses the anchor's reference (a new boot), and the wall clock
+    // is an hour fast: the first request is refused as skewed, the engine
+    // learns the server's time from the answer and retries.
+    sampler.clock.reboot();
+    sampler.clock.set_wall(support::real_now() + 3_600_000);
+    let s = sampler.engine.create_sampling(sampler.sampling_input(12, 50.0, 60.0), false).unwrap();
+    let rep = sampler.engine.sync_once().await.unwrap();
+    assert_eq!(rep.accepted, 1);
+    let v = sampler.engine.record(&s.id).unwrap().unwrap();
+    assert!(v.findings.iter().any(|f| f.code == "clock_skew"), "{:?}", v.findings);
+    server.stop().await;
+}
+
 /// Where the proxy forwards to (swappable: "the server moved").
 type Upstream = std::sync::Arc<std::sync::Mutex<String>>;
 
