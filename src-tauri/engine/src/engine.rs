@@ -1089,8 +1089,16 @@ impl Engine {
                     "late_by_device_clock",
                     Rule::R8,
                     Disposition::Flag,
-                    format!("已超过 20 分钟见证时限（取样后约 {} 分钟）：仍可见证，但将被标记为超时", late / 60_000),
-                    format!("past the 20-minute witness window (about {} min after sampling): you may still witness, marked late", late / 60_000),
+                    format!(
+                        "已超过 {} 见证时限（取样后约 {}）：仍可见证，但将被标记为超时",
+                        span_zh(profile.policy.witness_window_ms),
+                        span_zh(late)
+                    ),
+                    format!(
+                        "past the {} witness window (about {} after sampling): you may still witness, marked late",
+                        span_en(profile.policy.witness_window_ms),
+                        span_en(late)
+                    ),
                 ));
             }
             if full.is_none()
@@ -1602,6 +1610,8 @@ impl Engine {
                 db::set_meta(&c, "last_error_zh", "")?;
                 db::set_meta(&c, "last_error_en", "")?;
             }
+            // Not enrolled yet is the first-run screen's business, not a sync problem.
+            Err(EngineError::NotEnrolled) => {}
             Err(e) => {
                 db::set_meta(&c, "last_error_zh", &e.message(Lang::ZhCn))?;
                 db::set_meta(&c, "last_error_en", &e.message(Lang::En))?;
@@ -2089,4 +2099,23 @@ fn store_anchor(c: &Connection, anchor: &TimeAnchor, boot: &str, received_mono: 
         params![boot, received_mono as i64, serde_json::to_string(anchor).expect("serialises")],
     )?;
     Ok(())
+}
+
+/// A duration as a person reads it: "20 分钟", "1 分 30 秒", "45 秒".
+fn span_zh(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match (s / 60, s % 60) {
+        (0, sec) => format!("{sec} 秒"),
+        (m, 0) => format!("{m} 分钟"),
+        (m, sec) => format!("{m} 分 {sec} 秒"),
+    }
+}
+
+fn span_en(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match (s / 60, s % 60) {
+        (0, sec) => format!("{sec} s"),
+        (m, 0) => format!("{m} min"),
+        (m, sec) => format!("{m} min {sec} s"),
+    }
 }

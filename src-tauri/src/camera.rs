@@ -1,0 +1,264 @@
+//! One camera session at a time, whatever the frames' source: the webview
+//! pushes them (phones), or the shell pulls them itself (image files for tests
+//! and rehearsals; a USB camera on a desktop with the `camera-nokhwa` build).
+//! Each frame is judged for the session's purpose — a tag, a QR text, a face,
+//! a photo — by the capture pipeline, the same code whatever the source.
+
+use crate::config::CameraSource;
+use capture::face::liveness::Challenge;
+use capture::face::{FaceChecker, Template};
+use capture::frame::{Frame, FrameError, FrameSource};
+use capture::qr::{ScanConfig, Scanner};
+use custody_core::tag::TagBatch;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Tag,
+    Qr,
+    Face,
+    Photo,
+}
+
+impl Purpose {
+    fn dir_name(self) -> &'static str {
+        match self {
+            Purpose::Tag => "tag",
+            Purpose::Qr => "qr",
+            Purpose::Face => "face",
+            Purpose::Photo => "photo",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraInfo {
+    pub source: &'static str,
+    pub torch: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ScannedTagView {
+    pub code: String,
+    pub printed: String,
+    pub read: Option<custody_core::record::TagRead>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FaceStatus {
+    pub found: bool,
+    pub ready: bool,
+    pub issues: Vec<String>,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CameraEvent {
+    pub kind: &'static str,
+    pub preview: Option<String>,
+    pub tag: Option<ScannedTagView>,
+    pub text: Option<String>,
+    pub face: Option<FaceStatus>,
+    pub message_zh: Option<String>,
+    pub message_en: Option<String>,
+}
+
+/// Image files from a directory, in name order, over and over. A
+/// sub-directory named after the purpose (`tag/`, `face/` …) is used when
+/// present, so a rehearsal can hold a tag photo and a face photo apart.
+pub struct RepeatingFiles {
+    paths: Vec<PathBuf>,
+    next: usize,
+}
+
+impl RepeatingFiles {
+    pub fn open(dir: &Path, purpose: Purpose) -> Result<RepeatingFiles, FrameError> {
+        let sub = dir.join(purpose.dir_name());
+        let dir = if sub.is_dir() { sub } else { dir.to_owned() };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| FrameError::Io { path: dir.display().to_string(), source: e })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
+            })
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(FrameError::Io {
+                path: dir.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no JPEG or PNG images"),
+            });
+        }
+        Ok(RepeatingFiles { paths, next: 0 })
+    }
+}
+
+impl FrameSource for RepeatingFiles {
+    fn kind(&self) -> capture::frame::SourceKind {
+        capture::frame::SourceKind::File
+    }
+
+    fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+        let p = &self.paths[self.next % self.paths.len()];
+        self.next += 1;
+        capture::frame::file::read_image(p).map(Some)
+    }
+}
+
+pub struct LivenessRun {
+    pub challenge: Challenge,
+    pub frames: Vec<Frame>,
+}
+
+/// The open session.
+pub struct Session {
+    pub purpose: Purpose,
+    pub unit_project: Option<String>,
+    pub puller: Option<Box<dyn FrameSource + Send>>,
+    pub scanner: Scanner,
+    pub last: Option<Frame>,
+    pub liveness: Option<LivenessRun>,
+    pub torch: bool,
+}
+
+impl Session {
+    pub fn open(
+        purpose: Purpose,
+        unit_project: Option<String>,
+        source: &CameraSource,
+    ) -> Result<Session, FrameError> {
+        let puller: Option<Box<dyn FrameSource + Send>> = match source {
+            CameraSource::Webview => None,
+            CameraSource::Files(dir) => Some(Box::new(RepeatingFiles::open(dir, purpose)?)),
+            CameraSource::Device(_index) => {
+                #[cfg(feature = "camera-nokhwa")]
+                {
+                    Some(Box::new(capture::frame::nokhwa::NokhwaCamera::open(*_index)?))
+                }
+                #[cfg(not(feature = "camera-nokhwa"))]
+                {
+                    return Err(FrameError::Camera(
+                        "this build has no USB camera support (build with the camera-nokhwa feature)".into(),
+                    ));
+                }
+            }
+        };
+        let config = if purpose == Purpose::Photo { ScanConfig::still() } else { ScanConfig::live() };
+        Ok(Session {
+            purpose,
+            unit_project,
+            puller,
+            scanner: Scanner::new(config),
+            last: None,
+            liveness: None,
+            torch: false,
+        })
+    }
+
+    pub fn info(source: &CameraSource) -> CameraInfo {
+        match source {
+            CameraSource::Webview => {
+                CameraInfo { source: "webview", torch: false, detail: "getUserMedia in the webview".into() }
+            }
+            CameraSource::Files(d) => CameraInfo {
+                source: "files",
+                torch: false,
+                detail: format!("image files in {}", d.display()),
+            },
+            CameraSource::Device(i) => {
+                CameraInfo { source: "device", torch: true, detail: format!("camera {i}") }
+            }
+        }
+    }
+
+    /// Judge one frame for this session's purpose.
+    pub fn judge(
+        &mut self,
+        frame: Frame,
+        batches: &[TagBatch],
+        checker: Option<&FaceChecker>,
+    ) -> CameraEvent {
+        let mut ev = CameraEvent { kind: "none", ..CameraEvent::default() };
+        if let Some(run) = self.liveness.as_mut() {
+            // During the challenge every frame is evidence; judged at capture.
+            run.frames.push(frame.clone());
+            self.last = Some(frame);
+            return ev;
+        }
+        match self.purpose {
+            Purpose::Tag => {
+                let outcome = self.scanner.scan(&frame);
+                match capture::qr::tag::tag_from_scan(&outcome, Some(batches)) {
+                    Ok(t) => {
+                        ev.kind = "tag";
+                        ev.tag = Some(ScannedTagView {
+                            code: t.code.to_string(),
+                            printed: t.code.printed(),
+                            read: Some(t.read),
+                        });
+                    }
+                    Err(capture::qr::tag::TagScanError::NoCode) => {}
+                    Err(e) => {
+                        ev.kind = "error";
+                        ev.message_zh = Some(e.message_zh());
+                        ev.message_en = Some(e.to_string());
+                    }
+                }
+            }
+            Purpose::Qr => {
+                let outcome = self.scanner.scan(&frame);
+                if let Some(c) = outcome.codes.first() {
+                    ev.kind = "qr";
+                    ev.text = Some(c.text.clone());
+                }
+            }
+            Purpose::Face => {
+                ev.kind = "face";
+                ev.face = Some(match checker {
+                    None => FaceStatus {
+                        message_zh: "人脸模型未安装".into(),
+                        message_en: "face models are not installed".into(),
+                        ..FaceStatus::default()
+                    },
+                    Some(c) => match c.analyse(&frame) {
+                        Ok(a) => FaceStatus {
+                            found: true,
+                            ready: a.issues.is_empty(),
+                            issues: a.issues.iter().map(|i| format!("{i:?}")).collect(),
+                            message_zh: if a.issues.is_empty() {
+                                "可以拍摄".into()
+                            } else {
+                                a.issues.iter().map(|i| i.message_zh()).collect::<Vec<_>>().join("；")
+                            },
+                            message_en: if a.issues.is_empty() {
+                                "ready".into()
+                            } else {
+                                a.issues.iter().map(|i| i.message_en()).collect::<Vec<_>>().join("; ")
+                            },
+                        },
+                        Err(e) => FaceStatus {
+                            message_zh: e.message_zh(),
+                            message_en: e.to_string(),
+                            ..FaceStatus::default()
+                        },
+                    },
+                });
+            }
+            Purpose::Photo => {}
+        }
+        self.last = Some(frame);
+        ev
+    }
+}
+
+/// The person's reference template, computed once per reference photo.
+pub struct ReferenceCache {
+    pub photo: custody_core::Hash,
+    pub template: Template,
+}

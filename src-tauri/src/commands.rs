@@ -1,0 +1,778 @@
+//! The commands the screens call (app/src/api.ts). Each is a thin layer: it
+//! reads arguments, calls the engine or the capture pipeline, and maps errors
+//! to `CmdError`. No rule is decided here.
+
+use crate::camera::{CameraEvent, CameraInfo, Purpose, ReferenceCache, ScannedTagView, Session};
+use crate::error::{CmdError, CmdResult};
+use crate::location::{self, CollectedView, LocationInfo};
+use crate::state::AppState;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use capture::face::liveness::Challenge;
+use capture::frame::Frame;
+use custody_core::model::Id;
+use custody_core::protocol::{DeviceProfile, TrailResponse};
+use custody_core::record::*;
+use custody_core::tag::TagBatch;
+use custody_core::{Hash, TagCode};
+use field_engine::{
+    CommissionInput, Created, FieldEvidence, OpenSampling, ReceiptInput, RecordView, SamplingInput,
+    SyncReport, SyncStatus, WitnessInput,
+};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+type St<'a> = State<'a, AppState>;
+
+fn hash(s: &str) -> CmdResult<Hash> {
+    s.parse().map_err(|_| CmdError::new("invalid", "记录编号格式错误", format!("not a record id: {s}")))
+}
+
+fn id(s: &str) -> CmdResult<Id> {
+    Id::new(s).map_err(|_| CmdError::new("invalid", format!("编号格式错误：{s}"), format!("invalid id: {s}")))
+}
+
+fn profile_of(st: &AppState) -> CmdResult<DeviceProfile> {
+    Ok(st.engine.enrollment()?.ok_or_else(|| CmdError::from(field_engine::EngineError::NotEnrolled))?.profile)
+}
+
+fn batches(st: &AppState) -> Vec<TagBatch> {
+    profile_of(st)
+        .map(|p| p.projects.iter().flat_map(|v| v.tag_batches.iter().cloned()).collect())
+        .unwrap_or_default()
+}
+
+fn data_url(media_type: &str, bytes: &[u8]) -> String {
+    format!("data:{media_type};base64,{}", STANDARD.encode(bytes))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| CmdError::new("internal", "内部错误", e.to_string()))?
+}
+
+// ------------------------------------------------------------------ app
+
+#[derive(Serialize)]
+pub struct AppInfo {
+    version: &'static str,
+    platform: &'static str,
+    camera: CameraInfo,
+    location: LocationInfo,
+    data_dir: String,
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn app_info(st: St<'_>) -> CmdResult<AppInfo> {
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        platform: std::env::consts::OS,
+        camera: Session::info(&st.config.camera),
+        location: location::info(&st.config.location),
+        data_dir: st.engine.data_dir().display().to_string(),
+    })
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn status(st: St<'_>) -> CmdResult<SyncStatus> {
+    Ok(st.engine.status()?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn profile(st: St<'_>) -> CmdResult<Option<DeviceProfile>> {
+    Ok(st.engine.enrollment()?.map(|e| e.profile))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn enroll(st: St<'_>, qr: String) -> CmdResult<DeviceProfile> {
+    let p = st.engine.enroll(qr.trim(), "field app", std::env::consts::OS).await?;
+    // Best effort: the first sync right away (the engine also syncs in the background).
+    let _ = st.engine.sync_once().await;
+    Ok(p)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_now(st: St<'_>) -> CmdResult<SyncReport> {
+    Ok(st.engine.sync_once().await?)
+}
+
+// ------------------------------------------------------------------ camera
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn camera_start(
+    st: St<'_>,
+    purpose: Purpose,
+    unit_project: Option<String>,
+) -> CmdResult<CameraInfo> {
+    let session = Session::open(purpose, unit_project, &st.config.camera)
+        .map_err(|e| CmdError::new("camera", format!("无法打开摄像头：{}", e.message_zh()), e.to_string()))?;
+    *st.camera.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
+    Ok(Session::info(&st.config.camera))
+}
+
+/// Judge a frame in the open session (on a worker thread: decoding and face
+/// analysis take tens of milliseconds).
+async fn judge(st: &AppState, frame: Frame, with_preview: bool) -> CmdResult<CameraEvent> {
+    let batches = batches(st);
+    let checker = {
+        let purpose = st.camera.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|s| s.purpose);
+        if purpose == Some(Purpose::Face) { st.face().ok() } else { None }
+    };
+    let preview = if with_preview {
+        capture::photo::capture_frame(&frame, MediaPurpose::Process)
+            .ok()
+            .map(|o| data_url(&o.media.media_type, &o.bytes))
+    } else {
+        None
+    };
+    // The session travels to a worker thread and back; a session started
+    // meanwhile (the person switched screens) wins.
+    let mut session = st.camera.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let (event, session) = tauri::async_runtime::spawn_blocking(move || {
+        let event = session.as_mut().map(|s| s.judge(frame, &batches, checker.as_deref()));
+        (event, session)
+    })
+    .await
+    .map_err(|e| CmdError::new("internal", "内部错误", e.to_string()))?;
+    let mut slot = st.camera.lock().unwrap_or_else(|p| p.into_inner());
+    if slot.is_none() {
+        *slot = session;
+    }
+    drop(slot);
+    let mut ev = event.ok_or_else(|| CmdError::new("camera", "摄像头未打开", "no camera session"))?;
+    if let Some(t) = &ev.tag {
+        *st.current_tag.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.printed.clone());
+    }
+    ev.preview = preview;
+    Ok(ev)
+}
+
+/// A frame pushed from the webview: 4-byte LE width, 4-byte LE height, RGBA.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn camera_push(st: St<'_>, request: tauri::ipc::Request<'_>) -> CmdResult<CameraEvent> {
+    let tauri::ipc::InvokeBody::Raw(body) = request.body() else {
+        return Err(CmdError::new("camera", "帧格式错误", "expected a raw RGBA frame body"));
+    };
+    if body.len() < 8 {
+        return Err(CmdError::new("camera", "帧格式错误", "frame body too short"));
+    }
+    let w = u32::from_le_bytes(body[0..4].try_into().expect("4 bytes"));
+    let h = u32::from_le_bytes(body[4..8].try_into().expect("4 bytes"));
+    let frame = Frame::from_rgba(w, h, &body[8..])
+        .map_err(|e| CmdError::new("camera", e.message_zh(), e.to_string()))?
+        .with_mono_ms(Some(st.clock.mono_ms()));
+    judge(&st, frame, false).await
+}
+
+/// The shell's own source (files, USB camera): read and judge the next frame.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn camera_pull(st: St<'_>) -> CmdResult<CameraEvent> {
+    let frame = {
+        let mut slot = st.camera.lock().unwrap_or_else(|p| p.into_inner());
+        let s = slot.as_mut().ok_or_else(|| CmdError::new("camera", "摄像头未打开", "no camera session"))?;
+        let src = s.puller.as_mut().ok_or_else(|| {
+            CmdError::new("camera", "画面来自网页摄像头", "frames come from the webview: push them")
+        })?;
+        src.next_frame()
+            .map_err(|e| CmdError::new("camera", e.message_zh(), e.to_string()))?
+            .ok_or_else(|| CmdError::new("camera", "摄像头没有画面", "the camera gave no frame"))?
+    };
+    let frame = frame.with_mono_ms(Some(st.clock.mono_ms()));
+    judge(&st, frame, true).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn camera_torch(st: St<'_>, on: bool) -> CmdResult<bool> {
+    let mut slot = st.camera.lock().unwrap_or_else(|p| p.into_inner());
+    let s = slot.as_mut().ok_or_else(|| CmdError::new("camera", "摄像头未打开", "no camera session"))?;
+    match s.puller.as_mut() {
+        Some(src) => src.set_torch(on).map_err(|e| CmdError::new("camera", e.message_zh(), e.to_string()))?,
+        None => {
+            return Err(CmdError::new(
+                "camera",
+                "手电筒由手机摄像头控制",
+                "the torch is controlled by the webview's camera",
+            ));
+        }
+    }
+    s.torch = on;
+    Ok(on)
+}
+
+#[derive(Serialize)]
+pub struct LivenessView {
+    challenge: &'static str,
+    prompt_zh: &'static str,
+    prompt_en: &'static str,
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn liveness_begin(st: St<'_>) -> CmdResult<LivenessView> {
+    let mut b = [0u8; 1];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    let challenge = Challenge::from_random(b[0]);
+    let mut slot = st.camera.lock().unwrap_or_else(|p| p.into_inner());
+    let s = slot
+        .as_mut()
+        .filter(|s| s.purpose == Purpose::Face)
+        .ok_or_else(|| CmdError::new("camera", "请先打开人脸拍摄", "open a face session first"))?;
+    s.liveness = Some(crate::camera::LivenessRun { challenge, frames: vec![] });
+    Ok(LivenessView {
+        challenge: challenge.name(),
+        prompt_zh: challenge.prompt_zh(),
+        prompt_en: challenge.prompt_en(),
+    })
+}
+
+#[derive(Serialize)]
+pub struct Captured {
+    media: MediaRef,
+    preview: String,
+    face_check: Option<FaceCheck>,
+}
+
+/// What the visible watermark on a photo's display copy says.
+fn watermark_text(st: &AppState) -> capture::photo::WatermarkText {
+    let profile = profile_of(st).ok();
+    let place = st
+        .last_fix
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map(|f| format!("{:.6}, {:.6} ±{:.0}m", f.pos.lat(), f.pos.lon(), f.accuracy_m()))
+        .unwrap_or_default();
+    capture::photo::WatermarkText {
+        time: local_time(st.engine.now_estimate()),
+        place,
+        project: profile
+            .as_ref()
+            .and_then(|p| p.projects.first().map(|v| v.project.name.clone()))
+            .unwrap_or_default(),
+        tag: st.current_tag.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default(),
+        person: profile.as_ref().map(|p| format!("{}（{}）", p.person.name, p.org.name)).unwrap_or_default(),
+    }
+}
+
+/// Keep the current frame: a process photo, or the face photo with its
+/// 1:1 check against the person's enrolled reference (and the liveness
+/// challenge, when one ran).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn camera_capture(st: St<'_>) -> CmdResult<Captured> {
+    let (purpose, frame, run) = {
+        let mut slot = st.camera.lock().unwrap_or_else(|p| p.into_inner());
+        let s = slot.as_mut().ok_or_else(|| CmdError::new("camera", "摄像头未打开", "no camera session"))?;
+        let run = s.liveness.take();
+        let mut frame = run.as_ref().and_then(|r| r.frames.first().cloned()).or_else(|| s.last.clone());
+        // A tap before the first frame reached the screen: the shell's own
+        // source (files, USB camera) can give one now; the webview's cannot.
+        if frame.is_none()
+            && let Some(p) = s.puller.as_mut()
+        {
+            frame = p.next_frame().ok().flatten().map(|f| f.with_mono_ms(Some(st.clock.mono_ms())));
+            s.last = frame.clone();
+        }
+        (s.purpose, frame.ok_or_else(|| CmdError::new("camera", "还没有画面", "no frame yet"))?, run)
+    };
+    match purpose {
+        Purpose::Photo | Purpose::Tag | Purpose::Qr => {
+            let mp = if purpose == Purpose::Tag { MediaPurpose::Tag } else { MediaPurpose::Process };
+            let original = capture::photo::capture_frame(&frame, mp)
+                .map_err(|e| CmdError::new("media", e.message_zh(), e.to_string()))?;
+            let media = st.engine.store_media(&original.bytes, mp, &original.media.media_type)?;
+            let preview = match st.watermarker() {
+                Some(w) => w
+                    .render(&original, &watermark_text(&st))
+                    .map(|c| data_url("image/jpeg", &c.jpeg))
+                    .unwrap_or_else(|_| data_url(&media.media_type, &original.bytes)),
+                None => data_url(&media.media_type, &original.bytes),
+            };
+            Ok(Captured { media, preview, face_check: None })
+        }
+        Purpose::Face => {
+            let checker = st.face().map_err(|e| CmdError::new("face", "人脸模型未安装", e))?;
+            let original = capture::photo::capture_frame(&frame, MediaPurpose::Face)
+                .map_err(|e| CmdError::new("media", e.message_zh(), e.to_string()))?;
+            let media =
+                st.engine.store_media(&original.bytes, MediaPurpose::Face, &original.media.media_type)?;
+            let reference = st.engine.face_reference().await.ok().flatten();
+            let photo = media.sha256;
+            let cached = {
+                let r = st.reference.lock().unwrap_or_else(|p| p.into_inner());
+                r.as_ref()
+                    .filter(|c| reference.as_ref().is_some_and(|b| Hash::of(b) == c.photo))
+                    .map(|c| c.template.clone())
+            };
+            let outcome = blocking(move || {
+                let template = match (cached, &reference) {
+                    (Some(t), _) => Some(t),
+                    (None, Some(bytes)) => {
+                        let f = Frame::decode(bytes)
+                            .map_err(|e| CmdError::new("face", e.message_zh(), e.to_string()))?;
+                        Some(
+                            checker
+                                .enroll(&f)
+                                .map_err(|e| CmdError::new("face", e.message_zh(), e.to_string()))?,
+                        )
+                    }
+                    (None, None) => None,
+                };
+                let liveness = match &run {
+                    Some(r) if !r.frames.is_empty() => Some(
+                        checker
+                            .liveness(r.challenge, &r.frames, None)
+                            .map_err(|e| CmdError::new("face", e.message_zh(), e.to_string()))?,
+                    ),
+                    _ => None,
+                };
+                let check = match &template {
+                    Some(t) => checker
+                        .check(t, &frame, photo, liveness.as_ref())
+                        .map(|(c, _)| c)
+                        .map_err(|e| CmdError::new("face", e.message_zh(), e.to_string()))?,
+                    // No reference photo was enrolled with the real-name check:
+                    // nothing to compare with, and the record says so.
+                    None => FaceCheck {
+                        photo,
+                        model: format!("{} (no reference enrolled)", checker.models().id()),
+                        score_milli: 0,
+                        threshold_milli: (checker.config().threshold * 1000.0).round() as i32,
+                        matched: false,
+                        liveness: liveness.map(|l| l.to_record()),
+                    },
+                };
+                Ok((check, template, reference.map(|b| Hash::of(&b))))
+            })
+            .await?;
+            let (check, template, ref_hash) = outcome;
+            if let (Some(t), Some(h)) = (template, ref_hash) {
+                *st.reference.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(ReferenceCache { photo: h, template: t });
+            }
+            // Faces are never watermarked or shown beyond this screen.
+            Ok(Captured {
+                preview: data_url(&media.media_type, &original.bytes),
+                media,
+                face_check: Some(check),
+            })
+        }
+    }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn camera_stop(st: St<'_>) -> CmdResult<()> {
+    *st.camera.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    Ok(())
+}
+
+fn tag_view(t: capture::qr::tag::ScannedTag) -> ScannedTagView {
+    ScannedTagView { code: t.code.to_string(), printed: t.code.printed(), read: Some(t.read) }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn manual_tag(st: St<'_>, text: String) -> CmdResult<ScannedTagView> {
+    let b = batches(&st);
+    let t = capture::qr::tag::manual_entry(&text, Some(&b))
+        .map_err(|e| CmdError::new("unknown_tag", e.message_zh(), e.to_string()))?;
+    *st.current_tag.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.code.printed());
+    Ok(tag_view(t))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn scanner_tag(st: St<'_>, text: String) -> CmdResult<ScannedTagView> {
+    // A lab may scan tags of any project it is commissioned for.
+    let b = batches(&st);
+    let t = capture::qr::tag::keyboard_scanner_entry(&text, Some(&b))
+        .map_err(|e| CmdError::new("unknown_tag", e.message_zh(), e.to_string()))?;
+    Ok(tag_view(t))
+}
+
+// ------------------------------------------------------------------ location
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn location_info(st: St<'_>) -> CmdResult<LocationInfo> {
+    Ok(location::info(&st.config.location))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn location_collect<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    st: St<'_>,
+    unit_project: Option<String>,
+) -> CmdResult<CollectedView> {
+    let profile = profile_of(&st)?;
+    let source = st.config.location.clone();
+    let clock = st.clock.clone();
+    let start = clock.mono_ms();
+    let p2 = profile.clone();
+    let collected = blocking(move || {
+        #[cfg(mobile)]
+        if source == crate::config::LocationSource::Platform {
+            return location::collect_platform(&app, &p2, start, move || clock.mono_ms())
+                .map_err(|e| CmdError::new("location", e.zh().to_owned(), e.to_string()));
+        }
+        let _ = &app;
+        location::collect_blocking(&source, &p2, start, move || clock.mono_ms())
+            .map_err(|e| CmdError::new("location", e.zh().to_owned(), e.to_string()))
+    })
+    .await?;
+    let view = location::view(collected, &profile, unit_project.as_deref());
+    *st.last_fix.lock().unwrap_or_else(|p| p.into_inner()) = view.best.clone();
+    Ok(view)
+}
+
+// ------------------------------------------------------------------ records
+
+#[derive(Deserialize)]
+pub struct SamplingForm {
+    tag: String,
+    tag_read: TagRead,
+    seal: Option<String>,
+    unit_project: String,
+    specimen: Specimen,
+    face: FaceCheck,
+    media: Vec<MediaRef>,
+    fixes: Vec<custody_core::place::Fix>,
+}
+
+fn parse_tag(s: &str) -> CmdResult<TagCode> {
+    TagCode::parse_qr(s)
+        .or_else(|_| TagCode::parse_digits(s))
+        .map_err(|e| CmdError::new("unknown_tag", e.message_zh(), e.to_string()))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_sampling(st: St<'_>, form: SamplingForm, confirm: bool) -> CmdResult<Created> {
+    let profile = profile_of(&st)?;
+    let project = profile
+        .projects
+        .iter()
+        .find(|p| p.unit_projects.iter().any(|u| u.id.as_str() == form.unit_project))
+        .map(|p| p.project.id.clone())
+        .ok_or_else(|| {
+            CmdError::new("invalid", "请选择您参与项目的单位工程", "choose a unit project of your projects")
+        })?;
+    let input = SamplingInput {
+        tag: parse_tag(&form.tag)?,
+        tag_read: form.tag_read,
+        seal: form.seal.filter(|s| !s.trim().is_empty()),
+        project,
+        unit_project: id(&form.unit_project)?,
+        specimen: form.specimen,
+        face: form.face,
+        evidence: FieldEvidence { media: form.media, fixes: form.fixes },
+    };
+    let engine = st.engine.clone();
+    blocking(move || Ok(engine.create_sampling(input, confirm)?)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_samplings(st: St<'_>) -> CmdResult<Vec<OpenSampling>> {
+    Ok(st.engine.open_samplings()?)
+}
+
+#[derive(Serialize)]
+pub struct HandshakeQr {
+    text: String,
+    svg: String,
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn handshake_qr(st: St<'_>, record: String) -> CmdResult<HandshakeQr> {
+    let text = st.engine.handshake_qr(&hash(&record)?)?;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
+        .map_err(|e| CmdError::new("internal", "二维码生成失败", e.to_string()))?;
+    let svg =
+        code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(280, 280).quiet_zone(true).build();
+    Ok(HandshakeQr { text, svg })
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn receive_handshake(
+    st: St<'_>,
+    text: String,
+) -> CmdResult<field_engine::handshake::HandshakeOffer> {
+    Ok(st.engine.receive_handshake(&text)?)
+}
+
+/// A handwritten signature drawn on the screen (PNG bytes as the raw body).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn store_signature(st: St<'_>, request: tauri::ipc::Request<'_>) -> CmdResult<MediaRef> {
+    let tauri::ipc::InvokeBody::Raw(png) = request.body() else {
+        return Err(CmdError::new("media", "签名格式错误", "expected PNG bytes"));
+    };
+    if capture::photo::sniff_media_type(png) != Some("image/png") {
+        return Err(CmdError::new("media", "签名必须是 PNG 图片", "the signature must be a PNG image"));
+    }
+    Ok(st.engine.store_media(png, MediaPurpose::HandSignature, "image/png")?)
+}
+
+#[derive(Deserialize)]
+pub struct WitnessForm {
+    sampling: String,
+    tag: String,
+    tag_read: TagRead,
+    face: FaceCheck,
+    hand_signature: Option<String>,
+    remarks: String,
+    media: Vec<MediaRef>,
+    fixes: Vec<custody_core::place::Fix>,
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_witnessing(st: St<'_>, form: WitnessForm, confirm: bool) -> CmdResult<Created> {
+    let input = WitnessInput {
+        sampling: hash(&form.sampling)?,
+        tag: parse_tag(&form.tag)?,
+        tag_read: form.tag_read,
+        face: form.face,
+        hand_signature: form.hand_signature.as_deref().map(hash).transpose()?,
+        remarks: form.remarks,
+        evidence: FieldEvidence { media: form.media, fixes: form.fixes },
+    };
+    let engine = st.engine.clone();
+    blocking(move || Ok(engine.create_witnessing(input, confirm)?)).await
+}
+
+#[derive(Deserialize)]
+pub struct CommissionForm {
+    form_no: String,
+    lab: String,
+    witness: String,
+    items: Vec<(String, String)>,
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_commission(st: St<'_>, form: CommissionForm, confirm: bool) -> CmdResult<Created> {
+    let items = form.items.iter().map(|(s, w)| Ok((hash(s)?, hash(w)?))).collect::<CmdResult<Vec<_>>>()?;
+    let input =
+        CommissionInput { form_no: form.form_no, lab: id(&form.lab)?, witness: id(&form.witness)?, items };
+    let engine = st.engine.clone();
+    blocking(move || Ok(engine.create_commission(input, confirm)?)).await
+}
+
+#[derive(Serialize)]
+pub struct PdfFile {
+    path: String,
+    size: u64,
+}
+
+fn local_time(ms: i64) -> String {
+    // China Standard Time (UTC+8), the regulation's time zone.
+    let s = ms.div_euclid(1000) + 8 * 3600;
+    let days = s.div_euclid(86_400);
+    let secs = s.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, (secs % 3600) / 60)
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn commission_pdf(st: St<'_>, record: String) -> CmdResult<PdfFile> {
+    let rid = hash(&record)?;
+    let enrollment =
+        st.engine.enrollment()?.ok_or_else(|| CmdError::from(field_engine::EngineError::NotEnrolled))?;
+    let profile = &enrollment.profile;
+    let view = st
+        .engine
+        .record(&rid)?
+        .ok_or_else(|| CmdError::new("invalid", "没有这张委托单", "no such commission form"))?;
+    let Payload::Commission(c) = &view.body.payload else {
+        return Err(CmdError::new("invalid", "这不是委托单", "not a commission form"));
+    };
+    let name_of_org = |oid: &Id| {
+        profile
+            .projects
+            .iter()
+            .flat_map(|p| p.organisations.iter())
+            .find(|o| &o.id == oid)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| oid.to_string())
+    };
+    let name_of_person = |pid: &Id| {
+        profile
+            .people
+            .iter()
+            .find(|p| &p.id == pid)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| pid.to_string())
+    };
+    let project = profile.projects.iter().find(|p| p.project.id == c.project);
+    let unit_name = project
+        .and_then(|p| p.unit_projects.iter().find(|u| u.id == c.unit_project))
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| c.unit_project.to_string());
+    let mut items = Vec::new();
+    let mut hand_signature = None;
+    for it in &c.items {
+        let s = st.engine.record(&it.sampling)?;
+        let (kind, part, grade, batch, qty, when) = match s.as_ref().map(|v| &v.body.payload) {
+            Some(Payload::Sampling(sp)) => (
+                sp.specimen.kind,
+                sp.specimen.part.clone(),
+                sp.specimen.grade.clone(),
+                sp.specimen.batch_no.clone(),
+                format!("{}{}", sp.specimen.quantity, sp.specimen.unit),
+                s.as_ref().map(|v| local_time(v.created_ms)).unwrap_or_default(),
+            ),
+            _ => (
+                custody_core::model::SpecimenKind::Other,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
+        };
+        if hand_signature.is_none()
+            && let Some(w) = st.engine.record(&it.witnessing)?
+            && let Payload::Witnessing(wp) = &w.body.payload
+            && let Some(h) = wp.hand_signature
+        {
+            hand_signature = match st.engine.media_bytes(&h) {
+                Ok(b) => Some(b),
+                Err(_) => st.engine.fetch_media(&h).await.ok(),
+            };
+        }
+        items.push(crate::pdf::ItemRow {
+            tag_printed: it.tag.printed(),
+            kind,
+            part,
+            grade,
+            batch,
+            quantity: qty,
+            tests: it.tests.join("、"),
+            sampled_at: when,
+        });
+    }
+    let ctx = crate::pdf::FormContext {
+        project_name: project.map(|p| p.project.name.clone()).unwrap_or_else(|| c.project.to_string()),
+        unit_project_name: unit_name,
+        lab_name: name_of_org(&c.lab),
+        sampler_name: name_of_person(&view.body.author),
+        witness_name: name_of_person(&c.witness),
+        witness_cosigned: view.cosigners.iter().any(|x| x == c.witness.as_str()),
+        items,
+        hand_signature_png: hand_signature,
+        verify_url: format!("{}/v1/public/records/{}", enrollment.server_url, rid),
+        issued_at: local_time(view.created_ms),
+    };
+    let font = st.font_bytes().ok_or_else(|| {
+        CmdError::new(
+            "media",
+            "缺少中文字体，无法生成委托单",
+            "the Chinese font is missing: cannot render the form",
+        )
+    })?;
+    let signed = st
+        .engine
+        .signed_record(&rid)?
+        .ok_or_else(|| CmdError::new("invalid", "没有这张委托单", "no such commission form"))?;
+    let bytes = blocking(move || {
+        crate::pdf::commission_pdf(&signed, &ctx, &font)
+            .map_err(|e| CmdError::new("media", "委托单生成失败", e.to_string()))
+    })
+    .await?;
+    std::fs::create_dir_all(&st.exports_dir)
+        .map_err(|e| CmdError::new("storage", "无法保存委托单", e.to_string()))?;
+    let path = st.exports_dir.join(format!(
+        "委托单-{}-{}.pdf",
+        c.form_no.replace(['/', '\\'], "-"),
+        &rid.to_hex()[..8]
+    ));
+    std::fs::write(&path, &bytes).map_err(|e| CmdError::new("storage", "无法保存委托单", e.to_string()))?;
+    Ok(PdfFile { path: path.display().to_string(), size: bytes.len() as u64 })
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_file<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    st: St<'_>,
+    path: String,
+) -> CmdResult<()> {
+    use tauri_plugin_opener::OpenerExt;
+    // Only what this app exported (commission PDFs): the webview never gets
+    // to open arbitrary paths on the device.
+    let exports = std::fs::canonicalize(&st.exports_dir).ok();
+    let file = std::fs::canonicalize(&path).ok().filter(|f| f.is_file());
+    match (exports, file) {
+        (Some(dir), Some(f)) if f.starts_with(&dir) => app
+            .opener()
+            .open_path(f.to_string_lossy(), None::<&str>)
+            .map_err(|e| CmdError::new("invalid", "无法打开文件", e.to_string())),
+        _ => Err(CmdError::new(
+            "invalid",
+            "只能打开本应用导出的文件",
+            format!("not a file this app exported: {path}"),
+        )),
+    }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn cosign(st: St<'_>, record: String) -> CmdResult<()> {
+    st.engine.cosign(&hash(&record)?)?;
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn verify_tag(st: St<'_>, code: String) -> CmdResult<TrailResponse> {
+    Ok(st.engine.verify_tag(&code).await?)
+}
+
+#[derive(Deserialize)]
+pub struct ReceiptForm {
+    tag: String,
+    tag_read: TagRead,
+    commission: String,
+    decision: ReceiptDecision,
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_receipt(st: St<'_>, form: ReceiptForm, confirm: bool) -> CmdResult<Created> {
+    let input = ReceiptInput {
+        tag: parse_tag(&form.tag)?,
+        tag_read: form.tag_read,
+        commission: hash(&form.commission)?,
+        decision: form.decision,
+    };
+    let engine = st.engine.clone();
+    blocking(move || Ok(engine.create_receipt(input, confirm)?)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn history(st: St<'_>, limit: usize) -> CmdResult<Vec<RecordView>> {
+    Ok(st.engine.history(limit.clamp(1, 2000))?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn record(st: St<'_>, id: String) -> CmdResult<Option<RecordView>> {
+    Ok(st.engine.record(&hash(&id)?)?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn media_preview(st: St<'_>, sha256: String) -> CmdResult<String> {
+    let sha = hash(&sha256)?;
+    let bytes = st.engine.media_bytes(&sha)?;
+    let ty = capture::photo::sniff_media_type(&bytes).unwrap_or("application/octet-stream");
+    Ok(data_url(ty, &bytes))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn trail_media(st: St<'_>, sha256: String) -> CmdResult<String> {
+    let sha = hash(&sha256)?;
+    let bytes = st.engine.fetch_media(&sha).await?;
+    let ty = capture::photo::sniff_media_type(&bytes).unwrap_or("application/octet-stream");
+    Ok(data_url(ty, &bytes))
+}
