@@ -1,5 +1,5 @@
 // Errors, warnings to confirm, and the success message after signing.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CmdError, Created, Finding } from '../api';
 import { attempt, dispositionTone, isLateFinding, msg, sortFindings } from '../logic/errors';
 import { useApp } from './ctx';
@@ -23,10 +23,15 @@ export function FindingList({ findings, testid }: { findings: Finding[]; testid?
 /** The big red banner: a command failed and the flow does not go on. */
 export function ErrorBanner({ error, onClose }: { error: CmdError | null; onClose?: () => void }) {
   const { lang, t } = useApp();
+  const ref = useRef<HTMLDivElement>(null);
+  // On a phone the banner can appear below the camera preview: bring it into view.
+  useEffect(() => {
+    if (error) ref.current?.scrollIntoView?.({ block: 'center', behavior: 'smooth' });
+  }, [error]);
   return (
     <div aria-live="assertive" class="error-slot">
       {error && (
-        <div class="banner banner-error" role="alert" data-testid="error" data-code={error.code}>
+        <div ref={ref} class="banner banner-error" role="alert" data-testid="error" data-code={error.code}>
           <div class="banner-title">{msg(error, lang)}</div>
           <div class="banner-code">{t('error.code', { code: error.code })}</div>
           <FindingList findings={error.findings} />
