@@ -33,3 +33,32 @@ setup_rust() {
     rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
   fi
 }
+
+# The desktop app (Tauri v2 on WebKitGTK) and its end-to-end tests: build
+# headers, a virtual display, and WebKit's WebDriver.
+setup_tauri_deps() {
+  apt_install libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver
+}
+
+# The front end (app/): its npm packages from the lock file, then the build
+# the Tauri shell embeds (app/dist). `npm ci` only when the lock file changed
+# since the last install.
+setup_app() {
+  command -v npm >/dev/null || { echo "npm not found: install Node.js 20+" >&2; exit 1; }
+  local stamp=app/node_modules/.jzqy-lock.sha256
+  local want
+  want=$(sha256sum app/package-lock.json | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    (cd app && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  fi
+  (cd app && npm run --silent build)
+}
+
+# tauri-driver: the WebDriver intermediary in front of WebKitWebDriver.
+TAURI_DRIVER_VERSION=2.1.0
+setup_tauri_driver() {
+  local bin="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"
+  if [ -x "$bin" ] && "$bin" --help >/dev/null 2>&1; then return; fi
+  cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION"
+}

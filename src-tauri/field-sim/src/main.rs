@@ -133,6 +133,17 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000_000)]
         count: u32,
     },
+    /// Write a photo of a demo tag (supplier 310, 2026, batch 1) as a camera
+    /// would see it, for frame-file tests of the app; prints the tag's digits.
+    TagPhoto {
+        #[arg(long)]
+        serial: u32,
+        #[arg(long)]
+        out: PathBuf,
+        /// A saturated highlight off-centre, as on a wet tag in sunlight.
+        #[arg(long)]
+        glare: bool,
+    },
     /// Rehearse whole flows with fresh simulated phones from the demo's enrollment files.
     Rehearse {
         /// Directory with P-ZHANGWEI.txt, P-LINA.txt, P-WANGQIANG.txt (sync-server demo writes them).
@@ -160,6 +171,26 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A 1280x720 JPEG of a tag on concrete, through the capture pipeline's own
+/// scene synthesiser and photo encoder.
+fn tag_photo(serial: u32, out: &Path, glare: bool) -> Result<(), EngineError> {
+    use capture::qr::synth::{Condition, Placement, scene};
+    let tag = TagCode::from_parts(310, 26, 1, serial)
+        .ok_or_else(|| bad("标签序号无效", format!("serial {serial}")))?;
+    let condition = if glare { Condition::Glare(0.25) } else { Condition::Clean };
+    let grey = scene(&tag.qr_payload(), Placement::centred(1280, 720, 360.0), condition, u64::from(serial));
+    let frame = Frame::new(grey.width as u32, grey.height as u32, PixelFormat::Luma8, grey.data)
+        .map_err(|e| bad(&e.message_zh(), e))?;
+    let photo =
+        capture::photo::capture_frame(&frame, MediaPurpose::Tag).map_err(|e| bad(&e.message_zh(), e))?;
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| bad("无法写入", e))?;
+    }
+    std::fs::write(out, &photo.bytes).map_err(|e| bad("无法写入", e))?;
+    println!("{}", tag.as_str());
+    Ok(())
 }
 
 /// A concrete cube group, as a sampler would describe it.
@@ -345,6 +376,9 @@ fn evidence(
 }
 
 async fn run(cli: Cli) -> Result<(), EngineError> {
+    if let Cmd::TagPhoto { serial, out, glare } = &cli.cmd {
+        return tag_photo(*serial, out, *glare);
+    }
     let engine = open(&cli.data)?;
     match cli.cmd {
         Cmd::Enroll { offer } => {
@@ -520,6 +554,7 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
         }
         Cmd::Stress { start, count } => stress(&engine, start, count)?,
         Cmd::Rehearse { offers, faces, tag } => rehearse(&cli.data, &offers, faces, tag).await?,
+        Cmd::TagPhoto { .. } => unreachable!("handled before the engine opens"),
     }
     Ok(())
 }
