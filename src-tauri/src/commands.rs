@@ -111,6 +111,34 @@ pub async fn camera_start(
     Ok(Session::info(&st.config.camera))
 }
 
+/// Counts a frame being judged (the session is out of its slot meanwhile).
+struct Judging<'a>(&'a AppState);
+
+impl<'a> Judging<'a> {
+    fn start(st: &'a AppState) -> Judging<'a> {
+        st.judging.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Judging(st)
+    }
+}
+
+impl Drop for Judging<'_> {
+    fn drop(&mut self) {
+        self.0.judging.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A tap that needs the session (capture, torch) while a frame is being
+/// judged waits for the session to come back (at most ~2 s: a face analysis
+/// takes tens of milliseconds).
+async fn session_settled(st: &AppState) {
+    for _ in 0..200 {
+        if st.judging.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// Judge a frame in the open session (on a worker thread: decoding and face
 /// analysis take tens of milliseconds).
 async fn judge(st: &AppState, frame: Frame, with_preview: bool) -> CmdResult<CameraEvent> {
@@ -128,6 +156,7 @@ async fn judge(st: &AppState, frame: Frame, with_preview: bool) -> CmdResult<Cam
     };
     // The session travels to a worker thread and back; a session started
     // meanwhile (the person switched screens) wins.
+    let _judging = Judging::start(st);
     let mut session = st.camera.lock().unwrap_or_else(|p| p.into_inner()).take();
     let (event, session) = tauri::async_runtime::spawn_blocking(move || {
         let event = session.as_mut().map(|s| s.judge(frame, &batches, checker.as_deref()));
@@ -184,6 +213,7 @@ pub async fn camera_pull(st: St<'_>) -> CmdResult<CameraEvent> {
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn camera_torch(st: St<'_>, on: bool) -> CmdResult<bool> {
+    session_settled(&st).await;
     let mut slot = st.camera.lock().unwrap_or_else(|p| p.into_inner());
     let s = slot.as_mut().ok_or_else(|| CmdError::new("camera", "摄像头未打开", "no camera session"))?;
     match s.puller.as_mut() {
@@ -259,6 +289,7 @@ fn watermark_text(st: &AppState) -> capture::photo::WatermarkText {
 /// challenge, when one ran).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn camera_capture(st: St<'_>) -> CmdResult<Captured> {
+    session_settled(&st).await;
     let (purpose, frame, run) = {
         let mut slot = st.camera.lock().unwrap_or_else(|p| p.into_inner());
         let s = slot.as_mut().ok_or_else(|| CmdError::new("camera", "摄像头未打开", "no camera session"))?;

@@ -26,6 +26,9 @@ pub struct AppState {
     pub current_tag: Mutex<Option<String>>,
     pub last_fix: Mutex<Option<Fix>>,
     pub exports_dir: PathBuf,
+    /// Frames being judged on a worker thread: the session is out of its
+    /// slot meanwhile, and a capture or torch tap waits for it to come back.
+    pub judging: std::sync::atomic::AtomicUsize,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             current_tag: Mutex::new(None),
             last_fix: Mutex::new(None),
             exports_dir,
+            judging: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

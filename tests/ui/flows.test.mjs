@@ -106,6 +106,8 @@ async function gpsStep(s, name) {
 }
 
 async function photoStep(s, name) {
+  // A person frames the shot on the live preview before tapping.
+  await s.waitFor('camera-preview', { extra: ' img', enabled: false, timeoutMs: 20_000 });
   await s.click('photo-capture');
   await until('one photo', async () => (await s.attr('photo-count', 'data-count')) === '1', 30_000);
   await screenshot(s, `${name}-photos`);
