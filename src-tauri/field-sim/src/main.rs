@@ -193,6 +193,27 @@ fn tag_photo(serial: u32, out: &Path, glare: bool) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// A simulated sampling of `tag`, as field-sim's sampler always records it
+/// (typed tag digits, the simulated concrete cube group).
+fn sim_sampling(
+    tag: TagCode,
+    project: Id,
+    unit_project: Id,
+    face: FaceCheck,
+    evidence: FieldEvidence,
+) -> SamplingInput {
+    SamplingInput {
+        tag,
+        tag_read: TagRead { method: TagReadMethod::Manual, decoder: None },
+        seal: None,
+        project,
+        unit_project,
+        specimen: sim_specimen(),
+        face,
+        evidence,
+    }
+}
+
 /// A concrete cube group, as a sampler would describe it.
 fn sim_specimen() -> Specimen {
     Specimen {
@@ -605,16 +626,13 @@ fn stress(engine: &Engine, start: u32, count: u32) -> Result<(), EngineError> {
             liveness: None,
         };
         let created = engine.create_sampling(
-            SamplingInput {
+            sim_sampling(
                 tag,
-                tag_read: TagRead { method: TagReadMethod::Manual, decoder: None },
-                seal: None,
-                project: project.project.id.clone(),
-                unit_project: unit.id.clone(),
-                specimen: sim_specimen(),
+                project.project.id.clone(),
+                unit.id.clone(),
                 face,
-                evidence: FieldEvidence { media: vec![face_photo, process], fixes: vec![fix] },
-            },
+                FieldEvidence { media: vec![face_photo, process], fixes: vec![fix] },
+            ),
             true,
         );
         let created = match created {
@@ -683,16 +701,7 @@ async fn rehearse(
         f64::from(face.threshold_milli) / 1000.0
     );
     let s = sampler.create_sampling(
-        SamplingInput {
-            tag: tag(first_tag),
-            tag_read: TagRead { method: TagReadMethod::Manual, decoder: None },
-            seal: None,
-            project: project.clone(),
-            unit_project: Id::new("UP-1").expect("id"),
-            specimen: sim_specimen(),
-            face,
-            evidence: ev,
-        },
+        sim_sampling(tag(first_tag), project.clone(), Id::new("UP-1").expect("id"), face, ev),
         false,
     )?;
     println!("   signed {} (notices: {})", &s.id.to_hex()[..12], s.notices.len());
@@ -706,16 +715,7 @@ async fn rehearse(
         ("", ""),
     )?;
     let again = sampler.create_sampling(
-        SamplingInput {
-            tag: tag(first_tag),
-            tag_read: TagRead { method: TagReadMethod::Manual, decoder: None },
-            seal: None,
-            project: project.clone(),
-            unit_project: Id::new("UP-1").expect("id"),
-            specimen: sim_specimen(),
-            face,
-            evidence: ev,
-        },
+        sim_sampling(tag(first_tag), project.clone(), Id::new("UP-1").expect("id"), face, ev),
         false,
     );
     match again {
