@@ -554,15 +554,28 @@ fn parse_tag(code: &str) -> ApiResult<TagCode> {
         .map_err(|e| AppError::bad_request("bad_tag", e.message_zh(), e.to_string()))
 }
 
+/// The trail is proven against a checkpoint signed now, on the primary. Its
+/// reads go to the read replica when it has replayed at least that much of
+/// the log (so the lab never sees less than what was stored when it asked);
+/// otherwise to the primary.
 async fn trail_for(state: &AppState, tag: TagCode) -> ApiResult<TrailResponse> {
     let (key, now) = (state.key.clone(), state.now());
-    Ok(state
+    let c = state.store.write_async(move |tx| logtree::checkpoint(tx, &key, now)).await?;
+    let server = state.key.public();
+    let (t, cp) = (tag.clone(), c.clone());
+    let from_replica = state
         .store
-        .write_async(move |tx| {
-            let c = logtree::checkpoint(tx, &key, now)?;
-            trail::trail(tx, &tag, &c, &key.public())
+        .read_replica_async(move |tx| {
+            if tx.log_size()? < cp.checkpoint.size {
+                return Ok(None);
+            }
+            trail::trail(tx, &t, &cp, &server).map(Some)
         })
-        .await?)
+        .await?;
+    match from_replica {
+        Some(t) => Ok(t),
+        None => Ok(state.store.read_async(move |tx| trail::trail(tx, &tag, &c, &server)).await?),
+    }
 }
 
 /// R11: the lab scans a tag and gets the verified custody trail.
@@ -610,7 +623,7 @@ async fn violations_for(
 ) -> ApiResult<Vec<ViolationView>> {
     Ok(state
         .store
-        .read_async(move |tx| {
+        .read_replica_async(move |tx| {
             let prefix = jurisdiction.as_deref().map(custody_core::model::division_prefix);
             let rows = tx.violations(prefix, after_ms, limit)?;
             let mut out = Vec::with_capacity(rows.len());
@@ -700,7 +713,7 @@ pub async fn public_tag(
     let t = tag.clone();
     let out = state
         .store
-        .read_async(move |tx| {
+        .read_replica_async(move |tx| {
             let state = tx.tag_state(t.as_str())?;
             let mut report = None;
             for r in tx.records_for_tag(t.as_str())? {

@@ -1,16 +1,25 @@
-//! Content-addressed, write-once media storage on the local disk (the
-//! default; issue 7 adds S3-compatible object storage behind the same calls).
+//! Content-addressed, write-once media storage: a local directory (the
+//! default) or an S3-compatible bucket, behind the same calls.
 //!
-//! An upload in progress lives in `partial/<sha256>` and grows chunk by
-//! chunk, each chunk flushed to disk before it is acknowledged, so a cut
-//! connection resumes where it stopped. On completion the bytes are hashed;
-//! only a match is renamed to `objects/ab/<sha256>`, and an object that exists
-//! is never overwritten.
+//! Directory: an upload in progress lives in `partial/<sha256>` and grows
+//! chunk by chunk, each chunk flushed to disk before it is acknowledged, so a
+//! cut connection resumes where it stopped. On completion the bytes are
+//! hashed; only a match is renamed to `objects/ab/<sha256>`, and an object
+//! that exists is never overwritten.
+//!
+//! Bucket: see [`S3Blobs`] — the same layout as keys, chunks staged as their
+//! own objects (shared by every server instance), the finished object written
+//! create-only after its hash is checked.
 
+use bytes::Bytes;
 use custody_core::Hash;
 use custody_core::crypto::Hasher;
+use futures_util::TryStreamExt;
+use object_store::path::Path as Key;
+use object_store::{ObjectStore, PutMode, PutOptions, PutPayload, WriteMultipart};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -22,10 +31,13 @@ pub enum BlobError {
     HashMismatch { expected: Hash, actual: Hash },
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    #[error("object storage: {0}")]
+    Bucket(String),
 }
 
+/// A local directory of media (the embedded default).
 #[derive(Clone)]
-pub struct Blobs {
+pub struct DirBlobs {
     root: PathBuf,
 }
 
@@ -36,11 +48,11 @@ pub enum Progress {
     Complete,
 }
 
-impl Blobs {
-    pub fn open(root: &Path) -> std::io::Result<Blobs> {
+impl DirBlobs {
+    pub fn open(root: &Path) -> std::io::Result<DirBlobs> {
         std::fs::create_dir_all(root.join("partial"))?;
         std::fs::create_dir_all(root.join("objects"))?;
-        Ok(Blobs { root: root.to_owned() })
+        Ok(DirBlobs { root: root.to_owned() })
     }
 
     pub fn root(&self) -> &Path {
@@ -186,14 +198,376 @@ impl Blobs {
     }
 }
 
+/// Media storage chosen by configuration.
+#[derive(Clone)]
+pub enum Blobs {
+    Dir(DirBlobs),
+    S3(S3Blobs),
+}
+
+impl Blobs {
+    /// A media directory (created if missing).
+    pub fn open(root: &Path) -> std::io::Result<Blobs> {
+        Ok(Blobs::Dir(DirBlobs::open(root)?))
+    }
+
+    /// What the configuration names: a bucket, or the media directory.
+    pub fn from_config(config: &crate::config::Config) -> Result<Blobs, BlobError> {
+        match config.bucket() {
+            Some((bucket, prefix)) => Ok(Blobs::S3(S3Blobs::connect(&config.storage.s3, &bucket, &prefix)?)),
+            None => Ok(Blobs::open(&config.media_dir())?),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Blobs::Dir(d) => format!("directory {}", d.root().display()),
+            Blobs::S3(s) => format!("bucket {}", s.describe()),
+        }
+    }
+
+    pub fn exists(&self, sha: &Hash) -> Result<bool, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.exists(sha)),
+            Blobs::S3(s) => Ok(s.size(sha)?.is_some()),
+        }
+    }
+
+    /// Bytes received so far for an upload (the full length when complete).
+    pub fn received(&self, sha: &Hash) -> Result<u64, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.received(sha)?),
+            Blobs::S3(s) => s.received(sha),
+        }
+    }
+
+    /// Append `chunk` at `offset` of an upload of `length` bytes; durable
+    /// before it returns.
+    pub fn put_chunk(
+        &self,
+        sha: &Hash,
+        length: u64,
+        offset: u64,
+        chunk: &[u8],
+    ) -> Result<Progress, BlobError> {
+        match self {
+            Blobs::Dir(d) => d.put_chunk(sha, length, offset, chunk),
+            Blobs::S3(s) => s.put_chunk(sha, length, offset, chunk),
+        }
+    }
+
+    /// Store a whole file at once (admin uploads, migration, restore).
+    pub fn put_whole(&self, bytes: &[u8]) -> Result<Hash, BlobError> {
+        match self {
+            Blobs::Dir(d) => d.put_whole(bytes),
+            Blobs::S3(s) => s.put_whole(bytes),
+        }
+    }
+
+    pub fn read_range(&self, sha: &Hash, start: u64, len: usize) -> Result<Vec<u8>, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.read_range(sha, start, len)?),
+            Blobs::S3(s) => s.read_range(sha, start, len),
+        }
+    }
+
+    pub fn read(&self, sha: &Hash) -> Result<Vec<u8>, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.read(sha)?),
+            Blobs::S3(s) => s.read(sha),
+        }
+    }
+
+    /// Re-hash a stored object (store verification, R14).
+    pub fn verify(&self, sha: &Hash) -> Result<bool, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.verify(sha)?),
+            Blobs::S3(s) => s.verify(sha),
+        }
+    }
+
+    /// Every complete object's hash, sorted.
+    pub fn list(&self) -> Result<Vec<Hash>, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.list()?),
+            Blobs::S3(s) => s.list(),
+        }
+    }
+}
+
+/// Media in an S3-compatible bucket, shared by every server instance.
+///
+/// * `objects/ab/<sha256>`: finished objects, written create-only
+///   (`If-None-Match: *`), never overwritten, only after their bytes hash to
+///   their name.
+/// * `uploads/<sha256>/<offset>`: a resumable upload's chunks, each its own
+///   object, acknowledged to the device once the bucket has stored it. Any
+///   instance can take the next chunk (the listing says where to resume).
+/// * on the last chunk the staged chunks are hashed; a match becomes the
+///   object — one create-only PUT when small, otherwise a multipart upload
+///   whose parts are the staged chunks (coalesced to the 8 MiB part size S3
+///   wants) — and the staged chunks are deleted. A mismatch deletes them.
+#[derive(Clone)]
+pub struct S3Blobs {
+    store: Arc<dyn ObjectStore>,
+    bucket: String,
+    prefix: String,
+}
+
+/// Objects up to this size are written with one create-only PUT.
+const SINGLE_PUT_MAX: usize = 16 << 20;
+/// Part size of multipart uploads (S3's minimum is 5 MiB).
+const PART_BYTES: usize = 8 << 20;
+
+fn bucket_err(e: object_store::Error) -> BlobError {
+    BlobError::Bucket(e.to_string())
+}
+
+impl S3Blobs {
+    pub fn connect(cfg: &crate::config::S3Config, bucket: &str, prefix: &str) -> Result<S3Blobs, BlobError> {
+        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if !cfg.endpoint.is_empty() {
+            b = b.with_endpoint(&cfg.endpoint).with_allow_http(cfg.endpoint.starts_with("http://"));
+        }
+        if !cfg.region.is_empty() {
+            b = b.with_region(&cfg.region);
+        }
+        if !cfg.access_key_id.is_empty() {
+            b = b.with_access_key_id(&cfg.access_key_id);
+        }
+        if !cfg.secret_access_key.is_empty() {
+            b = b.with_secret_access_key(&cfg.secret_access_key);
+        }
+        b = b.with_virtual_hosted_style_request(!cfg.path_style);
+        let store = b.build().map_err(bucket_err)?;
+        Ok(S3Blobs { store: Arc::new(store), bucket: bucket.to_owned(), prefix: prefix.to_owned() })
+    }
+
+    pub fn describe(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+
+    fn key(&self, rest: &str) -> Key {
+        if self.prefix.is_empty() { Key::from(rest) } else { Key::from(format!("{}/{rest}", self.prefix)) }
+    }
+
+    fn object_key(&self, sha: &Hash) -> Key {
+        let hex = sha.to_hex();
+        self.key(&format!("objects/{}/{hex}", &hex[..2]))
+    }
+
+    fn staging_prefix(&self, sha: &Hash) -> Key {
+        self.key(&format!("uploads/{}", sha.to_hex()))
+    }
+
+    /// Size of the finished object, if it exists.
+    pub fn size(&self, sha: &Hash) -> Result<Option<u64>, BlobError> {
+        let (store, key) = (self.store.clone(), self.object_key(sha));
+        crate::driver::block_on(async move { object_size(&*store, &key).await })
+    }
+
+    pub fn received(&self, sha: &Hash) -> Result<u64, BlobError> {
+        if let Some(n) = self.size(sha)? {
+            return Ok(n);
+        }
+        let (store, prefix) = (self.store.clone(), self.staging_prefix(sha));
+        crate::driver::block_on(async move { Ok(contiguous(&staged(&*store, &prefix).await?)) })
+    }
+
+    pub fn put_chunk(
+        &self,
+        sha: &Hash,
+        length: u64,
+        offset: u64,
+        chunk: &[u8],
+    ) -> Result<Progress, BlobError> {
+        let (store, object, prefix) = (self.store.clone(), self.object_key(sha), self.staging_prefix(sha));
+        let (sha, chunk) = (*sha, Bytes::copy_from_slice(chunk));
+        crate::driver::block_on(async move {
+            if object_size(&*store, &object).await?.is_some() {
+                return Ok(Progress::Complete);
+            }
+            let mut parts = staged(&*store, &prefix).await?;
+            let have = contiguous(&parts);
+            if offset != have {
+                return Err(BlobError::Offset { given: offset, have });
+            }
+            if have + chunk.len() as u64 > length {
+                return Err(BlobError::TooLong { length });
+            }
+            let key = Key::from(format!("{prefix}/{offset:020}"));
+            let n = chunk.len() as u64;
+            match store.put_opts(&key, PutPayload::from(chunk), PutMode::Create.into()).await {
+                Ok(_) => {}
+                // Another instance stored this offset first: the device resumes from its answer.
+                Err(object_store::Error::AlreadyExists { .. }) => {
+                    let have = contiguous(&staged(&*store, &prefix).await?);
+                    return Err(BlobError::Offset { given: offset, have });
+                }
+                Err(e) => return Err(bucket_err(e)),
+            }
+            parts.push((offset, n, key));
+            if have + n < length {
+                return Ok(Progress::Partial(have + n));
+            }
+            assemble(&*store, &sha, &object, &parts).await?;
+            Ok(Progress::Complete)
+        })
+    }
+
+    pub fn put_whole(&self, bytes: &[u8]) -> Result<Hash, BlobError> {
+        let sha = Hash::of(bytes);
+        let (store, object, data) =
+            (self.store.clone(), self.object_key(&sha), Bytes::copy_from_slice(bytes));
+        crate::driver::block_on(async move { put_create(&*store, &object, data).await })?;
+        Ok(sha)
+    }
+
+    pub fn read_range(&self, sha: &Hash, start: u64, len: usize) -> Result<Vec<u8>, BlobError> {
+        let size = self.size(sha)?.ok_or_else(|| not_found(sha))?;
+        let end = (start + len as u64).min(size);
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let (store, key) = (self.store.clone(), self.object_key(sha));
+        crate::driver::block_on(async move { store.get_range(&key, start..end).await })
+            .map(|b| b.to_vec())
+            .map_err(bucket_err)
+    }
+
+    pub fn read(&self, sha: &Hash) -> Result<Vec<u8>, BlobError> {
+        let (store, key) = (self.store.clone(), self.object_key(sha));
+        crate::driver::block_on(async move { store.get(&key).await?.bytes().await })
+            .map(|b| b.to_vec())
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => not_found(sha),
+                e => bucket_err(e),
+            })
+    }
+
+    pub fn verify(&self, sha: &Hash) -> Result<bool, BlobError> {
+        let (store, key) = (self.store.clone(), self.object_key(sha));
+        let actual = crate::driver::block_on(async move {
+            let mut stream = store.get(&key).await?.into_stream();
+            let mut h = Hasher::default();
+            while let Some(b) = stream.try_next().await? {
+                h.update(&b);
+            }
+            Ok::<_, object_store::Error>(h.finish())
+        })
+        .map_err(bucket_err)?;
+        Ok(actual == *sha)
+    }
+
+    pub fn list(&self) -> Result<Vec<Hash>, BlobError> {
+        let (store, prefix) = (self.store.clone(), self.key("objects"));
+        let metas: Vec<_> =
+            crate::driver::block_on(async move { store.list(Some(&prefix)).try_collect::<Vec<_>>().await })
+                .map_err(bucket_err)?;
+        let mut out: Vec<Hash> = metas.iter().filter_map(|m| m.location.filename()?.parse().ok()).collect();
+        out.sort();
+        Ok(out)
+    }
+}
+
+fn not_found(sha: &Hash) -> BlobError {
+    BlobError::Io(std::io::Error::new(std::io::ErrorKind::NotFound, format!("media {sha} is not stored")))
+}
+
+async fn object_size(store: &dyn ObjectStore, key: &Key) -> Result<Option<u64>, BlobError> {
+    match store.head(key).await {
+        Ok(m) => Ok(Some(m.size)),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(bucket_err(e)),
+    }
+}
+
+/// The staged chunks of an upload: (offset, size, key), by offset.
+async fn staged(store: &dyn ObjectStore, prefix: &Key) -> Result<Vec<(u64, u64, Key)>, BlobError> {
+    let metas: Vec<_> = store.list(Some(prefix)).try_collect().await.map_err(bucket_err)?;
+    let mut out: Vec<_> = metas
+        .into_iter()
+        .filter_map(|m| Some((m.location.filename()?.parse::<u64>().ok()?, m.size, m.location)))
+        .collect();
+    out.sort_by_key(|c| c.0);
+    Ok(out)
+}
+
+/// Bytes received without a gap from offset 0.
+fn contiguous(parts: &[(u64, u64, Key)]) -> u64 {
+    let mut end = 0;
+    for (offset, size, _) in parts {
+        if *offset != end {
+            break;
+        }
+        end += size;
+    }
+    end
+}
+
+/// Write-once: an existing object under a content address already holds these bytes.
+async fn put_create(store: &dyn ObjectStore, key: &Key, data: Bytes) -> Result<(), BlobError> {
+    match store.put_opts(key, PutPayload::from(data), PutOptions::from(PutMode::Create)).await {
+        Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
+        Err(e) => Err(bucket_err(e)),
+    }
+}
+
+/// Hash the staged chunks; a match becomes the object, then the chunks go.
+async fn assemble(
+    store: &dyn ObjectStore,
+    sha: &Hash,
+    object: &Key,
+    parts: &[(u64, u64, Key)],
+) -> Result<(), BlobError> {
+    let total: u64 = parts.iter().map(|p| p.1).sum();
+    let small = total as usize <= SINGLE_PUT_MAX;
+    let mut h = Hasher::default();
+    let mut whole = Vec::with_capacity(if small { total as usize } else { 0 });
+    for (_, _, key) in parts {
+        let b = store.get(key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err)?;
+        h.update(&b);
+        if small {
+            whole.extend_from_slice(&b);
+        }
+    }
+    let actual = h.finish();
+    let result = if actual != *sha {
+        Err(BlobError::HashMismatch { expected: *sha, actual })
+    } else if small {
+        put_create(store, object, Bytes::from(whole)).await
+    } else if object_size(store, object).await?.is_none() {
+        // Multipart uploads have no create-only form on every S3 server; the
+        // bytes are already proven to hash to the key, so a concurrent
+        // writer of the same key can only write the same bytes.
+        let upload = store.put_multipart(object).await.map_err(bucket_err)?;
+        let mut w = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        for (_, _, key) in parts {
+            w.wait_for_capacity(2).await.map_err(bucket_err)?;
+            let b = store.get(key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err)?;
+            w.write(&b);
+        }
+        w.finish().await.map(|_| ()).map_err(bucket_err)
+    } else {
+        Ok(())
+    };
+    for (_, _, key) in parts {
+        // Leftover chunks are harmless (never read once the object exists).
+        let _ = store.delete(key).await;
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn r14_resumes_checks_hash_and_never_overwrites() {
-        let dir = tempfile::tempdir().unwrap();
-        let b = Blobs::open(dir.path()).unwrap();
+    /// The same story on each media store.
+    fn resumes_checks_hash_and_never_overwrites(b: &Blobs) {
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let sha = Hash::of(&data);
         assert_eq!(b.put_chunk(&sha, 100_000, 0, &data[..30_000]).unwrap(), Progress::Partial(30_000));
@@ -203,13 +577,70 @@ mod tests {
             Err(BlobError::Offset { have: 30_000, .. })
         ));
         assert_eq!(b.received(&sha).unwrap(), 30_000);
+        assert!(!b.exists(&sha).unwrap());
         assert_eq!(b.put_chunk(&sha, 100_000, 30_000, &data[30_000..]).unwrap(), Progress::Complete);
         assert_eq!(b.read(&sha).unwrap(), data);
+        assert_eq!(b.read_range(&sha, 99_990, 100).unwrap(), &data[99_990..]);
         assert!(b.verify(&sha).unwrap());
+        // Once complete, any further chunk is answered "complete", nothing rewritten.
+        assert_eq!(b.put_chunk(&sha, 100_000, 0, b"other").unwrap(), Progress::Complete);
+        assert_eq!(b.read(&sha).unwrap(), data);
         // Wrong content under a name: discarded.
         let bad = Hash::of(b"something else");
         assert!(matches!(b.put_chunk(&bad, 5, 0, b"hello"), Err(BlobError::HashMismatch { .. })));
         assert_eq!(b.received(&bad).unwrap(), 0);
+        assert!(!b.exists(&bad).unwrap());
         assert_eq!(b.list().unwrap(), vec![sha]);
+    }
+
+    #[test]
+    fn r14_directory_resumes_checks_hash_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        resumes_checks_hash_and_never_overwrites(&Blobs::open(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn r14_bucket_resumes_checks_hash_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = crate::testing::config(dir.path());
+        crate::testing::services::fresh_bucket(&mut c);
+        let b = Blobs::from_config(&c).unwrap();
+        resumes_checks_hash_and_never_overwrites(&b);
+        let Blobs::S3(s3) = &b else { panic!("a bucket") };
+
+        // Write-once is the bucket's own rule too: a create-only PUT of other
+        // bytes under an existing object's key is refused (412), not applied.
+        let photo = b"a process photo".to_vec();
+        let sha = b.put_whole(&photo).unwrap();
+        let (store, key) = (s3.store.clone(), s3.object_key(&sha));
+        let r = crate::driver::block_on(async move {
+            store.put_opts(&key, PutPayload::from_static(b"forged"), PutMode::Create.into()).await
+        });
+        assert!(matches!(r, Err(object_store::Error::AlreadyExists { .. })), "{r:?}");
+        assert_eq!(b.read(&sha).unwrap(), photo);
+
+        // A video larger than one PUT: chunks staged as they come (any
+        // instance can take the next), then a multipart upload; the staged
+        // chunks are gone afterwards.
+        let video: Vec<u8> =
+            (0..(21u32 << 20) + 12345).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        let sha = Hash::of(&video);
+        let mut offset = 0;
+        for chunk in video.chunks(4 << 20) {
+            let p = b.put_chunk(&sha, video.len() as u64, offset, chunk).unwrap();
+            offset += chunk.len() as u64;
+            if offset < video.len() as u64 {
+                assert_eq!(p, Progress::Partial(offset));
+                assert_eq!(b.received(&sha).unwrap(), offset, "resume point survives in the bucket");
+            } else {
+                assert_eq!(p, Progress::Complete);
+            }
+        }
+        assert_eq!(s3.size(&sha).unwrap(), Some(video.len() as u64));
+        assert!(b.verify(&sha).unwrap());
+        assert_eq!(b.read_range(&sha, 5 << 20, 16).unwrap(), &video[5 << 20..(5 << 20) + 16]);
+        let (store, prefix) = (s3.store.clone(), s3.staging_prefix(&sha));
+        let left = crate::driver::block_on(async move { staged(&*store, &prefix).await }).unwrap();
+        assert!(left.is_empty(), "staged chunks removed: {}", left.len());
     }
 }

@@ -56,10 +56,46 @@ pub struct TlsConfig {
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// `sqlite:PATH` (default: `sqlite:<data_dir>/custody.sqlite`).
+    /// `sqlite:PATH` (default: `sqlite:<data_dir>/custody.sqlite`) or
+    /// `postgres://user:password@host:port/database`.
     pub database: String,
+    /// PostgreSQL only: a streaming replica for the lab, regulator and
+    /// verification reads (`postgres://…`). Empty: the primary serves them.
+    pub read_replica: String,
     /// Media directory (default: `<data_dir>/media`).
     pub media_dir: Option<PathBuf>,
+    /// Media in S3-compatible object storage: `s3://bucket` or
+    /// `s3://bucket/prefix`. Empty: the media directory.
+    pub media_bucket: String,
+    pub s3: S3Config,
+}
+
+/// Where the bucket lives and how to sign for it. Unset fields fall back to
+/// the standard `AWS_*` environment variables.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// e.g. `https://oss-cn-hangzhou.aliyuncs.com` or `http://127.0.0.1:9000`;
+    /// empty: AWS itself.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Path-style URLs (`endpoint/bucket/key`), which most self-hosted
+    /// S3-compatible servers need.
+    pub path_style: bool,
+}
+
+impl fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &if self.secret_access_key.is_empty() { "" } else { "***" })
+            .field("path_style", &self.path_style)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -117,6 +153,10 @@ impl Default for LogConfig {
     }
 }
 
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// Hide credentials in a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -135,7 +175,10 @@ impl fmt::Debug for StorageConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StorageConfig")
             .field("database", &redact_url(&self.database))
+            .field("read_replica", &redact_url(&self.read_replica))
             .field("media_dir", &self.media_dir)
+            .field("media_bucket", &self.media_bucket)
+            .field("s3", &self.s3)
             .finish()
     }
 }
@@ -179,13 +222,40 @@ impl Config {
         if self.tls.mode == TlsMode::Files && (self.tls.cert.is_none() || self.tls.key.is_none()) {
             return Err(ConfigError("tls.mode = \"files\" needs tls.cert and tls.key".into()));
         }
-        if !self.storage.database.is_empty() && !self.storage.database.starts_with("sqlite:") {
+        let db = &self.storage.database;
+        if !db.is_empty() && !db.starts_with("sqlite:") && !self.is_postgres() {
             return Err(ConfigError(format!(
-                "storage.database {:?}: only sqlite:PATH is supported by this build",
-                redact_url(&self.storage.database)
+                "storage.database {:?}: expected sqlite:PATH or postgres://user:password@host/database",
+                redact_url(db)
+            )));
+        }
+        let replica = &self.storage.read_replica;
+        if !replica.is_empty() && (!self.is_postgres() || !is_postgres_url(replica)) {
+            return Err(ConfigError(
+                "storage.read_replica needs a postgres:// URL, and a PostgreSQL storage.database".into(),
+            ));
+        }
+        if !self.storage.media_bucket.is_empty() && self.bucket().is_none() {
+            return Err(ConfigError(format!(
+                "storage.media_bucket {:?}: expected s3://bucket or s3://bucket/prefix",
+                self.storage.media_bucket
             )));
         }
         Ok(())
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        is_postgres_url(&self.storage.database)
+    }
+
+    /// Bucket and key prefix, when media live in object storage.
+    pub fn bucket(&self) -> Option<(String, String)> {
+        let rest = self.storage.media_bucket.strip_prefix("s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return None;
+        }
+        Some((bucket.to_owned(), prefix.trim_matches('/').to_owned()))
     }
 
     pub fn database_path(&self) -> PathBuf {

@@ -18,11 +18,13 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod demo;
+pub mod driver;
 pub mod error;
 pub mod ingest;
 pub mod keys;
 pub mod logtree;
 pub mod maintenance;
+pub mod migrate;
 pub mod openapi;
 pub mod store;
 pub mod testing;
@@ -78,8 +80,8 @@ pub enum StartError {
     Store(#[from] store::StoreError),
     #[error(transparent)]
     Keys(#[from] keys::KeyFileError),
-    #[error("media directory: {0}")]
-    Media(std::io::Error),
+    #[error("media storage: {0}")]
+    Media(#[from] blobs::BlobError),
 }
 
 impl AppState {
@@ -90,8 +92,13 @@ impl AppState {
     /// Open the store, media and keys named by the configuration (creating
     /// them on first start).
     pub fn open(config: Config) -> Result<AppState, StartError> {
-        let store = Store::open_sqlite(&config.database_path())?;
-        let blobs = Blobs::open(&config.media_dir()).map_err(StartError::Media)?;
+        let store = if config.is_postgres() {
+            let replica = Some(config.storage.read_replica.as_str()).filter(|r| !r.is_empty());
+            Store::open_postgres(&config.storage.database, replica)?
+        } else {
+            Store::open_sqlite(&config.database_path())?
+        };
+        let blobs = Blobs::from_config(&config)?;
         let key = keys::load_or_create_signing_key(&config.keys_dir())?;
         store.write(|tx| {
             if tx.meta("schema")?.is_none() {

@@ -201,6 +201,23 @@ enum AdminCmd {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Copy the embedded store to PostgreSQL (and media from a directory to a
+    /// bucket), then verify the copy. Safe to re-run: it catches up.
+    Migrate {
+        /// The embedded store, `sqlite:PATH` (default: this data directory's).
+        #[arg(long)]
+        from: Option<String>,
+        /// `postgres://user:password@host:port/database`
+        #[arg(long)]
+        to: String,
+        /// Media directory to copy from (default: this data directory's media).
+        #[arg(long)]
+        media_from: Option<PathBuf>,
+        /// `s3://bucket[/prefix]` to copy media into ([storage.s3] / AWS_* say
+        /// where and how). Without it media stay where they are.
+        #[arg(long)]
+        media_to: Option<String>,
+    },
 }
 
 fn fail(zh: &str, en: impl std::fmt::Display) -> ExitCode {
@@ -355,7 +372,78 @@ fn main() -> ExitCode {
                 Err(e) => fail("恢复失败", e),
             }
         }
+        Cmd::Admin { cmd: AdminCmd::Migrate { from, to, media_from, media_to } } => {
+            migrate_cmd(config, from, to, media_from, media_to)
+        }
         Cmd::Admin { cmd } => admin_cmd(config, cmd),
+    }
+}
+
+fn migrate_cmd(
+    mut config: Config,
+    from: Option<String>,
+    to: String,
+    media_from: Option<PathBuf>,
+    media_to: Option<String>,
+) -> ExitCode {
+    use sync_server::blobs::Blobs;
+    let source = match from.as_deref().map(|f| f.strip_prefix("sqlite:").ok_or(f)) {
+        None => config.database_path(),
+        Some(Ok(p)) => PathBuf::from(p),
+        Some(Err(f)) => return fail("来源须为 sqlite:路径", format!("--from {f:?}: expected sqlite:PATH")),
+    };
+    if !sync_server::config::is_postgres_url(&to) {
+        return fail(
+            "目标须为 postgres:// 地址",
+            format!("--to {:?}: expected postgres://…", sync_server::config::redact_url(&to)),
+        );
+    }
+    let src_media = match Blobs::open(&media_from.unwrap_or_else(|| config.media_dir())) {
+        Ok(b) => b,
+        Err(e) => return fail("无法打开媒体目录", e),
+    };
+    let dst_media = match media_to {
+        Some(bucket) => {
+            config.storage.media_bucket = bucket;
+            if config.bucket().is_none() {
+                return fail("媒体目标须为 s3://桶名[/前缀]", "--media-to: expected s3://bucket[/prefix]");
+            }
+            match Blobs::from_config(&config) {
+                Ok(b) => Some(b),
+                Err(e) => return fail("无法连接对象存储", e),
+            }
+        }
+        None => None,
+    };
+    let pg = match sync_server::store::postgres::PgStore::open(&to, None) {
+        Ok(p) => p,
+        Err(e) => return fail("无法连接 PostgreSQL", e),
+    };
+    println!("migrating {} → {}", source.display(), pg.url());
+    let media = dst_media.as_ref().map(|d| (&src_media, d));
+    let verify_media = dst_media.as_ref().unwrap_or(&src_media);
+    match sync_server::migrate::migrate(&source, &pg, media, verify_media) {
+        Ok(r) => {
+            for (table, rows, written) in &r.tables {
+                println!("  {table:<18} {rows:>9} rows  ({written} written)");
+            }
+            if let Some(b) = &dst_media {
+                println!("  media → {}: {} objects copied", b.describe(), r.media_copied);
+            }
+            if r.verify.ok() {
+                println!(
+                    "迁移完成并已核验 / migrated and verified: {} records, {} device chains, {} media files, log consistent",
+                    r.verify.records, r.verify.devices, r.verify.media
+                );
+                ExitCode::SUCCESS
+            } else {
+                for p in &r.verify.problems {
+                    eprintln!("  problem: {p}");
+                }
+                fail("迁移后的核验发现问题", format!("{} problems after the copy", r.verify.problems.len()))
+            }
+        }
+        Err(e) => fail("迁移失败（目标未改动或可重新运行）", e),
     }
 }
 
@@ -589,7 +677,9 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                 let n = maintenance::backup(&state.store, &state.blobs, &state.config.keys_dir(), &to)?;
                 format!("backed up to {} ({n} media files)", to.display())
             }
-            AdminCmd::Restore { .. } => unreachable!("handled before opening the store"),
+            AdminCmd::Restore { .. } | AdminCmd::Migrate { .. } => {
+                unreachable!("handled before opening the store")
+            }
         })
     })();
     match result {

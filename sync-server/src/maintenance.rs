@@ -80,7 +80,7 @@ pub fn verify_store(
                 )),
             }
         }
-        let size = tx.log_size_for_update()?;
+        let size = tx.log_size()?;
         if size != report.records {
             report
                 .problems
@@ -119,7 +119,7 @@ pub fn verify_store(
         }
         Ok(())
     })?;
-    let listed = blobs.list().map_err(StoreError::Io)?;
+    let listed = blobs.list()?;
     report.media = listed.len();
     for sha in listed {
         match blobs.verify(&sha) {
@@ -144,14 +144,27 @@ pub fn backup(store: &Store, blobs: &Blobs, keys_dir: &Path, dir: &Path) -> Resu
     std::fs::create_dir_all(dir.join("media"))?;
     store.backup(&dir.join("custody.sqlite"))?;
     let dest = Blobs::open(&dir.join("media"))?;
+    let n = copy_media(blobs, &dest)?;
+    copy_dir(keys_dir, &dir.join("keys"))?;
+    Ok(n)
+}
+
+/// Copy every object `to` lacks (write-once and content-addressed: an
+/// object already there holds the same bytes). The number copied.
+pub fn copy_media(from: &Blobs, to: &Blobs) -> Result<usize, StoreError> {
+    let have: std::collections::BTreeSet<Hash> = to.list()?.into_iter().collect();
     let mut n = 0;
-    for sha in blobs.list()? {
-        let to = dest.object_path(&sha);
-        std::fs::create_dir_all(to.parent().expect("object has a parent"))?;
-        std::fs::copy(blobs.object_path(&sha), &to)?;
+    for sha in from.list()? {
+        if have.contains(&sha) {
+            continue;
+        }
+        let bytes = from.read(&sha)?;
+        if Hash::of(&bytes) != sha {
+            return Err(StoreError::Corrupt(format!("media {sha} does not match its hash at the source")));
+        }
+        to.put_whole(&bytes)?;
         n += 1;
     }
-    copy_dir(keys_dir, &dir.join("keys"))?;
     Ok(n)
 }
 
@@ -176,13 +189,7 @@ pub fn restore(backup: &Path, database: &Path, media_dir: &Path, keys_dir: &Path
         std::fs::create_dir_all(d)?;
     }
     std::fs::copy(backup.join("custody.sqlite"), database)?;
-    let src = Blobs::open(&backup.join("media"))?;
-    let dest = Blobs::open(media_dir)?;
-    for sha in src.list()? {
-        let to = dest.object_path(&sha);
-        std::fs::create_dir_all(to.parent().expect("object has a parent"))?;
-        std::fs::copy(src.object_path(&sha), to)?;
-    }
+    copy_media(&Blobs::open(&backup.join("media"))?, &Blobs::open(media_dir)?)?;
     if !keys_dir.exists() {
         copy_dir(&backup.join("keys"), keys_dir)?;
     }

@@ -103,3 +103,374 @@ impl TestServer {
         }
     }
 }
+
+/// Which storage a test server runs on: the same story tests run on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite and a media directory (the default deployment).
+    Embedded,
+    /// PostgreSQL and an S3-compatible bucket (the production twin), both
+    /// real servers started for the test process ([`services`]).
+    Postgres,
+}
+
+/// Defaults for a server living in `data`, on `backend` (a fresh database
+/// and bucket of the shared test services for [`Backend::Postgres`]).
+pub fn config_on(backend: Backend, data: &Path) -> Config {
+    let mut c = config(data);
+    if backend == Backend::Postgres {
+        c.storage.database = services::fresh_database();
+        services::fresh_bucket(&mut c);
+    }
+    c
+}
+
+impl TestServer {
+    pub async fn start_on(backend: Backend, data: &Path) -> TestServer {
+        let server = TestServer::start_with(config_on(backend, data), None).await;
+        // The story tests must really run where they say they do.
+        let on_postgres = matches!(server.state.store, crate::store::Store::Postgres(_))
+            && matches!(server.state.blobs, crate::blobs::Blobs::S3(_));
+        assert_eq!(on_postgres, backend == Backend::Postgres, "{}", server.state.store.describe());
+        server
+    }
+}
+
+/// Throwaway PostgreSQL and S3 servers for tests and benchmarks, started once
+/// per process on loopback ports and stopped when the process ends (the
+/// kernel signals them when their parent dies: `setpriv --pdeathsig`).
+///
+/// * PostgreSQL: `JZQY_TEST_POSTGRES=postgres://…` uses a server you run;
+///   otherwise Debian's binaries (`/usr/lib/postgresql/<v>/bin`) make a
+///   cluster in a temporary directory, run as the `postgres` user when the
+///   tests run as root (PostgreSQL refuses to run as root). Durability is the
+///   production default (fsync, synchronous commit).
+/// * S3: `JZQY_TEST_S3=http://host:port` uses a server you run; otherwise
+///   `moto_server` (PyPI `moto[server]`, found on PATH) — it honours
+///   create-only writes (`If-None-Match: *` → 412), which the write-once test
+///   relies on.
+pub mod services {
+    use crate::config::Config;
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{Duration, Instant};
+
+    struct Running {
+        url: String,
+        _child: Option<Child>,
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    }
+
+    fn is_root() -> bool {
+        std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false)
+    }
+
+    /// `cmd` as a child that dies with this process, optionally as `user`.
+    /// Spawned from a thread that never ends: the parent-death signal fires
+    /// when the spawning *thread* exits, and test threads come and go.
+    fn spawn_tied(program: &Path, args: Vec<String>, user: Option<&str>, signal: &str, log: &Path) -> Child {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let name = program.display().to_string();
+        let (program, log, user, signal) =
+            (program.to_owned(), log.to_owned(), user.map(str::to_owned), signal.to_owned());
+        std::thread::spawn(move || {
+            let mut cmd = Command::new("setpriv");
+            if let Some(u) = &user {
+                cmd.args(["--reuid", u, "--regid", u, "--init-groups"]);
+            }
+            cmd.args(["--pdeathsig", &signal, "--"]).arg(&program).args(&args);
+            let out = std::fs::File::create(&log).expect("service log file");
+            let err = out.try_clone().expect("service log file");
+            let child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn();
+            let _ = tx.send(child);
+            loop {
+                std::thread::park();
+            }
+        });
+        rx.recv().expect("spawner thread").unwrap_or_else(|e| panic!("start {name}: {e}"))
+    }
+
+    fn wait_until(what: &str, log: &Path, mut ready: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !ready() {
+            if start.elapsed() > Duration::from_secs(60) {
+                let tail = std::fs::read_to_string(log).unwrap_or_default();
+                panic!("{what} did not start within 60 s; its log:\n{tail}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn postgres_bin() -> PathBuf {
+        let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+            .filter(|(_, p): &(u32, PathBuf)| p.join("initdb").is_file())
+            .collect();
+        versions.sort();
+        versions.pop().map(|v| v.1).unwrap_or_else(|| {
+            panic!("PostgreSQL is not installed (apt install postgresql), and JZQY_TEST_POSTGRES is not set")
+        })
+    }
+
+    fn postgres() -> &'static Running {
+        static PG: OnceLock<Running> = OnceLock::new();
+        PG.get_or_init(|| {
+            if let Ok(url) = std::env::var("JZQY_TEST_POSTGRES") {
+                return Running { url, _child: None };
+            }
+            let bin = postgres_bin();
+            remove_stale_clusters();
+            let dir = std::env::temp_dir().join(format!("jzqy-test-pg-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("cluster directory");
+            let user = is_root().then_some("postgres");
+            if user.is_some() {
+                let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+                assert!(ok.is_ok_and(|s| s.success()), "chown the cluster directory to postgres");
+            }
+            let data = dir.join("data");
+            let mut initdb = Command::new("setpriv");
+            if let Some(u) = user {
+                initdb.args(["--reuid", u, "--regid", u, "--init-groups"]);
+            }
+            let out = initdb
+                .arg("--")
+                .arg(bin.join("initdb"))
+                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "-D"])
+                .arg(&data)
+                .output()
+                .expect("run initdb");
+            assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+            let port = free_port();
+            let log = dir.join("postgres.log");
+            let args = vec![
+                "-D".into(),
+                data.display().to_string(),
+                "-p".into(),
+                port.to_string(),
+                "-k".into(),
+                dir.display().to_string(),
+                "-c".into(),
+                "listen_addresses=127.0.0.1".into(),
+                "-c".into(),
+                "max_connections=300".into(),
+            ];
+            let child = spawn_tied(&bin.join("postgres"), args, user, "SIGQUIT", &log);
+            let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+            wait_until("PostgreSQL", &log, || {
+                let u = url.clone();
+                crate::driver::block_on(async move {
+                    tokio_postgres::connect(&u, tokio_postgres::NoTls).await.is_ok()
+                })
+            });
+            Running { url, _child: Some(child) }
+        })
+    }
+
+    /// Clusters of test processes that have ended (their servers died with them).
+    fn remove_stale_clusters() {
+        for e in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("jzqy-test-pg-")
+                .or_else(|| name.strip_prefix("jzqy-test-replica-"))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(pid) = pid
+                && !Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+
+    /// A streaming-replication standby of the test server (started on first
+    /// use): every database of the primary, replayed moments later. The URL
+    /// of the replica's copy of `database_url`'s database.
+    pub fn replica_of(database_url: &str) -> String {
+        static REPLICA: OnceLock<Running> = OnceLock::new();
+        let primary = postgres();
+        assert!(primary._child.is_some(), "the replica test needs the test-started PostgreSQL");
+        let replica = REPLICA.get_or_init(|| {
+            let bin = postgres_bin();
+            let dir = std::env::temp_dir().join(format!("jzqy-test-replica-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("replica directory");
+            let user = is_root().then_some("postgres");
+            if user.is_some() {
+                let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+                assert!(ok.is_ok_and(|s| s.success()), "chown the replica directory to postgres");
+            }
+            let primary_port = primary.url.rsplit(':').next().and_then(|p| p.split('/').next()).unwrap_or("");
+            let data = dir.join("data");
+            let mut base = Command::new("setpriv");
+            if let Some(u) = user {
+                base.args(["--reuid", u, "--regid", u, "--init-groups"]);
+            }
+            // -R writes standby.signal and the connection back to the primary.
+            let out = base
+                .arg("--")
+                .arg(bin.join("pg_basebackup"))
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    primary_port,
+                    "-U",
+                    "postgres",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "-R",
+                    "-D",
+                ])
+                .arg(&data)
+                .output()
+                .expect("run pg_basebackup");
+            assert!(out.status.success(), "pg_basebackup: {}", String::from_utf8_lossy(&out.stderr));
+            let port = free_port();
+            let log = dir.join("postgres.log");
+            let args = vec![
+                "-D".into(),
+                data.display().to_string(),
+                "-p".into(),
+                port.to_string(),
+                "-k".into(),
+                dir.display().to_string(),
+                "-c".into(),
+                "listen_addresses=127.0.0.1".into(),
+                "-c".into(),
+                "max_connections=300".into(),
+            ];
+            let child = spawn_tied(&bin.join("postgres"), args, user, "SIGQUIT", &log);
+            let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+            wait_until("the PostgreSQL replica", &log, || {
+                let u = url.clone();
+                crate::driver::block_on(async move {
+                    tokio_postgres::connect(&u, tokio_postgres::NoTls).await.is_ok()
+                })
+            });
+            Running { url, _child: Some(child) }
+        });
+        let db = database_url.rsplit('/').next().expect("URL has a database");
+        let cut = replica.url.rfind('/').expect("URL has a database");
+        let url = format!("{}/{db}", &replica.url[..cut]);
+        // A database created on the primary appears once the replica has replayed it.
+        let log = std::env::temp_dir().join(format!("jzqy-test-replica-{}/postgres.log", std::process::id()));
+        wait_until("the replicated database", &log, || {
+            let u = url.clone();
+            crate::driver::block_on(async move {
+                tokio_postgres::connect(&u, tokio_postgres::NoTls).await.is_ok()
+            })
+        });
+        url
+    }
+
+    /// Run SQL on a database; the first column of the first row, as text.
+    pub fn sql_on(url: &str, sql: &str) -> Option<String> {
+        let (url, text) = (url.to_owned(), sql.to_owned());
+        crate::driver::block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            tokio::spawn(conn);
+            let rows = client.simple_query(&text).await?;
+            Ok::<_, tokio_postgres::Error>(rows.into_iter().find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                _ => None,
+            }))
+        })
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Run SQL on the test server's `postgres` database.
+    pub fn admin_sql(sql: &str) {
+        let (url, text) = (postgres().url.clone(), sql.to_owned());
+        crate::driver::block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            tokio::spawn(conn);
+            client.batch_execute(&text).await
+        })
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+
+    fn unique(prefix: &str) -> String {
+        format!("{prefix}{}x{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+    }
+
+    /// A new, empty database on the test PostgreSQL server; its URL.
+    pub fn fresh_database() -> String {
+        let name = unique("t");
+        admin_sql(&format!("CREATE DATABASE {name}"));
+        let base = &postgres().url;
+        let cut = base.rfind('/').expect("URL has a database");
+        format!("{}/{name}", &base[..cut])
+    }
+
+    fn s3() -> &'static Running {
+        static S3: OnceLock<Running> = OnceLock::new();
+        S3.get_or_init(|| {
+            if let Ok(url) = std::env::var("JZQY_TEST_S3") {
+                return Running { url, _child: None };
+            }
+            let moto = std::env::var_os("PATH")
+                .iter()
+                .flat_map(std::env::split_paths)
+                .map(|d| d.join("moto_server"))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "moto_server is not on PATH (pip install 'moto[server]'), and JZQY_TEST_S3 is not set"
+                    )
+                });
+            let port = free_port();
+            let log = std::env::temp_dir().join(format!("jzqy-test-moto-{}.log", std::process::id()));
+            let args = vec!["-H".into(), "127.0.0.1".into(), "-p".into(), port.to_string()];
+            let child = spawn_tied(&moto, args, None, "SIGTERM", &log);
+            let addr = format!("127.0.0.1:{port}");
+            wait_until("moto_server", &log, || http_status(&addr, "GET", "/").is_some());
+            Running { url: format!("http://{addr}"), _child: Some(child) }
+        })
+    }
+
+    /// One plain HTTP/1.1 request (no signature: the test server does not
+    /// check them); the status code.
+    fn http_status(addr: &str, method: &str, path: &str) -> Option<u16> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).ok()?;
+        std::str::from_utf8(&buf[..n]).ok()?.split(' ').nth(1)?.parse().ok()
+    }
+
+    /// Point `config` at a new, empty bucket on the test S3 server.
+    pub fn fresh_bucket(config: &mut Config) {
+        let url = s3().url.clone();
+        let name = unique("b");
+        let addr = url.trim_start_matches("http://");
+        let status = http_status(addr, "PUT", &format!("/{name}"));
+        assert_eq!(status, Some(200), "create bucket {name} on {url}");
+        config.storage.media_bucket = format!("s3://{name}/media");
+        config.storage.s3 = crate::config::S3Config {
+            endpoint: url,
+            region: "us-east-1".into(),
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+            path_style: true,
+        };
+    }
+}

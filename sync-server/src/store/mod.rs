@@ -7,6 +7,7 @@
 //! writes of one transaction, and a blocking transaction on a worker thread
 //! (`spawn_blocking`) is the simplest way to keep them atomic on every back end.
 
+pub mod postgres;
 pub mod sqlite;
 
 use custody_core::custody::SpecimenState;
@@ -23,6 +24,8 @@ use std::path::Path;
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error(
@@ -35,6 +38,14 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("worker thread failed: {0}")]
     Join(String),
+    #[error("media: {0}")]
+    Media(String),
+}
+
+impl From<crate::blobs::BlobError> for StoreError {
+    fn from(e: crate::blobs::BlobError) -> StoreError {
+        StoreError::Media(e.to_string())
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -185,6 +196,9 @@ pub trait Tx {
     // --- transparency log ---
     /// Current log size, locking the log head for this transaction.
     fn log_size_for_update(&mut self) -> Result<u64>;
+    /// Current log size as this transaction sees it (no lock: read-only
+    /// transactions and read replicas).
+    fn log_size(&mut self) -> Result<u64>;
     fn set_log_size(&mut self, size: u64) -> Result<()>;
     fn log_node(&mut self, level: u32, index: u64) -> Result<Option<Hash>>;
     fn put_log_node(&mut self, level: u32, index: u64, hash: &Hash) -> Result<()>;
@@ -235,6 +249,7 @@ pub trait Tx {
 #[derive(Clone)]
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
 }
 
 impl Store {
@@ -242,10 +257,16 @@ impl Store {
         Ok(Store::Sqlite(sqlite::SqliteStore::open(path)?))
     }
 
+    /// `postgres://…` with an optional read replica's URL.
+    pub fn open_postgres(url: &str, replica: Option<&str>) -> Result<Store> {
+        Ok(Store::Postgres(postgres::PgStore::open(url, replica)?))
+    }
+
     /// Run `f` in one write transaction (committed if it returns Ok).
     pub fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         match self {
             Store::Sqlite(s) => s.write(f),
+            Store::Postgres(s) => s.write(f),
         }
     }
 
@@ -253,7 +274,28 @@ impl Store {
     pub fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         match self {
             Store::Sqlite(s) => s.read(f),
+            Store::Postgres(s) => s.read(f),
         }
+    }
+
+    /// A read the lab, regulator and verification endpoints make: served by
+    /// the read replica when one is configured (it may lag the primary by
+    /// moments), by the primary otherwise. The embedded store has no replica.
+    pub fn read_replica<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        match self {
+            Store::Sqlite(s) => s.read(f),
+            Store::Postgres(s) => s.read_replica(f),
+        }
+    }
+
+    pub async fn read_replica_async<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || s.read_replica(f))
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))?
     }
 
     pub async fn write_async<T: Send + 'static>(
@@ -276,12 +318,18 @@ impl Store {
     pub fn backup(&self, to: &Path) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.backup(to),
+            Store::Postgres(_) => Err(StoreError::Conflict(
+                "a PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump, or base backups with WAL archiving); `admin backup` copies the embedded store only".into(),
+            )),
         }
     }
 
     pub fn describe(&self) -> String {
         match self {
             Store::Sqlite(s) => format!("sqlite {}", s.path().display()),
+            Store::Postgres(s) => {
+                format!("postgres {}{}", s.url(), if s.has_replica() { " (+ read replica)" } else { "" })
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Schema migrations, in order. Never edit one that has shipped: add a new one.
-const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE records(
   id BLOB PRIMARY KEY, log_index INTEGER NOT NULL UNIQUE, device BLOB NOT NULL, seq INTEGER NOT NULL,
@@ -767,6 +767,10 @@ impl Tx for SqliteTx<'_> {
 
     fn log_size_for_update(&mut self) -> Result<u64> {
         // The write transaction is IMMEDIATE: the database is already locked.
+        Ok(self.row("SELECT size FROM log_head WHERE id = 0", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    fn log_size(&mut self) -> Result<u64> {
         Ok(self.row("SELECT size FROM log_head WHERE id = 0", [], |r| r.get::<_, i64>(0))? as u64)
     }
 

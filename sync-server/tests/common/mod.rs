@@ -102,6 +102,21 @@ impl Phone {
         nonce: &str,
         extra: &[(&str, String)],
     ) -> reqwest::Response {
+        self.signed_to(&self.base, method, path, body, ts, nonce, extra).await
+    }
+
+    /// A signed request to another server instance (several share one database).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn signed_to(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        ts: i64,
+        nonce: &str,
+        extra: &[(&str, String)],
+    ) -> reqwest::Response {
         let auth = RequestAuth {
             method: method.as_str().into(),
             path: path.into(),
@@ -112,7 +127,7 @@ impl Phone {
         let sig = auth.sign(&self.dev.key);
         let mut rb = self
             .http
-            .request(method, format!("{}{}", self.base, path))
+            .request(method, format!("{base}{path}"))
             .header(H_DEVICE, self.dev.key.public().to_b64())
             .header(H_TS, ts.to_string())
             .header(H_NONCE, nonce)
@@ -144,6 +159,11 @@ impl Phone {
     }
 
     pub async fn upload_raw(&self, records: &[&SignedRecord]) -> reqwest::Response {
+        self.upload_to(&self.base, records).await
+    }
+
+    /// Upload to a given instance, without asserting the outcome.
+    pub async fn upload_to(&self, base: &str, records: &[&SignedRecord]) -> reqwest::Response {
         let req = UploadRequest {
             state: self.state(),
             records: records
@@ -151,7 +171,9 @@ impl Phone {
                 .map(|r| RawValue::from_string(String::from_utf8(r.to_bytes()).unwrap()).unwrap())
                 .collect(),
         };
-        self.signed(reqwest::Method::POST, "/v1/records", serde_json::to_vec(&req).unwrap()).await
+        let body = serde_json::to_vec(&req).unwrap();
+        self.signed_to(base, reqwest::Method::POST, "/v1/records", body, self.now(), &random_nonce(), &[])
+            .await
     }
 
     pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {

@@ -1,0 +1,342 @@
+//! The production twin: PostgreSQL (14+), chosen by a `postgres://` URL.
+//!
+//! Same domain operations as the embedded store ([`Tx`]), its own schema and
+//! migrations. Several server instances may share one database:
+//!
+//! * every write transaction first takes one transaction-scoped advisory lock
+//!   ([`WRITE_LOCK`]). Writes are serialised cluster-wide exactly as SQLite's
+//!   `BEGIN IMMEDIATE` serialises them in one process, so the log index, the
+//!   change sequence, the chain heads and "is this record already stored?"
+//!   (idempotent resend) are decided by one writer at a time on a fresh view
+//!   (READ COMMITTED: each statement after the lock sees every earlier commit).
+//!   The transparency log is one append-only sequence; its appends cannot be
+//!   parallel anyway, and the lock costs one round trip.
+//! * no state lives in the process that another instance could contradict:
+//!   sequence numbers come from `log_head`/`change_head` rows, nonces and
+//!   enrollment codes are rows, anchors are rows.
+//! * reads run in REPEATABLE READ, READ ONLY transactions (a consistent
+//!   snapshot), on a read replica when one is configured and the caller allows
+//!   it ([`PgStore::read_replica`]).
+//!
+//! The store's interface is synchronous (rules run between reads and writes of
+//! one transaction, on a blocking thread). tokio-postgres connections are
+//! driven by the process's storage runtime ([`crate::driver`]); the calling
+//! thread waits on each query's future with a plain executor (the future only
+//! talks to the connection task through a channel), legal on any thread.
+
+mod tx;
+
+use super::{Result, StoreError, Tx};
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Statement};
+
+/// Key of the advisory lock every write transaction holds ("jzqy" + 1).
+pub const WRITE_LOCK: i64 = 0x6a7a_7179_0000_0001;
+/// Key of the advisory lock held while migrating the schema.
+const MIGRATE_LOCK: i64 = 0x6a7a_7179_0000_0002;
+
+/// Schema migrations, in order. Never edit one that has shipped: add a new
+/// one. Column names and meanings match the embedded store's tables one for
+/// one (INTEGER → BIGINT, BLOB → BYTEA), so `admin migrate` copies rows as
+/// they are. Tables that have no primary key in SQLite get a unique key here,
+/// so a re-run migration cannot insert a row twice.
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE records(
+  id BYTEA PRIMARY KEY, log_index BIGINT NOT NULL UNIQUE, device BYTEA NOT NULL, seq BIGINT NOT NULL,
+  kind TEXT NOT NULL, author TEXT NOT NULL, project TEXT, envelope BYTEA NOT NULL,
+  first_seen_ms BIGINT NOT NULL, status TEXT NOT NULL, verdict TEXT NOT NULL,
+  earliest_ms BIGINT, latest_ms BIGINT, change_seq BIGINT NOT NULL DEFAULT 0, UNIQUE(device, seq));
+CREATE INDEX records_status ON records(status);
+CREATE INDEX records_change ON records(change_seq);
+CREATE TABLE record_tags(tag TEXT NOT NULL, record BYTEA NOT NULL, PRIMARY KEY(tag, record));
+CREATE TABLE record_refs(referenced BYTEA NOT NULL, record BYTEA NOT NULL, PRIMARY KEY(referenced, record));
+CREATE TABLE record_media(record BYTEA NOT NULL, sha256 BYTEA NOT NULL, size BIGINT NOT NULL, media_type TEXT NOT NULL,
+  purpose TEXT NOT NULL, captured_mono_ms BIGINT, PRIMARY KEY(record, sha256, purpose));
+CREATE INDEX record_media_sha ON record_media(sha256);
+CREATE TABLE record_audience(audience TEXT NOT NULL, log_index BIGINT NOT NULL, PRIMARY KEY(audience, log_index));
+CREATE TABLE equivocations(device BYTEA NOT NULL, seq BIGINT NOT NULL, existing BYTEA NOT NULL, offered BYTEA NOT NULL,
+  received_ms BIGINT NOT NULL, UNIQUE(device, seq, existing, received_ms));
+CREATE TABLE chains(device BYTEA PRIMARY KEY, seq BIGINT NOT NULL, id BYTEA NOT NULL, earliest_ms BIGINT);
+CREATE TABLE anchors(device BYTEA NOT NULL, server_ms BIGINT NOT NULL, boot_id TEXT NOT NULL, device_mono_ms BIGINT NOT NULL,
+  tail_seq BIGINT, tail_id BYTEA, UNIQUE(device, server_ms, boot_id, device_mono_ms));
+CREATE INDEX anchors_device ON anchors(device, tail_seq);
+CREATE TABLE orgs(id TEXT PRIMARY KEY, role TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE persons(id TEXT PRIMARY KEY, org TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE projects(id TEXT PRIMARY KEY, jurisdiction TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE unit_projects(id TEXT PRIMARY KEY, project TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE devices(key BYTEA PRIMARY KEY, person TEXT NOT NULL, label TEXT NOT NULL, enrolled_ms BIGINT NOT NULL, revoked_ms BIGINT);
+CREATE TABLE grants(grant_id TEXT PRIMARY KEY, person TEXT NOT NULL, org TEXT NOT NULL, project TEXT, role TEXT NOT NULL,
+  letter BYTEA NOT NULL, face_reference BYTEA, valid_from_ms BIGINT NOT NULL, valid_until_ms BIGINT, revoked_ms BIGINT);
+CREATE INDEX grants_person ON grants(person);
+CREATE INDEX grants_project ON grants(project);
+CREATE TABLE tag_batches(supplier BIGINT NOT NULL, year BIGINT NOT NULL, batch BIGINT NOT NULL, project TEXT NOT NULL,
+  json TEXT NOT NULL, record BYTEA NOT NULL, UNIQUE(supplier, year, batch, record));
+CREATE INDEX tag_batches_project ON tag_batches(project);
+CREATE TABLE tags(code TEXT PRIMARY KEY, project TEXT, stage TEXT NOT NULL, state TEXT NOT NULL, updated_ms BIGINT NOT NULL);
+CREATE TABLE lab_assignments(project TEXT NOT NULL, unit_project TEXT NOT NULL, lab TEXT NOT NULL, json TEXT NOT NULL,
+  UNIQUE(project, unit_project, lab, json));
+CREATE TABLE enrollment_codes(code_hash BYTEA PRIMARY KEY, person TEXT NOT NULL, created_ms BIGINT NOT NULL,
+  expires_ms BIGINT NOT NULL, used_ms BIGINT, device BYTEA);
+CREATE TABLE log_head(id BIGINT PRIMARY KEY CHECK (id = 0), size BIGINT NOT NULL);
+INSERT INTO log_head VALUES (0, 0);
+CREATE TABLE log_nodes(level BIGINT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY(level, idx));
+CREATE TABLE checkpoints(size BIGINT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE media(sha256 BYTEA PRIMARY KEY, size BIGINT NOT NULL, media_type TEXT NOT NULL, received BIGINT NOT NULL,
+  complete BIGINT NOT NULL, updated_ms BIGINT NOT NULL);
+CREATE TABLE violations(id BIGSERIAL PRIMARY KEY, record BYTEA NOT NULL, project TEXT, finding TEXT NOT NULL, created_ms BIGINT NOT NULL);
+CREATE INDEX violations_created ON violations(created_ms);
+CREATE TABLE nonces(device BYTEA NOT NULL, nonce TEXT NOT NULL, expires_ms BIGINT NOT NULL, PRIMARY KEY(device, nonce));
+CREATE TABLE admin_tokens(hash BYTEA PRIMARY KEY, label TEXT NOT NULL, created_ms BIGINT NOT NULL);
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE change_head(id BIGINT PRIMARY KEY CHECK (id = 0), seq BIGINT NOT NULL);
+INSERT INTO change_head VALUES (0, 0);
+"#];
+
+/// Connections per pool (per server instance). The write lock admits one
+/// writer at a time; the rest serve reads.
+const POOL_SIZE: usize = 8;
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> StoreError {
+        // The server's own message (constraint, syntax, connection) when there is one.
+        match e.as_db_error() {
+            Some(db) => StoreError::Postgres(format!("{} ({})", db.message(), db.code().code())),
+            None => StoreError::Postgres(e.to_string()),
+        }
+    }
+}
+
+/// One connection and its prepared statements (the ingest path runs the same
+/// few statements thousands of times; each is parsed once per connection).
+pub struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl PgConn {
+    fn connect(config: &tokio_postgres::Config) -> Result<PgConn> {
+        let config = config.clone();
+        let client = crate::driver::block_on(async move {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "PostgreSQL connection closed");
+                }
+            });
+            Ok::<_, tokio_postgres::Error>(client)
+        })?;
+        Ok(PgConn { client, statements: HashMap::new() })
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = futures_executor::block_on(self.client.prepare(sql))?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    /// Execute a statement; the number of rows it touched.
+    pub fn exec(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
+        let st = self.statement(sql)?;
+        Ok(futures_executor::block_on(self.client.execute(&st, params))?)
+    }
+
+    pub fn rows(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+        let st = self.statement(sql)?;
+        Ok(futures_executor::block_on(self.client.query(&st, params))?)
+    }
+
+    pub fn opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
+        let st = self.statement(sql)?;
+        Ok(futures_executor::block_on(self.client.query_opt(&st, params))?)
+    }
+
+    pub fn one(&mut self, sql: &str, params: Params<'_>) -> Result<Row> {
+        let st = self.statement(sql)?;
+        Ok(futures_executor::block_on(self.client.query_one(&st, params))?)
+    }
+
+    /// Several statements without parameters (migrations, BEGIN/COMMIT).
+    pub fn batch(&mut self, sql: &str) -> Result<()> {
+        Ok(futures_executor::block_on(self.client.batch_execute(sql))?)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+/// A small blocking pool: connections are made on demand up to
+/// [`POOL_SIZE`]; a broken one is dropped, not returned.
+struct Pool {
+    config: tokio_postgres::Config,
+    idle: Mutex<(Vec<PgConn>, usize)>,
+    freed: Condvar,
+}
+
+struct Lease<'p> {
+    pool: &'p Pool,
+    conn: Option<PgConn>,
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = PgConn;
+    fn deref(&self) -> &PgConn {
+        self.conn.as_ref().expect("leased")
+    }
+}
+impl std::ops::DerefMut for Lease<'_> {
+    fn deref_mut(&mut self) -> &mut PgConn {
+        self.conn.as_mut().expect("leased")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let mut g = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        match self.conn.take() {
+            Some(c) if !c.is_closed() => g.0.push(c),
+            _ => g.1 -= 1,
+        }
+        self.pool.freed.notify_one();
+    }
+}
+
+impl Pool {
+    fn new(url: &str) -> Result<Pool> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Postgres(format!("database URL {}: {e}", crate::config::redact_url(url)))
+        })?;
+        Ok(Pool { config, idle: Mutex::new((Vec::new(), 0)), freed: Condvar::new() })
+    }
+
+    fn get(&self) -> Result<Lease<'_>> {
+        let mut g = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(c) = g.0.pop() {
+                return Ok(Lease { pool: self, conn: Some(c) });
+            }
+            if g.1 < POOL_SIZE {
+                g.1 += 1;
+                drop(g);
+                return match PgConn::connect(&self.config) {
+                    Ok(c) => Ok(Lease { pool: self, conn: Some(c) }),
+                    Err(e) => {
+                        let mut g = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                        g.1 -= 1;
+                        Err(e)
+                    }
+                };
+            }
+            g = self.freed.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct PgStore {
+    url: String,
+    primary: Arc<Pool>,
+    replica: Option<Arc<Pool>>,
+}
+
+impl PgStore {
+    /// Connect, and bring the schema up to date (one instance at a time).
+    pub fn open(url: &str, replica: Option<&str>) -> Result<PgStore> {
+        let primary = Arc::new(Pool::new(url)?);
+        {
+            let mut c = primary.get()?;
+            migrate(&mut c)?;
+        }
+        let replica = replica.map(Pool::new).transpose()?.map(Arc::new);
+        Ok(PgStore { url: crate::config::redact_url(url), primary, replica })
+    }
+
+    /// The URL with its password hidden.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut c = self.primary.get()?;
+        c.batch("BEGIN")?;
+        let out = c
+            .exec("SELECT pg_advisory_xact_lock($1)::text", &[&WRITE_LOCK])
+            .and_then(|_| f(&mut tx::PgTx(&mut c)));
+        finish(&mut c, out)
+    }
+
+    pub fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        read_on(&self.primary, f)
+    }
+
+    /// A read that may be served by the replica (lab, regulator and
+    /// verification reads: a replica a moment behind is acceptable there,
+    /// and it keeps that traffic off the primary). Without one, the primary.
+    pub fn read_replica<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        read_on(self.replica.as_ref().unwrap_or(&self.primary), f)
+    }
+
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// A connection for bulk work (`admin migrate`), outside the domain interface.
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut PgConn) -> Result<T>) -> Result<T> {
+        let mut c = self.primary.get()?;
+        f(&mut c)
+    }
+}
+
+fn read_on<T>(pool: &Pool, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    let mut c = pool.get()?;
+    c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+    let out = f(&mut tx::PgTx(&mut c));
+    finish(&mut c, out)
+}
+
+/// Commit on success, roll back otherwise; a failed rollback means the
+/// connection is unusable, so it is closed rather than returned to the pool.
+fn finish<T>(c: &mut PgConn, out: Result<T>) -> Result<T> {
+    match out {
+        Ok(v) => {
+            c.batch("COMMIT")?;
+            Ok(v)
+        }
+        Err(e) => {
+            if c.batch("ROLLBACK").is_err() {
+                c.statements.clear();
+            }
+            Err(e)
+        }
+    }
+}
+
+fn migrate(c: &mut PgConn) -> Result<()> {
+    c.batch("BEGIN")?;
+    let out = (|| {
+        c.exec("SELECT pg_advisory_xact_lock($1)::text", &[&MIGRATE_LOCK])?;
+        c.batch("CREATE TABLE IF NOT EXISTS schema_version(id BIGINT PRIMARY KEY CHECK (id = 0), version BIGINT NOT NULL)")?;
+        let version: i64 =
+            c.opt("SELECT version FROM schema_version WHERE id = 0", &[])?.map(|r| r.get(0)).unwrap_or(0);
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::SchemaTooNew { found: version, supported });
+        }
+        for sql in MIGRATIONS.iter().skip(version as usize) {
+            c.batch(sql)?;
+        }
+        c.exec(
+            "INSERT INTO schema_version (id, version) VALUES (0, $1) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+            &[&supported],
+        )?;
+        Ok(())
+    })();
+    finish(c, out)
+}
