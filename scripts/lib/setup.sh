@@ -62,3 +62,19 @@ setup_tauri_driver() {
   if [ -x "$bin" ] && "$bin" --help >/dev/null 2>&1; then return; fi
   cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION"
 }
+
+# The production twin's tests (issue 7) run against real servers they start
+# themselves: PostgreSQL from Debian's binaries (a throwaway cluster on a
+# loopback port) and moto_server, an S3-compatible server from PyPI that
+# honours create-only writes. moto lives in its own virtualenv, on PATH.
+MOTO_VERSION=5.2.1
+MOTO_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/jzqy/moto-$MOTO_VERSION"
+setup_storage_services() {
+  apt_install postgresql
+  if ! "$MOTO_VENV/bin/moto_server" --help >/dev/null 2>&1; then
+    rm -rf "$MOTO_VENV"
+    python3 -m venv "$MOTO_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$MOTO_VENV"; }
+    "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  export PATH="$MOTO_VENV/bin:$PATH"
+}

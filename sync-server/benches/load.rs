@@ -1,18 +1,21 @@
-//! Load the real server over loopback and compare with ceilings measured in
-//! the same run.
+//! Load the real server over loopback, on each storage back end, and compare
+//! with ceilings measured in the same run.
 //!
-//! `cargo bench -p sync-server --bench load` (release build; takes ~1 min)
+//! `cargo bench -p sync-server --bench load` (release build; ~2 min; starts
+//! its own PostgreSQL and moto S3 server like the tests do)
 //!
 //! * ingest: signed sampling records from 8 enrolled devices, uploaded
 //!   concurrently in batches of 50; every one verified (signature, anchor,
 //!   chain, authorisation, tag, custody, place, time) and durably stored
-//!   (WAL, synchronous=FULL) with a log receipt. Ceilings: ring's Ed25519
-//!   verify rate (each record costs two verifications: its signature and its
-//!   time anchor's) and a raw SQLite insert of the same bytes with the same
-//!   durability and batch size.
-//! * media: a 64 MB video uploaded in 4 MB chunks (each flushed, then the
-//!   whole hashed on completion). Ceiling: the same chunks POSTed over
-//!   loopback to a bare axum handler that writes and fsyncs them.
+//!   with a log receipt. Ceilings: ring's Ed25519 verify rate (each record
+//!   costs two verifications: its signature and its time anchor's) and a raw
+//!   insert of the same bytes into the same database with the same
+//!   durability and batch size (SQLite WAL + synchronous=FULL; PostgreSQL
+//!   fsync + synchronous_commit=on, over loopback).
+//! * media: a 64 MB video uploaded in 4 MB chunks (each durable before it is
+//!   acknowledged, the whole hashed on completion). Ceilings: the same chunks
+//!   POSTed over loopback to a bare axum handler that writes and fsyncs them
+//!   (directory), or PUT straight to the bucket (S3).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -24,42 +27,11 @@ use custody_core::record::{MediaPurpose, SignedRecord};
 use custody_core::tag::{BatchKey, SerialRange, TagBatch};
 use std::time::Instant;
 use sync_server::demo;
+use sync_server::testing::{Backend, ceilings};
 
 const DEVICES: usize = 8;
 const PER_DEVICE: usize = 400;
 const BATCH: usize = 50;
-
-fn ring_verify_rate() -> f64 {
-    use ring::signature::{ED25519, Ed25519KeyPair, UnparsedPublicKey};
-    let pair = Ed25519KeyPair::from_seed_unchecked(&[9; 32]).unwrap();
-    let msg = [1u8; 32];
-    let sig = pair.sign(&msg);
-    let pk = UnparsedPublicKey::new(&ED25519, ring::signature::KeyPair::public_key(&pair).as_ref().to_vec());
-    let n = 20_000;
-    let t = Instant::now();
-    for _ in 0..n {
-        assert!(pk.verify(std::hint::black_box(&msg), sig.as_ref()).is_ok());
-    }
-    n as f64 / t.elapsed().as_secs_f64()
-}
-
-fn raw_sqlite_rate(dir: &std::path::Path, payload: &[u8], n: usize) -> f64 {
-    let c = rusqlite::Connection::open(dir.join("raw.sqlite")).unwrap();
-    c.pragma_update(None, "journal_mode", "WAL").unwrap();
-    c.pragma_update(None, "synchronous", "FULL").unwrap();
-    c.execute_batch("CREATE TABLE r(id BLOB PRIMARY KEY, body BLOB NOT NULL)").unwrap();
-    let t = Instant::now();
-    for chunk in 0..n / BATCH {
-        let tx = c.unchecked_transaction().unwrap();
-        for i in 0..BATCH {
-            let id = Hash::of(&((chunk * BATCH + i) as u64).to_le_bytes());
-            tx.execute("INSERT INTO r VALUES (?1, ?2)", rusqlite::params![id.as_bytes().as_slice(), payload])
-                .unwrap();
-        }
-        tx.commit().unwrap();
-    }
-    n as f64 / t.elapsed().as_secs_f64()
-}
 
 async fn raw_http_rate(dir: &std::path::Path, chunks: &[Vec<u8>]) -> f64 {
     use axum::routing::post;
@@ -99,12 +71,24 @@ async fn raw_http_rate(dir: &std::path::Path, chunks: &[Vec<u8>]) -> f64 {
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(run());
+    let embedded = rt.block_on(run(Backend::Embedded));
+    let postgres = rt.block_on(run(Backend::Postgres));
+    report(&embedded, &postgres);
 }
 
-async fn run() {
+struct Figures {
+    typical: usize,
+    chunks: Vec<Vec<u8>>,
+    ingest: f64,
+    media: f64,
+    raw_insert: f64,
+    raw_media: f64,
+}
+
+async fn run(backend: Backend) -> Figures {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
+    let server = TestServer::start_on(backend, dir.path()).await;
+    println!("{backend:?}: {}, media in {}", server.state.store.describe(), server.state.blobs.describe());
     server.seed();
     server
         .admin()
@@ -144,9 +128,6 @@ async fn run() {
     }
     let typical = records[0][0].to_bytes().len();
     let total = DEVICES * PER_DEVICE;
-    println!(
-        "ingest: {DEVICES} devices x {PER_DEVICE} signed sampling records ({typical} bytes each), batches of {BATCH}"
-    );
 
     let t = Instant::now();
     let mut tasks = Vec::new();
@@ -206,28 +187,67 @@ async fn run() {
     assert_eq!(server.state.blobs.read(&sha).unwrap().len(), video.len());
     server.stop().await;
 
-    // Ceilings, measured now on the same machine.
-    let verify = ring_verify_rate();
-    let raw_sqlite = raw_sqlite_rate(dir.path(), &records_payload(typical), total);
-    let raw_http = raw_http_rate(dir.path(), &chunks).await;
+    // This back end's ceilings, measured now on the same machine.
+    let (raw_insert, raw_media) = match backend {
+        Backend::Embedded => (
+            ceilings::raw_sqlite_insert_rate(dir.path(), &records_payload(typical), total, BATCH),
+            raw_http_rate(dir.path(), &chunks).await,
+        ),
+        Backend::Postgres => (
+            ceilings::raw_postgres_insert_rate(&records_payload(typical), total, BATCH),
+            ceilings::raw_s3_put_rate(&chunks),
+        ),
+    };
+    Figures { typical, chunks, ingest, media, raw_insert, raw_media }
+}
 
-    println!();
-    println!("{:<58} {:>12}", "measure", "rate");
-    println!("{:<58} {:>10.0}/s", "server: records verified + durably stored + receipted", ingest);
-    println!("{:<58} {:>10.0}/s", "ceiling: ring Ed25519 verify (1 core)", verify);
-    println!("{:<58} {:>10.0}/s", "ceiling: ring verify / 2 (record signature + its anchor)", verify / 2.0);
-    println!("{:<58} {:>10.0}/s", "ceiling: raw SQLite insert, WAL + FULL, batches of 50", raw_sqlite);
-    println!("{:<58} {:>8.1} MB/s", "server: media upload (4 MB chunks, fsync, hash)", media);
-    println!("{:<58} {:>8.1} MB/s", "ceiling: raw loopback HTTP POST + write + fsync", raw_http);
+fn report(e: &Figures, p: &Figures) {
+    let verify = ceilings::ring_verify_rate();
     println!();
     println!(
-        "ingest = {:.0}% of the two-verify ceiling, {:.0}% of raw SQLite insert",
-        100.0 * ingest / (verify / 2.0),
-        100.0 * ingest / raw_sqlite
+        "{} devices x {} signed sampling records ({} bytes each), batches of {}; media: {} MB in {} chunks",
+        DEVICES,
+        PER_DEVICE,
+        e.typical,
+        BATCH,
+        e.chunks.iter().map(Vec::len).sum::<usize>() >> 20,
+        e.chunks.len()
     );
-    println!("media  = {:.0}% of raw loopback upload", 100.0 * media / raw_http);
+    println!("{:<56} {:>14} {:>16}", "measure", "SQLite + dir", "PostgreSQL + S3");
     println!(
-        "(client and server share this machine's {} cores)",
+        "{:<56} {:>12.0}/s {:>14.0}/s",
+        "server: records verified + durably stored + receipted", e.ingest, p.ingest
+    );
+    println!(
+        "{:<56} {:>12.0}/s {:>14.0}/s",
+        "ceiling: raw insert, same database and durability", e.raw_insert, p.raw_insert
+    );
+    println!("{:<56} {:>12.0}/s {:>14}", "ceiling: ring Ed25519 verify (1 core)", verify, "same");
+    println!(
+        "{:<56} {:>12.0}/s {:>14}",
+        "ceiling: ring verify / 2 (record signature + anchor)",
+        verify / 2.0,
+        "same"
+    );
+    println!(
+        "{:<56} {:>10.1} MB/s {:>12.1} MB/s",
+        "server: media upload (4 MB chunks, durable, hashed)", e.media, p.media
+    );
+    println!(
+        "{:<56} {:>10.1} MB/s {:>12.1} MB/s",
+        "ceiling: raw chunk write (fsync'd file / bucket PUT)", e.raw_media, p.raw_media
+    );
+    println!();
+    for (name, f) in [("SQLite + dir", e), ("PostgreSQL + S3", p)] {
+        println!(
+            "{name:<16} ingest = {:>3.0}% of the two-verify ceiling, {:>3.0}% of the raw insert; media = {:>3.0}% of raw",
+            100.0 * f.ingest / (verify / 2.0),
+            100.0 * f.ingest / f.raw_insert,
+            100.0 * f.media / f.raw_media
+        );
+    }
+    println!(
+        "(client, server, PostgreSQL and the S3 server share this machine's {} cores)",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
 }

@@ -343,6 +343,11 @@ impl S3Blobs {
         Ok(S3Blobs { store: Arc::new(store), bucket: bucket.to_owned(), prefix: prefix.to_owned() })
     }
 
+    /// The underlying client (benchmarks measure it raw).
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
     pub fn describe(&self) -> String {
         if self.prefix.is_empty() {
             format!("s3://{}", self.bucket)

@@ -313,8 +313,35 @@ mod tests {
     fn secrets_are_never_printed() {
         let mut c = Config::default();
         c.storage.database = "postgres://jzqy:hunter2@db:5432/custody".into();
+        c.storage.read_replica = "postgres://jzqy:hunter3@replica:5432/custody".into();
+        c.storage.s3.secret_access_key = "s3cr3t-key".into();
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && shown.contains("jzqy:***@db"));
+        assert!(!shown.contains("hunter3") && shown.contains("jzqy:***@replica"));
+        assert!(!shown.contains("s3cr3t-key"));
+    }
+
+    #[test]
+    fn storage_is_chosen_by_urls_and_bad_ones_are_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("JZQY_STORAGE__DATABASE", "postgres://u:p@db/jzqy");
+            jail.set_env("JZQY_STORAGE__MEDIA_BUCKET", "s3://media-bucket/site/a");
+            let c = Config::load(None).unwrap();
+            assert!(c.is_postgres());
+            assert_eq!(c.bucket(), Some(("media-bucket".into(), "site/a".into())));
+            jail.set_env("JZQY_STORAGE__DATABASE", "mysql://u:p@db/jzqy");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("storage.database") && e.contains("postgres://") && !e.contains(":p@"), "{e}");
+            jail.set_env("JZQY_STORAGE__DATABASE", "sqlite:/tmp/x.sqlite");
+            jail.set_env("JZQY_STORAGE__READ_REPLICA", "postgres://u:p@replica/jzqy");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("read_replica"), "{e}");
+            jail.set_env("JZQY_STORAGE__READ_REPLICA", "");
+            jail.set_env("JZQY_STORAGE__MEDIA_BUCKET", "gs://elsewhere");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("media_bucket") && e.contains("s3://bucket"), "{e}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -228,51 +228,69 @@ pub mod services {
             }
             let bin = postgres_bin();
             remove_stale_clusters();
-            let dir = std::env::temp_dir().join(format!("jzqy-test-pg-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("cluster directory");
-            let user = is_root().then_some("postgres");
-            if user.is_some() {
-                let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
-                assert!(ok.is_ok_and(|s| s.success()), "chown the cluster directory to postgres");
-            }
+            let (dir, user) = cluster_dir("pg");
             let data = dir.join("data");
-            let mut initdb = Command::new("setpriv");
-            if let Some(u) = user {
-                initdb.args(["--reuid", u, "--regid", u, "--init-groups"]);
-            }
-            let out = initdb
-                .arg("--")
+            let out = as_user(user)
                 .arg(bin.join("initdb"))
                 .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "-D"])
                 .arg(&data)
                 .output()
                 .expect("run initdb");
             assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-            let port = free_port();
-            let log = dir.join("postgres.log");
-            let args = vec![
-                "-D".into(),
-                data.display().to_string(),
-                "-p".into(),
-                port.to_string(),
-                "-k".into(),
-                dir.display().to_string(),
-                "-c".into(),
-                "listen_addresses=127.0.0.1".into(),
-                "-c".into(),
-                "max_connections=300".into(),
-            ];
-            let child = spawn_tied(&bin.join("postgres"), args, user, "SIGQUIT", &log);
-            let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-            wait_until("PostgreSQL", &log, || {
-                let u = url.clone();
-                crate::driver::block_on(async move {
-                    tokio_postgres::connect(&u, tokio_postgres::NoTls).await.is_ok()
-                })
-            });
-            Running { url, _child: Some(child) }
+            run_postgres(&bin, &dir, user)
         })
+    }
+
+    /// A fresh directory for a cluster, owned by the user it runs as.
+    fn cluster_dir(kind: &str) -> (PathBuf, Option<&'static str>) {
+        let dir = std::env::temp_dir().join(format!("jzqy-test-{kind}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("cluster directory");
+        let user = is_root().then_some("postgres");
+        if user.is_some() {
+            let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+            assert!(ok.is_ok_and(|s| s.success()), "chown {} to postgres", dir.display());
+        }
+        (dir, user)
+    }
+
+    /// `setpriv [--reuid U …] --`: the program that follows runs as `user`.
+    fn as_user(user: Option<&str>) -> Command {
+        let mut c = Command::new("setpriv");
+        if let Some(u) = user {
+            c.args(["--reuid", u, "--regid", u, "--init-groups"]);
+        }
+        c.arg("--");
+        c
+    }
+
+    /// Start the cluster in `dir/data` on a free loopback port; wait until it answers.
+    fn run_postgres(bin: &Path, dir: &Path, user: Option<&str>) -> Running {
+        let port = free_port();
+        let log = dir.join("postgres.log");
+        let args = vec![
+            "-D".into(),
+            dir.join("data").display().to_string(),
+            "-p".into(),
+            port.to_string(),
+            "-k".into(),
+            dir.display().to_string(),
+            "-c".into(),
+            "listen_addresses=127.0.0.1".into(),
+            "-c".into(),
+            "max_connections=300".into(),
+        ];
+        let child = spawn_tied(&bin.join("postgres"), args, user, "SIGQUIT", &log);
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        wait_until("PostgreSQL", &log, || can_connect(&url));
+        Running { url, _child: Some(child) }
+    }
+
+    fn can_connect(url: &str) -> bool {
+        let u = url.to_owned();
+        crate::driver::block_on(
+            async move { tokio_postgres::connect(&u, tokio_postgres::NoTls).await.is_ok() },
+        )
     }
 
     /// Clusters of test processes that have ended (their servers died with them).
@@ -282,6 +300,7 @@ pub mod services {
             let pid = name
                 .strip_prefix("jzqy-test-pg-")
                 .or_else(|| name.strip_prefix("jzqy-test-replica-"))
+                .or_else(|| name.strip_prefix("jzqy-test-moto-").and_then(|n| n.strip_suffix(".log")))
                 .and_then(|p| p.parse::<u32>().ok());
             if let Some(pid) = pid
                 && !Path::new(&format!("/proc/{pid}")).exists()
@@ -300,23 +319,11 @@ pub mod services {
         assert!(primary._child.is_some(), "the replica test needs the test-started PostgreSQL");
         let replica = REPLICA.get_or_init(|| {
             let bin = postgres_bin();
-            let dir = std::env::temp_dir().join(format!("jzqy-test-replica-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("replica directory");
-            let user = is_root().then_some("postgres");
-            if user.is_some() {
-                let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
-                assert!(ok.is_ok_and(|s| s.success()), "chown the replica directory to postgres");
-            }
+            let (dir, user) = cluster_dir("replica");
             let primary_port = primary.url.rsplit(':').next().and_then(|p| p.split('/').next()).unwrap_or("");
-            let data = dir.join("data");
-            let mut base = Command::new("setpriv");
-            if let Some(u) = user {
-                base.args(["--reuid", u, "--regid", u, "--init-groups"]);
-            }
-            // -R writes standby.signal and the connection back to the primary.
-            let out = base
-                .arg("--")
+            // -R writes standby.signal and the connection back to the primary;
+            // -c fast: do not wait for the primary's next scheduled checkpoint.
+            let out = as_user(user)
                 .arg(bin.join("pg_basebackup"))
                 .args([
                     "-h",
@@ -332,33 +339,11 @@ pub mod services {
                     "-R",
                     "-D",
                 ])
-                .arg(&data)
+                .arg(dir.join("data"))
                 .output()
                 .expect("run pg_basebackup");
             assert!(out.status.success(), "pg_basebackup: {}", String::from_utf8_lossy(&out.stderr));
-            let port = free_port();
-            let log = dir.join("postgres.log");
-            let args = vec![
-                "-D".into(),
-                data.display().to_string(),
-                "-p".into(),
-                port.to_string(),
-                "-k".into(),
-                dir.display().to_string(),
-                "-c".into(),
-                "listen_addresses=127.0.0.1".into(),
-                "-c".into(),
-                "max_connections=300".into(),
-            ];
-            let child = spawn_tied(&bin.join("postgres"), args, user, "SIGQUIT", &log);
-            let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-            wait_until("the PostgreSQL replica", &log, || {
-                let u = url.clone();
-                crate::driver::block_on(async move {
-                    tokio_postgres::connect(&u, tokio_postgres::NoTls).await.is_ok()
-                })
-            });
-            Running { url, _child: Some(child) }
+            run_postgres(&bin, &dir, user)
         });
         let db = database_url.rsplit('/').next().expect("URL has a database");
         let cut = replica.url.rfind('/').expect("URL has a database");
@@ -472,5 +457,112 @@ pub mod services {
             secret_access_key: "test".into(),
             path_style: true,
         };
+    }
+}
+
+/// Ceilings for the benchmarks, measured in the same run as the server
+/// (`sync-server` bench `load`, `e2e-tests` bench `fleet`): the raw cost of
+/// the work the server cannot avoid, on the same machine and back end.
+pub mod ceilings {
+    use custody_core::Hash;
+    use std::time::Instant;
+
+    /// ring's Ed25519 verifications per second on one core.
+    pub fn ring_verify_rate() -> f64 {
+        use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+        let pair = Ed25519KeyPair::from_seed_unchecked(&[9; 32]).expect("seed");
+        let msg = [1u8; 32];
+        let sig = pair.sign(&msg);
+        let pk = UnparsedPublicKey::new(&ED25519, pair.public_key().as_ref().to_vec());
+        let n = 20_000;
+        let t = Instant::now();
+        for _ in 0..n {
+            assert!(pk.verify(std::hint::black_box(&msg), sig.as_ref()).is_ok());
+        }
+        n as f64 / t.elapsed().as_secs_f64()
+    }
+
+    fn id(i: usize) -> Hash {
+        Hash::of(&(i as u64).to_le_bytes())
+    }
+
+    /// Rows/s: `n` rows of `payload` into SQLite with the server's durability
+    /// (WAL, synchronous=FULL), one transaction per `batch`.
+    pub fn raw_sqlite_insert_rate(dir: &std::path::Path, payload: &[u8], n: usize, batch: usize) -> f64 {
+        let path = dir.join("raw-ceiling.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let c = rusqlite::Connection::open(&path).expect("open");
+        c.pragma_update(None, "journal_mode", "WAL").expect("wal");
+        c.pragma_update(None, "synchronous", "FULL").expect("full");
+        c.execute_batch("CREATE TABLE r(id BLOB PRIMARY KEY, body BLOB NOT NULL)").expect("table");
+        let t = Instant::now();
+        for chunk in 0..n / batch {
+            let tx = c.unchecked_transaction().expect("tx");
+            for i in 0..batch {
+                tx.execute(
+                    "INSERT INTO r VALUES (?1, ?2)",
+                    rusqlite::params![id(chunk * batch + i).as_bytes().as_slice(), payload],
+                )
+                .expect("insert");
+            }
+            tx.commit().expect("commit");
+        }
+        n as f64 / t.elapsed().as_secs_f64()
+    }
+
+    /// Rows/s: the same into a fresh database of the test PostgreSQL server,
+    /// with its production durability (fsync, synchronous_commit = on), one
+    /// transaction per `batch`, one prepared INSERT per row over loopback.
+    pub fn raw_postgres_insert_rate(payload: &[u8], n: usize, batch: usize) -> f64 {
+        let url = super::services::fresh_database();
+        let payload = payload.to_vec();
+        crate::driver::block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+            tokio::spawn(conn);
+            client
+                .batch_execute("CREATE TABLE r(id BYTEA PRIMARY KEY, body BYTEA NOT NULL)")
+                .await
+                .expect("table");
+            let st = client.prepare("INSERT INTO r VALUES ($1, $2)").await.expect("prepare");
+            let t = Instant::now();
+            for chunk in 0..n / batch {
+                client.batch_execute("BEGIN").await.expect("begin");
+                for i in 0..batch {
+                    let k = id(chunk * batch + i);
+                    client
+                        .execute(&st, &[&k.as_bytes().as_slice(), &payload.as_slice()])
+                        .await
+                        .expect("insert");
+                }
+                client.batch_execute("COMMIT").await.expect("commit");
+            }
+            n as f64 / t.elapsed().as_secs_f64()
+        })
+    }
+
+    /// MB/s: `chunks` written with create-only PUTs, one object each, to a
+    /// fresh bucket of the test S3 server (what a media store must at least
+    /// pay per chunk).
+    pub fn raw_s3_put_rate(chunks: &[Vec<u8>]) -> f64 {
+        use object_store::{ObjectStore, PutMode, PutPayload, path::Path};
+        let dir = std::env::temp_dir();
+        let mut c = super::config(&dir);
+        super::services::fresh_bucket(&mut c);
+        let crate::blobs::Blobs::S3(b) = crate::blobs::Blobs::from_config(&c).expect("bucket") else {
+            unreachable!("a bucket was configured")
+        };
+        let store = b.object_store();
+        let chunks: Vec<bytes::Bytes> = chunks.iter().map(|c| bytes::Bytes::copy_from_slice(c)).collect();
+        let total: usize = chunks.iter().map(|c| c.len()).sum();
+        crate::driver::block_on(async move {
+            let t = Instant::now();
+            for (i, c) in chunks.into_iter().enumerate() {
+                store
+                    .put_opts(&Path::from(format!("raw/{i}")), PutPayload::from(c), PutMode::Create.into())
+                    .await
+                    .expect("put");
+            }
+            total as f64 / 1e6 / t.elapsed().as_secs_f64()
+        })
     }
 }

@@ -7,6 +7,7 @@
 //! writes of one transaction, and a blocking transaction on a worker thread
 //! (`spawn_blocking`) is the simplest way to keep them atomic on every back end.
 
+mod columns;
 pub mod postgres;
 pub mod sqlite;
 

@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file, WAL, `synchronous=FULL` (a record
 //! acknowledged to a device survives a power cut: R14, R21).
 
+use super::columns::*;
 use super::*;
 use custody_core::record::MediaPurpose;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -160,36 +161,6 @@ impl SqliteStore {
 }
 
 struct SqliteTx<'c>(Transaction<'c>);
-
-fn hash_col(b: Vec<u8>) -> Result<Hash> {
-    let a: [u8; 32] = b.try_into().map_err(|_| StoreError::Corrupt("hash column is not 32 bytes".into()))?;
-    Ok(Hash(a))
-}
-fn key_col(b: Vec<u8>) -> Result<PublicKey> {
-    let a: [u8; 32] = b.try_into().map_err(|_| StoreError::Corrupt("key column is not 32 bytes".into()))?;
-    Ok(PublicKey(a))
-}
-fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
-}
-fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("serialisable")
-}
-fn enum_str<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v).expect("serialisable") {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
-fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .map_err(|e| StoreError::Corrupt(format!("stored enum {s:?}: {e}")))
-}
-fn id_col(s: String) -> Result<Id> {
-    Id::new(s).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-const RECORD_COLS: &str = "id, log_index, device, seq, kind, author, project, envelope, first_seen_ms, status, verdict, earliest_ms, latest_ms, change_seq";
 
 type RawRecord = (
     Vec<u8>,

@@ -3,41 +3,12 @@
 //! and read as `i64`).
 
 use super::{Params, PgConn};
+use crate::store::columns::*;
 use crate::store::*;
 use custody_core::record::MediaPurpose;
 use tokio_postgres::Row;
 
 pub(super) struct PgTx<'c>(pub(super) &'c mut PgConn);
-
-fn hash_col(b: Vec<u8>) -> Result<Hash> {
-    let a: [u8; 32] = b.try_into().map_err(|_| StoreError::Corrupt("hash column is not 32 bytes".into()))?;
-    Ok(Hash(a))
-}
-fn key_col(b: Vec<u8>) -> Result<PublicKey> {
-    let a: [u8; 32] = b.try_into().map_err(|_| StoreError::Corrupt("key column is not 32 bytes".into()))?;
-    Ok(PublicKey(a))
-}
-fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
-}
-fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("serialisable")
-}
-fn enum_str<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v).expect("serialisable") {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
-fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .map_err(|e| StoreError::Corrupt(format!("stored enum {s:?}: {e}")))
-}
-fn id_col(s: String) -> Result<Id> {
-    Id::new(s).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-const RECORD_COLS: &str = "id, log_index, device, seq, kind, author, project, envelope, first_seen_ms, status, verdict, earliest_ms, latest_ms, change_seq";
 
 fn record_row(r: &Row) -> Result<RecordRow> {
     Ok(RecordRow {
