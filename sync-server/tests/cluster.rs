@@ -310,3 +310,18 @@ async fn reads_go_to_the_replica_and_the_lab_never_sees_a_stale_trail() {
     assert!(seen, "the replica catches up and the regulator sees the violation");
     server.stop().await;
 }
+
+/// The schema migrates itself once, whichever instance starts first, and a
+/// server older than the database refuses to run on it rather than guess.
+#[test]
+fn postgres_schema_migrates_once_and_refuses_a_newer_one() {
+    let url = services::fresh_database();
+    let first = PgStore::open(&url, None).unwrap();
+    let second = PgStore::open(&url, None).unwrap();
+    let version = first.with_conn(|c| Ok(c.one("SELECT version FROM schema_version", &[])?.get::<_, i64>(0)));
+    assert_eq!(version.unwrap(), sync_server::store::postgres::MIGRATIONS.len() as i64);
+    assert_eq!(second.read(|tx| tx.log_size()).unwrap(), 0);
+    services::sql_on(&url, "UPDATE schema_version SET version = 99");
+    let e = PgStore::open(&url, None).err().expect("refused");
+    assert!(e.to_string().contains("newer than this server"), "{e}");
+}
