@@ -109,13 +109,40 @@ impl From<tokio_postgres::Error> for StoreError {
 }
 
 /// One connection and its prepared statements (the ingest path runs the same
-/// few statements thousands of times; each is parsed once per connection).
+/// few statements thousands of times; each is parsed once per connection),
+/// and the writes queued for its next round trip.
 pub struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    queued: Vec<(Statement, Vec<Owned>)>,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+/// A parameter a queued write owns until it is sent.
+pub type Owned = Box<dyn ToSql + Sync + Send>;
+
+/// Log nodes are written once and never change (perfect subtrees of an
+/// append-only log), so a node read or written by a committed transaction
+/// may be remembered by every later one, on every instance. Bounded: cleared
+/// when full (the top levels, the ones every proof needs, come back first).
+#[derive(Default)]
+pub(super) struct NodeCache(Mutex<HashMap<(u32, u64), custody_core::Hash>>);
+
+impl NodeCache {
+    const CAPACITY: usize = 400_000;
+
+    fn get(&self, level: u32, index: u64) -> Option<custody_core::Hash> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&(level, index)).copied()
+    }
+
+    fn extend(&self, nodes: HashMap<(u32, u64), custody_core::Hash>) {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() + nodes.len() > Self::CAPACITY {
+            m.clear();
+        }
+        m.extend(nodes);
+    }
+}
 
 impl PgConn {
     fn connect(config: &tokio_postgres::Config) -> Result<PgConn> {
@@ -129,7 +156,7 @@ impl PgConn {
             });
             Ok::<_, tokio_postgres::Error>(client)
         })?;
-        Ok(PgConn { client, statements: HashMap::new() })
+        Ok(PgConn { client, statements: HashMap::new(), queued: Vec::new() })
     }
 
     fn statement(&mut self, sql: &str) -> Result<Statement> {
@@ -143,27 +170,58 @@ impl PgConn {
 
     /// Execute a statement; the number of rows it touched.
     pub fn exec(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
+        self.flush()?;
         let st = self.statement(sql)?;
         Ok(futures_executor::block_on(self.client.execute(&st, params))?)
     }
 
+    /// A write whose outcome the caller does not read: sent with the other
+    /// queued writes in one pipelined round trip, before the next statement
+    /// that reads (or the commit). Order is kept, so a later read sees it; an
+    /// error surfaces there and rolls the whole transaction back.
+    pub fn queue(&mut self, sql: &str, params: Vec<Owned>) -> Result<()> {
+        let st = self.statement(sql)?;
+        self.queued.push((st, params));
+        if self.queued.len() >= 512 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Send every queued write (pipelined: one round trip for all).
+    pub fn flush(&mut self) -> Result<()> {
+        if self.queued.is_empty() {
+            return Ok(());
+        }
+        let queued = std::mem::take(&mut self.queued);
+        let client = &self.client;
+        futures_executor::block_on(futures_util::future::try_join_all(
+            queued.into_iter().map(|(st, params)| async move { client.execute_raw(&st, params).await }),
+        ))?;
+        Ok(())
+    }
+
     pub fn rows(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+        self.flush()?;
         let st = self.statement(sql)?;
         Ok(futures_executor::block_on(self.client.query(&st, params))?)
     }
 
     pub fn opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
+        self.flush()?;
         let st = self.statement(sql)?;
         Ok(futures_executor::block_on(self.client.query_opt(&st, params))?)
     }
 
     pub fn one(&mut self, sql: &str, params: Params<'_>) -> Result<Row> {
+        self.flush()?;
         let st = self.statement(sql)?;
         Ok(futures_executor::block_on(self.client.query_one(&st, params))?)
     }
 
     /// Several statements without parameters (migrations, BEGIN/COMMIT).
     pub fn batch(&mut self, sql: &str) -> Result<()> {
+        self.flush()?;
         Ok(futures_executor::block_on(self.client.batch_execute(sql))?)
     }
 
@@ -244,6 +302,7 @@ pub struct PgStore {
     url: String,
     primary: Arc<Pool>,
     replica: Option<Arc<Pool>>,
+    nodes: Arc<NodeCache>,
 }
 
 impl PgStore {
@@ -255,7 +314,7 @@ impl PgStore {
             migrate(&mut c)?;
         }
         let replica = replica.map(Pool::new).transpose()?.map(Arc::new);
-        Ok(PgStore { url: crate::config::redact_url(url), primary, replica })
+        Ok(PgStore { url: crate::config::redact_url(url), primary, replica, nodes: Arc::default() })
     }
 
     /// The URL with its password hidden.
@@ -266,21 +325,28 @@ impl PgStore {
     pub fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut c = self.primary.get()?;
         c.batch("BEGIN")?;
-        let out = c
-            .exec("SELECT pg_advisory_xact_lock($1)::text", &[&WRITE_LOCK])
-            .and_then(|_| f(&mut tx::PgTx(&mut c)));
-        finish(&mut c, out)
+        let mut new_nodes = HashMap::new();
+        let out = c.exec("SELECT pg_advisory_xact_lock($1)::text", &[&WRITE_LOCK]).and_then(|_| {
+            let mut t = tx::PgTx::new(&mut c, &self.nodes);
+            let out = f(&mut t);
+            new_nodes = t.into_nodes();
+            out
+        });
+        let out = finish(&mut c, out)?;
+        // Only nodes of a committed transaction are facts.
+        self.nodes.extend(new_nodes);
+        Ok(out)
     }
 
     pub fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        read_on(&self.primary, f)
+        read_on(&self.primary, &self.nodes, f)
     }
 
     /// A read that may be served by the replica (lab, regulator and
     /// verification reads: a replica a moment behind is acceptable there,
     /// and it keeps that traffic off the primary). Without one, the primary.
     pub fn read_replica<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        read_on(self.replica.as_ref().unwrap_or(&self.primary), f)
+        read_on(self.replica.as_ref().unwrap_or(&self.primary), &self.nodes, f)
     }
 
     pub fn has_replica(&self) -> bool {
@@ -294,10 +360,13 @@ impl PgStore {
     }
 }
 
-fn read_on<T>(pool: &Pool, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+fn read_on<T>(pool: &Pool, nodes: &NodeCache, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
     let mut c = pool.get()?;
     c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-    let out = f(&mut tx::PgTx(&mut c));
+    let mut t = tx::PgTx::new(&mut c, nodes);
+    let out = f(&mut t);
+    // A read-only transaction sees committed nodes only.
+    nodes.extend(t.into_nodes());
     finish(&mut c, out)
 }
 
@@ -310,6 +379,7 @@ fn finish<T>(c: &mut PgConn, out: Result<T>) -> Result<T> {
             Ok(v)
         }
         Err(e) => {
+            c.queued.clear();
             if c.batch("ROLLBACK").is_err() {
                 c.statements.clear();
             }
