@@ -303,6 +303,8 @@ impl Blobs {
 /// * `uploads/<sha256>/<offset>`: a resumable upload's chunks, each its own
 ///   object, acknowledged to the device once the bucket has stored it. Any
 ///   instance can take the next chunk (the listing says where to resume).
+/// * a file sent whole in one request (most photos) is hashed in memory and
+///   written straight to its key, create-only; nothing is staged.
 /// * on the last chunk the staged chunks are hashed; a match becomes the
 ///   object — one create-only PUT when small, otherwise a multipart upload
 ///   whose parts are the staged chunks (coalesced to the 8 MiB part size S3
@@ -396,6 +398,16 @@ impl S3Blobs {
             if object_size(&*store, &object).await?.is_some() {
                 return Ok(Progress::Complete);
             }
+            if offset == 0 && chunk.len() as u64 == length {
+                // The whole file in one request (most photos): check it and
+                // write the object; nothing to stage.
+                let actual = Hash::of(&chunk);
+                if actual != sha {
+                    return Err(BlobError::HashMismatch { expected: sha, actual });
+                }
+                put_create(&*store, &object, chunk).await?;
+                return Ok(Progress::Complete);
+            }
             let mut parts = staged(&*store, &prefix).await?;
             let have = contiguous(&parts);
             if offset != have {
@@ -406,6 +418,8 @@ impl S3Blobs {
             }
             let key = Key::from(format!("{prefix}/{offset:020}"));
             let n = chunk.len() as u64;
+            // The last chunk stays at hand for the assembly (not read back).
+            let last = chunk.clone();
             match store.put_opts(&key, PutPayload::from(chunk), PutMode::Create.into()).await {
                 Ok(_) => {}
                 // Another instance stored this offset first: the device resumes from its answer.
@@ -419,7 +433,7 @@ impl S3Blobs {
             if have + n < length {
                 return Ok(Progress::Partial(have + n));
             }
-            assemble(&*store, &sha, &object, &parts).await?;
+            assemble(&*store, &sha, &object, &parts, last).await?;
             Ok(Progress::Complete)
         })
     }
@@ -528,13 +542,18 @@ async fn assemble(
     sha: &Hash,
     object: &Key,
     parts: &[(u64, u64, Key)],
+    last: Bytes,
 ) -> Result<(), BlobError> {
     let total: u64 = parts.iter().map(|p| p.1).sum();
     let small = total as usize <= SINGLE_PUT_MAX;
     let mut h = Hasher::default();
     let mut whole = Vec::with_capacity(if small { total as usize } else { 0 });
-    for (_, _, key) in parts {
-        let b = store.get(key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err)?;
+    for (i, (_, _, key)) in parts.iter().enumerate() {
+        let b = if i + 1 == parts.len() {
+            last.clone()
+        } else {
+            store.get(key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err)?
+        };
         h.update(&b);
         if small {
             whole.extend_from_slice(&b);
@@ -551,9 +570,13 @@ async fn assemble(
         // writer of the same key can only write the same bytes.
         let upload = store.put_multipart(object).await.map_err(bucket_err)?;
         let mut w = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        for (_, _, key) in parts {
+        for (i, (_, _, key)) in parts.iter().enumerate() {
             w.wait_for_capacity(2).await.map_err(bucket_err)?;
-            let b = store.get(key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err)?;
+            let b = if i + 1 == parts.len() {
+                last.clone()
+            } else {
+                store.get(key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err)?
+            };
             w.write(&b);
         }
         w.finish().await.map(|_| ()).map_err(bucket_err)

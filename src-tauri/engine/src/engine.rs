@@ -281,7 +281,8 @@ pub struct SyncReport {
 /// Chunk size for media uploads: small enough to resume cheaply on a bad
 /// mobile link, large enough to keep request overhead low.
 pub const MEDIA_CHUNK: usize = 512 * 1024;
-const UPLOAD_BATCH: usize = 100;
+/// Records per upload request (the server accepts up to 500).
+pub const UPLOAD_BATCH: usize = 100;
 
 pub struct Engine {
     conn: Mutex<Connection>,
@@ -1808,7 +1809,10 @@ impl Engine {
                     &[],
                 )
                 .await?;
-            let c = self.db();
+            // One transaction per page: a page of 200 records costs one
+            // durable commit, not 200, and the cursor moves with the data.
+            let db = self.db();
+            let c = db.unchecked_transaction()?;
             for item in &feed.items {
                 let Ok(rec) = SignedRecord::decode_verified(item.envelope.get().as_bytes()) else {
                     tracing::warn!("feed item {} does not verify: skipped", item.log_index);
@@ -1846,6 +1850,8 @@ impl Engine {
                 report.received += 1;
             }
             db::set_meta(&c, "feed_cursor", &feed.next.to_string())?;
+            c.commit()?;
+            drop(db);
             if !feed.more {
                 break;
             }
