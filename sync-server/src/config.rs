@@ -62,6 +62,11 @@ pub struct StorageConfig {
     /// PostgreSQL only: a streaming replica for the lab, regulator and
     /// verification reads (`postgres://…`). Empty: the primary serves them.
     pub read_replica: String,
+    /// PEM file of the CA certificates that sign the PostgreSQL servers'
+    /// certificates, trusted besides the system's roots. TLS is used when the
+    /// server offers it (`sslmode=prefer`, the default) or demanded with
+    /// `?sslmode=require` in the URL; `sslmode=disable` turns it off.
+    pub database_ca: Option<PathBuf>,
     /// Media directory (default: `<data_dir>/media`).
     pub media_dir: Option<PathBuf>,
     /// Media in S3-compatible object storage: `s3://bucket` or
@@ -176,6 +181,7 @@ impl fmt::Debug for StorageConfig {
         f.debug_struct("StorageConfig")
             .field("database", &redact_url(&self.database))
             .field("read_replica", &redact_url(&self.read_replica))
+            .field("database_ca", &self.database_ca)
             .field("media_dir", &self.media_dir)
             .field("media_bucket", &self.media_bucket)
             .field("s3", &self.s3)

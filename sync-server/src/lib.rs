@@ -94,7 +94,7 @@ impl AppState {
     pub fn open(config: Config) -> Result<AppState, StartError> {
         let store = if config.is_postgres() {
             let replica = Some(config.storage.read_replica.as_str()).filter(|r| !r.is_empty());
-            Store::open_postgres(&config.storage.database, replica)?
+            Store::open_postgres(&config.storage.database, replica, config.storage.database_ca.as_deref())?
         } else {
             Store::open_sqlite(&config.database_path())?
         };

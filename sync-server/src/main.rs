@@ -415,10 +415,11 @@ fn migrate_cmd(
         }
         None => None,
     };
-    let pg = match sync_server::store::postgres::PgStore::open(&to, None) {
-        Ok(p) => p,
-        Err(e) => return fail("无法连接 PostgreSQL", e),
-    };
+    let pg =
+        match sync_server::store::postgres::PgStore::open(&to, None, config.storage.database_ca.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return fail("无法连接 PostgreSQL", e),
+        };
     println!("migrating {} → {}", source.display(), pg.url());
     let media = dst_media.as_ref().map(|d| (&src_media, d));
     let verify_media = dst_media.as_ref().unwrap_or(&src_media);

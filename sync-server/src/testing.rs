@@ -119,7 +119,9 @@ pub enum Backend {
 pub fn config_on(backend: Backend, data: &Path) -> Config {
     let mut c = config(data);
     if backend == Backend::Postgres {
-        c.storage.database = services::fresh_database();
+        // Over TLS, verified against the test cluster's own CA.
+        c.storage.database = format!("{}?sslmode=require", services::fresh_database());
+        c.storage.database_ca = services::database_ca();
         services::fresh_bucket(&mut c);
     }
     c
@@ -237,8 +239,45 @@ pub mod services {
                 .output()
                 .expect("run initdb");
             assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-            run_postgres(&bin, &dir, user)
+            make_certificates(&dir, user);
+            run_postgres(&bin, &dir, &dir, user)
         })
+    }
+
+    /// The CA that signed the test cluster's TLS certificate (None for a
+    /// server of your own, `JZQY_TEST_POSTGRES`).
+    pub fn database_ca() -> Option<PathBuf> {
+        postgres()._child.as_ref()?;
+        Some(std::env::temp_dir().join(format!("jzqy-test-pg-{}", std::process::id())).join("ca.pem"))
+    }
+
+    /// A CA and a server certificate for 127.0.0.1/localhost signed by it:
+    /// the cluster serves TLS like a production one.
+    fn make_certificates(dir: &Path, user: Option<&str>) {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(DnType::CommonName, "jzqy test CA");
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key")).expect("CA");
+        let key = KeyPair::generate().expect("server key");
+        let cert = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .expect("server params")
+            .signed_by(&key, &ca)
+            .expect("server certificate");
+        std::fs::write(dir.join("ca.pem"), ca.pem()).expect("write ca.pem");
+        std::fs::write(dir.join("server.crt"), cert.pem()).expect("write server.crt");
+        std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("write server.key");
+        // PostgreSQL refuses a key others can read.
+        let ok = Command::new("chmod").arg("600").arg(dir.join("server.key")).status();
+        assert!(ok.is_ok_and(|s| s.success()), "chmod server.key");
+        if user.is_some() {
+            let ok = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(dir.join("server.key"))
+                .arg(dir.join("server.crt"))
+                .status();
+            assert!(ok.is_ok_and(|s| s.success()), "chown the certificates to postgres");
+        }
     }
 
     /// A fresh directory for a cluster, owned by the user it runs as.
@@ -264,8 +303,9 @@ pub mod services {
         c
     }
 
-    /// Start the cluster in `dir/data` on a free loopback port; wait until it answers.
-    fn run_postgres(bin: &Path, dir: &Path, user: Option<&str>) -> Running {
+    /// Start the cluster in `dir/data` on a free loopback port, with TLS from
+    /// `certs` (server.crt, server.key); wait until it answers.
+    fn run_postgres(bin: &Path, dir: &Path, certs: &Path, user: Option<&str>) -> Running {
         let port = free_port();
         let log = dir.join("postgres.log");
         let args = vec![
@@ -279,6 +319,12 @@ pub mod services {
             "listen_addresses=127.0.0.1".into(),
             "-c".into(),
             "max_connections=300".into(),
+            "-c".into(),
+            "ssl=on".into(),
+            "-c".into(),
+            format!("ssl_cert_file={}", certs.join("server.crt").display()),
+            "-c".into(),
+            format!("ssl_key_file={}", certs.join("server.key").display()),
         ];
         let child = spawn_tied(&bin.join("postgres"), args, user, "SIGQUIT", &log);
         let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
@@ -286,8 +332,13 @@ pub mod services {
         Running { url, _child: Some(child) }
     }
 
+    /// The URL without its options (the harness's own plain connections).
+    fn plain(url: &str) -> &str {
+        url.split('?').next().unwrap_or(url)
+    }
+
     fn can_connect(url: &str) -> bool {
-        let u = url.to_owned();
+        let u = plain(url).to_owned();
         crate::driver::block_on(
             async move { tokio_postgres::connect(&u, tokio_postgres::NoTls).await.is_ok() },
         )
@@ -343,25 +394,22 @@ pub mod services {
                 .output()
                 .expect("run pg_basebackup");
             assert!(out.status.success(), "pg_basebackup: {}", String::from_utf8_lossy(&out.stderr));
-            run_postgres(&bin, &dir, user)
+            let primary_dir = std::env::temp_dir().join(format!("jzqy-test-pg-{}", std::process::id()));
+            run_postgres(&bin, &dir, &primary_dir, user)
         });
+        // The same database and options (sslmode) on the replica.
         let db = database_url.rsplit('/').next().expect("URL has a database");
         let cut = replica.url.rfind('/').expect("URL has a database");
         let url = format!("{}/{db}", &replica.url[..cut]);
         // A database created on the primary appears once the replica has replayed it.
         let log = std::env::temp_dir().join(format!("jzqy-test-replica-{}/postgres.log", std::process::id()));
-        wait_until("the replicated database", &log, || {
-            let u = url.clone();
-            crate::driver::block_on(async move {
-                tokio_postgres::connect(&u, tokio_postgres::NoTls).await.is_ok()
-            })
-        });
+        wait_until("the replicated database", &log, || can_connect(&url));
         url
     }
 
     /// Run SQL on a database; the first column of the first row, as text.
     pub fn sql_on(url: &str, sql: &str) -> Option<String> {
-        let (url, text) = (url.to_owned(), sql.to_owned());
+        let (url, text) = (plain(url).to_owned(), sql.to_owned());
         crate::driver::block_on(async move {
             let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
             tokio::spawn(conn);

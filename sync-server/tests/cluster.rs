@@ -12,6 +12,7 @@ use custody_core::protocol::*;
 use custody_core::record::{MediaPurpose, SignedRecord};
 use reqwest::Method;
 use std::collections::BTreeSet;
+use std::path::Path;
 use sync_server::blobs::Blobs;
 use sync_server::demo;
 use sync_server::store::postgres::PgStore;
@@ -211,7 +212,7 @@ async fn migrate_embedded_to_postgres_and_bucket_verifies_and_reruns() {
     let sqlite = old.state.config.database_path();
     // Migrate while the old server still runs (the source is read as one snapshot).
     let mut cfg = config_on(Backend::Postgres, dir.path());
-    let pg = PgStore::open(&cfg.storage.database, None).unwrap();
+    let pg = PgStore::open(&cfg.storage.database, None, cfg.storage.database_ca.as_deref()).unwrap();
     let bucket = Blobs::from_config(&cfg).unwrap();
     let report = sync_server::migrate::migrate(&sqlite, &pg, Some((&src_media, &bucket)), &bucket).unwrap();
     assert!(report.verify.ok(), "{:?}", report.verify.problems);
@@ -232,6 +233,7 @@ async fn migrate_embedded_to_postgres_and_bucket_verifies_and_reruns() {
         .env("JZQY_STORAGE__S3__ACCESS_KEY_ID", &cfg.storage.s3.access_key_id)
         .env("JZQY_STORAGE__S3__SECRET_ACCESS_KEY", &cfg.storage.s3.secret_access_key)
         .env("JZQY_STORAGE__S3__PATH_STYLE", "true")
+        .env("JZQY_STORAGE__DATABASE_CA", cfg.storage.database_ca.as_ref().unwrap())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -316,12 +318,30 @@ async fn reads_go_to_the_replica_and_the_lab_never_sees_a_stale_trail() {
 #[test]
 fn postgres_schema_migrates_once_and_refuses_a_newer_one() {
     let url = services::fresh_database();
-    let first = PgStore::open(&url, None).unwrap();
-    let second = PgStore::open(&url, None).unwrap();
+    let ca = services::database_ca();
+    let first = PgStore::open(&url, None, ca.as_deref()).unwrap();
+    let second = PgStore::open(&url, None, ca.as_deref()).unwrap();
     let version = first.with_conn(|c| Ok(c.one("SELECT version FROM schema_version", &[])?.get::<_, i64>(0)));
     assert_eq!(version.unwrap(), sync_server::store::postgres::MIGRATIONS.len() as i64);
     assert_eq!(second.read(|tx| tx.log_size()).unwrap(), 0);
     services::sql_on(&url, "UPDATE schema_version SET version = 99");
-    let e = PgStore::open(&url, None).err().expect("refused");
+    let e = PgStore::open(&url, None, ca.as_deref()).err().expect("refused");
     assert!(e.to_string().contains("newer than this server"), "{e}");
+}
+
+/// TLS to PostgreSQL is verified: without the CA that signed the server's
+/// certificate the connection is refused, and says why.
+#[test]
+fn postgres_tls_is_verified() {
+    let url = format!("{}?sslmode=require", services::fresh_database());
+    let ca = services::database_ca().expect("the test cluster serves TLS");
+    let e = PgStore::open(&url, None, None).err().expect("an unknown CA is refused");
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+    let store = PgStore::open(&url, None, Some(&ca)).unwrap();
+    let ssl = store.with_conn(|c| {
+        Ok(c.one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])?.get::<_, bool>(0))
+    });
+    assert!(ssl.unwrap(), "the store's connection is encrypted");
+    let e = PgStore::open(&url, None, Some(Path::new("/nonexistent/ca.pem"))).err().expect("missing CA file");
+    assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
 }

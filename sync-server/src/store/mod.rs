@@ -258,9 +258,9 @@ impl Store {
         Ok(Store::Sqlite(sqlite::SqliteStore::open(path)?))
     }
 
-    /// `postgres://…` with an optional read replica's URL.
-    pub fn open_postgres(url: &str, replica: Option<&str>) -> Result<Store> {
-        Ok(Store::Postgres(postgres::PgStore::open(url, replica)?))
+    /// `postgres://…` with an optional read replica's URL and a CA file for their TLS.
+    pub fn open_postgres(url: &str, replica: Option<&str>, ca: Option<&Path>) -> Result<Store> {
+        Ok(Store::Postgres(postgres::PgStore::open(url, replica, ca)?))
     }
 
     /// Run `f` in one write transaction (committed if it returns Ok).

@@ -28,9 +28,11 @@ mod tx;
 
 use super::{Result, StoreError, Tx};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Row, Statement};
+use tokio_postgres::{Client, Row, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Key of the advisory lock every write transaction holds ("jzqy" + 1).
 pub const WRITE_LOCK: i64 = 0x6a7a_7179_0000_0001;
@@ -103,7 +105,16 @@ impl From<tokio_postgres::Error> for StoreError {
         // The server's own message (constraint, syntax, connection) when there is one.
         match e.as_db_error() {
             Some(db) => StoreError::Postgres(format!("{} ({})", db.message(), db.code().code())),
-            None => StoreError::Postgres(e.to_string()),
+            // The cause says what went wrong ("invalid peer certificate: UnknownIssuer").
+            None => {
+                let mut msg = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    msg = format!("{msg}: {c}");
+                    cause = c.source();
+                }
+                StoreError::Postgres(msg)
+            }
         }
     }
 }
@@ -145,10 +156,10 @@ impl NodeCache {
 }
 
 impl PgConn {
-    fn connect(config: &tokio_postgres::Config) -> Result<PgConn> {
-        let config = config.clone();
+    fn connect(config: &tokio_postgres::Config, tls: &MakeRustlsConnect) -> Result<PgConn> {
+        let (config, tls) = (config.clone(), tls.clone());
         let client = crate::driver::block_on(async move {
-            let (client, connection) = config.connect(NoTls).await?;
+            let (client, connection) = config.connect(tls).await?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::warn!(error = %e, "PostgreSQL connection closed");
@@ -234,6 +245,7 @@ impl PgConn {
 /// [`POOL_SIZE`]; a broken one is dropped, not returned.
 struct Pool {
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     idle: Mutex<(Vec<PgConn>, usize)>,
     freed: Condvar,
 }
@@ -267,11 +279,11 @@ impl Drop for Lease<'_> {
 }
 
 impl Pool {
-    fn new(url: &str) -> Result<Pool> {
+    fn new(url: &str, tls: MakeRustlsConnect) -> Result<Pool> {
         let config: tokio_postgres::Config = url.parse().map_err(|e| {
             StoreError::Postgres(format!("database URL {}: {e}", crate::config::redact_url(url)))
         })?;
-        Ok(Pool { config, idle: Mutex::new((Vec::new(), 0)), freed: Condvar::new() })
+        Ok(Pool { config, tls, idle: Mutex::new((Vec::new(), 0)), freed: Condvar::new() })
     }
 
     fn get(&self) -> Result<Lease<'_>> {
@@ -283,7 +295,7 @@ impl Pool {
             if g.1 < POOL_SIZE {
                 g.1 += 1;
                 drop(g);
-                return match PgConn::connect(&self.config) {
+                return match PgConn::connect(&self.config, &self.tls) {
                     Ok(c) => Ok(Lease { pool: self, conn: Some(c) }),
                     Err(e) => {
                         let mut g = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -307,13 +319,16 @@ pub struct PgStore {
 
 impl PgStore {
     /// Connect, and bring the schema up to date (one instance at a time).
-    pub fn open(url: &str, replica: Option<&str>) -> Result<PgStore> {
-        let primary = Arc::new(Pool::new(url)?);
+    /// `ca`: a PEM file of CAs trusted for the servers' TLS certificates,
+    /// besides the system's roots.
+    pub fn open(url: &str, replica: Option<&str>, ca: Option<&Path>) -> Result<PgStore> {
+        let tls = tls_connector(ca)?;
+        let primary = Arc::new(Pool::new(url, tls.clone())?);
         {
             let mut c = primary.get()?;
             migrate(&mut c)?;
         }
-        let replica = replica.map(Pool::new).transpose()?.map(Arc::new);
+        let replica = replica.map(|r| Pool::new(r, tls.clone())).transpose()?.map(Arc::new);
         Ok(PgStore { url: crate::config::redact_url(url), primary, replica, nodes: Arc::default() })
     }
 
@@ -358,6 +373,36 @@ impl PgStore {
         let mut c = self.primary.get()?;
         f(&mut c)
     }
+}
+
+/// TLS for the database connections: rustls with ring (as the server's own
+/// TLS), the system's root certificates and the configured CA file.
+fn tls_connector(ca: Option<&Path>) -> Result<MakeRustlsConnect> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = ca {
+        let bad = |e: String| StoreError::Postgres(format!("CA file {}: {e}", path.display()));
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let mut n = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            roots.add(cert.map_err(|e| bad(e.to_string()))?).map_err(|e| bad(e.to_string()))?;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(bad("no PEM certificate in it".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Postgres(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
 }
 
 fn read_on<T>(pool: &Pool, nodes: &NodeCache, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
