@@ -358,6 +358,12 @@ fn main() -> ExitCode {
         }
         Cmd::Serve { demo } => serve(config, demo.then_some(None)),
         Cmd::Demo { faces } => serve(config, Some(faces)),
+        Cmd::Admin { cmd: AdminCmd::Restore { .. } } if config.is_postgres() || config.bucket().is_some() => {
+            fail(
+                "备份只能恢复到内置数据库；请先恢复到数据目录，再用 admin migrate 迁移",
+                "a backup restores into the embedded store only: restore it into a data directory, then `admin migrate` it",
+            )
+        }
         Cmd::Admin { cmd: AdminCmd::Restore { from } } => {
             match maintenance::restore(
                 &from,
