@@ -560,12 +560,15 @@ pub mod ceilings {
 
     /// Rows/s: the same into a fresh database of the test PostgreSQL server,
     /// with its production durability (fsync, synchronous_commit = on), one
-    /// transaction per `batch`, one prepared INSERT per row over loopback.
+    /// transaction per `batch`, one prepared INSERT per row over loopback,
+    /// over the same TLS as the server's own connections.
     pub fn raw_postgres_insert_rate(payload: &[u8], n: usize, batch: usize) -> f64 {
-        let url = super::services::fresh_database();
+        let url = format!("{}?sslmode=require", super::services::fresh_database());
+        let tls =
+            crate::store::postgres::tls_connector(super::services::database_ca().as_deref()).expect("TLS");
         let payload = payload.to_vec();
         crate::driver::block_on(async move {
-            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+            let (client, conn) = tokio_postgres::connect(&url, tls).await.expect("connect");
             tokio::spawn(conn);
             client
                 .batch_execute("CREATE TABLE r(id BYTEA PRIMARY KEY, body BYTEA NOT NULL)")

@@ -377,7 +377,7 @@ impl PgStore {
 
 /// TLS for the database connections: rustls with ring (as the server's own
 /// TLS), the system's root certificates and the configured CA file.
-fn tls_connector(ca: Option<&Path>) -> Result<MakeRustlsConnect> {
+pub(crate) fn tls_connector(ca: Option<&Path>) -> Result<MakeRustlsConnect> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
