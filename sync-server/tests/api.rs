@@ -43,21 +43,6 @@ on_each_backend!(
     health_metrics_and_clear_errors,
 );
 
-async fn enrolled(server: &TestServer, seed: u8, person: &str) -> Phone {
-    let mut p = Phone::new(server, seed, person);
-    let r = p.enroll(&server.offer(person)).await;
-    assert!(r.status().is_success(), "enroll {person}");
-    p
-}
-
-fn media(tag: u32, who: &str) -> Vec<(MediaPurpose, Vec<u8>)> {
-    vec![(MediaPurpose::Face, FACE.to_vec()), (MediaPurpose::Process, process_photo(tag, who))]
-}
-
-fn as_refs(m: &[(MediaPurpose, Vec<u8>)]) -> Vec<(MediaPurpose, &[u8])> {
-    m.iter().map(|(p, b)| (*p, b.as_slice())).collect()
-}
-
 /// Upload every media file of a record in one chunk each.
 async fn upload_media(phone: &Phone, m: &[(MediaPurpose, Vec<u8>)]) {
     for (_, bytes) in m {

@@ -9,7 +9,7 @@ use common::*;
 use custody_core::Hash;
 use custody_core::log::verify_consistency;
 use custody_core::protocol::*;
-use custody_core::record::{MediaPurpose, SignedRecord};
+use custody_core::record::SignedRecord;
 use reqwest::Method;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,21 +17,6 @@ use sync_server::blobs::Blobs;
 use sync_server::demo;
 use sync_server::store::postgres::PgStore;
 use sync_server::testing::{Backend, config_on, services};
-
-async fn enrolled(server: &TestServer, seed: u8, person: &str) -> Phone {
-    let mut p = Phone::new(server, seed, person);
-    let r = p.enroll(&server.offer(person)).await;
-    assert!(r.status().is_success(), "enroll {person}");
-    p
-}
-
-fn photos(tag: u32, who: &str) -> Vec<(MediaPurpose, Vec<u8>)> {
-    vec![(MediaPurpose::Face, FACE.to_vec()), (MediaPurpose::Process, process_photo(tag, who))]
-}
-
-fn refs(m: &[(MediaPurpose, Vec<u8>)]) -> Vec<(MediaPurpose, &[u8])> {
-    m.iter().map(|(p, b)| (*p, b.as_slice())).collect()
-}
 
 async fn put_media(phone: &Phone, base: &str, bytes: &[u8]) -> reqwest::StatusCode {
     let sha = Hash::of(bytes);
@@ -76,7 +61,7 @@ async fn two_instances_on_one_postgres_keep_one_log_and_idempotency() {
         let recs: Vec<SignedRecord> = (0..PER_PHONE)
             .map(|k| {
                 let serial = (i * PER_PHONE + k + 1) as u32;
-                p.field_record(demo_sampling(serial), 50.0, 50.0, &refs(&photos(serial, "s")))
+                p.field_record(demo_sampling(serial), 50.0, 50.0, &as_refs(&media(serial, "s")))
             })
             .collect();
         let (ua, ub) = (a.url.clone(), b.url.clone());
@@ -193,11 +178,11 @@ async fn migrate_embedded_to_postgres_and_bucket_verifies_and_reruns() {
     witness.sync_time().await;
     let mut records = Vec::new();
     for t in 1..=5u32 {
-        let sm = photos(t, "s");
-        let s = sampler.field_record(demo_sampling(t), 50.0, 50.0, &refs(&sm));
+        let sm = media(t, "s");
+        let s = sampler.field_record(demo_sampling(t), 50.0, 50.0, &as_refs(&sm));
         sampler.upload(&[&s]).await;
-        let wm = photos(t, "w");
-        let w = witness.field_record(demo_witnessing(&s), 51.0, 50.0, &refs(&wm));
+        let wm = media(t, "w");
+        let w = witness.field_record(demo_witnessing(&s), 51.0, 50.0, &as_refs(&wm));
         witness.upload(&[&w]).await;
         for (_, bytes) in sm.iter().chain(&wm) {
             let st = put_media(&sampler, &old.url, bytes).await;
@@ -247,7 +232,7 @@ async fn migrate_embedded_to_postgres_and_bucket_verifies_and_reruns() {
     sampler.base = new.url.clone();
     let again = sampler.upload(&[&records[0]]).await;
     assert!(again.results[0].duplicate, "records from before the move are known");
-    let s6 = sampler.field_record(demo_sampling(6), 50.0, 50.0, &refs(&photos(6, "s")));
+    let s6 = sampler.field_record(demo_sampling(6), 50.0, 50.0, &as_refs(&media(6, "s")));
     let resp = sampler.upload(&[&s6]).await;
     assert_eq!(resp.results[0].status, RecordStatus::Accepted);
     resp.results[0].receipt.as_ref().unwrap().verify(&[new.state.key.public()]).unwrap();
@@ -282,14 +267,14 @@ async fn reads_go_to_the_replica_and_the_lab_never_sees_a_stale_trail() {
     let inspector = enrolled(&server, 5, demo::INSPECTOR).await;
     let lab = enrolled(&server, 4, demo::LAB_RECEIVER).await;
     sampler.sync_time().await;
-    let s = sampler.field_record(demo_sampling(11), 50.0, 50.0, &refs(&photos(11, "s")));
+    let s = sampler.field_record(demo_sampling(11), 50.0, 50.0, &as_refs(&media(11, "s")));
     sampler.upload(&[&s]).await;
 
     // Replay paused: the replica stops where it is.
     services::sql_on(&replica, "SELECT pg_wal_replay_pause()");
     server.clock.advance(40 * 60_000);
     witness.sync_time().await;
-    let w = witness.field_record(demo_witnessing(&s), 51.0, 50.0, &refs(&photos(11, "w")));
+    let w = witness.field_record(demo_witnessing(&s), 51.0, 50.0, &as_refs(&media(11, "w")));
     let r = witness.upload(&[&w]).await;
     assert!(r.results[0].findings.iter().any(|f| f.code == "late_witness"));
     // The lab's scan right after: the replica lags the checkpoint, so the trail comes from the primary.

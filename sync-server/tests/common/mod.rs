@@ -217,6 +217,22 @@ pub fn random_nonce() -> String {
     hex::encode(b)
 }
 
+/// A phone enrolled as `person` through a one-time offer.
+pub async fn enrolled(server: &TestServer, seed: u8, person: &str) -> Phone {
+    let mut p = Phone::new(server, seed, person);
+    let r = p.enroll(&server.offer(person)).await;
+    assert!(r.status().is_success(), "enroll {person}");
+    p
+}
+
+pub fn media(tag: u32, who: &str) -> Vec<(MediaPurpose, Vec<u8>)> {
+    vec![(MediaPurpose::Face, FACE.to_vec()), (MediaPurpose::Process, process_photo(tag, who))]
+}
+
+pub fn as_refs(m: &[(MediaPurpose, Vec<u8>)]) -> Vec<(MediaPurpose, &[u8])> {
+    m.iter().map(|(p, b)| (*p, b.as_slice())).collect()
+}
+
 pub const FACE: &[u8] = b"face photo bytes (test)";
 
 pub fn process_photo(tag: u32, who: &str) -> Vec<u8> {
