@@ -14,6 +14,7 @@
 //! * [`log`]: the transparency log's proofs and receipts (R14).
 //! * [`verify`]: every rule over one record, all findings at once.
 //! * [`protocol`]: the sync protocol's wire types (server and app share them).
+//! * [`routes`]: every HTTP route, named once for the server and its clients.
 //!
 //! Requirement IDs (R1…R21) refer to `REQUIREMENTS.md` in the project's seed.
 
@@ -28,6 +29,7 @@ pub mod place;
 pub mod policy;
 pub mod protocol;
 pub mod record;
+pub mod routes;
 pub mod tag;
 pub mod time;
 pub mod verify;

@@ -109,6 +109,19 @@ impl TagCode {
         Err(TagCodeError::Foreign)
     }
 
+    /// Parse whatever a person or a scanner hands over: the text of a tag's
+    /// QR (our payload, a verification URL, bare digits), or the printed
+    /// digits typed from the label (spaces, dashes and full-width digits
+    /// allowed). The one parser every screen, command and route uses.
+    pub fn parse(text: &str) -> Result<TagCode, TagCodeError> {
+        match TagCode::parse_qr(text) {
+            // Not one of the QR forms: typed digits, perhaps grouped.
+            Err(TagCodeError::Foreign) => TagCode::parse_digits(text),
+            // A QR form whose digits are wrong says so, not "not a digit".
+            other => other,
+        }
+    }
+
     /// Build a code from its parts, computing the check digit.
     pub fn from_parts(supplier: u16, year: u8, batch: u16, serial: u32) -> Option<TagCode> {
         if supplier > 9999 || year > 99 || batch > 9999 || serial > 9_999_999 {
@@ -278,6 +291,12 @@ mod tests {
         assert_eq!(TagCode::parse_qr(&url).unwrap(), code);
         assert_eq!(TagCode::parse_digits(&code.printed()).unwrap(), code);
         assert_eq!(TagCode::parse_qr("hello"), Err(TagCodeError::Foreign));
+        // The one parser takes every form, and keeps a QR form's own error.
+        assert_eq!(TagCode::parse(&code.qr_payload()).unwrap(), code);
+        assert_eq!(TagCode::parse(&url).unwrap(), code);
+        assert_eq!(TagCode::parse(&code.printed()).unwrap(), code);
+        assert_eq!(TagCode::parse(" JZ1:310026000100000421 "), TagCode::parse_digits("310026000100000421"));
+        assert!(matches!(TagCode::parse("hello"), Err(TagCodeError::NotDigit('h'))));
         assert_eq!(TagCode::parse_digits("１２"), Err(TagCodeError::Length(2)));
     }
 

@@ -1,0 +1,161 @@
+//! Every HTTP route of the sync server, named once.
+//!
+//! The server's router mounts exactly [`ALL`] (a test fails if one is
+//! mounted that is not listed here, or listed and not mounted), and every
+//! client — the field engine, printed QR codes, the console's links — builds
+//! its paths with the functions below, so a path cannot be spelt two ways.
+//! Templates use axum's `{name}` form for path parameters.
+
+use crate::crypto::Hash;
+use crate::tag::TagCode;
+
+/// The HTTP methods the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+/// Who may call a route: the first thing the server checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// Anyone, without credentials (health, public checks, enrollment).
+    Public,
+    /// An enrolled device signing the request (`protocol::RequestAuth`).
+    Device,
+    /// An admin bearer token.
+    Admin,
+}
+
+/// One route: method, path template, and who may call it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub caller: Caller,
+}
+
+const fn r(method: Method, path: &'static str, caller: Caller) -> Route {
+    Route { method, path, caller }
+}
+
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
+pub const METRICS: &str = "/metrics";
+pub const OPENAPI: &str = "/openapi.json";
+pub const ENROLL: &str = "/v1/enroll";
+pub const PROFILE: &str = "/v1/profile";
+pub const TIME: &str = "/v1/time";
+pub const RECORDS: &str = "/v1/records";
+pub const COSIGNATURES: &str = "/v1/cosignatures";
+pub const FEED: &str = "/v1/feed";
+pub const LOG_CHECKPOINT: &str = "/v1/log/checkpoint";
+pub const LOG_CONSISTENCY: &str = "/v1/log/consistency";
+pub const LOG_RECEIPT: &str = "/v1/log/receipt/{id}";
+pub const MEDIA: &str = "/v1/media/{sha256}";
+pub const MEDIA_CONTENT: &str = "/v1/media/{sha256}/content";
+pub const LAB_TAG: &str = "/v1/lab/tags/{code}";
+pub const VIOLATIONS: &str = "/v1/violations";
+pub const PUBLIC_TAG: &str = "/v1/public/tags/{code}";
+pub const PUBLIC_RECORD: &str = "/v1/public/records/{id}";
+pub const ADMIN_TAG: &str = "/v1/admin/tags/{code}";
+pub const ADMIN_VIOLATIONS: &str = "/v1/admin/violations";
+
+/// Every route the server mounts.
+pub const ALL: &[Route] = &[
+    r(Method::Get, HEALTHZ, Caller::Public),
+    r(Method::Get, READYZ, Caller::Public),
+    r(Method::Get, METRICS, Caller::Public),
+    r(Method::Get, OPENAPI, Caller::Public),
+    r(Method::Post, ENROLL, Caller::Public),
+    r(Method::Get, PUBLIC_TAG, Caller::Public),
+    r(Method::Get, PUBLIC_RECORD, Caller::Public),
+    r(Method::Get, PROFILE, Caller::Device),
+    r(Method::Post, TIME, Caller::Device),
+    r(Method::Post, RECORDS, Caller::Device),
+    r(Method::Post, COSIGNATURES, Caller::Device),
+    r(Method::Get, FEED, Caller::Device),
+    r(Method::Get, LOG_CHECKPOINT, Caller::Device),
+    r(Method::Get, LOG_CONSISTENCY, Caller::Device),
+    r(Method::Get, LOG_RECEIPT, Caller::Device),
+    r(Method::Get, MEDIA, Caller::Device),
+    r(Method::Patch, MEDIA, Caller::Device),
+    r(Method::Get, MEDIA_CONTENT, Caller::Device),
+    r(Method::Get, LAB_TAG, Caller::Device),
+    r(Method::Get, VIOLATIONS, Caller::Device),
+    r(Method::Get, ADMIN_TAG, Caller::Admin),
+    r(Method::Get, ADMIN_VIOLATIONS, Caller::Admin),
+];
+
+/// Fill a template's one `{…}` parameter.
+fn fill(template: &str, value: &str) -> String {
+    match (template.find('{'), template.find('}')) {
+        (Some(a), Some(b)) if a < b => format!("{}{value}{}", &template[..a], &template[b + 1..]),
+        _ => template.to_owned(),
+    }
+}
+
+pub fn log_receipt(id: &Hash) -> String {
+    fill(LOG_RECEIPT, &id.to_hex())
+}
+pub fn media(sha: &Hash) -> String {
+    fill(MEDIA, &sha.to_hex())
+}
+pub fn media_content(sha: &Hash) -> String {
+    fill(MEDIA_CONTENT, &sha.to_hex())
+}
+pub fn lab_tag(tag: &TagCode) -> String {
+    fill(LAB_TAG, tag.as_str())
+}
+pub fn public_tag(tag: &TagCode) -> String {
+    fill(PUBLIC_TAG, tag.as_str())
+}
+/// The public page of one record: what the commission form's QR points to (R10).
+pub fn public_record(id: &Hash) -> String {
+    fill(PUBLIC_RECORD, &id.to_hex())
+}
+pub fn admin_tag(tag: &TagCode) -> String {
+    fill(ADMIN_TAG, tag.as_str())
+}
+pub fn feed(after: u64, limit: u32) -> String {
+    format!("{FEED}?after={after}&limit={limit}")
+}
+pub fn log_consistency(from: u64) -> String {
+    format!("{LOG_CONSISTENCY}?from={from}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_fill_their_one_parameter() {
+        let h = Hash::of(b"x");
+        assert_eq!(media_content(&h), format!("/v1/media/{}/content", h.to_hex()));
+        assert_eq!(public_record(&h), format!("/v1/public/records/{}", h.to_hex()));
+        let t = TagCode::from_parts(310, 26, 1, 42).unwrap();
+        assert_eq!(lab_tag(&t), format!("/v1/lab/tags/{}", t.as_str()));
+        assert_eq!(feed(5, 200), "/v1/feed?after=5&limit=200");
+    }
+
+    #[test]
+    fn every_route_is_listed_once() {
+        for (i, a) in ALL.iter().enumerate() {
+            assert!(a.path.starts_with('/'), "{a:?}");
+            for b in &ALL[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{a:?} listed twice");
+            }
+        }
+    }
+}
