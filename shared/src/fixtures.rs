@@ -9,13 +9,15 @@
 
 use crate::crypto::{Hash, PublicKey, SigningKey};
 use crate::custody::SpecimenState;
-use crate::model::{Id, OrgRole, PersonRole, SpecimenKind, UnitProject};
+use crate::model::{Id, OrgRole, Organisation, Person, PersonRole, Project, SpecimenKind, UnitProject};
 use crate::place::{Fix, FixProvider, LatLon, SiteBoundary};
 use crate::policy::Policy;
 use crate::record::*;
 use crate::tag::{BatchKey, SerialRange, TagBatch, TagCode};
-use crate::time::{AnchorBody, HeldAnchor, Millis, TimeAnchor, TimeContext, TimeEvidence};
-use crate::verify::{self, DeviceFacts, Grant, Referenced, TagFacts, Verdict, VerifyContext};
+use crate::time::{AnchorBody, HeldAnchor, Millis, TimeAnchor, TimeAssessment, TimeEvidence};
+use crate::verify::{
+    self, DeviceFacts, FactSource, Grant, Referenced, Situation, Subject, TagFacts, Verdict, VerifyContext, Violation,
+};
 use std::collections::BTreeMap;
 
 /// 2026-11-02T00:00:00Z (08:00 in Yingkou).
@@ -224,6 +226,57 @@ pub struct World {
     pub earliest: BTreeMap<PublicKey, Millis>,
     /// Anchors issued: (device, tail seq, server time).
     pub issued: Vec<(PublicKey, u64, Millis)>,
+    /// The findings of accepted records, per tag (what a lab is shown).
+    pub findings: BTreeMap<TagCode, Vec<Violation>>,
+}
+
+/// The world as a fact source for the core's context builder.
+struct WorldFacts<'a>(&'a World);
+
+impl FactSource for WorldFacts<'_> {
+    type Error = std::convert::Infallible;
+    fn device(&mut self, key: &PublicKey) -> Result<Option<DeviceFacts>, Self::Error> {
+        Ok(self.0.devices.get(key).cloned())
+    }
+    fn grants_of(&mut self, person: &Id) -> Result<Vec<Grant>, Self::Error> {
+        Ok(self.0.grants.get(person).cloned().unwrap_or_default())
+    }
+    fn referenced(&mut self, id: &Hash) -> Result<Option<(SignedRecord, TimeAssessment)>, Self::Error> {
+        Ok(self.0.records.get(id).map(|r| (r.record.clone(), r.time.clone())))
+    }
+    fn tag(&mut self, tag: &TagCode) -> Result<TagFacts, Self::Error> {
+        Ok(self.0.tags.get(tag).cloned().unwrap_or(TagFacts { batch: None, state: SpecimenState::UNBOUND }))
+    }
+    fn unit_project(&mut self, id: &Id) -> Result<Option<UnitProject>, Self::Error> {
+        Ok(self.0.unit_projects.get(id).cloned())
+    }
+    fn lab_assignments_of(&mut self, project: &Id) -> Result<Vec<LabAssignment>, Self::Error> {
+        Ok(self.0.lab_assignments.iter().filter(|a| &a.project == project).cloned().collect())
+    }
+    fn covering_anchor_ms(&mut self, device: &PublicKey, seq: u64, _: &Hash) -> Result<Option<Millis>, Self::Error> {
+        Ok(self.0.issued.iter().filter(|(k, s, _)| k == device && *s >= seq).map(|x| x.2).min())
+    }
+    fn org(&mut self, _: &Id) -> Result<Option<Organisation>, Self::Error> {
+        Ok(None)
+    }
+    fn project(&mut self, _: &Id) -> Result<Option<Project>, Self::Error> {
+        Ok(None)
+    }
+    fn person(&mut self, _: &Id) -> Result<Option<Person>, Self::Error> {
+        Ok(None)
+    }
+    fn grant(&mut self, id: &Id) -> Result<Option<Grant>, Self::Error> {
+        Ok(self.0.grants.values().flatten().find(|g| &g.grant == id).cloned())
+    }
+    fn batches(&mut self, key: BatchKey) -> Result<Vec<TagBatch>, Self::Error> {
+        let mut out: Vec<TagBatch> =
+            self.0.tags.values().filter_map(|f| f.batch.clone()).filter(|b| b.key == key).collect();
+        out.dedup();
+        Ok(out)
+    }
+    fn trail_findings(&mut self, tag: &TagCode) -> Result<Vec<Violation>, Self::Error> {
+        Ok(self.0.findings.get(tag).cloned().unwrap_or_default())
+    }
 }
 
 impl World {
@@ -245,6 +298,7 @@ impl World {
             tails: BTreeMap::new(),
             earliest: BTreeMap::new(),
             issued: Vec::new(),
+            findings: BTreeMap::new(),
         };
         let facts =
             |p: &str, o: &str, r| DeviceFacts { person: id(p), org: id(o), org_role: r, revoked_at_ms: None };
@@ -258,6 +312,7 @@ impl World {
             valid_from_ms: T0 - 30 * 24 * 3_600_000,
             valid_until_ms: None,
             revoked_at_ms: None,
+            face_reference: None,
         };
         w.grants.insert(id("P-SAMPLER"), vec![grant("G-S", PersonRole::Sampler, Some("PRJ-1"))]);
         w.grants.insert(id("P-WITNESS"), vec![grant("G-W", PersonRole::Witness, Some("PRJ-1"))]);
@@ -299,50 +354,25 @@ impl World {
         if let Some(t) = d.tail() {
             self.issued.push((d.key.public(), t.seq, self.now));
         }
-        let anchor = TimeAnchor::sign(body, &self.server.key);
+        let anchor = TimeAnchor::sign(body, &self.server.key).expect("fixture anchors are in range");
         d.anchor = Some(HeldAnchor { anchor, received_mono_ms: d.mono(self.now) });
     }
 
+    /// The verification context, gathered by the core's one builder from
+    /// this world, as the server gathers it from its store.
     pub fn context(&self, rec: &SignedRecord) -> VerifyContext {
-        let body = rec.body();
-        let device = self.devices.get(&body.device).cloned();
-        let mut referenced = BTreeMap::new();
-        for r in body.payload.references() {
-            if let Some(x) = self.records.get(&r) {
-                referenced.insert(r, x.clone());
-            }
-        }
-        // Walk one more hop so the project of a receipt's commission etc. is known.
-        let tags = body
-            .payload
-            .tags()
-            .into_iter()
-            .filter_map(|t| self.tags.get(t).map(|f| (t.clone(), f.clone())))
-            .collect();
-        let covering =
-            self.issued.iter().filter(|(k, seq, _)| *k == body.device && *seq >= body.seq).map(|x| x.2).min();
-        VerifyContext {
+        let situation = Situation {
             policy: self.policy.clone(),
             server_keys: vec![self.server.key.public()],
-            device,
-            chain_tail: self.tails.get(&body.device).copied(),
-            time: TimeContext {
-                server_keys: vec![self.server.key.public()],
-                predecessor_earliest_ms: self.earliest.get(&body.device).copied(),
-                referenced_earliest_ms: None,
-                covering_anchor_ms: covering,
-                first_seen_ms: Some(self.now),
-                server_authored: false,
-                anchor_verified: None,
-            },
-            grants: self.grants.get(&body.author).cloned().unwrap_or_default(),
-            tags,
-            referenced,
-            unit_projects: self.unit_projects.clone(),
-            lab_assignments: self.lab_assignments.clone(),
-            cosigners: self.devices.iter().map(|(k, f)| (*k, f.person.clone())).collect(),
+            chain_tail: self.tails.get(&rec.body().device).copied(),
+            predecessor_earliest_ms: self.earliest.get(&rec.body().device).copied(),
+            first_seen_ms: Some(self.now),
+            judged_at_ms: Some(self.now),
             draft: false,
-            signatures_verified: false,
+        };
+        match verify::build(Subject::Signed(rec), situation, &mut WorldFacts(self)) {
+            Ok(ctx) => ctx,
+            Err(never) => match never {},
         }
     }
 
@@ -367,6 +397,9 @@ impl World {
                     .iter()
                     .filter_map(|c| self.devices.get(&c.device).map(|f| f.person.clone()))
                     .collect();
+                for t in body.payload.tags() {
+                    self.findings.entry(t.clone()).or_default().extend(verdict.violations.iter().cloned());
+                }
                 self.records.insert(
                     rec.id(),
                     Referenced {
@@ -447,5 +480,6 @@ pub fn receipt(t: TagCode, commission: Hash, decision: ReceiptDecision) -> Paylo
         tag_read: TagRead { method: TagReadMethod::Scanner, decoder: None },
         commission,
         decision,
+        acknowledged: vec![],
     })
 }

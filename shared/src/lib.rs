@@ -4,6 +4,7 @@
 //! unchanged by the field app and the sync server. No I/O lives here: no
 //! files, no network, no clock (time is always passed in).
 //!
+//! * [`access`]: who may see what (R1, R2, R18, PIPL), every visibility decision.
 //! * [`canonical`]: RFC 8785 canonical JSON, integers only.
 //! * [`crypto`]: SHA-256, Ed25519 (ring) with domain separation.
 //! * [`record`]: the signed, versioned, hash-chained record format.
@@ -13,11 +14,13 @@
 //! * [`tag`]: tag codes with check digits, tag batches (R6, R15, R16).
 //! * [`log`]: the transparency log's proofs and receipts (R14).
 //! * [`verify`]: every rule over one record, all findings at once.
+//! * [`trail`]: the lab's verdict on a tag's whole trail (R11).
 //! * [`protocol`]: the sync protocol's wire types (server and app share them).
 //! * [`routes`]: every HTTP route, named once for the server and its clients.
 //!
 //! Requirement IDs (R1…R21) refer to `REQUIREMENTS.md` in the project's seed.
 
+pub mod access;
 pub mod canonical;
 pub mod crypto;
 pub mod custody;
@@ -32,6 +35,7 @@ pub mod record;
 pub mod routes;
 pub mod tag;
 pub mod time;
+pub mod trail;
 pub mod verify;
 
 pub use crypto::{Hash, PublicKey, Signature, SigningKey};

@@ -52,14 +52,21 @@ pub struct RequestAuth {
 }
 
 impl RequestAuth {
-    pub fn message(&self) -> Vec<u8> {
-        canonical::to_canonical(self).expect("request auth is canonical-safe")
+    /// The signed bytes; `None` when the timestamp lies outside the
+    /// canonical format's integer range (no such request can be signed).
+    pub fn message(&self) -> Option<Vec<u8>> {
+        canonical::to_canonical(self).ok()
     }
+    /// Sign as a device. Devices stamp requests with a time near the
+    /// server's, always inside the canonical range.
     pub fn sign(&self, key: &SigningKey) -> Signature {
-        key.sign(Domain::DeviceRequest, &self.message())
+        let message = self.message().unwrap_or_default();
+        key.sign(Domain::DeviceRequest, &message)
     }
+    /// Whether `sig` is the device's signature over this request. A request
+    /// whose numbers are out of range verifies for no one.
     pub fn verify(&self, key: &PublicKey, sig: &Signature) -> bool {
-        key.verify(Domain::DeviceRequest, &self.message(), sig)
+        self.message().is_some_and(|m| key.verify(Domain::DeviceRequest, &m, sig))
     }
 }
 
@@ -173,6 +180,13 @@ pub struct EnrollRequest {
     pub proof: Signature,
 }
 
+impl EnrollRequest {
+    /// The readings signed into the first anchor, as for [`DeviceState::check`].
+    pub fn check(&self) -> Result<(), OutOfRange> {
+        check_boot(&self.boot_id, self.mono_ms)
+    }
+}
+
 /// One of the person's authorisations (R1), as the device sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -252,6 +266,53 @@ pub struct DeviceState {
     pub mono_ms: u64,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub tail: Option<ChainTail>,
+}
+
+/// A device's claim that cannot be signed into an anchor, said plainly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message_en}")]
+pub struct OutOfRange {
+    pub field: &'static str,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+fn out_of_range(field: &'static str, what_zh: &str, what_en: &str) -> OutOfRange {
+    OutOfRange {
+        field,
+        message_zh: format!("{what_zh}超出允许范围"),
+        message_en: format!("{what_en} is out of range"),
+    }
+}
+
+/// The longest boot id a device may declare (Linux's is 36 characters).
+pub const MAX_BOOT_ID_LEN: usize = 128;
+
+impl DeviceState {
+    /// What the server signs into an anchor must be representable in the
+    /// canonical format (integers within +-(2^53-1)) and of sane size.
+    pub fn check(&self) -> Result<(), OutOfRange> {
+        check_boot(&self.boot_id, self.mono_ms)?;
+        if self.tail.is_some_and(|t| t.seq > canonical::MAX_SAFE_INTEGER) {
+            return Err(out_of_range("tail.seq", "记录链序号", "tail.seq"));
+        }
+        Ok(())
+    }
+}
+
+fn check_boot(boot_id: &str, mono_ms: u64) -> Result<(), OutOfRange> {
+    if mono_ms > canonical::MAX_SAFE_INTEGER {
+        return Err(out_of_range("mono_ms", "开机计时", "mono_ms"));
+    }
+    if boot_id.chars().count() > MAX_BOOT_ID_LEN || boot_id.chars().any(char::is_control) {
+        return Err(out_of_range("boot_id", "开机标识", "boot_id"));
+    }
+    Ok(())
+}
+
+/// Whether a request timestamp can be part of a signed request at all.
+pub fn request_time_in_range(ts: i64) -> bool {
+    ts.unsigned_abs() <= canonical::MAX_SAFE_INTEGER
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -484,6 +484,11 @@ pub struct LabReceipt {
     pub tag_read: TagRead,
     pub commission: Hash,
     pub decision: ReceiptDecision,
+    /// The codes of the trail's findings the receiver saw and confirmed
+    /// before accepting (R11): accepting despite a flag is a recorded
+    /// decision, never a silent one. Absent when there was nothing to confirm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

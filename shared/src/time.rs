@@ -51,9 +51,12 @@ pub struct TimeAnchor {
 }
 
 impl TimeAnchor {
-    pub fn sign(body: AnchorBody, key: &crate::crypto::SigningKey) -> TimeAnchor {
-        let bytes = canonical::to_canonical(&body).expect("anchor body is canonical-safe");
-        TimeAnchor { sig: key.sign(Domain::Anchor, &bytes), server_key: key.public(), body }
+    /// Sign an anchor. Fails only when a number in the body lies outside
+    /// the canonical format's range (a device's claimed readings are
+    /// checked at the edge first; see `protocol::DeviceState::check`).
+    pub fn sign(body: AnchorBody, key: &crate::crypto::SigningKey) -> Result<TimeAnchor, canonical::CanonicalError> {
+        let bytes = canonical::to_canonical(&body)?;
+        Ok(TimeAnchor { sig: key.sign(Domain::Anchor, &bytes), server_key: key.public(), body })
     }
 
     /// Signature valid and made by one of the keys the verifier trusts.

@@ -174,7 +174,7 @@ proptest! {
             let t_sign = t_send + (lat as f64 * server_frac) as i64;
             let t_recv = t_send + lat;
             let body = AnchorBody { v: 1, device: dev.public(), boot_id: "b".into(), device_mono_ms: mono(boot, t_send), server_ms: t_sign, tail: None };
-            let held = HeldAnchor { anchor: TimeAnchor::sign(body, &server), received_mono_ms: mono(boot, t_recv) };
+            let held = HeldAnchor { anchor: TimeAnchor::sign(body, &server).unwrap(), received_mono_ms: mono(boot, t_recv) };
             let ev = TimeEvidence { wall_ms: t_record, boot_id: "b".into(), mono_ms: mono(boot, t_record.max(t_recv)), anchor: Some(held) };
             let ctx = TimeContext {
                 server_keys: vec![server.public()],

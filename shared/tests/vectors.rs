@@ -124,7 +124,7 @@ fn golden_anchor_and_checkpoint() {
             tail: None,
         },
         &server,
-    );
+    ).unwrap();
     check_or_write(
         "anchor.json",
         &json!({

@@ -1,0 +1,339 @@
+//! The lab's verdict on one tag's whole custody trail (R11), as a pure
+//! function: the server gathers the trail (records, their stored verdicts,
+//! whether signatures, log proofs and media hold) and [`judge`] decides, so
+//! a lab station holding the same facts offline would decide the same.
+//!
+//! The verdict passes only when every check does. Every finding a regulator
+//! would see (each flag: authorisation uncertain, mock location, clock
+//! trouble, late or unprovable witnessing …) fails it and is listed in
+//! [`TrailJudgement::to_confirm`]: a lab that accepts the specimen anyway
+//! must confirm each one in its receipt (`LabReceipt::acknowledged`), and a
+//! receipt that does not is itself flagged ([`unconfirmed`]).
+
+use crate::custody::{SpecimenState, Stage};
+use crate::protocol::{Finding, RecordStatus, TrailCheck};
+use crate::record::{Payload, RecordKind, SignedRecord};
+use crate::time::WindowVerdict;
+use crate::verify::{Verdict, Violation};
+
+/// One record of the trail and what the server established about it.
+#[derive(Debug, Clone)]
+pub struct TrailEntry {
+    pub record: SignedRecord,
+    pub status: RecordStatus,
+    /// The verdict stored when it was judged.
+    pub verdict: Verdict,
+    /// Its signatures verify (re-checked now, not remembered).
+    pub signatures_ok: bool,
+    /// Its inclusion proof verifies against the checkpoint.
+    pub logged: bool,
+    /// Every photo, video and document it lists has arrived.
+    pub media_complete: bool,
+}
+
+/// What the verdict is judged on.
+#[derive(Debug, Clone)]
+pub struct TrailFacts {
+    /// The tag is in a filed batch (R16).
+    pub registered: bool,
+    pub state: SpecimenState,
+    pub entries: Vec<TrailEntry>,
+    /// Fingerprints of the trail's devices that offered two records for one
+    /// place in their chain (equivocation).
+    pub equivocating_devices: Vec<String>,
+}
+
+/// The verdict.
+#[derive(Debug, Clone)]
+pub struct TrailJudgement {
+    /// Every check passed: the lab may accept.
+    pub ok: bool,
+    pub checks: Vec<TrailCheck>,
+    pub summary_zh: String,
+    pub summary_en: String,
+    /// The findings a lab must confirm, one by one, to accept anyway.
+    pub to_confirm: Vec<Finding>,
+}
+
+/// Whether accepting a specimen despite this finding needs confirmation:
+/// everything regulators are shown (flags, unprovable witnessing).
+pub fn needs_confirmation(v: &Violation) -> bool {
+    v.reported_to_regulators()
+}
+
+/// The codes among `findings` needing confirmation that `acknowledged` does
+/// not confirm, sorted, each once.
+pub fn unconfirmed(findings: &[Violation], acknowledged: &[String]) -> Vec<String> {
+    let mut codes: Vec<String> = findings
+        .iter()
+        .filter(|v| needs_confirmation(v))
+        .map(Violation::code)
+        .filter(|c| !acknowledged.contains(c))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+fn check(name: &str, ok: bool, zh: String, en: String) -> TrailCheck {
+    TrailCheck { name: name.into(), ok, message_zh: zh, message_en: en }
+}
+
+/// A check that passes with one message and fails with another.
+fn pass_fail(name: &str, ok: bool, pass: (&str, &str), fail: (String, String)) -> TrailCheck {
+    if ok { check(name, true, pass.0.into(), pass.1.into()) } else { check(name, false, fail.0, fail.1) }
+}
+
+fn minutes(ms: i64) -> String {
+    format!("{:.1}", ms as f64 / 60_000.0)
+}
+
+/// The codes of `found`, joined for a message.
+fn codes(found: &[&Violation]) -> String {
+    let mut c: Vec<String> = found.iter().map(|v| v.code()).collect();
+    c.sort();
+    c.dedup();
+    c.join(", ")
+}
+
+/// Judge a tag's trail.
+pub fn judge(facts: &TrailFacts) -> TrailJudgement {
+    let entries = &facts.entries;
+    let accepted: Vec<&TrailEntry> = entries.iter().filter(|e| e.status == RecordStatus::Accepted).collect();
+    let findings: Vec<&Violation> = accepted.iter().flat_map(|e| e.verdict.violations.iter()).collect();
+    let any = |pred: fn(&Violation) -> bool| -> Vec<&Violation> { findings.iter().copied().filter(|v| pred(v)).collect() };
+    let has_kind = |k: RecordKind| accepted.iter().any(|e| e.record.body().kind() == k);
+
+    let sig_ok = entries.iter().all(|e| e.signatures_ok);
+    let log_ok = entries.iter().all(|e| e.logged);
+    let media_ok = accepted.iter().all(|e| e.media_complete);
+    let refused = entries.iter().filter(|e| e.status == RecordStatus::Refused).count();
+    let window = accepted
+        .iter()
+        .filter(|e| matches!(e.record.body().payload, Payload::Witnessing(_)))
+        .filter_map(|e| e.verdict.window.clone())
+        .last();
+    let max_distance = |pred: fn(&Violation) -> Option<i64>| findings.iter().filter_map(|v| pred(v)).max();
+    let outside = max_distance(|v| match v {
+        Violation::OutsideSite { distance_m } => Some(*distance_m),
+        _ => None,
+    });
+    let apart = max_distance(|v| match v {
+        Violation::NotTogether { distance_m } => Some(*distance_m),
+        _ => None,
+    });
+    let faces = any(|v| matches!(v, Violation::FaceMismatch { .. } | Violation::LivenessFailed));
+    let authority = any(|v| {
+        matches!(
+            v,
+            Violation::AuthorisationUncertain { .. }
+                | Violation::DeviceRevocationUncertain { .. }
+                | Violation::CosignerNotAuthorised { .. }
+        )
+    });
+    let location = any(|v| {
+        matches!(v, Violation::MockLocation | Violation::ImplausibleTrack { .. } | Violation::PoorAccuracy { .. })
+    });
+    let clock = any(|v| {
+        matches!(
+            v,
+            Violation::ClockSkew { .. }
+                | Violation::GnssMismatch { .. }
+                | Violation::ClaimOutsideProven { .. }
+                | Violation::AnchorInvalid
+                | Violation::MonotonicInconsistent
+        )
+    });
+    // Whatever else a regulator would see: no flag may pass unnoticed.
+    let named = |v: &Violation| {
+        matches!(
+            v,
+            Violation::OutsideSite { .. }
+                | Violation::NotTogether { .. }
+                | Violation::LateWitness { .. }
+                | Violation::TimingUndetermined { .. }
+                | Violation::FaceMismatch { .. }
+                | Violation::LivenessFailed
+                | Violation::AuthorisationUncertain { .. }
+                | Violation::DeviceRevocationUncertain { .. }
+                | Violation::CosignerNotAuthorised { .. }
+                | Violation::MockLocation
+                | Violation::ImplausibleTrack { .. }
+                | Violation::PoorAccuracy { .. }
+                | Violation::ClockSkew { .. }
+                | Violation::GnssMismatch { .. }
+                | Violation::ClaimOutsideProven { .. }
+                | Violation::AnchorInvalid
+                | Violation::MonotonicInconsistent
+        )
+    };
+    let other: Vec<&Violation> = findings.iter().copied().filter(|v| needs_confirmation(v) && !named(v)).collect();
+
+    let sampled = has_kind(RecordKind::Sampling);
+    let commissioned = has_kind(RecordKind::Commission);
+    let mut checks = vec![
+        pass_fail(
+            "tag_registered",
+            facts.registered,
+            ("标识属于已备案批次", "tag belongs to a filed batch"),
+            ("标识不属于任何已备案批次（R16）".into(), "tag is in no filed batch (R16)".into()),
+        ),
+        pass_fail(
+            "signatures",
+            sig_ok && !entries.is_empty(),
+            ("全部记录签名有效", "every record's signature verifies"),
+            if sig_ok {
+                ("全部记录签名有效".into(), "every record's signature verifies".into())
+            } else {
+                ("有记录签名无效".into(), "a record's signature does not verify".into())
+            },
+        ),
+        pass_fail(
+            "transparency_log",
+            log_ok,
+            ("全部记录已登记在防篡改日志中", "every record is in the transparency log"),
+            ("日志证明不成立".into(), "a log inclusion proof fails".into()),
+        ),
+        pass_fail(
+            "sampled",
+            sampled,
+            ("有有效的取样记录（R6-R7）", "a valid sampling record exists (R6-R7)"),
+            ("没有有效的取样记录（R6-R7）".into(), "no valid sampling record (R6-R7)".into()),
+        ),
+    ];
+    let (w_ok, w_zh, w_en) = match window {
+        Some(WindowVerdict::Compliant { max_gap_ms }) => (
+            true,
+            format!("已证明在取样后 {} 分钟内完成见证（R8）", minutes(max_gap_ms)),
+            format!("witnessed within {} min of sampling, proven (R8)", minutes(max_gap_ms)),
+        ),
+        Some(WindowVerdict::Late { min_gap_ms }) => (
+            false,
+            format!("见证超时：取样后至少 {} 分钟（R8）", minutes(min_gap_ms)),
+            format!("late witnessing: at least {} min after sampling (R8)", minutes(min_gap_ms)),
+        ),
+        Some(WindowVerdict::Undetermined { claimed_gap_ms, .. }) => (
+            false,
+            format!("无法证明 20 分钟内见证；设备记录间隔 {} 分钟（R8）", minutes(claimed_gap_ms)),
+            format!("cannot prove witnessing within 20 min; devices report {} min (R8)", minutes(claimed_gap_ms)),
+        ),
+        None => (false, "没有见证记录（R8）".into(), "not witnessed (R8)".into()),
+    };
+    checks.push(check("witnessed_in_time", w_ok, w_zh, w_en));
+    checks.push(pass_fail(
+        "on_site",
+        outside.is_none(),
+        ("定位均在现场范围内或无法判断", "no location provably outside the site"),
+        (
+            format!("有定位在现场外（约 {} 米）", outside.unwrap_or(0)),
+            format!("a location is outside the site (about {} m)", outside.unwrap_or(0)),
+        ),
+    ));
+    checks.push(pass_fail(
+        "co_presence",
+        apart.is_none(),
+        ("见证人与取样人未被证明分处两地", "witness not proven away from the sampler"),
+        (
+            format!("见证人与取样人相距约 {} 米（R9）", apart.unwrap_or(0)),
+            format!("witness was about {} m from the sampler (R9)", apart.unwrap_or(0)),
+        ),
+    ));
+    checks.push(pass_fail(
+        "faces",
+        faces.is_empty(),
+        ("人脸核验通过", "face checks passed"),
+        ("有人脸核验或活体检测未通过（R1）".into(), "a face check or liveness challenge failed (R1)".into()),
+    ));
+    checks.push(pass_fail(
+        "authorisation",
+        authority.is_empty(),
+        ("操作人员的授权均已证明有效（R1）", "every actor's authorisation is proven valid (R1)"),
+        (
+            format!("无法证明操作人员当时有效授权或设备未被注销：{}（R1）", codes(&authority)),
+            format!(
+                "an actor's authorisation or device was not proven valid at the time: {} (R1)",
+                codes(&authority)
+            ),
+        ),
+    ));
+    checks.push(pass_fail(
+        "location_genuine",
+        location.is_empty(),
+        ("定位未见模拟、跳变或精度不足（R9）", "locations show no mocking, jumps or poor accuracy (R9)"),
+        (
+            format!("定位可疑：{}（R9）", codes(&location)),
+            format!("locations are suspect: {} (R9)", codes(&location)),
+        ),
+    ));
+    checks.push(pass_fail(
+        "trusted_time",
+        clock.is_empty(),
+        ("设备时间证据一致（R8）", "the devices' time evidence is consistent (R8)"),
+        (
+            format!("设备时间证据有问题：{}（R8）", codes(&clock)),
+            format!("the devices' time evidence is in doubt: {} (R8)", codes(&clock)),
+        ),
+    ));
+    checks.push(pass_fail(
+        "other_findings",
+        other.is_empty(),
+        ("没有其他需监管关注的问题", "no other finding regulators are shown"),
+        (
+            format!("其他需关注的问题：{}", codes(&other)),
+            format!("other findings regulators are shown: {}", codes(&other)),
+        ),
+    ));
+    checks.push(pass_fail(
+        "commissioned",
+        commissioned,
+        ("已出具委托单（R10）", "commission form issued (R10)"),
+        ("尚无委托单（R10）".into(), "no commission form yet (R10)".into()),
+    ));
+    checks.push(pass_fail(
+        "media_complete",
+        media_ok,
+        ("照片视频已全部上传", "all photos and videos have arrived"),
+        ("有照片或视频尚未上传完成".into(), "some photos or videos have not arrived yet".into()),
+    ));
+    checks.push(pass_fail(
+        "no_refused_attempts",
+        refused == 0,
+        ("无被拒绝的操作", "no refused attempts"),
+        (
+            format!("该标识有 {refused} 次被拒绝的操作（如重复绑定，R16）"),
+            format!("{refused} refused attempt(s) on this tag (e.g. rebinding, R16)"),
+        ),
+    ));
+    checks.push(pass_fail(
+        "no_equivocation",
+        facts.equivocating_devices.is_empty(),
+        ("相关设备没有提交过相互矛盾的记录", "no device of this trail offered conflicting records"),
+        (
+            format!("设备 {} 曾对同一序号提交两份不同记录（记录链分叉）", facts.equivocating_devices.join("、")),
+            format!(
+                "device {} offered two different records for one place in its chain (equivocation)",
+                facts.equivocating_devices.join(", ")
+            ),
+        ),
+    ));
+
+    let ok = checks.iter().all(|c| c.ok) && facts.state.stage != Stage::Rejected;
+    let failed: Vec<&TrailCheck> = checks.iter().filter(|c| !c.ok).collect();
+    let (summary_zh, summary_en) = if ok {
+        ("核验通过：可以收样".to_owned(), "verified: the lab may accept this specimen".to_owned())
+    } else if entries.is_empty() {
+        ("该标识没有任何记录：不要收样".to_owned(), "no records for this tag: do not accept".to_owned())
+    } else {
+        (
+            format!("发现问题：{}", failed.iter().map(|c| c.message_zh.clone()).collect::<Vec<_>>().join("；")),
+            format!("problems: {}", failed.iter().map(|c| c.message_en.clone()).collect::<Vec<_>>().join("; ")),
+        )
+    };
+    let mut to_confirm: Vec<Finding> = Vec::new();
+    for v in findings.iter().filter(|v| needs_confirmation(v)) {
+        if !to_confirm.iter().any(|f| f.code == v.code()) {
+            to_confirm.push(Finding::from(*v));
+        }
+    }
+    TrailJudgement { ok, checks, summary_zh, summary_en, to_confirm }
+}
