@@ -504,9 +504,45 @@ pub struct TrailResponse {
     pub summary_zh: String,
     pub summary_en: String,
     pub checks: Vec<TrailCheck>,
+    /// The findings a lab must confirm, each, to accept the specimen anyway
+    /// (its receipt lists their codes in `acknowledged`, R11).
+    #[serde(default)]
+    pub to_confirm: Vec<Finding>,
+    /// The records of the tag's own project (another project's attempts to
+    /// use the tag are counted in the checks, not shown).
     pub records: Vec<TrailRecord>,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub checkpoint: SignedCheckpoint,
+}
+
+/// What anyone may learn about one custody record by its id — what the
+/// commission form's QR opens (R10): what it is, that it is in the log,
+/// when it was provably made, its tags; never who, where or their faces.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PublicRecordView {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: Hash,
+    pub kind: String,
+    pub kind_zh: String,
+    pub status: RecordStatus,
+    pub log_index: u64,
+    pub first_seen_ms: i64,
+    pub proven_earliest_ms: Option<i64>,
+    pub proven_latest_ms: Option<i64>,
+    /// Printed tag codes the record names.
+    pub tags: Vec<String>,
+    pub project_name: Option<String>,
+    /// For a commission form: its number, the lab it is addressed to, how
+    /// many specimens it lists, whether its witness has co-signed (R10).
+    pub form_no: Option<String>,
+    pub lab_name: Option<String>,
+    pub specimens: Option<u32>,
+    pub witness_cosigned: Option<bool>,
+    /// Inclusion proof at the latest checkpoint: anyone holding the
+    /// server's public key can check the record is in the log.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub receipt: Receipt,
 }
 
 /// A violation as regulators list them (R8, R17, R18, R20).

@@ -8,7 +8,9 @@
 use crate::blobs::Blobs;
 use crate::ingest::{Outcome, Pipeline};
 use crate::store::{Result as StoreResult, Store, StoreError, Tx};
-use custody_core::model::{Id, OrgRole, Organisation, Person, PersonRole, Project, UnitProject};
+use custody_core::model::{Id, Organisation, Person, PersonRole, Project, UnitProject};
+use custody_core::protocol::Finding;
+use custody_core::verify::{DirectoryEntry, Violation};
 use custody_core::policy::Policy;
 use custody_core::protocol::{DeviceProfile, EnrollmentOffer, GrantView, ProjectView, RecordStatus};
 use custody_core::record::*;
@@ -30,8 +32,9 @@ pub const OPERATOR: &str = "OPERATOR";
 pub enum AdminError {
     #[error("{en}")]
     Invalid { zh: String, en: String },
-    #[error("the record was not accepted: {0}")]
-    NotAccepted(String),
+    /// The core's rules refused the fact; nothing was stored.
+    #[error("{}", join(.0, |f| &f.message_en, "; "))]
+    Refused(Vec<custody_core::protocol::Finding>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("media: {0}")]
@@ -45,11 +48,15 @@ impl AdminError {
     pub fn message_zh(&self) -> String {
         match self {
             AdminError::Invalid { zh, .. } => zh.clone(),
-            AdminError::NotAccepted(e) => format!("记录未被接受：{e}"),
+            AdminError::Refused(f) => join(f, |f| &f.message_zh, "；"),
             AdminError::Store(e) => format!("存储错误：{e}"),
             AdminError::Media(e) => format!("文件错误：{e}"),
         }
     }
+}
+
+fn join<T>(items: &[T], f: impl Fn(&T) -> &String, sep: &str) -> String {
+    items.iter().map(|x| f(x).as_str()).collect::<Vec<_>>().join(sep)
 }
 
 pub type Result<T> = std::result::Result<T, AdminError>;
@@ -106,8 +113,7 @@ pub fn submit_at(
     let p = Pipeline { server_key: key, policy, now };
     let out = p.ingest(tx, &rec.to_bytes(), None)?;
     if out.status != RecordStatus::Accepted || out.duplicate {
-        let why = out.findings.iter().map(|f| f.message_en.clone()).collect::<Vec<_>>().join("; ");
-        return Err(AdminError::NotAccepted(why));
+        return Err(AdminError::Refused(out.findings));
     }
     Ok(out)
 }
@@ -128,25 +134,14 @@ pub fn media_type_of(path: &std::path::Path) -> &'static str {
 }
 
 impl Admin<'_> {
+    /// One transaction: committed when `f` succeeds, rolled back whole when
+    /// it refuses (nothing half-done is kept).
     fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        let r = self.store.write(|tx| match f(tx) {
-            Ok(v) => {
-                out = Some(Ok(v));
-                Ok(())
-            }
+        let out = self.store.write_or_abort(|tx| match f(tx) {
             Err(AdminError::Store(e)) => Err(e),
-            Err(e) => {
-                out = Some(Err(e));
-                // Abort the transaction: nothing half-done is kept.
-                Err(StoreError::Conflict("aborted".into()))
-            }
-        });
-        match (r, out) {
-            (_, Some(v)) => v,
-            (Err(e), None) => Err(e.into()),
-            (Ok(()), None) => unreachable!("closure ran"),
-        }
+            other => Ok(other),
+        })?;
+        out
     }
 
     fn submit(&self, tx: &mut dyn Tx, payload: Payload, media: Vec<MediaRef>) -> Result<Outcome> {
@@ -154,69 +149,19 @@ impl Admin<'_> {
     }
 
     pub fn add_org(&self, o: Organisation) -> Result<Outcome> {
-        self.write(|tx| {
-            if tx.org(&o.id)?.is_some() {
-                return Err(AdminError::invalid(
-                    format!("单位 {} 已存在", o.id),
-                    format!("organisation {} already exists", o.id),
-                ));
-            }
-            self.submit(tx, Payload::OrganisationRegistered(o), vec![])
-        })
+        self.write(|tx| self.submit(tx, Payload::OrganisationRegistered(o), vec![]))
     }
 
     pub fn add_project(&self, p: Project) -> Result<Outcome> {
-        self.write(|tx| {
-            match tx.org(&p.owner)? {
-                Some(o) if o.role == OrgRole::Owner => {}
-                _ => {
-                    return Err(AdminError::invalid(
-                        format!("建设单位 {} 不存在", p.owner),
-                        format!("owner organisation {} not found", p.owner),
-                    ));
-                }
-            }
-            if tx.project(&p.id)?.is_some() {
-                return Err(AdminError::invalid(
-                    format!("项目 {} 已存在", p.id),
-                    format!("project {} already exists", p.id),
-                ));
-            }
-            self.submit(tx, Payload::ProjectRegistered(p), vec![])
-        })
+        self.write(|tx| self.submit(tx, Payload::ProjectRegistered(p), vec![]))
     }
 
     pub fn add_unit_project(&self, u: UnitProject) -> Result<Outcome> {
-        self.write(|tx| {
-            if tx.project(&u.project)?.is_none() {
-                return Err(AdminError::invalid(
-                    format!("项目 {} 不存在", u.project),
-                    format!("project {} not found", u.project),
-                ));
-            }
-            u.boundary.validate().map_err(|e| {
-                AdminError::invalid(format!("现场边界无效：{e}"), format!("site boundary invalid: {e}"))
-            })?;
-            self.submit(tx, Payload::UnitProjectRegistered(u), vec![])
-        })
+        self.write(|tx| self.submit(tx, Payload::UnitProjectRegistered(u), vec![]))
     }
 
     pub fn add_person(&self, p: Person) -> Result<Outcome> {
-        self.write(|tx| {
-            if tx.org(&p.org)?.is_none() {
-                return Err(AdminError::invalid(
-                    format!("单位 {} 不存在", p.org),
-                    format!("organisation {} not found", p.org),
-                ));
-            }
-            if tx.person(&p.id)?.is_some() {
-                return Err(AdminError::invalid(
-                    format!("人员 {} 已存在", p.id),
-                    format!("person {} already exists", p.id),
-                ));
-            }
-            self.submit(tx, Payload::PersonRegistered(p), vec![])
-        })
+        self.write(|tx| self.submit(tx, Payload::PersonRegistered(p), vec![]))
     }
 
     /// R1: record a letter of authorisation (the file) and the real-name check.
@@ -245,30 +190,12 @@ impl Admin<'_> {
             None => None,
         };
         self.write(|tx| {
-            let p = tx.person(&person)?.ok_or_else(|| {
-                AdminError::invalid(format!("人员 {person} 不存在"), format!("person {person} not found"))
-            })?;
-            let org = tx.org(&p.org)?.ok_or_else(|| AdminError::invalid("单位不存在", "organisation not found"))?;
-            if !role.allowed_for(org.role) {
-                return Err(AdminError::invalid(
-                    format!("{:?} 单位的人员不能被授权为 {role:?}", org.role),
-                    format!("a person of a {:?} organisation cannot be authorised as {role:?}", org.role),
-                ));
-            }
-            if let Some(pid) = &project
-                && tx.project(pid)?.is_none()
-            {
-                return Err(AdminError::invalid(format!("项目 {pid} 不存在"), format!("project {pid} not found")));
-            }
-            if project.is_none() && org.role != OrgRole::Lab {
-                return Err(AdminError::invalid(
-                    "只有检测机构人员的授权可以不限项目；取样员和见证员必须按项目授权（R1）",
-                    "only lab staff may be authorised for every project; samplers and witnesses are authorised per project (R1)",
-                ));
-            }
-            if tx.grant(&grant)?.is_some() {
-                return Err(AdminError::invalid(format!("授权 {grant} 已存在"), format!("grant {grant} already exists")));
-            }
+            // The grant names the person's organisation; a person the
+            // directory does not know is refused in the core's words.
+            let Some(p) = tx.person(&person)? else {
+                let v = Violation::DirectoryEntryMissing { entry: DirectoryEntry::Person, id: person.to_string() };
+                return Err(AdminError::Refused(vec![Finding::from(&v)]));
+            };
             let now = now_ms();
             self.media_row(tx, letter_sha, letter.0.len() as u64, letter.1, now)?;
             let mut media = vec![letter_media(letter_sha, letter.0.len() as u64, letter.1, MediaPurpose::Letter)];
@@ -306,26 +233,8 @@ impl Admin<'_> {
 
     pub fn revoke_grant(&self, grant: Id, reason: String) -> Result<Outcome> {
         self.write(|tx| {
-            match tx.grant(&grant)? {
-                None => {
-                    return Err(AdminError::invalid(
-                        format!("授权 {grant} 不存在"),
-                        format!("grant {grant} not found"),
-                    ));
-                }
-                Some(g) if g.revoked_ms.is_some() => {
-                    return Err(AdminError::invalid(
-                        format!("授权 {grant} 已撤销"),
-                        format!("grant {grant} is already revoked"),
-                    ));
-                }
-                _ => {}
-            }
-            let payload = Payload::AuthorisationRevoked(AuthorisationRevocation {
-                grant,
-                reason,
-                effective_ms: now_ms(),
-            });
+            let payload =
+                Payload::AuthorisationRevoked(AuthorisationRevocation { grant, reason, effective_ms: now_ms() });
             self.submit(tx, payload, vec![])
         })
     }
@@ -333,63 +242,12 @@ impl Admin<'_> {
     /// R15-R16: register a supplier's batch for a project; any overlap with a
     /// registered batch is refused (a tag code must never be duplicated).
     pub fn register_tags(&self, batch: TagBatch) -> Result<Outcome> {
-        batch
-            .check_ranges()
-            .map_err(|e| AdminError::invalid(format!("号段无效：{e}"), format!("invalid ranges: {e}")))?;
-        if batch.is_empty() {
-            return Err(AdminError::invalid("批次没有号段", "the batch has no serial ranges"));
-        }
-        self.write(|tx| {
-            match tx.org(&batch.supplier_org)? {
-                Some(o) if o.role == OrgRole::TagSupplier => {}
-                _ => {
-                    return Err(AdminError::invalid(
-                        format!("标识供应商 {} 未备案", batch.supplier_org),
-                        format!("tag supplier {} is not registered", batch.supplier_org),
-                    ));
-                }
-            }
-            if tx.project(&batch.project)?.is_none() {
-                return Err(AdminError::invalid(format!("项目 {} 不存在", batch.project), format!("project {} not found", batch.project)));
-            }
-            for other in tx.batches(batch.key.supplier, batch.key.year, batch.key.batch)? {
-                if other.overlaps(&batch) {
-                    return Err(AdminError::invalid(
-                        format!("与已登记批次（项目 {}）的号段重叠：标识码不得重复（R16）", other.project),
-                        format!("serials overlap a registered batch (project {}): tag codes must never repeat (R16)", other.project),
-                    ));
-                }
-            }
-            self.submit(tx, Payload::TagBatchRegistered(batch), vec![])
-        })
+        self.write(|tx| self.submit(tx, Payload::TagBatchRegistered(batch), vec![]))
     }
 
     /// R2: the owner commissions one lab per unit project and category.
     pub fn assign_lab(&self, a: LabAssignment) -> Result<Outcome> {
-        self.write(|tx| {
-            match tx.org(&a.lab)? {
-                Some(o) if o.role == OrgRole::Lab => {}
-                _ => return Err(AdminError::invalid(format!("检测机构 {} 不存在", a.lab), format!("lab {} not found", a.lab))),
-            }
-            match tx.unit_project(&a.unit_project)? {
-                Some(u) if u.project == a.project => {}
-                _ => {
-                    return Err(AdminError::invalid(
-                        format!("单位工程 {} 不属于项目 {}", a.unit_project, a.project),
-                        format!("unit project {} is not part of project {}", a.unit_project, a.project),
-                    ));
-                }
-            }
-            for other in tx.lab_assignments_of(&a.project)? {
-                if other.unit_project == a.unit_project && other.lab != a.lab && other.kinds.iter().any(|k| a.kinds.contains(k)) {
-                    return Err(AdminError::invalid(
-                        format!("该单位工程此类检测已委托给 {}（每类只能委托一家，R2）", other.lab),
-                        format!("this unit project already has lab {} for one of these categories (one lab per category, R2)", other.lab),
-                    ));
-                }
-            }
-            self.submit(tx, Payload::LabCommissioned(a), vec![])
-        })
+        self.write(|tx| self.submit(tx, Payload::LabCommissioned(a), vec![]))
     }
 
     /// Make a one-time enrollment code for a person; returns the QR offer.
@@ -421,14 +279,8 @@ impl Admin<'_> {
 
     pub fn revoke_device(&self, device: PublicKey, reason: String) -> Result<Outcome> {
         self.write(|tx| {
-            if tx.device(&device)?.is_none() {
-                return Err(AdminError::invalid("设备未注册", "device not enrolled"));
-            }
-            self.submit(
-                tx,
-                Payload::DeviceRevoked(DeviceRevocation { device, reason, effective_ms: now_ms() }),
-                vec![],
-            )
+            let payload = Payload::DeviceRevoked(DeviceRevocation { device, reason, effective_ms: now_ms() });
+            self.submit(tx, payload, vec![])
         })
     }
 
@@ -453,29 +305,22 @@ pub fn random_code() -> String {
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
-/// Everything a device needs offline (refreshed on every sync).
+/// Everything a device needs offline (refreshed on every sync): its
+/// person's grants (revoked ones too, so the app can say why it refuses),
+/// and the projects those in force at `now` open (`custody_core::access`).
 pub fn profile(
     tx: &mut dyn Tx,
     device: &PublicKey,
     server_key: &PublicKey,
     policy: &Policy,
+    now: i64,
 ) -> StoreResult<Option<DeviceProfile>> {
     let Some(d) = tx.device(device)? else { return Ok(None) };
     let person =
         tx.person(&d.person)?.ok_or_else(|| StoreError::Corrupt(format!("person {} missing", d.person)))?;
     let org = tx.org(&d.org)?.ok_or_else(|| StoreError::Corrupt(format!("org {} missing", d.org)))?;
     let grants = tx.grants_of(&d.person)?;
-    let mut project_ids: Vec<Id> = grants.iter().filter_map(|g| g.project.clone()).collect();
-    if d.org_role == OrgRole::Lab {
-        // A lab sees the projects it is commissioned for (R2).
-        for p in tx.projects()? {
-            if tx.lab_assignments_of(&p.id)?.iter().any(|a| a.lab == d.org) {
-                project_ids.push(p.id);
-            }
-        }
-    }
-    project_ids.sort();
-    project_ids.dedup();
+    let project_ids = crate::facts::device_viewer(tx, &d.person, &d.org, d.org_role)?.projects(now);
     let mut projects = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     for pid in project_ids {

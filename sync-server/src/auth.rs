@@ -45,7 +45,9 @@ pub async fn device_auth(
         .map_err(|_| AppError::unauthorized("auth_bad_key", "设备公钥格式错误", "malformed device key"))?;
     let ts: i64 = header(&parts, H_TS)?
         .parse()
-        .map_err(|_| AppError::unauthorized("auth_bad_ts", "请求时间格式错误", "malformed request time"))?;
+        .ok()
+        .filter(|ts| custody_core::protocol::request_time_in_range(*ts))
+        .ok_or_else(|| AppError::unauthorized("auth_bad_ts", "请求时间格式错误或超出范围", "malformed or out-of-range request time"))?;
     let nonce = header(&parts, H_NONCE)?.to_owned();
     if nonce.is_empty() || nonce.len() > 64 {
         return Err(AppError::unauthorized(

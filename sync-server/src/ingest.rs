@@ -1,29 +1,28 @@
 //! The ingest pipeline: every record that reaches the server goes through
 //! here, whether a device uploaded it or the admin CLI made it.
 //!
-//! 1. decode (canonical bytes, known version) — else **rejected**;
+//! 1. decode (canonical bytes, known version) and check every signature —
+//!    else **rejected**, before anything is stored or answered;
 //! 2. same id already held → **duplicate** (idempotent resend);
-//!    another record at the same device `seq` → **equivocation**: rejected and
-//!    kept as evidence, never silently dropped;
-//! 3. build the verification context from the store and run the shared
-//!    rules (`custody_core::verify`), unchanged;
+//!    another record at the same device `seq` → **equivocation**: rejected,
+//!    kept as evidence and listed for regulators, never silently dropped;
+//! 3. gather the verification context with the core's one builder
+//!    (`custody_core::verify::build`, the store as its fact source) and run
+//!    the shared rules (`custody_core::verify`), unchanged;
 //! 4. storable records are appended to the device chain and the transparency
 //!    log, then **accepted** (custody moves, admin facts take effect, flagged
 //!    violations recorded), **refused** (kept as evidence, no effect) or
 //!    **deferred** (waiting for a record they name);
 //! 5. an accepted record wakes the deferred records that named it.
 
+use crate::facts::{StoreFacts, device_viewer};
 use crate::logtree;
 use crate::store::{RecordRow, Result, StoreError, Tx};
 use custody_core::policy::Policy;
 use custody_core::protocol::{Finding, RecordStatus};
-use custody_core::record::{ChainTail, Payload, RecordBody, SignedRecord};
-use custody_core::time::TimeContext;
-use custody_core::verify::{
-    self, DeviceFacts, Disposition, Grant, Referenced, TagFacts, Verdict, VerifyContext,
-};
-use custody_core::{Hash, PublicKey, SigningKey};
-use std::collections::BTreeMap;
+use custody_core::record::{ChainTail, Payload, SignedRecord};
+use custody_core::verify::{self, Disposition, Situation, Subject, Verdict, VerifyContext};
+use custody_core::{Hash, PublicKey, SigningKey, access};
 
 /// What became of one record.
 #[derive(Debug, Clone)]
@@ -178,6 +177,22 @@ impl Pipeline<'_> {
             ));
         }
 
+        // Nothing unattributable is stored or answered as if it were known:
+        // a resend with a forged signature is not "a duplicate", and a
+        // forged second record at a taken seq is not evidence of anything.
+        if !prepared.signatures_ok {
+            let mut v = Vec::new();
+            if let Err(e) = rec.verify_signatures() {
+                v.push(match e {
+                    custody_core::record::SignatureError::Author => verify::Violation::BadSignature,
+                    custody_core::record::SignatureError::Cosignature { index }
+                    | custody_core::record::SignatureError::SelfCosignature { index } => {
+                        verify::Violation::BadCosignature { index }
+                    }
+                });
+            }
+            return Ok(Outcome::rejected(id, v.iter().map(Finding::from).collect()));
+        }
         if let Some(row) = tx.record(&id)? {
             self.merge_cosignatures(tx, row.clone(), &rec)?;
             let v = stored_verdict(&row)?;
@@ -195,6 +210,9 @@ impl Pipeline<'_> {
             let v = verify::Violation::Chain {
                 error: custody_core::record::ChainError::Fork { seq: body.seq, existing: Some(existing.id) },
             };
+            // Regulators see it against the record it contradicts.
+            let f = serde_json::to_string(&Finding::from(&v)).expect("finding serialises");
+            tx.insert_violation(&existing.id, existing.project.as_deref(), &f, self.now)?;
             return Ok(Outcome::rejected(id, vec![Finding::from(&v)]));
         }
 
@@ -209,7 +227,8 @@ impl Pipeline<'_> {
         }
 
         let log_index = logtree::append(tx, &id)?;
-        let project = verify::project_of(body, &ctx).map(|p| p.to_string());
+        let project_id = verify::project_of(body, &ctx);
+        let project = project_id.as_ref().map(|p| p.to_string());
         let row = RecordRow {
             id,
             log_index,
@@ -227,7 +246,7 @@ impl Pipeline<'_> {
             change_seq: 0,
         };
         let tags: Vec<String> = body.payload.tags().iter().map(|t| t.to_string()).collect();
-        let audiences = audiences(body, project.as_deref());
+        let audiences = access::record_audiences(body, project_id.as_ref());
         tx.insert_record(&row, &tags, &body.payload.references(), &body.evidence.media, &audiences)?;
         tx.set_chain(&body.device, rec.tail(), row.earliest_ms)?;
         metrics::counter!("sync_records_total", "status" => format!("{status:?}").to_lowercase())
@@ -243,7 +262,7 @@ impl Pipeline<'_> {
         Ok(Outcome { id, status, duplicate: false, findings: findings(&verdict), log_index: Some(log_index) })
     }
 
-    /// Build what `verify` needs from the store.
+    /// What `verify` needs, gathered from the store by the core's builder.
     pub fn context(
         &self,
         tx: &mut dyn Tx,
@@ -252,107 +271,30 @@ impl Pipeline<'_> {
         predecessor_earliest: Option<i64>,
         first_seen: i64,
     ) -> Result<VerifyContext> {
-        let body = rec.body();
         let server = self.server_key.public();
-        let device = if body.device == server {
-            None
-        } else {
-            tx.device(&body.device)?.map(|d| DeviceFacts {
-                person: d.person,
-                org: d.org,
-                org_role: d.org_role,
-                revoked_at_ms: d.revoked_ms,
-            })
-        };
-        let grants = tx
-            .grants_of(&body.author)?
-            .into_iter()
-            .map(|g| Grant {
-                grant: g.grant,
-                role: g.role,
-                project: g.project,
-                valid_from_ms: g.valid_from_ms,
-                valid_until_ms: g.valid_until_ms,
-                revoked_at_ms: g.revoked_ms,
-            })
-            .collect();
-
-        let mut referenced = BTreeMap::new();
-        let mut unit_ids = Vec::new();
-        for r in body.payload.references() {
-            let Some(row) = tx.record(&r)? else { continue };
-            // A deferred record has no effect yet: whoever names it waits too.
-            if !matches!(row.status, RecordStatus::Accepted | RecordStatus::Refused) {
-                continue;
-            }
-            let record = decode_stored(&row)?;
-            let time = stored_verdict(&row)?
-                .time
-                .ok_or_else(|| StoreError::Corrupt(format!("{} has no time", row.id)))?;
-            if let Payload::Sampling(s) = &record.body().payload {
-                unit_ids.push(s.unit_project.clone());
-            }
-            let mut cosigners = Vec::new();
-            for c in record.cosigs() {
-                if let Some(d) = tx.device(&c.device)? {
-                    cosigners.push(d.person);
-                }
-            }
-            referenced.insert(r, Referenced { record, time, cosigners });
-        }
-
-        let mut tags = BTreeMap::new();
-        for t in body.payload.tags() {
-            let batch = tx.batches(t.supplier(), t.year(), t.batch())?.into_iter().find(|b| b.contains(t));
-            let state = tx.tag_state(t.as_str())?.unwrap_or_default();
-            tags.insert(t.clone(), TagFacts { batch, state });
-        }
-
-        let mut lab_assignments = Vec::new();
-        match &body.payload {
-            Payload::Sampling(s) => unit_ids.push(s.unit_project.clone()),
-            Payload::Commission(c) => {
-                unit_ids.push(c.unit_project.clone());
-                lab_assignments = tx.lab_assignments_of(&c.project)?;
-            }
-            _ => {}
-        }
-        let mut unit_projects = BTreeMap::new();
-        for u in unit_ids {
-            if let Some(up) = tx.unit_project(&u)? {
-                unit_projects.insert(u, up);
-            }
-        }
-        let mut cosigners = BTreeMap::new();
-        for c in rec.cosigs() {
-            if let Some(d) = tx.device(&c.device)? {
-                cosigners.insert(c.device, d.person);
-            }
-        }
-        let covering = tx.covering_anchor_ms(&body.device, body.seq, &rec.id())?;
-        Ok(VerifyContext {
+        let situation = Situation {
             policy: self.policy.clone(),
             server_keys: vec![server],
-            device,
             chain_tail,
-            time: TimeContext {
-                server_keys: vec![server],
-                predecessor_earliest_ms: predecessor_earliest,
-                referenced_earliest_ms: None,
-                covering_anchor_ms: covering,
-                first_seen_ms: Some(first_seen),
-                server_authored: false,
-                anchor_verified: None,
-            },
-            grants,
-            tags,
-            referenced,
-            unit_projects,
-            lab_assignments,
-            cosigners,
+            predecessor_earliest_ms: predecessor_earliest,
+            first_seen_ms: Some(first_seen),
+            judged_at_ms: Some(self.now),
             draft: false,
-            signatures_verified: false,
-        })
+        };
+        verify::build(Subject::Signed(rec), situation, &mut StoreFacts { tx, server })
+    }
+
+    /// The chain position and context of a stored record being judged again.
+    fn stored_context(&self, tx: &mut dyn Tx, rec: &SignedRecord, first_seen: i64) -> Result<VerifyContext> {
+        let body = rec.body();
+        let (tail, pred) = match (body.seq, body.prev) {
+            (0, _) | (_, None) => (None, None),
+            (seq, Some(prev)) => {
+                let e = tx.record_at(&body.device, seq - 1)?.and_then(|r| r.earliest_ms);
+                (Some(ChainTail { seq: seq - 1, id: prev }), e)
+            }
+        };
+        self.context(tx, rec, tail, pred, first_seen)
     }
 
     /// Give an accepted record its effect: custody states and admin facts.
@@ -406,7 +348,7 @@ impl Pipeline<'_> {
         v: &Verdict,
     ) -> Result<()> {
         for x in &v.violations {
-            if matches!(x.disposition(), Disposition::Flag | Disposition::Refuse) {
+            if x.reported_to_regulators() || x.disposition() == Disposition::Refuse {
                 let f = serde_json::to_string(&Finding::from(x)).expect("finding serialises");
                 tx.insert_violation(id, project, &f, self.now)?;
             }
@@ -423,14 +365,7 @@ impl Pipeline<'_> {
                 let Some(mut row) = tx.record(&waiting)? else { continue };
                 let rec = decode_stored(&row)?;
                 let body = rec.body();
-                let (tail, pred_earliest) = match (body.seq, body.prev) {
-                    (0, _) | (_, None) => (None, None),
-                    (seq, Some(prev)) => {
-                        let e = tx.record_at(&body.device, seq - 1)?.and_then(|r| r.earliest_ms);
-                        (Some(ChainTail { seq: seq - 1, id: prev }), e)
-                    }
-                };
-                let ctx = self.context(tx, &rec, tail, pred_earliest, row.first_seen_ms)?;
+                let ctx = self.stored_context(tx, &rec, row.first_seen_ms)?;
                 let verdict = verify::verify(&rec, &ctx);
                 let status = status_of(&verdict);
                 if status == RecordStatus::Deferred {
@@ -454,7 +389,9 @@ impl Pipeline<'_> {
     }
 
     /// Co-signatures that arrive on a resend (or through the cosign endpoint)
-    /// are added to the stored record; they never change its id.
+    /// are added to the stored record; they never change its id. Only those
+    /// the core lets their device make are kept: in the name of the device's
+    /// own person, by someone who may co-sign this record now (R1, R10).
     pub fn merge_cosignatures(
         &self,
         tx: &mut dyn Tx,
@@ -467,6 +404,11 @@ impl Pipeline<'_> {
             if stored.cosigs().iter().any(|x| x.device == c.device) {
                 continue;
             }
+            let Some(d) = tx.device(&c.device)? else { continue };
+            let viewer = device_viewer(tx, &d.person, &d.org, d.org_role)?;
+            if access::cosign(&viewer, self.now, &stored.body().payload, &c.author).is_err() {
+                continue;
+            }
             if stored.attach_cosignature(c.clone()).is_ok() {
                 changed = true;
             }
@@ -474,17 +416,7 @@ impl Pipeline<'_> {
         if changed {
             row.envelope = stored.to_bytes();
             // Re-judge: a co-signature can settle a pending notice (R10).
-            let ctx = {
-                let body = stored.body();
-                let (tail, pred) = match (body.seq, body.prev) {
-                    (0, _) | (_, None) => (None, None),
-                    (seq, Some(prev)) => {
-                        let e = tx.record_at(&body.device, seq - 1)?.and_then(|r| r.earliest_ms);
-                        (Some(ChainTail { seq: seq - 1, id: prev }), e)
-                    }
-                };
-                self.context(tx, &stored, tail, pred, row.first_seen_ms)?
-            };
+            let ctx = self.stored_context(tx, &stored, row.first_seen_ms)?;
             let mut verdict = verify::verify(&stored, &ctx);
             // Custody already moved when the record was accepted; keep its states.
             if let Ok(old) = stored_verdict(&row) {
@@ -496,19 +428,4 @@ impl Pipeline<'_> {
         }
         Ok(changed)
     }
-}
-
-/// Who should receive a record in their feed.
-fn audiences(body: &RecordBody, project: Option<&str>) -> Vec<String> {
-    let mut out = Vec::new();
-    if body.kind().is_admin_fact() {
-        return out;
-    }
-    if let Some(p) = project {
-        out.push(format!("project:{p}"));
-    }
-    if let Payload::Commission(c) = &body.payload {
-        out.push(format!("org:{}", c.lab));
-    }
-    out
 }

@@ -7,6 +7,7 @@
 //!
 //! * [`store`]: storage behind one interface (embedded SQLite by default).
 //! * [`ingest`]: the pipeline every record goes through.
+//! * [`facts`]: the store as the core's fact source (verification contexts, access).
 //! * [`logtree`]: the transparency log over the store.
 //! * [`blobs`]: content-addressed, resumable, write-once media.
 //! * [`api`], [`auth`], [`error`]: the HTTP surface.
@@ -20,6 +21,7 @@ pub mod config;
 pub mod demo;
 pub mod driver;
 pub mod error;
+pub mod facts;
 pub mod ingest;
 pub mod keys;
 pub mod logtree;
@@ -37,7 +39,7 @@ use axum::response::Response;
 use axum::routing::{get, patch, post};
 use blobs::Blobs;
 use config::Config;
-use custody_core::{Hash, SigningKey};
+use custody_core::{Hash, SigningKey, routes};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -171,33 +173,34 @@ pub fn router(state: AppState) -> Router {
     let signed = |limit: usize| middleware::from_fn_with_state((state.clone(), limit), auth::device_auth);
 
     let device_api = Router::new()
-        .route("/v1/profile", get(api::profile))
-        .route("/v1/time", post(api::time))
-        .route("/v1/records", post(api::upload))
-        .route("/v1/cosignatures", post(api::cosign))
-        .route("/v1/feed", get(api::feed))
-        .route("/v1/log/checkpoint", get(api::checkpoint))
-        .route("/v1/log/consistency", get(api::consistency))
-        .route("/v1/log/receipt/{id}", get(api::receipt))
-        .route("/v1/media/{sha256}", get(api::media_status))
-        .route("/v1/media/{sha256}/content", get(api::media_content))
-        .route("/v1/lab/tags/{code}", get(api::lab_trail))
-        .route("/v1/violations", get(api::violations))
+        .route(routes::PROFILE, get(api::profile))
+        .route(routes::TIME, post(api::time))
+        .route(routes::RECORDS, post(api::upload))
+        .route(routes::COSIGNATURES, post(api::cosign))
+        .route(routes::FEED, get(api::feed))
+        .route(routes::LOG_CHECKPOINT, get(api::checkpoint))
+        .route(routes::LOG_CONSISTENCY, get(api::consistency))
+        .route(routes::LOG_RECEIPT, get(api::receipt))
+        .route(routes::MEDIA, get(api::media_status))
+        .route(routes::MEDIA_CONTENT, get(api::media_content))
+        .route(routes::LAB_TAG, get(api::lab_trail))
+        .route(routes::VIOLATIONS, get(api::violations))
         .layer(signed(limits.upload_body_bytes))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout));
     let media_api = Router::new()
-        .route("/v1/media/{sha256}", patch(api::media_upload))
+        .route(routes::MEDIA, patch(api::media_upload))
         .layer(signed(limits.media_chunk_bytes))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, media_timeout));
     let open_api = Router::new()
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/metrics", get(api::metrics_text))
-        .route("/openapi.json", get(openapi::serve))
-        .route("/v1/enroll", post(api::enroll))
-        .route("/v1/public/tags/{code}", get(api::public_tag))
-        .route("/v1/admin/tags/{code}", get(api::admin_trail))
-        .route("/v1/admin/violations", get(api::admin_violations))
+        .route(routes::HEALTHZ, get(api::healthz))
+        .route(routes::READYZ, get(api::readyz))
+        .route(routes::METRICS, get(api::metrics_text))
+        .route(routes::OPENAPI, get(openapi::serve))
+        .route(routes::ENROLL, post(api::enroll))
+        .route(routes::PUBLIC_TAG, get(api::public_tag))
+        .route(routes::PUBLIC_RECORD, get(api::public_record))
+        .route(routes::ADMIN_TAG, get(api::admin_trail))
+        .route(routes::ADMIN_VIOLATIONS, get(api::admin_violations))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout));
 
@@ -211,7 +214,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The layers every route runs under: metrics, panic containment, tracing
-/// with request ids, and a JSON 404. Public so tests can put a route of their
+/// with request ids, a JSON 404, and every error answered in the one JSON
+/// shape (`error::json_errors`). Public so tests can put a route of their
 /// own under exactly the same stack.
 pub fn with_common_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
     routes
@@ -223,6 +227,7 @@ pub fn with_common_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::map_response(error::json_errors))
         .fallback(|| async {
             error::AppError::not_found("no_such_endpoint", "没有这个接口", "no such endpoint")
         })

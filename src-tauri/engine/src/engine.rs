@@ -712,6 +712,7 @@ impl Engine {
                     valid_from_ms: g.valid_from_ms,
                     valid_until_ms: g.valid_until_ms,
                     revoked_at_ms: g.revoked_at_ms,
+                    face_reference: g.face_reference,
                 })
                 .collect(),
             tags,
@@ -724,6 +725,9 @@ impl Engine {
                 .collect(),
             lab_assignments: profile.projects.iter().flat_map(|p| p.labs.iter().cloned()).collect(),
             cosigners: BTreeMap::new(),
+            directory: Default::default(),
+            trail_findings: Vec::new(),
+            judged_at_ms: None,
             draft: true,
             signatures_verified: false,
         })
@@ -1249,6 +1253,7 @@ impl Engine {
             tag_read: input.tag_read,
             commission: input.commission,
             decision: input.decision,
+            acknowledged: vec![],
         });
         let ev = FieldEvidence::default();
         let (warnings, notices) = {

@@ -139,6 +139,8 @@ pub trait Tx {
         now: i64,
     ) -> Result<()>;
     fn equivocation_count(&mut self) -> Result<u64>;
+    /// How many times this device offered a second record for a taken `seq`.
+    fn equivocations_of(&mut self, device: &PublicKey) -> Result<u64>;
 
     // --- device chains (devices and the server) ---
     fn chain(&mut self, device: &PublicKey) -> Result<Option<(ChainTail, Option<i64>)>>;
@@ -213,11 +215,9 @@ pub trait Tx {
     fn media_ref_by_device(&mut self, sha: &Hash, device: &PublicKey) -> Result<Option<(u64, String)>>;
     /// Every media reference of a record, with whether the bytes have arrived.
     fn media_of_record(&mut self, record: &Hash) -> Result<Vec<(MediaRef, bool)>>;
-    /// The projects and purposes of the records that reference a media file.
-    fn records_with_media(
-        &mut self,
-        sha: &Hash,
-    ) -> Result<Vec<(Option<String>, custody_core::record::MediaPurpose)>>;
+    /// Every stored record that lists a media file: its log index, status,
+    /// project, and the purpose and type it declares.
+    fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<custody_core::access::MediaReference>>;
 
     // --- violations (R8, R17, R18) ---
     fn insert_violation(
@@ -269,6 +269,36 @@ impl Store {
             Store::Sqlite(s) => s.write(f),
             Store::Postgres(s) => s.write(f),
         }
+    }
+
+    /// Run `f` in one write transaction that is committed only if `f`
+    /// returns `Ok(Ok(_))`. On `Ok(Err(e))` — a refusal decided inside the
+    /// transaction — everything `f` wrote is rolled back and `e` returned:
+    /// nothing half-done is kept.
+    pub fn write_or_abort<T, E>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<std::result::Result<T, E>>,
+    ) -> Result<std::result::Result<T, E>> {
+        let mut refused = None;
+        let out = self.write(|tx| match f(tx)? {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                refused = Some(e);
+                Err(StoreError::Conflict("aborted: refused inside the transaction".into()))
+            }
+        });
+        match (out, refused) {
+            (_, Some(e)) => Ok(Err(e)),
+            (out, None) => out.map(Ok),
+        }
+    }
+
+    pub async fn write_or_abort_async<T: Send + 'static, E: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<std::result::Result<T, E>> + Send + 'static,
+    ) -> Result<std::result::Result<T, E>> {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || s.write_or_abort(f)).await.map_err(|e| StoreError::Join(e.to_string()))?
     }
 
     /// Run `f` in a read transaction (a consistent snapshot).

@@ -3,6 +3,7 @@
 
 use super::columns::*;
 use super::*;
+use custody_core::access::MediaReference;
 use custody_core::record::MediaPurpose;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::path::PathBuf;
@@ -481,6 +482,12 @@ impl Tx for SqliteTx<'_> {
         Ok(self.row("SELECT count(*) FROM equivocations", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
+    fn equivocations_of(&mut self, device: &PublicKey) -> Result<u64> {
+        Ok(self.row("SELECT count(*) FROM equivocations WHERE device = ?1", params![device.0.as_slice()], |r| {
+            r.get::<_, i64>(0)
+        })? as u64)
+    }
+
     fn chain(&mut self, device: &PublicKey) -> Result<Option<(ChainTail, Option<i64>)>> {
         let r = self
             .0
@@ -850,16 +857,28 @@ impl Tx for SqliteTx<'_> {
             .collect()
     }
 
-    fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<(Option<String>, MediaPurpose)>> {
+    fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<MediaReference>> {
         let mut st = self.0.prepare_cached(
-            "SELECT r.project, m.purpose FROM record_media m JOIN records r ON r.id = m.record WHERE m.sha256 = ?1",
+            "SELECT r.log_index, r.status, r.project, m.purpose, m.media_type FROM record_media m \
+             JOIN records r ON r.id = m.record WHERE m.sha256 = ?1",
         )?;
+        type Raw = (i64, String, Option<String>, String, String);
         let raws = st
             .query_map(params![sha.as_bytes().as_slice()], |r| {
-                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        raws.into_iter().map(|(p, purpose)| Ok((p, enum_from(&purpose)?))).collect()
+            .collect::<rusqlite::Result<Vec<Raw>>>()?;
+        raws.into_iter()
+            .map(|(log_index, status, project, purpose, media_type)| {
+                Ok(MediaReference {
+                    log_index: log_index as u64,
+                    status: enum_from(&status)?,
+                    project: project.map(id_col).transpose()?,
+                    purpose: enum_from(&purpose)?,
+                    media_type,
+                })
+            })
+            .collect()
     }
 
     fn insert_violation(

@@ -5,6 +5,7 @@
 use super::{NodeCache, Owned, Params, PgConn};
 use crate::store::columns::*;
 use crate::store::*;
+use custody_core::access::MediaReference;
 use custody_core::record::MediaPurpose;
 use std::any::Any;
 use std::collections::HashMap;
@@ -305,6 +306,11 @@ impl Tx for PgTx<'_> {
 
     fn equivocation_count(&mut self) -> Result<u64> {
         self.count("SELECT count(*) FROM equivocations")
+    }
+
+    fn equivocations_of(&mut self, device: &PublicKey) -> Result<u64> {
+        let r = self.c.one("SELECT count(*) FROM equivocations WHERE device = $1", &[&device.0.as_slice()])?;
+        Ok(r.try_get::<_, i64>(0)? as u64)
     }
 
     fn chain(&mut self, device: &PublicKey) -> Result<Option<(ChainTail, Option<i64>)>> {
@@ -725,14 +731,23 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
-    fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<(Option<String>, MediaPurpose)>> {
+    fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<MediaReference>> {
         self.c
             .rows(
-                "SELECT r.project, m.purpose FROM record_media m JOIN records r ON r.id = m.record WHERE m.sha256 = $1",
+                "SELECT r.log_index, r.status, r.project, m.purpose, m.media_type FROM record_media m \
+                 JOIN records r ON r.id = m.record WHERE m.sha256 = $1",
                 &[&sha.as_bytes().as_slice()],
             )?
             .iter()
-            .map(|r| Ok((r.try_get(0)?, enum_from(r.try_get::<_, &str>(1)?)?)))
+            .map(|r| {
+                Ok(MediaReference {
+                    log_index: r.try_get::<_, i64>(0)? as u64,
+                    status: enum_from(r.try_get::<_, &str>(1)?)?,
+                    project: r.try_get::<_, Option<String>>(2)?.map(id_col).transpose()?,
+                    purpose: enum_from(r.try_get::<_, &str>(3)?)?,
+                    media_type: r.try_get(4)?,
+                })
+            })
             .collect()
     }
 

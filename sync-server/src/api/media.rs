@@ -1,0 +1,179 @@
+//! Media: resumable, content-addressed, write-once uploads by the devices
+//! whose records list them; downloads as `custody_core::access::media` allows.
+
+use super::{ApiResult, forbidden, parse_hash, viewer_of};
+use crate::auth::AuthedDevice;
+use crate::error::AppError;
+use crate::store::MediaRow;
+use crate::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use custody_core::access;
+use custody_core::protocol::*;
+
+/// Where an upload of this media stands (resume from `received`).
+#[utoipa::path(get, path = "/v1/media/{sha256}", params(("sha256" = String, Path,)), responses((status = 200, body = MediaStatus), (status = 404, body = ApiError)))]
+pub async fn media_status(
+    State(state): State<AppState>,
+    dev: AuthedDevice,
+    Path(sha): Path<String>,
+) -> ApiResult<Json<MediaStatus>> {
+    let sha = parse_hash(&sha)?;
+    let blobs = state.blobs.clone();
+    let (row, declared) = state
+        .store
+        .read_async(move |tx| Ok((tx.media(&sha)?, tx.media_ref_by_device(&sha, &dev.key)?)))
+        .await?;
+    let size = match (&row, &declared) {
+        (Some(r), _) => r.size,
+        (None, Some((s, _))) => *s,
+        (None, None) => {
+            return Err(AppError::not_found(
+                "media_unknown",
+                "没有记录引用该文件",
+                "no record references this media",
+            ));
+        }
+    };
+    let received = tokio::task::spawn_blocking(move || blobs.received(&sha))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    Ok(Json(MediaStatus { sha256: sha, size, received, complete: row.is_some_and(|r| r.complete) }))
+}
+
+/// Upload one chunk of a media file (resumable, content-addressed, write-once).
+#[utoipa::path(patch, path = "/v1/media/{sha256}", params(("sha256" = String, Path,)),
+    responses((status = 200, body = MediaStatus), (status = 409, body = ApiError, description = "wrong offset: resume from detail.received"), (status = 422, body = ApiError, description = "hash mismatch")))]
+pub async fn media_upload(
+    State(state): State<AppState>,
+    dev: AuthedDevice,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<MediaStatus>> {
+    let sha = parse_hash(&sha)?;
+    let num = |name: &str| -> ApiResult<u64> {
+        headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).ok_or_else(|| {
+            AppError::bad_request(
+                "bad_upload_header",
+                format!("缺少或错误的 {name} 头"),
+                format!("missing or malformed {name} header"),
+            )
+        })
+    };
+    let offset = num(H_UPLOAD_OFFSET)?;
+    let length = num(H_UPLOAD_LENGTH)?;
+    let key = dev.key;
+    let declared = state.store.read_async(move |tx| tx.media_ref_by_device(&sha, &key)).await?;
+    let Some((size, media_type)) = declared else {
+        return Err(AppError::not_found(
+            "media_not_referenced",
+            "请先上传引用该文件的记录",
+            "upload the record that references this media first",
+        ));
+    };
+    if length != size {
+        return Err(AppError::bad_request(
+            "media_length_mismatch",
+            format!("文件长度 {length} 与记录中的 {size} 不符"),
+            format!("length {length} differs from the {size} bytes the record declares"),
+        ));
+    }
+    if size > state.config.limits.media_file_bytes {
+        return Err(AppError::bad_request("media_too_large", "文件超过上限", "media file exceeds the limit"));
+    }
+    let blobs = state.blobs.clone();
+    let chunk_len = body.len() as u64;
+    let put = tokio::task::spawn_blocking(move || blobs.put_chunk(&sha, length, offset, &body))
+        .await
+        .map_err(AppError::internal)?;
+    let progress = match put {
+        Ok(p) => p,
+        Err(crate::blobs::BlobError::Offset { have, .. }) => {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                "upload_offset_mismatch",
+                format!("断点位置不符：服务器已收到 {have} 字节"),
+                format!("offset mismatch: the server has {have} bytes"),
+            )
+            .with_detail(serde_json::json!({ "received": have })));
+        }
+        Err(e @ crate::blobs::BlobError::HashMismatch { .. }) => {
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "hash_mismatch",
+                "文件内容与哈希不符，已丢弃，请重新上传",
+                e.to_string(),
+            ));
+        }
+        Err(e @ crate::blobs::BlobError::TooLong { .. }) => {
+            return Err(AppError::bad_request("too_long", "上传超过声明长度", e.to_string()));
+        }
+        Err(e) => return Err(AppError::internal(e)),
+    };
+    metrics::counter!("sync_media_bytes_total").increment(chunk_len);
+    let (received, complete) = match progress {
+        crate::blobs::Progress::Partial(n) => (n, false),
+        crate::blobs::Progress::Complete => (size, true),
+    };
+    let now = state.now();
+    // The stored type is informational and never the uploader's free text:
+    // what is served is decided from the owning record (`access::media`).
+    let media_type = access::served_media_type(&media_type).to_owned();
+    state
+        .store
+        .write_async(move |tx| {
+            tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received, complete }, now)
+        })
+        .await?;
+    Ok(Json(MediaStatus { sha256: sha, size, received, complete }))
+}
+
+/// Download a media file the device is entitled to (`custody_core::access`):
+/// photos of the projects it is authorised on now, and its own person's face
+/// reference; never another person's face (PIPL). Served with the type the
+/// owning record declared, if allowlisted, never sniffed; anything not a
+/// picture, video or PDF only as a download.
+#[utoipa::path(get, path = "/v1/media/{sha256}/content", params(("sha256" = String, Path,)), responses((status = 200, description = "the bytes"), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn media_content(
+    State(state): State<AppState>,
+    dev: AuthedDevice,
+    Path(sha): Path<String>,
+) -> ApiResult<Response> {
+    let sha = parse_hash(&sha)?;
+    let now = state.now();
+    let decision = state
+        .store
+        .read_async(move |tx| {
+            let Some(m) = tx.media(&sha)? else { return Ok(None) };
+            if !m.complete {
+                return Ok(None);
+            }
+            let viewer = viewer_of(tx, &dev)?;
+            let refs = crate::facts::media_references(tx, &sha)?;
+            Ok(Some(access::media(&viewer, now, &sha, &refs)))
+        })
+        .await?;
+    let served = match decision {
+        None => {
+            return Err(AppError::not_found("media_unknown", "文件不存在或未上传完成", "media unknown or incomplete"));
+        }
+        Some(Err(d)) => return Err(forbidden(d)),
+        Some(Ok(served)) => served,
+    };
+    let blobs = state.blobs.clone();
+    let bytes = tokio::task::spawn_blocking(move || blobs.read(&sha))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    let disposition = if access::inline_media_type(served) { "inline" } else { "attachment" };
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(served));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition));
+    Ok(resp)
+}
