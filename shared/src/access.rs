@@ -289,7 +289,11 @@ pub fn trail(viewer: &Viewer, now: Millis, scope: &TrailScope) -> Result<(), Den
                 ))
             }
         }
-        _ => Err(denied("lab_only", "仅检测机构和监督机构可以核验", "only labs and regulators may verify trails")),
+        _ => Err(denied(
+            "lab_only",
+            "仅检测机构和监督机构可以核验",
+            "only labs and regulators may verify trails",
+        )),
     }
 }
 
@@ -305,7 +309,11 @@ pub fn trail_record_shown(scope: &TrailScope, record_project: Option<&Id>) -> bo
 /// The jurisdiction prefix whose violations the viewer may list (R18).
 pub fn violations(viewer: &Viewer, now: Millis) -> Result<String, Denied> {
     if viewer.org_role != OrgRole::Regulator {
-        return Err(denied("regulator_only", "仅监督机构可以查看违规记录", "only regulators may list violations"));
+        return Err(denied(
+            "regulator_only",
+            "仅监督机构可以查看违规记录",
+            "only regulators may list violations",
+        ));
     }
     viewer.jurisdiction_prefix(now).map(str::to_owned).ok_or_else(|| {
         denied(
@@ -333,7 +341,11 @@ pub fn cosign(viewer: &Viewer, now: Millis, payload: &Payload, author: &Id) -> R
         return Err(denied("cosign_not_allowed", "只能会签委托单", "only commission forms are co-signed"));
     };
     if c.witness != viewer.person {
-        return Err(denied("cosign_not_witness", "该委托单指定的见证人不是您", "this form names another witness"));
+        return Err(denied(
+            "cosign_not_witness",
+            "该委托单指定的见证人不是您",
+            "this form names another witness",
+        ));
     }
     if !viewer.grants_in_force(now).any(|g| g.covers(PersonRole::Witness, Some(&c.project))) {
         return Err(denied(

@@ -16,7 +16,8 @@ use crate::record::*;
 use crate::tag::{BatchKey, SerialRange, TagBatch, TagCode};
 use crate::time::{AnchorBody, HeldAnchor, Millis, TimeAnchor, TimeAssessment, TimeEvidence};
 use crate::verify::{
-    self, DeviceFacts, FactSource, Grant, Referenced, Situation, Subject, TagFacts, Verdict, VerifyContext, Violation,
+    self, DeviceFacts, FactSource, Grant, Referenced, Situation, Subject, TagFacts, Verdict, VerifyContext,
+    Violation,
 };
 use std::collections::BTreeMap;
 
@@ -253,7 +254,12 @@ impl FactSource for WorldFacts<'_> {
     fn lab_assignments_of(&mut self, project: &Id) -> Result<Vec<LabAssignment>, Self::Error> {
         Ok(self.0.lab_assignments.iter().filter(|a| &a.project == project).cloned().collect())
     }
-    fn covering_anchor_ms(&mut self, device: &PublicKey, seq: u64, _: &Hash) -> Result<Option<Millis>, Self::Error> {
+    fn covering_anchor_ms(
+        &mut self,
+        device: &PublicKey,
+        seq: u64,
+        _: &Hash,
+    ) -> Result<Option<Millis>, Self::Error> {
         Ok(self.0.issued.iter().filter(|(k, s, _)| k == device && *s >= seq).map(|x| x.2).min())
     }
     fn org(&mut self, _: &Id) -> Result<Option<Organisation>, Self::Error> {

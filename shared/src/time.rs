@@ -54,7 +54,10 @@ impl TimeAnchor {
     /// Sign an anchor. Fails only when a number in the body lies outside
     /// the canonical format's range (a device's claimed readings are
     /// checked at the edge first; see `protocol::DeviceState::check`).
-    pub fn sign(body: AnchorBody, key: &crate::crypto::SigningKey) -> Result<TimeAnchor, canonical::CanonicalError> {
+    pub fn sign(
+        body: AnchorBody,
+        key: &crate::crypto::SigningKey,
+    ) -> Result<TimeAnchor, canonical::CanonicalError> {
         let bytes = canonical::to_canonical(&body)?;
         Ok(TimeAnchor { sig: key.sign(Domain::Anchor, &bytes), server_key: key.public(), body })
     }

@@ -101,7 +101,9 @@ pub fn judge(facts: &TrailFacts) -> TrailJudgement {
     let entries = &facts.entries;
     let accepted: Vec<&TrailEntry> = entries.iter().filter(|e| e.status == RecordStatus::Accepted).collect();
     let findings: Vec<&Violation> = accepted.iter().flat_map(|e| e.verdict.violations.iter()).collect();
-    let any = |pred: fn(&Violation) -> bool| -> Vec<&Violation> { findings.iter().copied().filter(|v| pred(v)).collect() };
+    let any = |pred: fn(&Violation) -> bool| -> Vec<&Violation> {
+        findings.iter().copied().filter(|v| pred(v)).collect()
+    };
     let has_kind = |k: RecordKind| accepted.iter().any(|e| e.record.body().kind() == k);
 
     let sig_ok = entries.iter().all(|e| e.signatures_ok);
@@ -132,7 +134,10 @@ pub fn judge(facts: &TrailFacts) -> TrailJudgement {
         )
     });
     let location = any(|v| {
-        matches!(v, Violation::MockLocation | Violation::ImplausibleTrack { .. } | Violation::PoorAccuracy { .. })
+        matches!(
+            v,
+            Violation::MockLocation | Violation::ImplausibleTrack { .. } | Violation::PoorAccuracy { .. }
+        )
     });
     let clock = any(|v| {
         matches!(
@@ -167,7 +172,8 @@ pub fn judge(facts: &TrailFacts) -> TrailJudgement {
                 | Violation::MonotonicInconsistent
         )
     };
-    let other: Vec<&Violation> = findings.iter().copied().filter(|v| needs_confirmation(v) && !named(v)).collect();
+    let other: Vec<&Violation> =
+        findings.iter().copied().filter(|v| needs_confirmation(v) && !named(v)).collect();
 
     let sampled = has_kind(RecordKind::Sampling);
     let commissioned = has_kind(RecordKind::Commission);
@@ -215,7 +221,10 @@ pub fn judge(facts: &TrailFacts) -> TrailJudgement {
         Some(WindowVerdict::Undetermined { claimed_gap_ms, .. }) => (
             false,
             format!("无法证明 20 分钟内见证；设备记录间隔 {} 分钟（R8）", minutes(claimed_gap_ms)),
-            format!("cannot prove witnessing within 20 min; devices report {} min (R8)", minutes(claimed_gap_ms)),
+            format!(
+                "cannot prove witnessing within 20 min; devices report {} min (R8)",
+                minutes(claimed_gap_ms)
+            ),
         ),
         None => (false, "没有见证记录（R8）".into(), "not witnessed (R8)".into()),
     };
@@ -309,7 +318,10 @@ pub fn judge(facts: &TrailFacts) -> TrailJudgement {
         facts.equivocating_devices.is_empty(),
         ("相关设备没有提交过相互矛盾的记录", "no device of this trail offered conflicting records"),
         (
-            format!("设备 {} 曾对同一序号提交两份不同记录（记录链分叉）", facts.equivocating_devices.join("、")),
+            format!(
+                "设备 {} 曾对同一序号提交两份不同记录（记录链分叉）",
+                facts.equivocating_devices.join("、")
+            ),
             format!(
                 "device {} offered two different records for one place in its chain (equivocation)",
                 facts.equivocating_devices.join(", ")
@@ -325,8 +337,14 @@ pub fn judge(facts: &TrailFacts) -> TrailJudgement {
         ("该标识没有任何记录：不要收样".to_owned(), "no records for this tag: do not accept".to_owned())
     } else {
         (
-            format!("发现问题：{}", failed.iter().map(|c| c.message_zh.clone()).collect::<Vec<_>>().join("；")),
-            format!("problems: {}", failed.iter().map(|c| c.message_en.clone()).collect::<Vec<_>>().join("; ")),
+            format!(
+                "发现问题：{}",
+                failed.iter().map(|c| c.message_zh.clone()).collect::<Vec<_>>().join("；")
+            ),
+            format!(
+                "problems: {}",
+                failed.iter().map(|c| c.message_en.clone()).collect::<Vec<_>>().join("; ")
+            ),
         )
     };
     let mut to_confirm: Vec<Finding> = Vec::new();

@@ -49,18 +49,24 @@ fn r16_r15_a_batch_overlapping_another_or_from_an_unfiled_supplier_is_refused() 
     let (mut w, ..) = World::yingkou();
     let mut dir = verify::DirectoryFacts::default();
     dir.orgs.insert(id("ORG-TAG"), org("ORG-TAG", OrgRole::TagSupplier));
-    dir.projects
-        .insert(id("PRJ-1"), Project { id: id("PRJ-1"), name: "p".into(), owner: id("O"), jurisdiction: "210802".into() });
+    dir.projects.insert(
+        id("PRJ-1"),
+        Project { id: id("PRJ-1"), name: "p".into(), owner: id("O"), jurisdiction: "210802".into() },
+    );
     dir.batches = vec![batch()];
     let mut overlapping = batch();
     overlapping.ranges = vec![SerialRange { first: 900, last: 1100 }];
     let v = admin_fact(&mut w, Payload::TagBatchRegistered(overlapping.clone()), dir.clone());
-    let overlap = v.violations.iter().find(|x| matches!(x, Violation::BatchOverlap { .. })).expect("overlap found");
+    let overlap =
+        v.violations.iter().find(|x| matches!(x, Violation::BatchOverlap { .. })).expect("overlap found");
     assert_eq!((overlap.rule(), overlap.disposition()), (Rule::R16, Disposition::Refuse));
     // The same batch clear of the registered serials is fine.
     let mut clear = overlapping.clone();
     clear.ranges = vec![SerialRange { first: 1001, last: 2000 }];
-    assert_eq!(admin_fact(&mut w, Payload::TagBatchRegistered(clear.clone()), dir.clone()).violations, vec![]);
+    assert_eq!(
+        admin_fact(&mut w, Payload::TagBatchRegistered(clear.clone()), dir.clone()).violations,
+        vec![]
+    );
     // From an organisation that is not a filed tag supplier (R15).
     dir.orgs.insert(id("ORG-TAG"), org("ORG-TAG", OrgRole::Contractor));
     let v = admin_fact(&mut w, Payload::TagBatchRegistered(clear), dir);
@@ -86,7 +92,10 @@ fn r2_a_second_lab_for_one_unit_project_and_category_is_refused() {
         kinds: vec![SpecimenKind::ALL[0]],
     };
     let v = admin_fact(&mut w, Payload::LabCommissioned(second.clone()), dir.clone());
-    assert!(v.has(|x| matches!(x, Violation::LabAlreadyCommissioned { lab } if lab == &id("ORG-LAB"))), "{v:?}");
+    assert!(
+        v.has(|x| matches!(x, Violation::LabAlreadyCommissioned { lab } if lab == &id("ORG-LAB"))),
+        "{v:?}"
+    );
     // Once the first lab no longer holds the category, the second may.
     w.lab_assignments.clear();
     assert_eq!(admin_fact(&mut w, Payload::LabCommissioned(second.clone()), dir).violations, vec![]);
@@ -109,7 +118,11 @@ fn r1_grants_only_to_roles_the_organisation_may_hold_and_per_project_outside_lab
             project: project.map(id),
             role,
             letter: Hash::of(b"letter"),
-            real_name: RealNameCheck { method: "id_card+face".into(), verified_at_ms: T0, face_reference: None },
+            real_name: RealNameCheck {
+                method: "id_card+face".into(),
+                verified_at_ms: T0,
+                face_reference: None,
+            },
             valid_from_ms: T0,
             valid_until_ms: None,
         })
@@ -118,9 +131,14 @@ fn r1_grants_only_to_roles_the_organisation_may_hold_and_per_project_outside_lab
     assert!(v.has(|x| matches!(x, Violation::OrgCannotHoldRole { .. })));
     assert!(v.has(|x| *x == Violation::GrantWithoutProject));
     let v = admin_fact(&mut w, g(PersonRole::Sampler, Some("PRJ-9")), dir.clone());
-    assert_eq!(v.violations, vec![Violation::DirectoryEntryMissing { entry: DirectoryEntry::Project, id: "PRJ-9".into() }]);
-    dir.projects
-        .insert(id("PRJ-1"), Project { id: id("PRJ-1"), name: "p".into(), owner: id("O"), jurisdiction: "210802".into() });
+    assert_eq!(
+        v.violations,
+        vec![Violation::DirectoryEntryMissing { entry: DirectoryEntry::Project, id: "PRJ-9".into() }]
+    );
+    dir.projects.insert(
+        id("PRJ-1"),
+        Project { id: id("PRJ-1"), name: "p".into(), owner: id("O"), jurisdiction: "210802".into() },
+    );
     assert_eq!(admin_fact(&mut w, g(PersonRole::Sampler, Some("PRJ-1")), dir.clone()).violations, vec![]);
     dir.grants.insert(id("G-X"), grant("G-X", PersonRole::Sampler, Some("PRJ-1")));
     let v = admin_fact(&mut w, g(PersonRole::Sampler, Some("PRJ-1")), dir);
@@ -171,7 +189,9 @@ fn r1_r10_a_cosignature_counts_only_from_the_enrolled_witness_in_force() {
     let v = commission_cosigned_by(&mut w, &mut s, &mut wd, 3, "P-WITNESS", |w| {
         w.grants.get_mut(&id("P-WITNESS")).unwrap()[0].revoked_at_ms = Some(w.now - 1);
     });
-    assert!(v.has(|x| matches!(x, Violation::CosignerNotAuthorised { person } if person == &id("P-WITNESS"))));
+    assert!(
+        v.has(|x| matches!(x, Violation::CosignerNotAuthorised { person } if person == &id("P-WITNESS")))
+    );
     assert!(v.has(|x| *x == Violation::AwaitingWitnessCosignature));
 }
 
@@ -180,7 +200,14 @@ fn entry(rec: SignedRecord, violations: Vec<Violation>) -> TrailEntry {
     TrailEntry {
         record: rec,
         status: RecordStatus::Accepted,
-        verdict: Verdict { violations, time: None, window: None, site: None, co_presence: None, custody: vec![] },
+        verdict: Verdict {
+            violations,
+            time: None,
+            window: None,
+            site: None,
+            co_presence: None,
+            custody: vec![],
+        },
         signatures_ok: true,
         logged: true,
         media_complete: true,
@@ -209,7 +236,11 @@ fn r11_every_flag_fails_the_lab_verdict_and_must_be_confirmed() {
         let j = trail::judge(&facts);
         assert!(!j.ok, "{} must fail the verdict", flag.code());
         assert!(j.to_confirm.iter().any(|f| f.code == flag.code()), "{} to confirm", flag.code());
-        assert!(j.checks.iter().any(|c| !c.ok && c.message_en.contains(&flag.code())), "a failing check names {}", flag.code());
+        assert!(
+            j.checks.iter().any(|c| !c.ok && c.message_en.contains(&flag.code())),
+            "a failing check names {}",
+            flag.code()
+        );
     }
     // A notice needs no confirmation; an equivocating device fails the verdict.
     let facts = TrailFacts {
@@ -222,7 +253,8 @@ fn r11_every_flag_fails_the_lab_verdict_and_must_be_confirmed() {
     assert!(j.to_confirm.is_empty());
     assert!(j.checks.iter().any(|c| c.name == "no_equivocation" && !c.ok));
     // Confirmations: what is acknowledged is no longer outstanding.
-    let found = vec![Violation::MockLocation, Violation::ManualTagEntry, Violation::LateWitness { min_gap_ms: 1 }];
+    let found =
+        vec![Violation::MockLocation, Violation::ManualTagEntry, Violation::LateWitness { min_gap_ms: 1 }];
     assert_eq!(trail::unconfirmed(&found, &[]), vec!["late_witness".to_owned(), "mock_location".to_owned()]);
     assert_eq!(trail::unconfirmed(&found, &["mock_location".into()]), vec!["late_witness".to_owned()]);
 }
@@ -232,10 +264,13 @@ fn r11_receiving_a_flagged_specimen_without_confirming_is_flagged() {
     let (mut w, mut s, mut wd, mut lab) = World::yingkou();
     let v = commission_cosigned_by(&mut w, &mut s, &mut wd, 4, "P-WITNESS", |_| {});
     assert!(v.applies());
-    let c = w.records.values().find(|r| r.record.body().kind() == RecordKind::Commission).unwrap().record.clone();
+    let c =
+        w.records.values().find(|r| r.record.body().kind() == RecordKind::Commission).unwrap().record.clone();
     w.findings.entry(tag(4)).or_default().push(Violation::MockLocation);
     let mut make = |ack: Vec<String>| {
-        let Payload::LabReceipt(mut r) = receipt(tag(4), c.id(), ReceiptDecision::Accepted) else { unreachable!() };
+        let Payload::LabReceipt(mut r) = receipt(tag(4), c.id(), ReceiptDecision::Accepted) else {
+            unreachable!()
+        };
         r.acknowledged = ack;
         let body = lab.body(Payload::LabReceipt(r), vec![], vec![], w.now);
         let rec = lab.sign(body);
@@ -245,9 +280,15 @@ fn r11_receiving_a_flagged_specimen_without_confirming_is_flagged() {
         verify::verify(&rec, &ctx)
     };
     let v = make(vec![]);
-    let f = v.violations.iter().find(|x| matches!(x, Violation::UnconfirmedTrailFindings { .. })).expect("flagged");
+    let f = v
+        .violations
+        .iter()
+        .find(|x| matches!(x, Violation::UnconfirmedTrailFindings { .. }))
+        .expect("flagged");
     assert_eq!((f.rule(), f.disposition()), (Rule::R11, Disposition::Flag));
-    assert!(!make(vec!["mock_location".into()]).has(|x| matches!(x, Violation::UnconfirmedTrailFindings { .. })));
+    assert!(
+        !make(vec!["mock_location".into()]).has(|x| matches!(x, Violation::UnconfirmedTrailFindings { .. }))
+    );
 }
 
 fn viewer(role: OrgRole, grants: Vec<Grant>) -> Viewer {
@@ -283,7 +324,13 @@ fn r1_a_revoked_grant_opens_nothing() {
     assert!(viewer(OrgRole::Lab, vec![lg]).projects(T0).is_empty());
 }
 
-fn reference(log_index: u64, status: RecordStatus, project: &str, purpose: MediaPurpose, ty: &str) -> MediaReference {
+fn reference(
+    log_index: u64,
+    status: RecordStatus,
+    project: &str,
+    purpose: MediaPurpose,
+    ty: &str,
+) -> MediaReference {
     MediaReference { log_index, status, project: Some(id(project)), purpose, media_type: ty.into() }
 }
 
@@ -353,7 +400,10 @@ fn r10_only_the_forms_witness_cosigns_in_their_own_name_while_authorised() {
     assert!(access::cosign(&w, T0, &payload, &id("P-WITNESS")).is_ok());
     assert_eq!(access::cosign(&w, T0, &payload, &id("P-OTHER")).unwrap_err().code, "cosign_not_yours");
     let stranger = Viewer { person: id("P-OTHER"), ..w.clone() };
-    assert_eq!(access::cosign(&stranger, T0, &payload, &id("P-OTHER")).unwrap_err().code, "cosign_not_witness");
+    assert_eq!(
+        access::cosign(&stranger, T0, &payload, &id("P-OTHER")).unwrap_err().code,
+        "cosign_not_witness"
+    );
     let mut revoked = w.clone();
     revoked.grants[0].revoked_at_ms = Some(T0 - 1);
     assert_eq!(access::cosign(&revoked, T0, &payload, &id("P-WITNESS")).unwrap_err().code, "not_authorised");

@@ -124,7 +124,8 @@ fn golden_anchor_and_checkpoint() {
             tail: None,
         },
         &server,
-    ).unwrap();
+    )
+    .unwrap();
     check_or_write(
         "anchor.json",
         &json!({

@@ -9,13 +9,13 @@ use crate::blobs::Blobs;
 use crate::ingest::{Outcome, Pipeline};
 use crate::store::{Result as StoreResult, Store, StoreError, Tx};
 use custody_core::model::{Id, Organisation, Person, PersonRole, Project, UnitProject};
-use custody_core::protocol::Finding;
-use custody_core::verify::{DirectoryEntry, Violation};
 use custody_core::policy::Policy;
+use custody_core::protocol::Finding;
 use custody_core::protocol::{DeviceProfile, EnrollmentOffer, GrantView, ProjectView, RecordStatus};
 use custody_core::record::*;
 use custody_core::tag::TagBatch;
 use custody_core::time::TimeEvidence;
+use custody_core::verify::{DirectoryEntry, Violation};
 use custody_core::{Hash, PublicKey, SigningKey};
 
 pub fn now_ms() -> i64 {
@@ -193,12 +193,16 @@ impl Admin<'_> {
             // The grant names the person's organisation; a person the
             // directory does not know is refused in the core's words.
             let Some(p) = tx.person(&person)? else {
-                let v = Violation::DirectoryEntryMissing { entry: DirectoryEntry::Person, id: person.to_string() };
+                let v = Violation::DirectoryEntryMissing {
+                    entry: DirectoryEntry::Person,
+                    id: person.to_string(),
+                };
                 return Err(AdminError::Refused(vec![Finding::from(&v)]));
             };
             let now = now_ms();
             self.media_row(tx, letter_sha, letter.0.len() as u64, letter.1, now)?;
-            let mut media = vec![letter_media(letter_sha, letter.0.len() as u64, letter.1, MediaPurpose::Letter)];
+            let mut media =
+                vec![letter_media(letter_sha, letter.0.len() as u64, letter.1, MediaPurpose::Letter)];
             if let Some((sha, len, ty)) = face {
                 self.media_row(tx, sha, len as u64, ty, now)?;
                 media.push(letter_media(sha, len as u64, ty, MediaPurpose::Face));
@@ -210,7 +214,11 @@ impl Admin<'_> {
                 project,
                 role,
                 letter: letter_sha,
-                real_name: RealNameCheck { method: real_name_method, verified_at_ms: now, face_reference: face.map(|f| f.0) },
+                real_name: RealNameCheck {
+                    method: real_name_method,
+                    verified_at_ms: now,
+                    face_reference: face.map(|f| f.0),
+                },
                 valid_from_ms: now,
                 valid_until_ms,
             });
@@ -233,8 +241,11 @@ impl Admin<'_> {
 
     pub fn revoke_grant(&self, grant: Id, reason: String) -> Result<Outcome> {
         self.write(|tx| {
-            let payload =
-                Payload::AuthorisationRevoked(AuthorisationRevocation { grant, reason, effective_ms: now_ms() });
+            let payload = Payload::AuthorisationRevoked(AuthorisationRevocation {
+                grant,
+                reason,
+                effective_ms: now_ms(),
+            });
             self.submit(tx, payload, vec![])
         })
     }

@@ -47,7 +47,13 @@ pub async fn device_auth(
         .parse()
         .ok()
         .filter(|ts| custody_core::protocol::request_time_in_range(*ts))
-        .ok_or_else(|| AppError::unauthorized("auth_bad_ts", "请求时间格式错误或超出范围", "malformed or out-of-range request time"))?;
+        .ok_or_else(|| {
+            AppError::unauthorized(
+                "auth_bad_ts",
+                "请求时间格式错误或超出范围",
+                "malformed or out-of-range request time",
+            )
+        })?;
     let nonce = header(&parts, H_NONCE)?.to_owned();
     if nonce.is_empty() || nonce.len() > 64 {
         return Err(AppError::unauthorized(

@@ -1,9 +1,14 @@
 //! Content-addressed, write-once media storage: a local directory (the
 //! default) or an S3-compatible bucket, behind the same calls.
 //!
-//! Directory: an upload in progress lives in `partial/<sha256>` and grows
-//! chunk by chunk, each chunk flushed to disk before it is acknowledged, so a
-//! cut connection resumes where it stopped. On completion the bytes are
+//! Every uploader has its own upload in progress ([`Uploader`]): several
+//! devices may list one file (a shared photo), and none can poison another's
+//! upload with bytes of its own; whoever completes a correct upload first
+//! makes the object, and the others' then answer "complete".
+//!
+//! Directory: an upload in progress lives in `partial/<sha256>.<uploader>`
+//! and grows chunk by chunk, each chunk flushed to disk before it is
+//! acknowledged, so a cut connection resumes where it stopped. On completion the bytes are
 //! hashed; only a match is renamed to `objects/ab/<sha256>`, and an object
 //! that exists is never overwritten.
 //!
@@ -18,6 +23,24 @@ use futures_util::TryStreamExt;
 use object_store::path::Path as Key;
 use object_store::{ObjectStore, PutMode, PutOptions, PutPayload, WriteMultipart};
 use std::io::{Read, Seek, SeekFrom, Write};
+
+/// Whose upload a chunk belongs to: the uploading device's key, in hex
+/// (the admin's whole-file uploads use [`Uploader::ADMIN`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploader(String);
+
+impl Uploader {
+    pub const ADMIN: &'static str = "admin";
+    pub fn device(key: &custody_core::PublicKey) -> Uploader {
+        Uploader(hex::encode(key.0))
+    }
+    pub fn admin() -> Uploader {
+        Uploader(Uploader::ADMIN.into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -64,8 +87,8 @@ impl DirBlobs {
         self.root.join("objects").join(&hex[..2]).join(hex)
     }
 
-    fn partial_path(&self, sha: &Hash) -> PathBuf {
-        self.root.join("partial").join(sha.to_hex())
+    fn partial_path(&self, sha: &Hash, who: &Uploader) -> PathBuf {
+        self.root.join("partial").join(format!("{}.{}", sha.to_hex(), who.as_str()))
     }
 
     pub fn exists(&self, sha: &Hash) -> bool {
@@ -73,11 +96,11 @@ impl DirBlobs {
     }
 
     /// Bytes received so far for an upload (the full length when complete).
-    pub fn received(&self, sha: &Hash) -> std::io::Result<u64> {
+    pub fn received(&self, sha: &Hash, who: &Uploader) -> std::io::Result<u64> {
         if let Ok(m) = std::fs::metadata(self.object_path(sha)) {
             return Ok(m.len());
         }
-        match std::fs::metadata(self.partial_path(sha)) {
+        match std::fs::metadata(self.partial_path(sha, who)) {
             Ok(m) => Ok(m.len()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
             Err(e) => Err(e),
@@ -88,6 +111,7 @@ impl DirBlobs {
     pub fn put_chunk(
         &self,
         sha: &Hash,
+        who: &Uploader,
         length: u64,
         offset: u64,
         chunk: &[u8],
@@ -95,7 +119,7 @@ impl DirBlobs {
         if self.exists(sha) {
             return Ok(Progress::Complete);
         }
-        let path = self.partial_path(sha);
+        let path = self.partial_path(sha, who);
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
         let have = f.metadata()?.len();
         if offset != have {
@@ -148,8 +172,9 @@ impl DirBlobs {
     pub fn put_whole(&self, bytes: &[u8]) -> Result<Hash, BlobError> {
         let sha = Hash::of(bytes);
         if !self.exists(&sha) {
-            let _ = std::fs::remove_file(self.partial_path(&sha));
-            self.put_chunk(&sha, bytes.len() as u64, 0, bytes)?;
+            let admin = Uploader::admin();
+            let _ = std::fs::remove_file(self.partial_path(&sha, &admin));
+            self.put_chunk(&sha, &admin, bytes.len() as u64, 0, bytes)?;
         }
         Ok(sha)
     }
@@ -233,11 +258,11 @@ impl Blobs {
         }
     }
 
-    /// Bytes received so far for an upload (the full length when complete).
-    pub fn received(&self, sha: &Hash) -> Result<u64, BlobError> {
+    /// Bytes received so far of `who`'s upload (the full length when complete).
+    pub fn received(&self, sha: &Hash, who: &Uploader) -> Result<u64, BlobError> {
         match self {
-            Blobs::Dir(d) => Ok(d.received(sha)?),
-            Blobs::S3(s) => s.received(sha),
+            Blobs::Dir(d) => Ok(d.received(sha, who)?),
+            Blobs::S3(s) => s.received(sha, who),
         }
     }
 
@@ -246,13 +271,14 @@ impl Blobs {
     pub fn put_chunk(
         &self,
         sha: &Hash,
+        who: &Uploader,
         length: u64,
         offset: u64,
         chunk: &[u8],
     ) -> Result<Progress, BlobError> {
         match self {
-            Blobs::Dir(d) => d.put_chunk(sha, length, offset, chunk),
-            Blobs::S3(s) => s.put_chunk(sha, length, offset, chunk),
+            Blobs::Dir(d) => d.put_chunk(sha, who, length, offset, chunk),
+            Blobs::S3(s) => s.put_chunk(sha, who, length, offset, chunk),
         }
     }
 
@@ -300,9 +326,10 @@ impl Blobs {
 /// * `objects/ab/<sha256>`: finished objects, written create-only
 ///   (`If-None-Match: *`), never overwritten, only after their bytes hash to
 ///   their name.
-/// * `uploads/<sha256>/<offset>`: a resumable upload's chunks, each its own
-///   object, acknowledged to the device once the bucket has stored it. Any
-///   instance can take the next chunk (the listing says where to resume).
+/// * `uploads/<sha256>/<uploader>/<offset>`: a resumable upload's chunks,
+///   each its own object, acknowledged to the device once the bucket has
+///   stored it. Any instance can take the next chunk (the listing says where
+///   to resume).
 /// * a file sent whole in one request (most photos) is hashed in memory and
 ///   written straight to its key, create-only; nothing is staged.
 /// * on the last chunk the staged chunks are hashed; a match becomes the
@@ -367,8 +394,8 @@ impl S3Blobs {
         self.key(&format!("objects/{}/{hex}", &hex[..2]))
     }
 
-    fn staging_prefix(&self, sha: &Hash) -> Key {
-        self.key(&format!("uploads/{}", sha.to_hex()))
+    fn staging_prefix(&self, sha: &Hash, who: &Uploader) -> Key {
+        self.key(&format!("uploads/{}/{}", sha.to_hex(), who.as_str()))
     }
 
     /// Size of the finished object, if it exists.
@@ -377,22 +404,24 @@ impl S3Blobs {
         crate::driver::block_on(async move { object_size(&*store, &key).await })
     }
 
-    pub fn received(&self, sha: &Hash) -> Result<u64, BlobError> {
+    pub fn received(&self, sha: &Hash, who: &Uploader) -> Result<u64, BlobError> {
         if let Some(n) = self.size(sha)? {
             return Ok(n);
         }
-        let (store, prefix) = (self.store.clone(), self.staging_prefix(sha));
+        let (store, prefix) = (self.store.clone(), self.staging_prefix(sha, who));
         crate::driver::block_on(async move { Ok(contiguous(&staged(&*store, &prefix).await?)) })
     }
 
     pub fn put_chunk(
         &self,
         sha: &Hash,
+        who: &Uploader,
         length: u64,
         offset: u64,
         chunk: &[u8],
     ) -> Result<Progress, BlobError> {
-        let (store, object, prefix) = (self.store.clone(), self.object_key(sha), self.staging_prefix(sha));
+        let (store, object, prefix) =
+            (self.store.clone(), self.object_key(sha), self.staging_prefix(sha, who));
         let (sha, chunk) = (*sha, Bytes::copy_from_slice(chunk));
         crate::driver::block_on(async move {
             if object_size(&*store, &object).await?.is_some() {
@@ -415,6 +444,10 @@ impl S3Blobs {
             }
             if have + chunk.len() as u64 > length {
                 return Err(BlobError::TooLong { length });
+            }
+            if chunk.is_empty() {
+                // Nothing to stage: an empty object would only claim the offset.
+                return Ok(Progress::Partial(have));
             }
             let key = Key::from(format!("{prefix}/{offset:020}"));
             let n = chunk.len() as u64;
@@ -596,29 +629,62 @@ mod tests {
 
     /// The same story on each media store.
     fn resumes_checks_hash_and_never_overwrites(b: &Blobs) {
+        let u = &Uploader::device(&custody_core::SigningKey::from_seed(&[7; 32]).unwrap().public());
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let sha = Hash::of(&data);
-        assert_eq!(b.put_chunk(&sha, 100_000, 0, &data[..30_000]).unwrap(), Progress::Partial(30_000));
+        assert_eq!(b.put_chunk(&sha, u, 100_000, 0, &data[..30_000]).unwrap(), Progress::Partial(30_000));
         // A resend of an old chunk is refused with where to resume.
         assert!(matches!(
-            b.put_chunk(&sha, 100_000, 0, &data[..10]),
+            b.put_chunk(&sha, u, 100_000, 0, &data[..10]),
             Err(BlobError::Offset { have: 30_000, .. })
         ));
-        assert_eq!(b.received(&sha).unwrap(), 30_000);
+        assert_eq!(b.received(&sha, u).unwrap(), 30_000);
         assert!(!b.exists(&sha).unwrap());
-        assert_eq!(b.put_chunk(&sha, 100_000, 30_000, &data[30_000..]).unwrap(), Progress::Complete);
+        assert_eq!(b.put_chunk(&sha, u, 100_000, 30_000, &data[30_000..]).unwrap(), Progress::Complete);
         assert_eq!(b.read(&sha).unwrap(), data);
         assert_eq!(b.read_range(&sha, 99_990, 100).unwrap(), &data[99_990..]);
         assert!(b.verify(&sha).unwrap());
         // Once complete, any further chunk is answered "complete", nothing rewritten.
-        assert_eq!(b.put_chunk(&sha, 100_000, 0, b"other").unwrap(), Progress::Complete);
+        assert_eq!(b.put_chunk(&sha, u, 100_000, 0, b"other").unwrap(), Progress::Complete);
         assert_eq!(b.read(&sha).unwrap(), data);
         // Wrong content under a name: discarded.
         let bad = Hash::of(b"something else");
-        assert!(matches!(b.put_chunk(&bad, 5, 0, b"hello"), Err(BlobError::HashMismatch { .. })));
-        assert_eq!(b.received(&bad).unwrap(), 0);
+        assert!(matches!(b.put_chunk(&bad, u, 5, 0, b"hello"), Err(BlobError::HashMismatch { .. })));
+        assert_eq!(b.received(&bad, u).unwrap(), 0);
         assert!(!b.exists(&bad).unwrap());
         assert_eq!(b.list().unwrap(), vec![sha]);
+    }
+
+    /// Two devices listing one file upload it separately: one's garbage
+    /// never reaches the other's upload, and the first correct upload wins.
+    fn uploaders_are_isolated(b: &Blobs) {
+        let key =
+            |seed| Uploader::device(&custody_core::SigningKey::from_seed(&[seed; 32]).unwrap().public());
+        let (honest, attacker) = (key(1), key(2));
+        let data = b"a witness's process photo".to_vec();
+        let sha = Hash::of(&data);
+        let n = data.len() as u64;
+        assert_eq!(b.put_chunk(&sha, &attacker, n + 10, 0, b"garbage").unwrap(), Progress::Partial(7));
+        assert_eq!(b.received(&sha, &honest).unwrap(), 0, "the honest upload has not started");
+        assert_eq!(b.put_chunk(&sha, &honest, n, 0, &data[..5]).unwrap(), Progress::Partial(5));
+        assert_eq!(b.put_chunk(&sha, &honest, n, 5, &data[5..]).unwrap(), Progress::Complete);
+        assert_eq!(b.read(&sha).unwrap(), data);
+        assert_eq!(b.put_chunk(&sha, &attacker, n + 10, 7, b"more").unwrap(), Progress::Complete);
+        assert_eq!(b.read(&sha).unwrap(), data, "nothing rewritten");
+    }
+
+    #[test]
+    fn r9_directory_uploaders_are_isolated() {
+        let dir = tempfile::tempdir().unwrap();
+        uploaders_are_isolated(&Blobs::open(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn r9_bucket_uploaders_are_isolated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = crate::testing::config(dir.path());
+        crate::testing::services::fresh_bucket(&mut c);
+        uploaders_are_isolated(&Blobs::from_config(&c).unwrap());
     }
 
     #[test]
@@ -650,16 +716,17 @@ mod tests {
         // A video larger than one PUT: chunks staged as they come (any
         // instance can take the next), then a multipart upload; the staged
         // chunks are gone afterwards.
+        let u = &Uploader::admin();
         let video: Vec<u8> =
             (0..(21u32 << 20) + 12345).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
         let sha = Hash::of(&video);
         let mut offset = 0;
         for chunk in video.chunks(4 << 20) {
-            let p = b.put_chunk(&sha, video.len() as u64, offset, chunk).unwrap();
+            let p = b.put_chunk(&sha, u, video.len() as u64, offset, chunk).unwrap();
             offset += chunk.len() as u64;
             if offset < video.len() as u64 {
                 assert_eq!(p, Progress::Partial(offset));
-                assert_eq!(b.received(&sha).unwrap(), offset, "resume point survives in the bucket");
+                assert_eq!(b.received(&sha, u).unwrap(), offset, "resume point survives in the bucket");
             } else {
                 assert_eq!(p, Progress::Complete);
             }
@@ -667,7 +734,7 @@ mod tests {
         assert_eq!(s3.size(&sha).unwrap(), Some(video.len() as u64));
         assert!(b.verify(&sha).unwrap());
         assert_eq!(b.read_range(&sha, 5 << 20, 16).unwrap(), &video[5 << 20..(5 << 20) + 16]);
-        let (store, prefix) = (s3.store.clone(), s3.staging_prefix(&sha));
+        let (store, prefix) = (s3.store.clone(), s3.staging_prefix(&sha, u));
         let left = crate::driver::block_on(async move { staged(&*store, &prefix).await }).unwrap();
         assert!(left.is_empty(), "staged chunks removed: {}", left.len());
     }

@@ -84,18 +84,29 @@ pub async fn json_errors(resp: Response) -> Response {
         return resp;
     }
     let (parts, body) = resp.into_parts();
-    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let (code, zh, en) = match status {
         StatusCode::BAD_REQUEST => ("bad_request", "请求格式错误", "malformed request"),
         StatusCode::UNAUTHORIZED => ("unauthorized", "未认证", "not authenticated"),
         StatusCode::FORBIDDEN => ("forbidden", "无权访问", "forbidden"),
         StatusCode::NOT_FOUND => ("not_found", "不存在", "not found"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "该接口不支持此请求方法", "method not allowed on this endpoint"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "该接口不支持此请求方法", "method not allowed on this endpoint")
+        }
         StatusCode::REQUEST_TIMEOUT => ("timeout", "请求超时，请重试", "request timed out; retry"),
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "请求过大", "request too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "请求内容类型不受支持", "unsupported content type"),
-        StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "请求内容无法处理", "request content cannot be processed"),
-        s if s.is_server_error() => ("internal", "服务器内部错误，请稍后重试", "internal server error; try again later"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "请求内容类型不受支持", "unsupported content type")
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            ("unprocessable", "请求内容无法处理", "request content cannot be processed")
+        }
+        s if s.is_server_error() => {
+            ("internal", "服务器内部错误，请稍后重试", "internal server error; try again later")
+        }
         _ => ("error", "请求失败", "request failed"),
     };
     let mut err = AppError::new(status, code, zh, en);

@@ -57,12 +57,15 @@ impl FactSource for StoreFacts<'_> {
             return Ok(None);
         }
         let record = decode_stored(&row)?;
-        let time = stored_verdict(&row)?.time.ok_or_else(|| StoreError::Corrupt(format!("{} has no time", row.id)))?;
+        let time = stored_verdict(&row)?
+            .time
+            .ok_or_else(|| StoreError::Corrupt(format!("{} has no time", row.id)))?;
         Ok(Some((record, time)))
     }
 
     fn tag(&mut self, tag: &TagCode) -> Result<TagFacts> {
-        let batch = self.tx.batches(tag.supplier(), tag.year(), tag.batch())?.into_iter().find(|b| b.contains(tag));
+        let batch =
+            self.tx.batches(tag.supplier(), tag.year(), tag.batch())?.into_iter().find(|b| b.contains(tag));
         let state = self.tx.tag_state(tag.as_str())?.unwrap_or_default();
         Ok(TagFacts { batch, state })
     }

@@ -19,14 +19,19 @@ use serde_json::value::RawValue;
 /// Who may read a tag's trail depends on: its home project (its batch's,
 /// else its sampling's), that project's jurisdiction and labs, and the labs
 /// its commission forms name.
-fn scope(tx: &mut dyn Tx, tag: &TagCode, records: &[(crate::store::RecordRow, custody_core::SignedRecord)]) -> Result<TrailScope> {
+fn scope(
+    tx: &mut dyn Tx,
+    tag: &TagCode,
+    records: &[(crate::store::RecordRow, custody_core::SignedRecord)],
+) -> Result<TrailScope> {
     let batch = tx.batches(tag.supplier(), tag.year(), tag.batch())?.into_iter().find(|b| b.contains(tag));
     let accepted = || records.iter().filter(|(r, _)| r.status == RecordStatus::Accepted).map(|(_, rec)| rec);
     let sampling = accepted().find_map(|rec| match &rec.body().payload {
         Payload::Sampling(s) if &s.tag == tag => Some(s.clone()),
         _ => None,
     });
-    let project: Option<Id> = batch.map(|b| b.project).or_else(|| sampling.as_ref().map(|s| s.project.clone()));
+    let project: Option<Id> =
+        batch.map(|b| b.project).or_else(|| sampling.as_ref().map(|s| s.project.clone()));
     let (jurisdiction, lab_assignments) = match &project {
         Some(p) => (tx.project(p)?.map(|x| x.jurisdiction), tx.lab_assignments_of(p)?),
         None => (None, Vec::new()),
@@ -78,10 +83,17 @@ pub fn trail(
         let receipt = logtree::receipt(tx, &row.id, row.log_index, checkpoint)?;
         let media = tx.media_of_record(&row.id)?;
         let body = rec.body();
-        if !equivocating_devices.contains(&body.device.fingerprint()) && tx.equivocations_of(&body.device)? > 0 {
+        if !equivocating_devices.contains(&body.device.fingerprint())
+            && tx.equivocations_of(&body.device)? > 0
+        {
             equivocating_devices.push(body.device.fingerprint());
         }
-        let project = row.project.as_deref().map(Id::new).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let project = row
+            .project
+            .as_deref()
+            .map(Id::new)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if access::trail_record_shown(&scope, project.as_ref()) {
             let person = tx.person(&body.author)?;
             let org_name = match &person {

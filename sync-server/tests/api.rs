@@ -1,5 +1,6 @@
 //! The sync server, driven over HTTP on a port-0 listener.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -10,25 +11,6 @@ use custody_core::record::{MediaPurpose, ReceiptDecision, SignedRecord};
 use reqwest::Method;
 use sync_server::demo;
 use sync_server::testing::{Backend, config_on};
-
-/// Every story runs on each storage back end (issue 7): the same test bodies,
-/// once on SQLite + a media directory, once on PostgreSQL + an S3 bucket.
-macro_rules! on_each_backend {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(super::Backend::Embedded).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(super::Backend::Postgres).await
-            })*
-        }
-    };
-}
 
 on_each_backend!(
     r1_enrollment_binds_key_person_and_is_one_time,
@@ -42,24 +24,6 @@ on_each_backend!(
     r14_restart_keeps_everything_and_the_store_verifies,
     health_metrics_and_clear_errors,
 );
-
-/// Upload every media file of a record in one chunk each.
-async fn upload_media(phone: &Phone, m: &[(MediaPurpose, Vec<u8>)]) {
-    for (_, bytes) in m {
-        let sha = Hash::of(bytes);
-        let r = phone
-            .signed_with(
-                Method::PATCH,
-                &format!("/v1/media/{sha}"),
-                bytes.clone(),
-                phone.now(),
-                &random_nonce(),
-                &[(H_UPLOAD_OFFSET, "0".into()), (H_UPLOAD_LENGTH, bytes.len().to_string())],
-            )
-            .await;
-        assert!(r.status().is_success() || r.status() == 409, "media upload {}", r.status());
-    }
-}
 
 async fn r1_enrollment_binds_key_person_and_is_one_time(b: Backend) {
     let dir = tempfile::tempdir().unwrap();

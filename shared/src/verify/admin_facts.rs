@@ -3,7 +3,8 @@
 //! creates must not exist yet, and it must not collide with what is
 //! registered — one lab per unit project and category (R2), tags only from
 //! a filed supplier (R15) in batches that never overlap (R16), grants only
-//! to roles the person's organisation may hold, per project (R1).
+//! to roles the person's organisation may hold, per project outside labs
+//! and regulators (R1).
 
 use super::{DirectoryEntry, Judging, Violation};
 use crate::model::OrgRole;
@@ -11,7 +12,8 @@ use crate::record::Payload;
 
 pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
     let d = &j.ctx.directory;
-    let missing = |entry, id: &dyn std::fmt::Display| Violation::DirectoryEntryMissing { entry, id: id.to_string() };
+    let missing =
+        |entry, id: &dyn std::fmt::Display| Violation::DirectoryEntryMissing { entry, id: id.to_string() };
     let taken = |entry, id: &dyn std::fmt::Display| Violation::DirectoryIdTaken { entry, id: id.to_string() };
     let role_of = |org| d.orgs.get(org).map(|o: &crate::model::Organisation| o.role);
     match &j.body.payload {
@@ -53,7 +55,10 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
                         if !g.role.allowed_for(org_role) {
                             v.push(Violation::OrgCannotHoldRole { role: g.role, org_role });
                         }
-                        if g.project.is_none() && org_role != OrgRole::Lab {
+                        // Labs work for every project they are commissioned
+                        // for; regulators' inspectors for their jurisdiction
+                        // (R18). Site roles are per project.
+                        if g.project.is_none() && !matches!(org_role, OrgRole::Lab | OrgRole::Regulator) {
                             v.push(Violation::GrantWithoutProject);
                         }
                     }
@@ -70,7 +75,9 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
         }
         Payload::AuthorisationRevoked(r) => match d.grants.get(&r.grant) {
             None => v.push(missing(DirectoryEntry::Grant, &r.grant)),
-            Some(g) if g.revoked_at_ms.is_some() => v.push(Violation::GrantAlreadyRevoked { grant: r.grant.clone() }),
+            Some(g) if g.revoked_at_ms.is_some() => {
+                v.push(Violation::GrantAlreadyRevoked { grant: r.grant.clone() })
+            }
             Some(_) => {}
         },
         Payload::DeviceEnrolled(e) => {
@@ -93,7 +100,10 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
                 v.push(Violation::BatchInvalid { reason: String::new() });
             }
             if role_of(&b.supplier_org) != Some(OrgRole::TagSupplier) {
-                v.push(Violation::OrgWrongRole { org: b.supplier_org.clone(), expected: OrgRole::TagSupplier });
+                v.push(Violation::OrgWrongRole {
+                    org: b.supplier_org.clone(),
+                    expected: OrgRole::TagSupplier,
+                });
             }
             if !d.projects.contains_key(&b.project) {
                 v.push(missing(DirectoryEntry::Project, &b.project));
@@ -111,7 +121,9 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
                 _ => v.push(Violation::UnknownUnitProject { unit_project: a.unit_project.clone() }),
             }
             let taken_by = j.ctx.lab_assignments.iter().find(|o| {
-                o.unit_project == a.unit_project && o.lab != a.lab && o.kinds.iter().any(|k| a.kinds.contains(k))
+                o.unit_project == a.unit_project
+                    && o.lab != a.lab
+                    && o.kinds.iter().any(|k| a.kinds.contains(k))
             });
             if let Some(other) = taken_by {
                 v.push(Violation::LabAlreadyCommissioned { lab: other.lab.clone() });

@@ -145,8 +145,12 @@ pub trait FactSource {
     fn unit_project(&mut self, id: &Id) -> Result<Option<UnitProject>, Self::Error>;
     fn lab_assignments_of(&mut self, project: &Id) -> Result<Vec<LabAssignment>, Self::Error>;
     /// Earliest server time of an anchor whose tail provably covers the record.
-    fn covering_anchor_ms(&mut self, device: &PublicKey, seq: u64, id: &Hash)
-    -> Result<Option<Millis>, Self::Error>;
+    fn covering_anchor_ms(
+        &mut self,
+        device: &PublicKey,
+        seq: u64,
+        id: &Hash,
+    ) -> Result<Option<Millis>, Self::Error>;
     fn org(&mut self, id: &Id) -> Result<Option<Organisation>, Self::Error>;
     fn project(&mut self, id: &Id) -> Result<Option<Project>, Self::Error>;
     fn person(&mut self, id: &Id) -> Result<Option<Person>, Self::Error>;
@@ -329,7 +333,10 @@ fn cosigners_of<S: FactSource>(
     for c in cosigs {
         if let Some(d) = src.device(&c.device)? {
             let grants = src.grants_of(&d.person)?;
-            out.insert(c.device, Cosigner { person: d.person, device_revoked_at_ms: d.revoked_at_ms, grants });
+            out.insert(
+                c.device,
+                Cosigner { person: d.person, device_revoked_at_ms: d.revoked_at_ms, grants },
+            );
         }
     }
     Ok(out)

@@ -23,10 +23,12 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>, verdict: &mut Verdi
     }
     let unit_project = match &j.body.payload {
         Payload::Sampling(s) => Some(s.unit_project.clone()),
-        Payload::Witnessing(w) => j.ctx.referenced.get(&w.sampling).and_then(|r| match &r.record.body().payload {
-            Payload::Sampling(s) => Some(s.unit_project.clone()),
-            _ => None,
-        }),
+        Payload::Witnessing(w) => {
+            j.ctx.referenced.get(&w.sampling).and_then(|r| match &r.record.body().payload {
+                Payload::Sampling(s) => Some(s.unit_project.clone()),
+                _ => None,
+            })
+        }
         _ => None,
     };
     if let Some(up) = unit_project.and_then(|u| j.ctx.unit_projects.get(&u)) {

@@ -32,7 +32,10 @@ impl Violation {
                 if zh {
                     format!("第 {} 个会签的署名与会签设备登记的人员不符", index + 1)
                 } else {
-                    format!("co-signature {} names someone other than its device's enrolled person", index + 1)
+                    format!(
+                        "co-signature {} names someone other than its device's enrolled person",
+                        index + 1
+                    )
                 }
             }
             V::UnknownDevice => t("设备未注册", "device is not enrolled"),
@@ -188,17 +191,25 @@ impl Violation {
                 }
             }
             V::GrantWithoutProject => t(
-                "只有检测机构人员的授权可以不限项目；取样员和见证员必须按项目授权（R1）",
-                "only lab staff may be authorised for every project; samplers and witnesses are authorised per project (R1)",
+                "只有检测机构人员和监督员的授权可以不限项目；取样员和见证员必须按项目授权（R1）",
+                "only lab staff and inspectors may be authorised without a project; samplers and witnesses are authorised per project (R1)",
             ),
             V::GrantAlreadyRevoked { grant } => {
-                if zh { format!("授权 {grant} 已撤销") } else { format!("grant {grant} is already revoked") }
+                if zh {
+                    format!("授权 {grant} 已撤销")
+                } else {
+                    format!("grant {grant} is already revoked")
+                }
             }
             V::BatchInvalid { reason } if reason.is_empty() => {
                 t("批次没有号段", "the batch has no serial ranges")
             }
             V::BatchInvalid { reason } => {
-                if zh { format!("号段无效：{reason}") } else { format!("invalid serial ranges: {reason}") }
+                if zh {
+                    format!("号段无效：{reason}")
+                } else {
+                    format!("invalid serial ranges: {reason}")
+                }
             }
             V::BatchOverlap { project } => {
                 if zh {
@@ -210,7 +221,11 @@ impl Violation {
                 }
             }
             V::BoundaryInvalid { reason } => {
-                if zh { format!("现场边界无效：{reason}") } else { format!("site boundary invalid: {reason}") }
+                if zh {
+                    format!("现场边界无效：{reason}")
+                } else {
+                    format!("site boundary invalid: {reason}")
+                }
             }
             V::LabAlreadyCommissioned { lab } => {
                 if zh {

@@ -70,7 +70,9 @@ fn witnessing(j: &Judging<'_>, w: &Witnessing, v: &mut Vec<Violation>, verdict: 
     if let (Some(a), Some(b)) = (place::best_fix(&sb.evidence.fixes), place::best_fix(&ev.fixes)) {
         let cp = place::co_presence(a, b, policy.co_presence_max_m, policy.accuracy_sigma);
         match cp {
-            CoPresence::Apart { distance_m } => v.push(Violation::NotTogether { distance_m: distance_m.round() as i64 }),
+            CoPresence::Apart { distance_m } => {
+                v.push(Violation::NotTogether { distance_m: distance_m.round() as i64 })
+            }
             CoPresence::Uncertain { distance_m } => {
                 v.push(Violation::CoPresenceUncertain { distance_m: distance_m.round() as i64 })
             }
@@ -111,7 +113,8 @@ fn commission(j: &Judging<'_>, c: &Commission, v: &mut Vec<Violation>) {
     if !assigned {
         v.push(Violation::LabNotCommissioned { lab: c.lab.clone() });
     }
-    let counted = j.signed.map(|s| counted_cosigners(s, &j.ctx.cosigners, j.ctx.judged_at_ms)).unwrap_or_default();
+    let counted =
+        j.signed.map(|s| counted_cosigners(s, &j.ctx.cosigners, j.ctx.judged_at_ms)).unwrap_or_default();
     if let Some(s) = j.signed
         && j.ctx.judged_at_ms.is_some()
     {

@@ -31,7 +31,8 @@ pub(super) fn assess(
             }
         }
     }
-    let assessment = time::assess(&body.evidence.time, &body.device, &body.evidence.fixes, &tctx, &ctx.policy);
+    let assessment =
+        time::assess(&body.evidence.time, &body.device, &body.evidence.fixes, &tctx, &ctx.policy);
     for f in &assessment.findings {
         v.push(match f {
             TimeFinding::AnchorInvalid => Violation::AnchorInvalid,

@@ -282,7 +282,9 @@ impl Violation {
             | V::SiteUncertain { .. } => Rule::R9,
             V::OutsideSite { .. } => Rule::R17,
             V::EmptyCommission | V::AwaitingWitnessCosignature => Rule::R10,
-            V::TagNotOnCommission { .. } | V::WrongLab { .. } | V::UnconfirmedTrailFindings { .. } => Rule::R11,
+            V::TagNotOnCommission { .. } | V::WrongLab { .. } | V::UnconfirmedTrailFindings { .. } => {
+                Rule::R11
+            }
         }
     }
 
@@ -301,5 +303,4 @@ impl Violation {
             .and_then(|v| v.get("code").and_then(|c| c.as_str().map(str::to_owned)))
             .unwrap_or_default()
     }
-
 }

@@ -9,17 +9,20 @@ use crate::store::StoreError;
 use crate::{AppState, admin, logtree};
 use axum::Json;
 use axum::extract::{Query, State};
+use custody_core::Hash;
 use custody_core::access;
 use custody_core::protocol::*;
 use custody_core::record::Payload;
-use custody_core::Hash;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 /// Enroll a device with a one-time code from an enrollment QR (R1).
 #[utoipa::path(post, path = "/v1/enroll", request_body = EnrollRequest,
     responses((status = 200, body = EnrollResponse), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
-pub async fn enroll(State(state): State<AppState>, body: axum::body::Bytes) -> ApiResult<Json<EnrollResponse>> {
+pub async fn enroll(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<EnrollResponse>> {
     let req: EnrollRequest = json_body(&body)?;
     req.check().map_err(out_of_range)?;
     if !req.device.verify(custody_core::crypto::Domain::DeviceRequest, req.code.as_bytes(), &req.proof) {
@@ -45,7 +48,8 @@ pub async fn enroll(State(state): State<AppState>, body: axum::body::Bytes) -> A
                     "this device is already enrolled",
                 )));
             }
-            let Some(person) = tx.take_enrollment_code(&Hash::of(req.code.trim().as_bytes()), &req.device, now)?
+            let Some(person) =
+                tx.take_enrollment_code(&Hash::of(req.code.trim().as_bytes()), &req.device, now)?
             else {
                 return Ok(Err(AppError::forbidden(
                     "enroll_code_invalid",
@@ -219,7 +223,9 @@ pub async fn cosign(
             }
             let p = Pipeline { server_key: &st.key, policy: &st.config.policy, now };
             p.merge_cosignatures(tx, row.clone(), &incoming)?;
-            let row = tx.record(&req.record)?.ok_or_else(|| StoreError::Corrupt("co-signed record vanished".into()))?;
+            let row = tx
+                .record(&req.record)?
+                .ok_or_else(|| StoreError::Corrupt("co-signed record vanished".into()))?;
             let v = crate::ingest::stored_verdict(&row)?;
             let checkpoint = logtree::checkpoint(tx, &st.key, now)?;
             let receipt = logtree::receipt(tx, &row.id, row.log_index, &checkpoint)?;
@@ -237,6 +243,7 @@ pub async fn cosign(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     #[serde(default)]
     pub after: u64,

@@ -27,6 +27,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics_text(State(state): State<AppState>) -> Response {
     match &state.metrics {
         Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => crate::error::AppError::not_found("metrics_disabled", "未启用指标", "metrics disabled").into_response(),
+        None => crate::error::AppError::not_found("metrics_disabled", "未启用指标", "metrics disabled")
+            .into_response(),
     }
 }

@@ -22,6 +22,7 @@ pub async fn checkpoint(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// Size of the checkpoint the device holds.
     pub from: u64,

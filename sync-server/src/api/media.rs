@@ -2,10 +2,11 @@
 //! whose records list them; downloads as `custody_core::access::media` allows.
 
 use super::{ApiResult, forbidden, parse_hash, viewer_of};
+use crate::AppState;
 use crate::auth::AuthedDevice;
+use crate::blobs::Uploader;
 use crate::error::AppError;
 use crate::store::MediaRow;
-use crate::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,14 +22,15 @@ pub async fn media_status(
     Path(sha): Path<String>,
 ) -> ApiResult<Json<MediaStatus>> {
     let sha = parse_hash(&sha)?;
+    let key = dev.key;
     let blobs = state.blobs.clone();
-    let (row, declared) = state
-        .store
-        .read_async(move |tx| Ok((tx.media(&sha)?, tx.media_ref_by_device(&sha, &dev.key)?)))
-        .await?;
+    let (row, declared) =
+        state.store.read_async(move |tx| Ok((tx.media(&sha)?, tx.media_ref_by_device(&sha, &key)?))).await?;
+    // The asking device's own declaration first: another device may have
+    // declared the same hash with another size.
     let size = match (&row, &declared) {
-        (Some(r), _) => r.size,
-        (None, Some((s, _))) => *s,
+        (_, Some((s, _))) => *s,
+        (Some(r), None) => r.size,
         (None, None) => {
             return Err(AppError::not_found(
                 "media_unknown",
@@ -37,7 +39,7 @@ pub async fn media_status(
             ));
         }
     };
-    let received = tokio::task::spawn_blocking(move || blobs.received(&sha))
+    let received = tokio::task::spawn_blocking(move || blobs.received(&sha, &Uploader::device(&key)))
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
@@ -87,9 +89,11 @@ pub async fn media_upload(
     }
     let blobs = state.blobs.clone();
     let chunk_len = body.len() as u64;
-    let put = tokio::task::spawn_blocking(move || blobs.put_chunk(&sha, length, offset, &body))
-        .await
-        .map_err(AppError::internal)?;
+    let put = tokio::task::spawn_blocking(move || {
+        blobs.put_chunk(&sha, &Uploader::device(&key), length, offset, &body)
+    })
+    .await
+    .map_err(AppError::internal)?;
     let progress = match put {
         Ok(p) => p,
         Err(crate::blobs::BlobError::Offset { have, .. }) => {
@@ -119,16 +123,20 @@ pub async fn media_upload(
         crate::blobs::Progress::Partial(n) => (n, false),
         crate::blobs::Progress::Complete => (size, true),
     };
-    let now = state.now();
-    // The stored type is informational and never the uploader's free text:
-    // what is served is decided from the owning record (`access::media`).
-    let media_type = access::served_media_type(&media_type).to_owned();
-    state
-        .store
-        .write_async(move |tx| {
-            tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received, complete }, now)
-        })
-        .await?;
+    // The media row is written by the upload that completes it — whose bytes
+    // matched the hash at exactly its declared size — never by a first
+    // chunk from whoever declared the hash. Its type is informational and
+    // allowlisted: what is served is decided from the owning record.
+    if complete {
+        let now = state.now();
+        let media_type = access::served_media_type(&media_type).to_owned();
+        state
+            .store
+            .write_async(move |tx| {
+                tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received, complete }, now)
+            })
+            .await?;
+    }
     Ok(Json(MediaStatus { sha256: sha, size, received, complete }))
 }
 
@@ -159,7 +167,11 @@ pub async fn media_content(
         .await?;
     let served = match decision {
         None => {
-            return Err(AppError::not_found("media_unknown", "文件不存在或未上传完成", "media unknown or incomplete"));
+            return Err(AppError::not_found(
+                "media_unknown",
+                "文件不存在或未上传完成",
+                "media unknown or incomplete",
+            ));
         }
         Some(Err(d)) => return Err(forbidden(d)),
         Some(Ok(served)) => served,

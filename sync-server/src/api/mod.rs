@@ -82,7 +82,11 @@ fn sign_anchor(
         tail: s.tail,
     };
     let anchor = TimeAnchor::sign(body.clone(), &state.key).map_err(|e| {
-        AppError::bad_request("out_of_range", "设备状态超出允许范围", format!("device state out of range: {e}"))
+        AppError::bad_request(
+            "out_of_range",
+            "设备状态超出允许范围",
+            format!("device state out of range: {e}"),
+        )
     })?;
     Ok((body, anchor))
 }

@@ -52,7 +52,9 @@ async fn trail_for(state: &AppState, tag: TagCode, dev: Option<AuthedDevice>) ->
         .await?;
     let out = match from_replica {
         Some(t) => t,
-        None => state.store.read_async(move |tx| read_trail(tx, &tag, &c, &server, dev.as_ref(), now)).await?,
+        None => {
+            state.store.read_async(move |tx| read_trail(tx, &tag, &c, &server, dev.as_ref(), now)).await?
+        }
     };
     out.map_err(forbidden)
 }
@@ -81,6 +83,7 @@ pub async fn admin_trail(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ViolationQuery {
     /// Administrative division code prefix (admins only; inspectors see their own).
     pub jurisdiction: Option<String>,
@@ -107,7 +110,10 @@ async fn violations_for(
                 let project = r.project.clone();
                 let jurisdiction = match &project {
                     Some(p) => tx
-                        .project(&custody_core::Id::new(p.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?)?
+                        .project(
+                            &custody_core::Id::new(p.clone())
+                                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                        )?
                         .map(|p| p.jurisdiction),
                     None => None,
                 };
@@ -119,7 +125,8 @@ async fn violations_for(
                     tags: rec.body().payload.tags().iter().map(|t| t.to_string()).collect(),
                     author: r.author.clone(),
                     first_seen_ms: r.first_seen_ms,
-                    finding: serde_json::from_str(&finding).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    finding: serde_json::from_str(&finding)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 });
             }
             Ok(out)

@@ -104,5 +104,6 @@ pub async fn public_record(
             }))
         })
         .await?;
-    view.map(Json).ok_or_else(|| AppError::not_found("record_unknown", "没有这条公开记录", "no such public record"))
+    view.map(Json)
+        .ok_or_else(|| AppError::not_found("record_unknown", "没有这条公开记录", "no such public record"))
 }

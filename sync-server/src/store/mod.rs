@@ -298,7 +298,9 @@ impl Store {
         f: impl FnOnce(&mut dyn Tx) -> Result<std::result::Result<T, E>> + Send + 'static,
     ) -> Result<std::result::Result<T, E>> {
         let s = self.clone();
-        tokio::task::spawn_blocking(move || s.write_or_abort(f)).await.map_err(|e| StoreError::Join(e.to_string()))?
+        tokio::task::spawn_blocking(move || s.write_or_abort(f))
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))?
     }
 
     /// Run `f` in a read transaction (a consistent snapshot).

@@ -483,9 +483,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn equivocations_of(&mut self, device: &PublicKey) -> Result<u64> {
-        Ok(self.row("SELECT count(*) FROM equivocations WHERE device = ?1", params![device.0.as_slice()], |r| {
-            r.get::<_, i64>(0)
-        })? as u64)
+        Ok(self.row(
+            "SELECT count(*) FROM equivocations WHERE device = ?1",
+            params![device.0.as_slice()],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 
     fn chain(&mut self, device: &PublicKey) -> Result<Option<(ChainTail, Option<i64>)>> {

@@ -191,6 +191,18 @@ impl Phone {
         east_m: f64,
         media: &[(MediaPurpose, &[u8])],
     ) -> SignedRecord {
+        let body = self.field_body(payload, north_m, east_m, media);
+        self.dev.sign(body)
+    }
+
+    /// The body [`Phone::field_record`] signs, for a test to alter first.
+    pub fn field_body(
+        &self,
+        payload: Payload,
+        north_m: f64,
+        east_m: f64,
+        media: &[(MediaPurpose, &[u8])],
+    ) -> custody_core::RecordBody {
         let now = self.now();
         let mono = self.dev.mono(now);
         let refs: Vec<MediaRef> = media
@@ -206,8 +218,7 @@ impl Phone {
         let at = fixtures::site_point(north_m, east_m);
         let fixes =
             vec![fixtures::gnss_fix(at, 4.0, mono.saturating_sub(3000)), fixtures::gnss_fix(at, 3.0, mono)];
-        let body = self.dev.body(payload, refs, fixes, now);
-        self.dev.sign(body)
+        self.dev.body(payload, refs, fixes, now)
     }
 }
 
@@ -265,4 +276,42 @@ pub fn demo_commission(items: &[(&SignedRecord, &SignedRecord)]) -> Payload {
         c.witness = fixtures::id(demo::WITNESS);
     }
     p
+}
+
+/// Every story runs on each storage back end (issue 7): the same test bodies,
+/// once on SQLite + a media directory, once on PostgreSQL + an S3 bucket.
+#[allow(unused_macros)]
+macro_rules! on_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::Backend::Embedded).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::Backend::Postgres).await
+            })*
+        }
+    };
+}
+
+/// Upload every media file of a record in one chunk each.
+pub async fn upload_media(phone: &Phone, m: &[(MediaPurpose, Vec<u8>)]) {
+    for (_, bytes) in m {
+        let sha = Hash::of(bytes);
+        let r = phone
+            .signed_with(
+                reqwest::Method::PATCH,
+                &format!("/v1/media/{sha}"),
+                bytes.clone(),
+                phone.now(),
+                &random_nonce(),
+                &[(H_UPLOAD_OFFSET, "0".into()), (H_UPLOAD_LENGTH, bytes.len().to_string())],
+            )
+            .await;
+        assert!(r.status().is_success() || r.status() == 409, "media upload {}", r.status());
+    }
 }

@@ -309,7 +309,8 @@ impl Tx for PgTx<'_> {
     }
 
     fn equivocations_of(&mut self, device: &PublicKey) -> Result<u64> {
-        let r = self.c.one("SELECT count(*) FROM equivocations WHERE device = $1", &[&device.0.as_slice()])?;
+        let r =
+            self.c.one("SELECT count(*) FROM equivocations WHERE device = $1", &[&device.0.as_slice()])?;
         Ok(r.try_get::<_, i64>(0)? as u64)
     }
 
