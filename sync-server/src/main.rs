@@ -599,14 +599,12 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                         AdminError::invalid(format!("无法读取 {}", path.display()), e.to_string())
                     })?;
                     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                        let t = custody_core::TagCode::parse_qr(line)
-                            .or_else(|_| custody_core::TagCode::parse_digits(line))
-                            .map_err(|e| {
-                                AdminError::invalid(
-                                    format!("第 {} 行：{}", n + 1, e.message_zh()),
-                                    format!("line {}: {e}", n + 1),
-                                )
-                            })?;
+                        let t = custody_core::TagCode::parse(line).map_err(|e| {
+                            AdminError::invalid(
+                                format!("第 {} 行：{}", n + 1, e.message_zh()),
+                                format!("line {}: {e}", n + 1),
+                            )
+                        })?;
                         if t.batch_key() != key {
                             return Err(AdminError::invalid(
                                 format!("第 {} 行的标识不属于该批次", n + 1),

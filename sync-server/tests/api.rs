@@ -559,6 +559,30 @@ fn openapi_snapshot() {
     assert!(v["paths"]["/v1/records"]["post"].is_object());
 }
 
+/// One source for every route: the router mounts paths only through
+/// `custody_core::routes`, and every path the OpenAPI document describes is
+/// listed there with its method (clients build their paths from it). The
+/// other direction — every listed route is mounted — is checked against a
+/// running server in `hostile.rs`.
+#[test]
+fn routes_are_named_once() {
+    let lib = include_str!("../src/lib.rs");
+    for line in lib.lines().filter(|l| l.contains(".route(")) {
+        assert!(line.contains(".route(routes::"), "a route path written by hand: {line}");
+    }
+    let spec: serde_json::Value = serde_json::from_str(&sync_server::openapi::spec_json()).unwrap();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            assert!(
+                custody_core::routes::ALL
+                    .iter()
+                    .any(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method)),
+                "{method} {path} is documented but not in custody_core::routes::ALL"
+            );
+        }
+    }
+}
+
 /// Handlers answer in-process too (no socket): the router is a tower service.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oneshot_handlers() {
