@@ -96,244 +96,283 @@ fn codes(found: &[&Violation]) -> String {
     c.join(", ")
 }
 
+/// Which findings a named check gathers. Every finding a regulator would
+/// see falls into one of them, or into `other_findings`: none passes
+/// unnoticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Faces,
+    Authority,
+    Location,
+    Clock,
+    Place,
+    Window,
+    Other,
+}
+
+fn group(v: &Violation) -> Group {
+    use Violation as V;
+    match v {
+        V::FaceMismatch { .. } | V::LivenessFailed => Group::Faces,
+        V::AuthorisationUncertain { .. }
+        | V::DeviceRevocationUncertain { .. }
+        | V::CosignerNotAuthorised { .. } => Group::Authority,
+        V::MockLocation | V::ImplausibleTrack { .. } | V::PoorAccuracy { .. } => Group::Location,
+        V::ClockSkew { .. }
+        | V::GnssMismatch { .. }
+        | V::ClaimOutsideProven { .. }
+        | V::AnchorInvalid
+        | V::MonotonicInconsistent => Group::Clock,
+        V::OutsideSite { .. } | V::NotTogether { .. } => Group::Place,
+        V::LateWitness { .. } | V::TimingUndetermined { .. } => Group::Window,
+        _ => Group::Other,
+    }
+}
+
+/// What the checks read off the trail.
+struct Seen<'a> {
+    facts: &'a TrailFacts,
+    accepted: Vec<&'a TrailEntry>,
+    findings: Vec<&'a Violation>,
+}
+
+impl<'a> Seen<'a> {
+    fn of(facts: &'a TrailFacts) -> Seen<'a> {
+        let accepted: Vec<&TrailEntry> =
+            facts.entries.iter().filter(|e| e.status == RecordStatus::Accepted).collect();
+        let findings = accepted.iter().flat_map(|e| e.verdict.violations.iter()).collect();
+        Seen { facts, accepted, findings }
+    }
+
+    fn in_group(&self, g: Group) -> Vec<&'a Violation> {
+        self.findings
+            .iter()
+            .copied()
+            .filter(|v| group(v) == g && (g != Group::Other || needs_confirmation(v)))
+            .collect()
+    }
+
+    fn has_kind(&self, k: RecordKind) -> bool {
+        self.accepted.iter().any(|e| e.record.body().kind() == k)
+    }
+
+    fn max_distance(&self, pick: fn(&Violation) -> Option<i64>) -> Option<i64> {
+        self.findings.iter().filter_map(|v| pick(v)).max()
+    }
+
+    /// The records are what they claim and are in the log (R14, R16).
+    fn integrity(&self) -> Vec<TrailCheck> {
+        let entries = &self.facts.entries;
+        let sig_ok = entries.iter().all(|e| e.signatures_ok);
+        let log_ok = entries.iter().all(|e| e.logged);
+        vec![
+            pass_fail(
+                "tag_registered",
+                self.facts.registered,
+                ("标识属于已备案批次", "tag belongs to a filed batch"),
+                ("标识不属于任何已备案批次（R16）".into(), "tag is in no filed batch (R16)".into()),
+            ),
+            pass_fail(
+                "signatures",
+                sig_ok && !entries.is_empty(),
+                ("全部记录签名有效", "every record's signature verifies"),
+                if sig_ok {
+                    ("全部记录签名有效".into(), "every record's signature verifies".into())
+                } else {
+                    ("有记录签名无效".into(), "a record's signature does not verify".into())
+                },
+            ),
+            pass_fail(
+                "transparency_log",
+                log_ok,
+                ("全部记录已登记在防篡改日志中", "every record is in the transparency log"),
+                ("日志证明不成立".into(), "a log inclusion proof fails".into()),
+            ),
+            pass_fail(
+                "sampled",
+                self.has_kind(RecordKind::Sampling),
+                ("有有效的取样记录（R6-R7）", "a valid sampling record exists (R6-R7)"),
+                ("没有有效的取样记录（R6-R7）".into(), "no valid sampling record (R6-R7)".into()),
+            ),
+        ]
+    }
+
+    /// R8: witnessed within the window, proven.
+    fn window(&self) -> TrailCheck {
+        let window = self
+            .accepted
+            .iter()
+            .filter(|e| matches!(e.record.body().payload, Payload::Witnessing(_)))
+            .filter_map(|e| e.verdict.window.clone())
+            .next_back();
+        let (ok, zh, en) = match window {
+            Some(WindowVerdict::Compliant { max_gap_ms }) => (
+                true,
+                format!("已证明在取样后 {} 分钟内完成见证（R8）", minutes(max_gap_ms)),
+                format!("witnessed within {} min of sampling, proven (R8)", minutes(max_gap_ms)),
+            ),
+            Some(WindowVerdict::Late { min_gap_ms }) => (
+                false,
+                format!("见证超时：取样后至少 {} 分钟（R8）", minutes(min_gap_ms)),
+                format!("late witnessing: at least {} min after sampling (R8)", minutes(min_gap_ms)),
+            ),
+            Some(WindowVerdict::Undetermined { claimed_gap_ms, .. }) => (
+                false,
+                format!("无法证明 20 分钟内见证；设备记录间隔 {} 分钟（R8）", minutes(claimed_gap_ms)),
+                format!(
+                    "cannot prove witnessing within 20 min; devices report {} min (R8)",
+                    minutes(claimed_gap_ms)
+                ),
+            ),
+            None => (false, "没有见证记录（R8）".into(), "not witnessed (R8)".into()),
+        };
+        check("witnessed_in_time", ok, zh, en)
+    }
+
+    /// R9, R17, R1, R8: where, who and when, as the findings say.
+    fn findings(&self) -> Vec<TrailCheck> {
+        let outside = self.max_distance(|v| match v {
+            Violation::OutsideSite { distance_m } => Some(*distance_m),
+            _ => None,
+        });
+        let apart = self.max_distance(|v| match v {
+            Violation::NotTogether { distance_m } => Some(*distance_m),
+            _ => None,
+        });
+        let (authority, location, clock, other) = (
+            self.in_group(Group::Authority),
+            self.in_group(Group::Location),
+            self.in_group(Group::Clock),
+            self.in_group(Group::Other),
+        );
+        vec![
+            pass_fail(
+                "on_site",
+                outside.is_none(),
+                ("定位均在现场范围内或无法判断", "no location provably outside the site"),
+                (
+                    format!("有定位在现场外（约 {} 米）", outside.unwrap_or(0)),
+                    format!("a location is outside the site (about {} m)", outside.unwrap_or(0)),
+                ),
+            ),
+            pass_fail(
+                "co_presence",
+                apart.is_none(),
+                ("见证人与取样人未被证明分处两地", "witness not proven away from the sampler"),
+                (
+                    format!("见证人与取样人相距约 {} 米（R9）", apart.unwrap_or(0)),
+                    format!("witness was about {} m from the sampler (R9)", apart.unwrap_or(0)),
+                ),
+            ),
+            pass_fail(
+                "faces",
+                self.in_group(Group::Faces).is_empty(),
+                ("人脸核验通过", "face checks passed"),
+                (
+                    "有人脸核验或活体检测未通过（R1）".into(),
+                    "a face check or liveness challenge failed (R1)".into(),
+                ),
+            ),
+            pass_fail(
+                "authorisation",
+                authority.is_empty(),
+                ("操作人员的授权均已证明有效（R1）", "every actor's authorisation is proven valid (R1)"),
+                (
+                    format!("无法证明操作人员当时有效授权或设备未被注销：{}（R1）", codes(&authority)),
+                    format!(
+                        "an actor's authorisation or device was not proven valid at the time: {} (R1)",
+                        codes(&authority)
+                    ),
+                ),
+            ),
+            pass_fail(
+                "location_genuine",
+                location.is_empty(),
+                (
+                    "定位未见模拟、跳变或精度不足（R9）",
+                    "locations show no mocking, jumps or poor accuracy (R9)",
+                ),
+                (
+                    format!("定位可疑：{}（R9）", codes(&location)),
+                    format!("locations are suspect: {} (R9)", codes(&location)),
+                ),
+            ),
+            pass_fail(
+                "trusted_time",
+                clock.is_empty(),
+                ("设备时间证据一致（R8）", "the devices' time evidence is consistent (R8)"),
+                (
+                    format!("设备时间证据有问题：{}（R8）", codes(&clock)),
+                    format!("the devices' time evidence is in doubt: {} (R8)", codes(&clock)),
+                ),
+            ),
+            pass_fail(
+                "other_findings",
+                other.is_empty(),
+                ("没有其他需监管关注的问题", "no other finding regulators are shown"),
+                (
+                    format!("其他需关注的问题：{}", codes(&other)),
+                    format!("other findings regulators are shown: {}", codes(&other)),
+                ),
+            ),
+        ]
+    }
+
+    /// R10, R16, and what is still missing or was attempted.
+    fn completeness(&self) -> Vec<TrailCheck> {
+        let refused = self.facts.entries.iter().filter(|e| e.status == RecordStatus::Refused).count();
+        let equivocating = &self.facts.equivocating_devices;
+        vec![
+            pass_fail(
+                "commissioned",
+                self.has_kind(RecordKind::Commission),
+                ("已出具委托单（R10）", "commission form issued (R10)"),
+                ("尚无委托单（R10）".into(), "no commission form yet (R10)".into()),
+            ),
+            pass_fail(
+                "media_complete",
+                self.accepted.iter().all(|e| e.media_complete),
+                ("照片视频已全部上传", "all photos and videos have arrived"),
+                ("有照片或视频尚未上传完成".into(), "some photos or videos have not arrived yet".into()),
+            ),
+            pass_fail(
+                "no_refused_attempts",
+                refused == 0,
+                ("无被拒绝的操作", "no refused attempts"),
+                (
+                    format!("该标识有 {refused} 次被拒绝的操作（如重复绑定，R16）"),
+                    format!("{refused} refused attempt(s) on this tag (e.g. rebinding, R16)"),
+                ),
+            ),
+            pass_fail(
+                "no_equivocation",
+                equivocating.is_empty(),
+                ("相关设备没有提交过相互矛盾的记录", "no device of this trail offered conflicting records"),
+                (
+                    format!("设备 {} 曾对同一序号提交两份不同记录（记录链分叉）", equivocating.join("、")),
+                    format!(
+                        "device {} offered two different records for one place in its chain (equivocation)",
+                        equivocating.join(", ")
+                    ),
+                ),
+            ),
+        ]
+    }
+}
+
 /// Judge a tag's trail.
 pub fn judge(facts: &TrailFacts) -> TrailJudgement {
-    let entries = &facts.entries;
-    let accepted: Vec<&TrailEntry> = entries.iter().filter(|e| e.status == RecordStatus::Accepted).collect();
-    let findings: Vec<&Violation> = accepted.iter().flat_map(|e| e.verdict.violations.iter()).collect();
-    let any = |pred: fn(&Violation) -> bool| -> Vec<&Violation> {
-        findings.iter().copied().filter(|v| pred(v)).collect()
-    };
-    let has_kind = |k: RecordKind| accepted.iter().any(|e| e.record.body().kind() == k);
-
-    let sig_ok = entries.iter().all(|e| e.signatures_ok);
-    let log_ok = entries.iter().all(|e| e.logged);
-    let media_ok = accepted.iter().all(|e| e.media_complete);
-    let refused = entries.iter().filter(|e| e.status == RecordStatus::Refused).count();
-    let window = accepted
-        .iter()
-        .filter(|e| matches!(e.record.body().payload, Payload::Witnessing(_)))
-        .filter_map(|e| e.verdict.window.clone())
-        .last();
-    let max_distance = |pred: fn(&Violation) -> Option<i64>| findings.iter().filter_map(|v| pred(v)).max();
-    let outside = max_distance(|v| match v {
-        Violation::OutsideSite { distance_m } => Some(*distance_m),
-        _ => None,
-    });
-    let apart = max_distance(|v| match v {
-        Violation::NotTogether { distance_m } => Some(*distance_m),
-        _ => None,
-    });
-    let faces = any(|v| matches!(v, Violation::FaceMismatch { .. } | Violation::LivenessFailed));
-    let authority = any(|v| {
-        matches!(
-            v,
-            Violation::AuthorisationUncertain { .. }
-                | Violation::DeviceRevocationUncertain { .. }
-                | Violation::CosignerNotAuthorised { .. }
-        )
-    });
-    let location = any(|v| {
-        matches!(
-            v,
-            Violation::MockLocation | Violation::ImplausibleTrack { .. } | Violation::PoorAccuracy { .. }
-        )
-    });
-    let clock = any(|v| {
-        matches!(
-            v,
-            Violation::ClockSkew { .. }
-                | Violation::GnssMismatch { .. }
-                | Violation::ClaimOutsideProven { .. }
-                | Violation::AnchorInvalid
-                | Violation::MonotonicInconsistent
-        )
-    });
-    // Whatever else a regulator would see: no flag may pass unnoticed.
-    let named = |v: &Violation| {
-        matches!(
-            v,
-            Violation::OutsideSite { .. }
-                | Violation::NotTogether { .. }
-                | Violation::LateWitness { .. }
-                | Violation::TimingUndetermined { .. }
-                | Violation::FaceMismatch { .. }
-                | Violation::LivenessFailed
-                | Violation::AuthorisationUncertain { .. }
-                | Violation::DeviceRevocationUncertain { .. }
-                | Violation::CosignerNotAuthorised { .. }
-                | Violation::MockLocation
-                | Violation::ImplausibleTrack { .. }
-                | Violation::PoorAccuracy { .. }
-                | Violation::ClockSkew { .. }
-                | Violation::GnssMismatch { .. }
-                | Violation::ClaimOutsideProven { .. }
-                | Violation::AnchorInvalid
-                | Violation::MonotonicInconsistent
-        )
-    };
-    let other: Vec<&Violation> =
-        findings.iter().copied().filter(|v| needs_confirmation(v) && !named(v)).collect();
-
-    let sampled = has_kind(RecordKind::Sampling);
-    let commissioned = has_kind(RecordKind::Commission);
-    let mut checks = vec![
-        pass_fail(
-            "tag_registered",
-            facts.registered,
-            ("标识属于已备案批次", "tag belongs to a filed batch"),
-            ("标识不属于任何已备案批次（R16）".into(), "tag is in no filed batch (R16)".into()),
-        ),
-        pass_fail(
-            "signatures",
-            sig_ok && !entries.is_empty(),
-            ("全部记录签名有效", "every record's signature verifies"),
-            if sig_ok {
-                ("全部记录签名有效".into(), "every record's signature verifies".into())
-            } else {
-                ("有记录签名无效".into(), "a record's signature does not verify".into())
-            },
-        ),
-        pass_fail(
-            "transparency_log",
-            log_ok,
-            ("全部记录已登记在防篡改日志中", "every record is in the transparency log"),
-            ("日志证明不成立".into(), "a log inclusion proof fails".into()),
-        ),
-        pass_fail(
-            "sampled",
-            sampled,
-            ("有有效的取样记录（R6-R7）", "a valid sampling record exists (R6-R7)"),
-            ("没有有效的取样记录（R6-R7）".into(), "no valid sampling record (R6-R7)".into()),
-        ),
-    ];
-    let (w_ok, w_zh, w_en) = match window {
-        Some(WindowVerdict::Compliant { max_gap_ms }) => (
-            true,
-            format!("已证明在取样后 {} 分钟内完成见证（R8）", minutes(max_gap_ms)),
-            format!("witnessed within {} min of sampling, proven (R8)", minutes(max_gap_ms)),
-        ),
-        Some(WindowVerdict::Late { min_gap_ms }) => (
-            false,
-            format!("见证超时：取样后至少 {} 分钟（R8）", minutes(min_gap_ms)),
-            format!("late witnessing: at least {} min after sampling (R8)", minutes(min_gap_ms)),
-        ),
-        Some(WindowVerdict::Undetermined { claimed_gap_ms, .. }) => (
-            false,
-            format!("无法证明 20 分钟内见证；设备记录间隔 {} 分钟（R8）", minutes(claimed_gap_ms)),
-            format!(
-                "cannot prove witnessing within 20 min; devices report {} min (R8)",
-                minutes(claimed_gap_ms)
-            ),
-        ),
-        None => (false, "没有见证记录（R8）".into(), "not witnessed (R8)".into()),
-    };
-    checks.push(check("witnessed_in_time", w_ok, w_zh, w_en));
-    checks.push(pass_fail(
-        "on_site",
-        outside.is_none(),
-        ("定位均在现场范围内或无法判断", "no location provably outside the site"),
-        (
-            format!("有定位在现场外（约 {} 米）", outside.unwrap_or(0)),
-            format!("a location is outside the site (about {} m)", outside.unwrap_or(0)),
-        ),
-    ));
-    checks.push(pass_fail(
-        "co_presence",
-        apart.is_none(),
-        ("见证人与取样人未被证明分处两地", "witness not proven away from the sampler"),
-        (
-            format!("见证人与取样人相距约 {} 米（R9）", apart.unwrap_or(0)),
-            format!("witness was about {} m from the sampler (R9)", apart.unwrap_or(0)),
-        ),
-    ));
-    checks.push(pass_fail(
-        "faces",
-        faces.is_empty(),
-        ("人脸核验通过", "face checks passed"),
-        ("有人脸核验或活体检测未通过（R1）".into(), "a face check or liveness challenge failed (R1)".into()),
-    ));
-    checks.push(pass_fail(
-        "authorisation",
-        authority.is_empty(),
-        ("操作人员的授权均已证明有效（R1）", "every actor's authorisation is proven valid (R1)"),
-        (
-            format!("无法证明操作人员当时有效授权或设备未被注销：{}（R1）", codes(&authority)),
-            format!(
-                "an actor's authorisation or device was not proven valid at the time: {} (R1)",
-                codes(&authority)
-            ),
-        ),
-    ));
-    checks.push(pass_fail(
-        "location_genuine",
-        location.is_empty(),
-        ("定位未见模拟、跳变或精度不足（R9）", "locations show no mocking, jumps or poor accuracy (R9)"),
-        (
-            format!("定位可疑：{}（R9）", codes(&location)),
-            format!("locations are suspect: {} (R9)", codes(&location)),
-        ),
-    ));
-    checks.push(pass_fail(
-        "trusted_time",
-        clock.is_empty(),
-        ("设备时间证据一致（R8）", "the devices' time evidence is consistent (R8)"),
-        (
-            format!("设备时间证据有问题：{}（R8）", codes(&clock)),
-            format!("the devices' time evidence is in doubt: {} (R8)", codes(&clock)),
-        ),
-    ));
-    checks.push(pass_fail(
-        "other_findings",
-        other.is_empty(),
-        ("没有其他需监管关注的问题", "no other finding regulators are shown"),
-        (
-            format!("其他需关注的问题：{}", codes(&other)),
-            format!("other findings regulators are shown: {}", codes(&other)),
-        ),
-    ));
-    checks.push(pass_fail(
-        "commissioned",
-        commissioned,
-        ("已出具委托单（R10）", "commission form issued (R10)"),
-        ("尚无委托单（R10）".into(), "no commission form yet (R10)".into()),
-    ));
-    checks.push(pass_fail(
-        "media_complete",
-        media_ok,
-        ("照片视频已全部上传", "all photos and videos have arrived"),
-        ("有照片或视频尚未上传完成".into(), "some photos or videos have not arrived yet".into()),
-    ));
-    checks.push(pass_fail(
-        "no_refused_attempts",
-        refused == 0,
-        ("无被拒绝的操作", "no refused attempts"),
-        (
-            format!("该标识有 {refused} 次被拒绝的操作（如重复绑定，R16）"),
-            format!("{refused} refused attempt(s) on this tag (e.g. rebinding, R16)"),
-        ),
-    ));
-    checks.push(pass_fail(
-        "no_equivocation",
-        facts.equivocating_devices.is_empty(),
-        ("相关设备没有提交过相互矛盾的记录", "no device of this trail offered conflicting records"),
-        (
-            format!(
-                "设备 {} 曾对同一序号提交两份不同记录（记录链分叉）",
-                facts.equivocating_devices.join("、")
-            ),
-            format!(
-                "device {} offered two different records for one place in its chain (equivocation)",
-                facts.equivocating_devices.join(", ")
-            ),
-        ),
-    ));
+    let seen = Seen::of(facts);
+    let mut checks = seen.integrity();
+    checks.push(seen.window());
+    checks.extend(seen.findings());
+    checks.extend(seen.completeness());
 
     let ok = checks.iter().all(|c| c.ok) && facts.state.stage != Stage::Rejected;
     let failed: Vec<&TrailCheck> = checks.iter().filter(|c| !c.ok).collect();
     let (summary_zh, summary_en) = if ok {
         ("核验通过：可以收样".to_owned(), "verified: the lab may accept this specimen".to_owned())
-    } else if entries.is_empty() {
+    } else if facts.entries.is_empty() {
         ("该标识没有任何记录：不要收样".to_owned(), "no records for this tag: do not accept".to_owned())
     } else {
         (
@@ -348,7 +387,7 @@ pub fn judge(facts: &TrailFacts) -> TrailJudgement {
         )
     };
     let mut to_confirm: Vec<Finding> = Vec::new();
-    for v in findings.iter().filter(|v| needs_confirmation(v)) {
+    for v in seen.findings.iter().filter(|v| needs_confirmation(v)) {
         if !to_confirm.iter().any(|f| f.code == v.code()) {
             to_confirm.push(Finding::from(*v));
         }

@@ -6,16 +6,13 @@
 //! to roles the person's organisation may hold, per project outside labs
 //! and regulators (R1).
 
-use super::{DirectoryEntry, Judging, Violation};
-use crate::model::OrgRole;
-use crate::record::Payload;
+use super::{DirectoryEntry, DirectoryFacts, Judging, Violation};
+use crate::model::{Id, OrgRole};
+use crate::record::{AuthorisationGrant, LabAssignment, Payload};
+use crate::tag::TagBatch;
 
 pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
     let d = &j.ctx.directory;
-    let missing =
-        |entry, id: &dyn std::fmt::Display| Violation::DirectoryEntryMissing { entry, id: id.to_string() };
-    let taken = |entry, id: &dyn std::fmt::Display| Violation::DirectoryIdTaken { entry, id: id.to_string() };
-    let role_of = |org| d.orgs.get(org).map(|o: &crate::model::Organisation| o.role);
     match &j.body.payload {
         Payload::OrganisationRegistered(o) => {
             if d.orgs.contains_key(&o.id) {
@@ -23,7 +20,7 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
             }
         }
         Payload::ProjectRegistered(p) => {
-            if role_of(&p.owner) != Some(OrgRole::Owner) {
+            if role_of(d, &p.owner) != Some(OrgRole::Owner) {
                 v.push(Violation::OrgWrongRole { org: p.owner.clone(), expected: OrgRole::Owner });
             }
             if d.projects.contains_key(&p.id) {
@@ -46,33 +43,7 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
                 v.push(taken(DirectoryEntry::Person, &p.id));
             }
         }
-        Payload::AuthorisationGranted(g) => {
-            match d.people.get(&g.person) {
-                None => v.push(missing(DirectoryEntry::Person, &g.person)),
-                Some(p) => match role_of(&p.org) {
-                    None => v.push(missing(DirectoryEntry::Organisation, &p.org)),
-                    Some(org_role) => {
-                        if !g.role.allowed_for(org_role) {
-                            v.push(Violation::OrgCannotHoldRole { role: g.role, org_role });
-                        }
-                        // Labs work for every project they are commissioned
-                        // for; regulators' inspectors for their jurisdiction
-                        // (R18). Site roles are per project.
-                        if g.project.is_none() && !matches!(org_role, OrgRole::Lab | OrgRole::Regulator) {
-                            v.push(Violation::GrantWithoutProject);
-                        }
-                    }
-                },
-            }
-            if let Some(pid) = &g.project
-                && !d.projects.contains_key(pid)
-            {
-                v.push(missing(DirectoryEntry::Project, pid));
-            }
-            if d.grants.contains_key(&g.grant) {
-                v.push(taken(DirectoryEntry::Grant, &g.grant));
-            }
-        }
+        Payload::AuthorisationGranted(g) => grant(d, g, v),
         Payload::AuthorisationRevoked(r) => match d.grants.get(&r.grant) {
             None => v.push(missing(DirectoryEntry::Grant, &r.grant)),
             Some(g) if g.revoked_at_ms.is_some() => {
@@ -93,42 +64,87 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
                 v.push(missing(DirectoryEntry::Device, &r.device.fingerprint()));
             }
         }
-        Payload::TagBatchRegistered(b) => {
-            if let Err(e) = b.check_ranges() {
-                v.push(Violation::BatchInvalid { reason: e });
-            } else if b.is_empty() {
-                v.push(Violation::BatchInvalid { reason: String::new() });
-            }
-            if role_of(&b.supplier_org) != Some(OrgRole::TagSupplier) {
-                v.push(Violation::OrgWrongRole {
-                    org: b.supplier_org.clone(),
-                    expected: OrgRole::TagSupplier,
-                });
-            }
-            if !d.projects.contains_key(&b.project) {
-                v.push(missing(DirectoryEntry::Project, &b.project));
-            }
-            if let Some(other) = d.batches.iter().find(|o| o.overlaps(b)) {
-                v.push(Violation::BatchOverlap { project: other.project.clone() });
-            }
-        }
-        Payload::LabCommissioned(a) => {
-            if role_of(&a.lab) != Some(OrgRole::Lab) {
-                v.push(Violation::OrgWrongRole { org: a.lab.clone(), expected: OrgRole::Lab });
-            }
-            match j.ctx.unit_projects.get(&a.unit_project) {
-                Some(u) if u.project == a.project => {}
-                _ => v.push(Violation::UnknownUnitProject { unit_project: a.unit_project.clone() }),
-            }
-            let taken_by = j.ctx.lab_assignments.iter().find(|o| {
-                o.unit_project == a.unit_project
-                    && o.lab != a.lab
-                    && o.kinds.iter().any(|k| a.kinds.contains(k))
-            });
-            if let Some(other) = taken_by {
-                v.push(Violation::LabAlreadyCommissioned { lab: other.lab.clone() });
-            }
-        }
+        Payload::TagBatchRegistered(b) => tag_batch(d, b, v),
+        Payload::LabCommissioned(a) => lab(j, a, v),
         _ => {}
+    }
+}
+
+fn missing(entry: DirectoryEntry, id: &dyn std::fmt::Display) -> Violation {
+    Violation::DirectoryEntryMissing { entry, id: id.to_string() }
+}
+
+fn taken(entry: DirectoryEntry, id: &dyn std::fmt::Display) -> Violation {
+    Violation::DirectoryIdTaken { entry, id: id.to_string() }
+}
+
+fn role_of(d: &DirectoryFacts, org: &Id) -> Option<OrgRole> {
+    d.orgs.get(org).map(|o| o.role)
+}
+
+/// R1: a grant to a known person, for a role their organisation may hold,
+/// per project outside labs and regulators.
+fn grant(d: &DirectoryFacts, g: &AuthorisationGrant, v: &mut Vec<Violation>) {
+    match d.people.get(&g.person) {
+        None => v.push(missing(DirectoryEntry::Person, &g.person)),
+        Some(p) => match role_of(d, &p.org) {
+            None => v.push(missing(DirectoryEntry::Organisation, &p.org)),
+            Some(org_role) => {
+                if !g.role.allowed_for(org_role) {
+                    v.push(Violation::OrgCannotHoldRole { role: g.role, org_role });
+                }
+                // Labs work for every project they are commissioned for;
+                // regulators' inspectors for their jurisdiction (R18).
+                // Site roles are per project.
+                if g.project.is_none() && !matches!(org_role, OrgRole::Lab | OrgRole::Regulator) {
+                    v.push(Violation::GrantWithoutProject);
+                }
+            }
+        },
+    }
+    if let Some(pid) = &g.project
+        && !d.projects.contains_key(pid)
+    {
+        v.push(missing(DirectoryEntry::Project, pid));
+    }
+    if d.grants.contains_key(&g.grant) {
+        v.push(taken(DirectoryEntry::Grant, &g.grant));
+    }
+}
+
+/// R15, R16: a non-empty, well-formed batch from a filed supplier that
+/// overlaps no registered batch.
+fn tag_batch(d: &DirectoryFacts, b: &TagBatch, v: &mut Vec<Violation>) {
+    if let Err(e) = b.check_ranges() {
+        v.push(Violation::BatchInvalid { reason: e });
+    } else if b.is_empty() {
+        v.push(Violation::BatchInvalid { reason: String::new() });
+    }
+    if role_of(d, &b.supplier_org) != Some(OrgRole::TagSupplier) {
+        v.push(Violation::OrgWrongRole { org: b.supplier_org.clone(), expected: OrgRole::TagSupplier });
+    }
+    if !d.projects.contains_key(&b.project) {
+        v.push(missing(DirectoryEntry::Project, &b.project));
+    }
+    if let Some(other) = d.batches.iter().find(|o| o.overlaps(b)) {
+        v.push(Violation::BatchOverlap { project: other.project.clone() });
+    }
+}
+
+/// R2: a registered lab, for a unit project of the project, and no other lab
+/// already holding one of these categories there.
+fn lab(j: &Judging<'_>, a: &LabAssignment, v: &mut Vec<Violation>) {
+    if role_of(&j.ctx.directory, &a.lab) != Some(OrgRole::Lab) {
+        v.push(Violation::OrgWrongRole { org: a.lab.clone(), expected: OrgRole::Lab });
+    }
+    match j.ctx.unit_projects.get(&a.unit_project) {
+        Some(u) if u.project == a.project => {}
+        _ => v.push(Violation::UnknownUnitProject { unit_project: a.unit_project.clone() }),
+    }
+    let taken_by = j.ctx.lab_assignments.iter().find(|o| {
+        o.unit_project == a.unit_project && o.lab != a.lab && o.kinds.iter().any(|k| a.kinds.contains(k))
+    });
+    if let Some(other) = taken_by {
+        v.push(Violation::LabAlreadyCommissioned { lab: other.lab.clone() });
     }
 }
