@@ -181,39 +181,11 @@ impl Pipeline<'_> {
         // a resend with a forged signature is not "a duplicate", and a
         // forged second record at a taken seq is not evidence of anything.
         if !prepared.signatures_ok {
-            let mut v = Vec::new();
-            if let Err(e) = rec.verify_signatures() {
-                v.push(match e {
-                    custody_core::record::SignatureError::Author => verify::Violation::BadSignature,
-                    custody_core::record::SignatureError::Cosignature { index }
-                    | custody_core::record::SignatureError::SelfCosignature { index } => {
-                        verify::Violation::BadCosignature { index }
-                    }
-                });
-            }
+            let v = verify::signature_violations(&rec);
             return Ok(Outcome::rejected(id, v.iter().map(Finding::from).collect()));
         }
-        if let Some(row) = tx.record(&id)? {
-            self.merge_cosignatures(tx, row.clone(), &rec)?;
-            let v = stored_verdict(&row)?;
-            return Ok(Outcome {
-                id,
-                status: row.status,
-                duplicate: true,
-                findings: findings(&v),
-                log_index: Some(row.log_index),
-            });
-        }
-        if let Some(existing) = tx.record_at(&body.device, body.seq)? {
-            tx.insert_equivocation(&body.device, body.seq, &existing.id, bytes, self.now)?;
-            metrics::counter!("sync_equivocations_total").increment(1);
-            let v = verify::Violation::Chain {
-                error: custody_core::record::ChainError::Fork { seq: body.seq, existing: Some(existing.id) },
-            };
-            // Regulators see it against the record it contradicts.
-            let f = serde_json::to_string(&Finding::from(&v)).expect("finding serialises");
-            tx.insert_violation(&existing.id, existing.project.as_deref(), &f, self.now)?;
-            return Ok(Outcome::rejected(id, vec![Finding::from(&v)]));
+        if let Some(seen) = self.already_held(tx, &rec, bytes)? {
+            return Ok(seen);
         }
 
         let chain = tx.chain(&body.device)?;
@@ -260,6 +232,34 @@ impl Pipeline<'_> {
             self.wake_deferred(tx, id)?;
         }
         Ok(Outcome { id, status, duplicate: false, findings: findings(&verdict), log_index: Some(log_index) })
+    }
+
+    /// A record whose id or chain position is already taken: an idempotent
+    /// resend (its new co-signatures merged) or an equivocation (rejected,
+    /// kept as evidence, listed for regulators against the record it
+    /// contradicts). `None`: the record is new.
+    fn already_held(&self, tx: &mut dyn Tx, rec: &SignedRecord, bytes: &[u8]) -> Result<Option<Outcome>> {
+        let (id, body) = (rec.id(), rec.body());
+        if let Some(row) = tx.record(&id)? {
+            self.merge_cosignatures(tx, row.clone(), rec)?;
+            let v = stored_verdict(&row)?;
+            return Ok(Some(Outcome {
+                id,
+                status: row.status,
+                duplicate: true,
+                findings: findings(&v),
+                log_index: Some(row.log_index),
+            }));
+        }
+        let Some(existing) = tx.record_at(&body.device, body.seq)? else { return Ok(None) };
+        tx.insert_equivocation(&body.device, body.seq, &existing.id, bytes, self.now)?;
+        metrics::counter!("sync_equivocations_total").increment(1);
+        let v = verify::Violation::Chain {
+            error: custody_core::record::ChainError::Fork { seq: body.seq, existing: Some(existing.id) },
+        };
+        let f = serde_json::to_string(&Finding::from(&v)).expect("finding serialises");
+        tx.insert_violation(&existing.id, existing.project.as_deref(), &f, self.now)?;
+        Ok(Some(Outcome::rejected(id, vec![Finding::from(&v)])))
     }
 
     /// What `verify` needs, gathered from the store by the core's builder.

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use custody_core::model::{
     Id, OrgRole, Organisation, Person, PersonRole, Project, SpecimenKind, UnitProject,
 };
-use custody_core::place::{Datum, LatLon, SiteBoundary, to_wgs84};
+use custody_core::place::{Datum, SiteBoundary};
 use custody_core::record::LabAssignment;
 use custody_core::tag::{BatchKey, SerialRange, TagBatch};
 use std::path::PathBuf;
@@ -258,7 +258,7 @@ fn end_of_day_cst(s: &str) -> Result<i64, AdminError> {
     }
 }
 
-/// Read a GeoJSON Polygon (or a Feature holding one) in the given datum.
+/// Read a GeoJSON site boundary in the given datum (`custody_core::geojson`).
 fn read_boundary(path: &PathBuf, datum: Datum) -> Result<SiteBoundary, AdminError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         AdminError::invalid(
@@ -266,38 +266,8 @@ fn read_boundary(path: &PathBuf, datum: Datum) -> Result<SiteBoundary, AdminErro
             format!("cannot read {}: {e}", path.display()),
         )
     })?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| AdminError::invalid("GeoJSON 格式错误", format!("GeoJSON: {e}")))?;
-    let geom = if v["type"] == "Feature" { &v["geometry"] } else { &v };
-    if geom["type"] != "Polygon" {
-        return Err(AdminError::invalid(
-            "边界必须是 GeoJSON Polygon",
-            "the boundary must be a GeoJSON Polygon",
-        ));
-    }
-    let rings = geom["coordinates"]
-        .as_array()
-        .ok_or_else(|| AdminError::invalid("缺少坐标", "missing coordinates"))?;
-    let mut out = Vec::new();
-    for ring in rings {
-        let mut pts = Vec::new();
-        for p in ring.as_array().into_iter().flatten() {
-            let (lon, lat) = (p[0].as_f64(), p[1].as_f64());
-            let (Some(lon), Some(lat)) = (lon, lat) else {
-                return Err(AdminError::invalid("坐标格式错误", "malformed coordinate"));
-            };
-            // GeoJSON order is [longitude, latitude].
-            pts.push(
-                to_wgs84(datum, lat, lon)
-                    .map_err(|e| AdminError::invalid(format!("坐标无效：{e}"), e.to_string()))?,
-            );
-        }
-        out.push(pts);
-    }
-    let mut rings = out.into_iter();
-    let exterior: Vec<LatLon> =
-        rings.next().ok_or_else(|| AdminError::invalid("没有外环", "no exterior ring"))?;
-    Ok(SiteBoundary { exterior, holes: rings.collect() })
+    custody_core::geojson::site_boundary(&text, datum)
+        .map_err(|e| AdminError::invalid(e.message_zh, e.message_en))
 }
 
 fn init_tracing(config: &Config) {
@@ -550,31 +520,7 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                 format!("person {id} registered (record {})", out.id)
             }
             AdminCmd::Grant { id, person, project, role, letter, real_name, face, until } => {
-                let role: PersonRole = parse_enum("角色", &role)?;
-                let letter_bytes = std::fs::read(&letter).map_err(|e| {
-                    AdminError::invalid(format!("无法读取授权书 {}", letter.display()), e.to_string())
-                })?;
-                let face_bytes = match &face {
-                    Some(f) => Some(std::fs::read(f).map_err(|e| {
-                        AdminError::invalid(format!("无法读取人脸照片 {}", f.display()), e.to_string())
-                    })?),
-                    None => None,
-                };
-                let until = until.as_deref().map(end_of_day_cst).transpose()?;
-                let project = project.as_deref().map(parse_id).transpose()?;
-                let face_arg = face_bytes
-                    .as_deref()
-                    .map(|b| (b, sync_server::admin::media_type_of(face.as_ref().expect("face path"))));
-                let out = admin.grant(
-                    parse_id(&id)?,
-                    parse_id(&person)?,
-                    project,
-                    role,
-                    (&letter_bytes, sync_server::admin::media_type_of(&letter)),
-                    real_name,
-                    face_arg,
-                    until,
-                )?;
+                let out = grant_cmd(&admin, &id, &person, project, &role, &letter, real_name, face, until)?;
                 format!("authorisation {id} recorded (record {})", out.id)
             }
             AdminCmd::Revoke { grant, reason } => {
@@ -583,42 +529,11 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
             }
             AdminCmd::Tags { supplier_org, project, supplier_code, year, batch, ranges, list } => {
                 let key = BatchKey { supplier: supplier_code, year, batch };
-                let mut rs = Vec::new();
-                for r in &ranges {
-                    let (a, b) = r.split_once('-').unwrap_or((r, r));
-                    let (Ok(first), Ok(last)) = (a.trim().parse(), b.trim().parse()) else {
-                        return Err(AdminError::invalid(
-                            format!("号段格式应为 起-止：{r}"),
-                            format!("range must be FIRST-LAST: {r}"),
-                        ));
-                    };
-                    rs.push(SerialRange { first, last });
-                }
-                if let Some(path) = list {
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        AdminError::invalid(format!("无法读取 {}", path.display()), e.to_string())
-                    })?;
-                    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                        let t = custody_core::TagCode::parse(line).map_err(|e| {
-                            AdminError::invalid(
-                                format!("第 {} 行：{}", n + 1, e.message_zh()),
-                                format!("line {}: {e}", n + 1),
-                            )
-                        })?;
-                        if t.batch_key() != key {
-                            return Err(AdminError::invalid(
-                                format!("第 {} 行的标识不属于该批次", n + 1),
-                                format!("line {}: tag is not of this batch", n + 1),
-                            ));
-                        }
-                        rs.push(SerialRange { first: t.serial(), last: t.serial() });
-                    }
-                }
                 let b = TagBatch {
                     key,
                     supplier_org: parse_id(&supplier_org)?,
                     project: parse_id(&project)?,
-                    ranges: rs,
+                    ranges: serial_ranges(key, &ranges, list)?,
                 };
                 let n = b.len();
                 let out = admin.register_tags(b)?;
@@ -694,6 +609,85 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
         }
         Err(e) => fail(&e.message_zh(), e),
     }
+}
+
+/// `admin grant`: read the letter and face files and record the grant.
+#[allow(clippy::too_many_arguments)]
+fn grant_cmd(
+    admin: &Admin<'_>,
+    id: &str,
+    person: &str,
+    project: Option<String>,
+    role: &str,
+    letter: &PathBuf,
+    real_name: String,
+    face: Option<PathBuf>,
+    until: Option<String>,
+) -> Result<sync_server::ingest::Outcome, AdminError> {
+    let role: PersonRole = parse_enum("角色", role)?;
+    let letter_bytes = std::fs::read(letter)
+        .map_err(|e| AdminError::invalid(format!("无法读取授权书 {}", letter.display()), e.to_string()))?;
+    let face = match face {
+        Some(f) => {
+            let bytes = std::fs::read(&f).map_err(|e| {
+                AdminError::invalid(format!("无法读取人脸照片 {}", f.display()), e.to_string())
+            })?;
+            Some((bytes, sync_server::admin::media_type_of(&f)))
+        }
+        None => None,
+    };
+    let until = until.as_deref().map(end_of_day_cst).transpose()?;
+    let project = project.as_deref().map(parse_id).transpose()?;
+    admin.grant(
+        parse_id(id)?,
+        parse_id(person)?,
+        project,
+        role,
+        (&letter_bytes, sync_server::admin::media_type_of(letter)),
+        real_name,
+        face.as_ref().map(|(b, t)| (b.as_slice(), *t)),
+        until,
+    )
+}
+
+/// The serial ranges of `admin tags`: `FIRST-LAST` arguments, plus one tag
+/// per line of a list file (printed digits or QR text), all of batch `key`.
+fn serial_ranges(
+    key: BatchKey,
+    ranges: &[String],
+    list: Option<PathBuf>,
+) -> Result<Vec<SerialRange>, AdminError> {
+    let mut rs = Vec::new();
+    for r in ranges {
+        let (a, b) = r.split_once('-').unwrap_or((r, r));
+        let (Ok(first), Ok(last)) = (a.trim().parse(), b.trim().parse()) else {
+            return Err(AdminError::invalid(
+                format!("号段格式应为 起-止：{r}"),
+                format!("range must be FIRST-LAST: {r}"),
+            ));
+        };
+        rs.push(SerialRange { first, last });
+    }
+    if let Some(path) = list {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| AdminError::invalid(format!("无法读取 {}", path.display()), e.to_string()))?;
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let t = custody_core::TagCode::parse(line).map_err(|e| {
+                AdminError::invalid(
+                    format!("第 {} 行：{}", n + 1, e.message_zh()),
+                    format!("line {}: {e}", n + 1),
+                )
+            })?;
+            if t.batch_key() != key {
+                return Err(AdminError::invalid(
+                    format!("第 {} 行的标识不属于该批次", n + 1),
+                    format!("line {}: tag is not of this batch", n + 1),
+                ));
+            }
+            rs.push(SerialRange { first: t.serial(), last: t.serial() });
+        }
+    }
+    Ok(rs)
 }
 
 #[cfg(test)]

@@ -51,6 +51,63 @@ fn scope(
     })
 }
 
+/// One record as the trail shows it: who (names and organisation), when,
+/// findings, media (faces never linked), fixes, receipt, envelope.
+fn record_view(
+    tx: &mut dyn Tx,
+    row: &crate::store::RecordRow,
+    rec: &custody_core::SignedRecord,
+    verdict: &custody_core::verify::Verdict,
+    media: &[(custody_core::record::MediaRef, bool)],
+    receipt: &custody_core::log::Receipt,
+) -> Result<TrailRecord> {
+    let body = rec.body();
+    let person = tx.person(&body.author)?;
+    let org_name = match &person {
+        Some(p) => tx.org(&p.org)?.map(|o| o.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(TrailRecord {
+        id: row.id,
+        kind: body.kind().as_str().into(),
+        kind_zh: body.kind().name_zh().into(),
+        author: body.author.to_string(),
+        author_name: person.map(|p| p.name).unwrap_or_else(|| body.author.to_string()),
+        org_name,
+        device_fingerprint: body.device.fingerprint(),
+        seq: body.seq,
+        log_index: row.log_index,
+        status: row.status,
+        first_seen_ms: row.first_seen_ms,
+        proven_earliest_ms: row.earliest_ms,
+        proven_latest_ms: row.latest_ms,
+        claimed_ms: verdict
+            .time
+            .as_ref()
+            .map(|t| (t.claimed.earliest_ms + t.claimed.latest_ms) / 2)
+            .unwrap_or(body.evidence.time.wall_ms),
+        findings: verdict.violations.iter().map(Finding::from).collect(),
+        media: media
+            .iter()
+            .map(|(m, complete)| MediaView {
+                url: access::shareable_purpose(m.purpose).then(|| routes::media_content(&m.sha256)),
+                sha256: m.sha256,
+                purpose: serde_json::to_value(m.purpose)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                media_type: m.media_type.clone(),
+                size: m.size,
+                complete: *complete,
+            })
+            .collect(),
+        fixes: body.evidence.fixes.clone(),
+        receipt: receipt.clone(),
+        envelope: RawValue::from_string(String::from_utf8_lossy(&row.envelope).into_owned())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
 /// The trail of `tag`, proven against `checkpoint`, for `viewer` (`None`:
 /// an admin). `Ok(Err(_))` when the viewer may not read it.
 pub fn trail(
@@ -95,49 +152,7 @@ pub fn trail(
             .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if access::trail_record_shown(&scope, project.as_ref()) {
-            let person = tx.person(&body.author)?;
-            let org_name = match &person {
-                Some(p) => tx.org(&p.org)?.map(|o| o.name).unwrap_or_default(),
-                None => String::new(),
-            };
-            let time = verdict.time.clone();
-            records.push(TrailRecord {
-                id: row.id,
-                kind: body.kind().as_str().into(),
-                kind_zh: body.kind().name_zh().into(),
-                author: body.author.to_string(),
-                author_name: person.map(|p| p.name).unwrap_or_else(|| body.author.to_string()),
-                org_name,
-                device_fingerprint: body.device.fingerprint(),
-                seq: body.seq,
-                log_index: row.log_index,
-                status: row.status,
-                first_seen_ms: row.first_seen_ms,
-                proven_earliest_ms: row.earliest_ms,
-                proven_latest_ms: row.latest_ms,
-                claimed_ms: time
-                    .map(|t| (t.claimed.earliest_ms + t.claimed.latest_ms) / 2)
-                    .unwrap_or(body.evidence.time.wall_ms),
-                findings: verdict.violations.iter().map(Finding::from).collect(),
-                media: media
-                    .iter()
-                    .map(|(m, complete)| MediaView {
-                        url: access::shareable_purpose(m.purpose).then(|| routes::media_content(&m.sha256)),
-                        sha256: m.sha256,
-                        purpose: serde_json::to_value(m.purpose)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        media_type: m.media_type.clone(),
-                        size: m.size,
-                        complete: *complete,
-                    })
-                    .collect(),
-                fixes: body.evidence.fixes.clone(),
-                receipt: receipt.clone(),
-                envelope: RawValue::from_string(String::from_utf8_lossy(&row.envelope).into_owned())
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            });
+            records.push(record_view(tx, &row, &rec, &verdict, &media, &receipt)?);
         }
         entries.push(TrailEntry {
             signatures_ok: rec.verify_signatures().is_ok(),

@@ -129,6 +129,14 @@ pub fn verify(record: &SignedRecord, ctx: &VerifyContext) -> Verdict {
     verify_body(record.body(), Some(record), ctx, v)
 }
 
+/// The findings of a record's signatures alone (author and co-signers):
+/// what a server checks before anything else, outside its write lock.
+pub fn signature_violations(record: &SignedRecord) -> Vec<Violation> {
+    let mut v = Vec::new();
+    integrity::signatures(record, &mut v);
+    v
+}
+
 /// The rules on a body alone: what the app checks before it signs a draft.
 pub fn check_draft(body: &RecordBody, ctx: &VerifyContext) -> Verdict {
     let mut ctx = ctx.clone();
