@@ -26,6 +26,9 @@ use crate::verify::Grant;
 /// Whoever is asking, with everything their access depends on.
 #[derive(Debug, Clone)]
 pub struct Viewer {
+    /// An operator's administrator account (R21): sees and runs everything,
+    /// every read of a face photo logged.
+    pub is_admin: bool,
     pub person: Id,
     pub org: Id,
     pub org_role: OrgRole,
@@ -322,6 +325,83 @@ pub fn violations(viewer: &Viewer, now: Millis) -> Result<String, Denied> {
             "not an authorised inspector, or no jurisdiction",
         )
     })
+}
+
+// ---------------------------------------------------------------- the console
+
+/// What decides who sees a project in the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectScope {
+    pub project: Id,
+    /// The owner organisation (建设单位).
+    pub owner: Id,
+    /// Its administrative division code (R18).
+    pub jurisdiction: String,
+    /// Organisations whose people hold an authorisation on it (contractor,
+    /// supervisor …), in force or not: an organisation keeps seeing the
+    /// projects it worked on.
+    pub participants: Vec<Id>,
+    /// Labs the owner commissioned on it (R2).
+    pub labs: Vec<Id>,
+    /// Suppliers of its tag batches (R15).
+    pub suppliers: Vec<Id>,
+}
+
+/// May `viewer` see this project and its records in the console? Admins
+/// every project; regulators' inspectors those of their jurisdiction and
+/// below (R18); the owner, the organisations working on it, its labs and
+/// its tag suppliers their own projects (read-only).
+pub fn console_project(viewer: &Viewer, now: Millis, scope: &ProjectScope) -> bool {
+    if viewer.is_admin {
+        return true;
+    }
+    match viewer.org_role {
+        OrgRole::Regulator => {
+            viewer.jurisdiction_prefix(now).is_some_and(|p| jurisdiction_covers(p, &scope.jurisdiction))
+        }
+        OrgRole::Owner => scope.owner == viewer.org,
+        OrgRole::Contractor | OrgRole::Supervisor => scope.participants.contains(&viewer.org),
+        OrgRole::Lab => scope.labs.contains(&viewer.org),
+        OrgRole::TagSupplier => scope.suppliers.contains(&viewer.org),
+        OrgRole::Operator => false,
+    }
+}
+
+/// The projects of `scopes` the viewer may see, in their order.
+pub fn console_projects<'a>(
+    viewer: &Viewer,
+    now: Millis,
+    scopes: &'a [ProjectScope],
+) -> Vec<&'a ProjectScope> {
+    scopes.iter().filter(|s| console_project(viewer, now, s)).collect()
+}
+
+/// May `viewer` run the system (register, grant, revoke, enroll …, R21)?
+pub fn administer(viewer: &Viewer) -> Result<(), Denied> {
+    if viewer.is_admin {
+        Ok(())
+    } else {
+        Err(denied(
+            "admin_only",
+            "仅系统管理员可以执行此操作",
+            "only the system's administrators may do this",
+        ))
+    }
+}
+
+/// May `viewer` look at the face photo of `person` (PIPL: sensitive
+/// personal information)? Admins, and the person themself; every view is
+/// logged by the caller.
+pub fn face_photo(viewer: &Viewer, person: &Id) -> Result<(), Denied> {
+    if viewer.is_admin || &viewer.person == person {
+        Ok(())
+    } else {
+        Err(denied(
+            "face_forbidden",
+            "人脸照片属于敏感个人信息，仅本人与系统管理员可以查看",
+            "face photos are sensitive personal information: only the person and administrators may view them",
+        ))
+    }
 }
 
 // ---------------------------------------------------------------- co-signing

@@ -293,6 +293,7 @@ fn r11_receiving_a_flagged_specimen_without_confirming_is_flagged() {
 
 fn viewer(role: OrgRole, grants: Vec<Grant>) -> Viewer {
     Viewer {
+        is_admin: false,
         person: id("P-V"),
         org: id("ORG-V"),
         org_role: role,
@@ -435,4 +436,53 @@ proptest! {
         let member = viewer(OrgRole::Supervisor, vec![grant("G-W", PersonRole::Witness, Some("PRJ-1"))]);
         prop_assert!(access::media(&member, T0, &Hash::of(b"f"), &refs).is_err());
     }
+}
+
+fn scope(project: &str, owner: &str, jurisdiction: &str) -> access::ProjectScope {
+    access::ProjectScope {
+        project: id(project),
+        owner: id(owner),
+        jurisdiction: jurisdiction.into(),
+        participants: vec![id("ORG-CON")],
+        labs: vec![id("ORG-LAB")],
+        suppliers: vec![id("ORG-TAG")],
+    }
+}
+
+#[test]
+fn r18_the_console_shows_each_party_its_own_projects_and_regulators_their_jurisdiction() {
+    let zhanqian = scope("PRJ-ZQ", "ORG-OWN", "210802");
+    let bayuquan = scope("PRJ-BYQ", "ORG-OWN2", "210804");
+    let dalian = scope("PRJ-DL", "ORG-OWN3", "210202");
+    let all = [zhanqian.clone(), bayuquan.clone(), dalian.clone()];
+    let names = |v: &Viewer| -> Vec<String> {
+        access::console_projects(v, T0, &all).iter().map(|s| s.project.to_string()).collect()
+    };
+    let inspector = |code: &str| Viewer {
+        org: id("ORG-REG"),
+        jurisdiction: Some(code.into()),
+        ..viewer(OrgRole::Regulator, vec![grant("G-I", PersonRole::Inspector, None)])
+    };
+    assert_eq!(names(&inspector("210000")), ["PRJ-ZQ", "PRJ-BYQ", "PRJ-DL"], "the province sees its cities");
+    assert_eq!(names(&inspector("210800")), ["PRJ-ZQ", "PRJ-BYQ"], "the city sees its counties");
+    assert_eq!(names(&inspector("210802")), ["PRJ-ZQ"], "a county sees itself");
+    let no_grant = Viewer { jurisdiction: Some("210800".into()), ..viewer(OrgRole::Regulator, vec![]) };
+    assert!(names(&no_grant).is_empty(), "no inspector authorisation, nothing");
+    let owner = Viewer { org: id("ORG-OWN"), ..viewer(OrgRole::Owner, vec![]) };
+    assert_eq!(names(&owner), ["PRJ-ZQ"]);
+    for (role, org) in
+        [(OrgRole::Contractor, "ORG-CON"), (OrgRole::Lab, "ORG-LAB"), (OrgRole::TagSupplier, "ORG-TAG")]
+    {
+        let v = Viewer { org: id(org), ..viewer(role, vec![]) };
+        assert_eq!(names(&v).len(), 3, "{role:?} sees the projects it works on");
+        let stranger = Viewer { org: id("ORG-NONE"), ..viewer(role, vec![]) };
+        assert!(names(&stranger).is_empty(), "{role:?} sees no other project");
+    }
+    let admin = Viewer { is_admin: true, ..viewer(OrgRole::Operator, vec![]) };
+    assert_eq!(names(&admin).len(), 3);
+    assert!(access::administer(&admin).is_ok() && access::administer(&owner).is_err());
+    // Face photos: the person and admins only.
+    assert!(access::face_photo(&admin, &id("P-X")).is_ok());
+    assert!(access::face_photo(&owner, &id("P-V")).is_ok(), "one's own face");
+    assert_eq!(access::face_photo(&inspector("210000"), &id("P-X")).unwrap_err().code, "face_forbidden");
 }

@@ -123,7 +123,15 @@ pub fn device_viewer(tx: &mut dyn Tx, person: &Id, org: &Id, org_role: OrgRole) 
             lab_assignments.extend(tx.lab_assignments_of(&p.id)?.into_iter().filter(|a| &a.lab == org));
         }
     }
-    Ok(Viewer { person: person.clone(), org: org.clone(), org_role, jurisdiction, grants, lab_assignments })
+    Ok(Viewer {
+        is_admin: false,
+        person: person.clone(),
+        org: org.clone(),
+        org_role,
+        jurisdiction,
+        grants,
+        lab_assignments,
+    })
 }
 
 /// Every stored record listing a media file, as access decides on them.
