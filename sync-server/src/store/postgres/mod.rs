@@ -1,7 +1,9 @@
 //! The production twin: PostgreSQL (14+), chosen by a `postgres://` URL.
 //!
-//! Same domain operations as the embedded store ([`Tx`]), its own schema and
-//! migrations. Several server instances may share one database:
+//! The same domain operations as the embedded store, written once
+//! ([`SqlTx`](super::tx::SqlTx)), on its own schema and migrations (the same
+//! tables and columns); this module owns what only PostgreSQL does (see
+//! [`super::dialect`]). Several server instances may share one database:
 //!
 //! * every write transaction first takes one transaction-scoped advisory lock
 //!   ([`WRITE_LOCK`]). Writes are serialised cluster-wide exactly as SQLite's
@@ -24,8 +26,10 @@
 //! thread waits on each query's future with a plain executor (the future only
 //! talks to the connection task through a channel), legal on any thread.
 
-mod tx;
+mod conn;
 
+use super::sql::Arg;
+use super::tx::{NodeCache, SqlTx};
 use super::{Result, StoreError, Tx};
 use std::collections::HashMap;
 use std::path::Path;
@@ -125,35 +129,11 @@ impl From<tokio_postgres::Error> for StoreError {
 pub struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
-    queued: Vec<(Statement, Vec<Owned>)>,
+    /// Writes waiting for the next round trip, with the arguments they own.
+    queued: Vec<(Statement, Vec<Arg<'static>>)>,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
-/// A parameter a queued write owns until it is sent.
-pub type Owned = Box<dyn ToSql + Sync + Send>;
-
-/// Log nodes are written once and never change (perfect subtrees of an
-/// append-only log), so a node read or written by a committed transaction
-/// may be remembered by every later one, on every instance. Bounded: cleared
-/// when full (the top levels, the ones every proof needs, come back first).
-#[derive(Default)]
-pub(super) struct NodeCache(Mutex<HashMap<(u32, u64), custody_core::Hash>>);
-
-impl NodeCache {
-    const CAPACITY: usize = 400_000;
-
-    fn get(&self, level: u32, index: u64) -> Option<custody_core::Hash> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&(level, index)).copied()
-    }
-
-    fn extend(&self, nodes: HashMap<(u32, u64), custody_core::Hash>) {
-        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if m.len() + nodes.len() > Self::CAPACITY {
-            m.clear();
-        }
-        m.extend(nodes);
-    }
-}
 
 impl PgConn {
     fn connect(config: &tokio_postgres::Config, tls: &MakeRustlsConnect) -> Result<PgConn> {
@@ -190,7 +170,7 @@ impl PgConn {
     /// queued writes in one pipelined round trip, before the next statement
     /// that reads (or the commit). Order is kept, so a later read sees it; an
     /// error surfaces there and rolls the whole transaction back.
-    pub fn queue(&mut self, sql: &str, params: Vec<Owned>) -> Result<()> {
+    fn queue(&mut self, sql: &str, params: Vec<Arg<'static>>) -> Result<()> {
         let st = self.statement(sql)?;
         self.queued.push((st, params));
         if self.queued.len() >= 512 {
@@ -212,7 +192,7 @@ impl PgConn {
         Ok(())
     }
 
-    pub fn rows(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+    pub(in crate::store) fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         self.flush()?;
         let st = self.statement(sql)?;
         Ok(futures_executor::block_on(self.client.query(&st, params))?)
@@ -342,7 +322,7 @@ impl PgStore {
         c.batch("BEGIN")?;
         let mut new_nodes = HashMap::new();
         let out = c.exec("SELECT pg_advisory_xact_lock($1)::text", &[&WRITE_LOCK]).and_then(|_| {
-            let mut t = tx::PgTx::new(&mut c, &self.nodes);
+            let mut t = SqlTx::new(&mut *c, Some(&*self.nodes));
             let out = f(&mut t);
             new_nodes = t.into_nodes();
             out
@@ -408,7 +388,7 @@ pub(crate) fn tls_connector(ca: Option<&Path>) -> Result<MakeRustlsConnect> {
 fn read_on<T>(pool: &Pool, nodes: &NodeCache, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
     let mut c = pool.get()?;
     c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-    let mut t = tx::PgTx::new(&mut c, nodes);
+    let mut t = SqlTx::new(&mut *c, Some(nodes));
     let out = f(&mut t);
     // A read-only transaction sees committed nodes only.
     nodes.extend(t.into_nodes());
