@@ -1,13 +1,14 @@
 //! Where SQLite and PostgreSQL differ, named in one place. Everything else —
-//! every statement of [`Tx`](super::Tx) but the few below — is written once
-//! ([`super::tx`]).
+//! every statement of [`Tx`](super::Tx) but the few below, and the schema —
+//! is written once ([`super::tx`], [`super::schema`]).
 //!
 //! | difference | SQLite | PostgreSQL | where |
 //! |---|---|---|---|
-//! | column types | `INTEGER`, `BLOB`, `TEXT` | `BIGINT`, `BYTEA`, `TEXT` | each back end's migrations |
-//! | a row number the database assigns | `INTEGER PRIMARY KEY` (the rowid) | `BIGSERIAL` | each back end's migrations |
-//! | clustered tables | `WITHOUT ROWID` | (no equivalent) | [`super::sqlite::MIGRATIONS`] |
-//! | keys only PostgreSQL has | — | unique keys on the tables without a primary key, so a re-run `admin migrate` cannot copy a row twice | [`super::postgres::MIGRATIONS`] |
+//! | column types | `INTEGER`, `BLOB`, `TEXT` | `BIGINT`, `BYTEA`, `TEXT` | [`Dialect::sql_type`] |
+//! | a row number the database assigns | `INTEGER PRIMARY KEY` (the rowid) | `BIGSERIAL` | [`Dialect::sql_type`] |
+//! | clustered tables | `WITHOUT ROWID` | (no equivalent) | [`Table::without_rowid`](super::schema::Table) |
+//! | keys only PostgreSQL has | — | unique keys on the tables without a primary key, so a re-run `admin migrate` cannot copy a row twice | [`Table::copy_key`](super::schema::Table) |
+//! | a single-column primary key of an ordinary table | takes NULL unless declared `NOT NULL` (SQLite's compatibility quirk; every write here gives it a value) | never NULL | the schema check |
 //! | `$1` parameters | a parameter *named* `$1`, bound by name | native | [`super::sqlite`] |
 //! | a list as one argument | a JSON array, read with `json_each` | a `text[]`, matched with `= ANY` | [`Dialect::FEED`] |
 //! | serialising writers | `BEGIN IMMEDIATE` on the one writer connection | a transaction-scoped advisory lock ([`WRITE_LOCK`](super::postgres::WRITE_LOCK)), then READ COMMITTED | each store's `write` |
@@ -21,6 +22,7 @@
 //! CONFLICT … DO NOTHING / DO UPDATE` (SQLite ≥ 3.24), `UPDATE … RETURNING`
 //! (SQLite ≥ 3.35; rusqlite bundles a newer one), `CAST(x AS TEXT)`.
 
+use super::schema::Type;
 use super::sql::select_records;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,20 @@ impl PerDialect {
 }
 
 impl Dialect {
+    /// The type a column of this logical type is declared with.
+    pub fn sql_type(self, t: Type) -> &'static str {
+        match (self, t) {
+            (Dialect::Sqlite, Type::Int) => "INTEGER",
+            (Dialect::Postgres, Type::Int) => "BIGINT",
+            (_, Type::Text) => "TEXT",
+            (Dialect::Sqlite, Type::Bytes) => "BLOB",
+            (Dialect::Postgres, Type::Bytes) => "BYTEA",
+            // As the primary key: SQLite's rowid, PostgreSQL's sequence.
+            (Dialect::Sqlite, Type::Serial) => "INTEGER",
+            (Dialect::Postgres, Type::Serial) => "BIGSERIAL",
+        }
+    }
+
     /// Records for any of a list of audiences (`$3`), changed after `$1`.
     /// PostgreSQL takes the list as one `text[]` (the statement text stays
     /// the same for any number of audiences); SQLite has no arrays, so it

@@ -4,10 +4,11 @@
 //!
 //! * [`tx`]: `Tx` implemented once for both back ends, every statement
 //!   written once; [`sql`]: the arguments, rows and connection it uses.
+//! * [`schema`]: the one description of the tables, from which a new
+//!   database is created and against which every migration is checked.
 //! * [`dialect`]: where SQLite and PostgreSQL differ, named.
 //! * [`sqlite`] (the embedded default) and [`postgres`] (the production
-//!   twin): connections, transactions, locks and each one's schema and
-//!   migrations.
+//!   twin): connections, transactions, locks and migrations of each.
 //!
 //! The interface is synchronous on purpose: rules run between reads and
 //! writes of one transaction, and a blocking transaction on a worker thread
@@ -15,6 +16,7 @@
 
 pub mod dialect;
 pub mod postgres;
+pub mod schema;
 mod sql;
 pub mod sqlite;
 mod tx;

@@ -4,6 +4,7 @@
 //! rusqlite and owns what only SQLite does (see [`super::dialect`]).
 
 use super::dialect::Dialect;
+use super::schema;
 use super::sql::{Arg, Conn, Row, Value};
 use super::tx::SqlTx;
 use super::*;
@@ -70,6 +71,8 @@ CREATE INDEX records_change ON records(change_seq);
 CREATE TABLE change_head(id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL);
 INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
 "#,
+    // v3
+    schema::TAG_BATCH_INDEXES,
 ];
 
 const READERS: usize = 4;
@@ -249,33 +252,37 @@ impl rusqlite::ToSql for Arg<'_> {
 mod tests {
     use super::*;
 
-    /// A database left at every earlier schema version opens, migrates and
-    /// keeps its records.
+    /// A file as the server at schema `version` left it, holding one record.
+    fn database_at(version: usize, path: &Path) {
+        let mut c = Connection::open(path).unwrap();
+        for (i, sql) in MIGRATIONS.iter().enumerate().take(version) {
+            c.execute_batch(sql).unwrap();
+            c.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
+        }
+        let tx = c.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO records (id, log_index, device, seq, kind, author, project, envelope, first_seen_ms, status, verdict) \
+             VALUES (?1, 0, ?2, 0, 'sampling', 'P-1', 'PRJ-1', X'7B7D', 1, 'accepted', '{}')",
+            params![[7u8; 32].as_slice(), [8u8; 32].as_slice()],
+        )
+        .unwrap();
+        tx.execute("INSERT INTO record_audience (audience, log_index) VALUES ('project:PRJ-1', 0)", [])
+            .unwrap();
+        if version >= 2 {
+            // A server with change sequences gave the record the first one.
+            tx.execute_batch("UPDATE records SET change_seq = 1; UPDATE change_head SET seq = 1;").unwrap();
+        }
+        tx.commit().unwrap();
+    }
+
+    /// A database left at every earlier schema version opens, migrates,
+    /// keeps its records and ends up exactly as the description says.
     #[test]
     fn migrates_from_every_earlier_version() {
         for from in 1..MIGRATIONS.len() {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("old.sqlite");
-            {
-                let mut c = Connection::open(&path).unwrap();
-                for (i, sql) in MIGRATIONS.iter().enumerate().take(from) {
-                    c.execute_batch(sql).unwrap();
-                    c.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
-                }
-                let tx = c.transaction().unwrap();
-                tx.execute(
-                    "INSERT INTO records (id, log_index, device, seq, kind, author, project, envelope, first_seen_ms, status, verdict) \
-                     VALUES (?1, 0, ?2, 0, 'sampling', 'P-1', 'PRJ-1', X'7B7D', 1, 'accepted', '{}')",
-                    params![[7u8; 32].as_slice(), [8u8; 32].as_slice()],
-                )
-                .unwrap();
-                tx.execute(
-                    "INSERT INTO record_audience (audience, log_index) VALUES ('project:PRJ-1', 0)",
-                    [],
-                )
-                .unwrap();
-                tx.commit().unwrap();
-            }
+            database_at(from, &path);
             let store = SqliteStore::open(&path).unwrap();
             let rows = store.read(|tx| tx.feed(&["project:PRJ-1".into()], 0, 10)).unwrap();
             assert_eq!(rows.len(), 1, "from v{from}");
@@ -284,6 +291,8 @@ mod tests {
             store.write(|tx| tx.update_record(&rows[0])).unwrap();
             let rows = store.read(|tx| tx.feed(&["project:PRJ-1".into()], 1, 10)).unwrap();
             assert_eq!(rows[0].change_seq, 2);
+            let drift = schema::check::sqlite(&Connection::open(&path).unwrap());
+            assert!(drift.is_empty(), "from v{from}: {drift:#?}");
         }
     }
 }

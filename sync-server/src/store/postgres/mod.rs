@@ -1,8 +1,8 @@
 //! The production twin: PostgreSQL (14+), chosen by a `postgres://` URL.
 //!
 //! The same domain operations as the embedded store, written once
-//! ([`SqlTx`](super::tx::SqlTx)), on its own schema and migrations (the same
-//! tables and columns); this module owns what only PostgreSQL does (see
+//! ([`SqlTx`](super::tx::SqlTx)), on the same described schema
+//! ([`super::schema`]); this module owns what only PostgreSQL does (see
 //! [`super::dialect`]). Several server instances may share one database:
 //!
 //! * every write transaction first takes one transaction-scoped advisory lock
@@ -28,6 +28,7 @@
 
 mod conn;
 
+use super::schema;
 use super::sql::Arg;
 use super::tx::{NodeCache, SqlTx};
 use super::{Result, StoreError, Tx};
@@ -44,11 +45,10 @@ pub const WRITE_LOCK: i64 = 0x6a7a_7179_0000_0001;
 const MIGRATE_LOCK: i64 = 0x6a7a_7179_0000_0002;
 
 /// Schema migrations, in order. Never edit one that has shipped: add a new
-/// one. Column names and meanings match the embedded store's tables one for
-/// one (INTEGER → BIGINT, BLOB → BYTEA), so `admin migrate` copies rows as
-/// they are. Tables that have no primary key in SQLite get a unique key here,
-/// so a re-run migration cannot insert a row twice.
-pub const MIGRATIONS: &[&str] = &[r#"
+/// one. The tables are those of [`schema::TABLES`] (the schema check proves
+/// it), so `admin migrate` copies rows as they are.
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE records(
   id BYTEA PRIMARY KEY, log_index BIGINT NOT NULL UNIQUE, device BYTEA NOT NULL, seq BIGINT NOT NULL,
   kind TEXT NOT NULL, author TEXT NOT NULL, project TEXT, envelope BYTEA NOT NULL,
@@ -98,7 +98,10 @@ CREATE TABLE admin_tokens(hash BYTEA PRIMARY KEY, label TEXT NOT NULL, created_m
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE change_head(id BIGINT PRIMARY KEY CHECK (id = 0), seq BIGINT NOT NULL);
 INSERT INTO change_head VALUES (0, 0);
-"#];
+"#,
+    // v2
+    schema::TAG_BATCH_INDEXES,
+];
 
 /// Connections per pool (per server instance). The write lock admits one
 /// writer at a time; the rest serve reads.
@@ -434,4 +437,51 @@ fn migrate(c: &mut PgConn) -> Result<()> {
         Ok(())
     })();
     finish(c, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::services;
+
+    /// A new database as the server at schema `version` left it, holding one
+    /// record (with the change sequence that server gave it); its URL.
+    fn database_at(version: usize) -> String {
+        let url = services::fresh_database();
+        for sql in &MIGRATIONS[..version] {
+            services::sql_on(&url, sql);
+        }
+        services::sql_on(
+            &url,
+            &format!(
+                "CREATE TABLE schema_version(id BIGINT PRIMARY KEY CHECK (id = 0), version BIGINT NOT NULL);
+                 INSERT INTO schema_version VALUES (0, {version});
+                 INSERT INTO records (id, log_index, device, seq, kind, author, project, envelope, first_seen_ms,
+                   status, verdict, change_seq)
+                 VALUES ('\\x{}', 0, '\\x{}', 0, 'sampling', 'P-1', 'PRJ-1', '\\x7B7D', 1, 'accepted', '{{}}', 1);
+                 INSERT INTO record_audience (audience, log_index) VALUES ('project:PRJ-1', 0);
+                 UPDATE change_head SET seq = 1;",
+                hex::encode([7u8; 32]),
+                hex::encode([8u8; 32]),
+            ),
+        );
+        url
+    }
+
+    /// A database left at every earlier schema version opens, migrates,
+    /// keeps its records and ends up exactly as the description says.
+    #[test]
+    fn migrates_from_every_earlier_version() {
+        for from in 1..MIGRATIONS.len() {
+            let store = PgStore::open(&database_at(from), None, services::database_ca().as_deref()).unwrap();
+            let rows = store.read(|tx| tx.feed(&["project:PRJ-1".into()], 0, 10)).unwrap();
+            assert_eq!(rows.len(), 1, "from v{from}");
+            assert_eq!(rows[0].change_seq, 1);
+            store.write(|tx| tx.update_record(&rows[0])).unwrap();
+            let rows = store.read(|tx| tx.feed(&["project:PRJ-1".into()], 1, 10)).unwrap();
+            assert_eq!(rows[0].change_seq, 2, "new changes continue after the migrated ones");
+            let drift = store.with_conn(|c| Ok(schema::check::postgres(c))).unwrap();
+            assert!(drift.is_empty(), "from v{from}: {drift:#?}");
+        }
+    }
 }
