@@ -1,14 +1,17 @@
 //! The one description of the store's tables, for both back ends.
 //!
-//! * Each back end's migrations ([`super::sqlite::MIGRATIONS`],
-//!   [`super::postgres::MIGRATIONS`]; never edit one that has shipped) must
-//!   arrive exactly where the description is: the schema check
-//!   (`schema/check.rs`, run by the tests on a real SQLite file and a real
-//!   PostgreSQL database, new and migrated from every earlier version) reads
-//!   each database's catalogue and fails on any difference.
+//! * A new database is created from it: [`create_all`] renders each back
+//!   end's DDL (types and the few other differences from [`Dialect`]).
+//! * A database an earlier server made is brought up to date by the
+//!   migrations appended since its version ([`Migration`]; never edit one
+//!   that has shipped). They must arrive exactly where the description is:
+//!   the schema check (`schema/check.rs`, run by the tests on a real SQLite
+//!   file and a real PostgreSQL database, new and migrated from every earlier
+//!   version) reads each database's catalogue and fails on any difference.
 //! * `admin migrate` copies table by table from it ([`TABLES`]).
 
 use super::dialect::Dialect;
+use super::{Result, StoreError};
 
 #[cfg(test)]
 pub(super) mod check;
@@ -86,6 +89,8 @@ pub struct Table {
     /// Stored by SQLite as a clustered index on the primary key.
     pub without_rowid: bool,
     pub on_copy: OnCopy,
+    /// Rows a new database starts with (`VALUES` tuples).
+    pub initial_rows: &'static [&'static str],
 }
 
 impl Table {
@@ -102,6 +107,93 @@ impl Table {
         }
         keys
     }
+
+    /// Whether the key is declared on the column itself. SQLite then takes
+    /// the rowid for an `INTEGER` key, and the historical `NOT NULL`-less
+    /// spelling is kept (see the dialect table).
+    fn column_key(&self) -> Option<&'static str> {
+        match self.primary_key {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    fn create(&self, d: Dialect) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for c in self.columns {
+            let mut s = format!("{} {}", c.name, d.sql_type(c.ty));
+            if self.column_key() == Some(c.name) {
+                s.push_str(" PRIMARY KEY");
+            } else if !c.nullable {
+                s.push_str(" NOT NULL");
+            }
+            if let Some(v) = c.default {
+                s.push_str(" DEFAULT ");
+                s.push_str(v);
+            }
+            parts.push(s);
+        }
+        if self.column_key().is_none() && !self.primary_key.is_empty() {
+            parts.push(format!("PRIMARY KEY({})", self.primary_key.join(", ")));
+        }
+        for key in self.unique_keys(d) {
+            parts.push(format!("UNIQUE({})", key.join(", ")));
+        }
+        for c in self.checks {
+            parts.push(format!("CHECK ({c})"));
+        }
+        let clustered = if d == Dialect::Sqlite && self.without_rowid { " WITHOUT ROWID" } else { "" };
+        let mut sql = format!("CREATE TABLE {}({}){clustered};\n", self.name, parts.join(", "));
+        for i in self.indexes {
+            sql.push_str(&format!("CREATE INDEX {} ON {}({});\n", i.name, self.name, i.columns.join(", ")));
+        }
+        for v in self.initial_rows {
+            sql.push_str(&format!("INSERT INTO {} VALUES {v};\n", self.name));
+        }
+        sql
+    }
+}
+
+/// The DDL of a new database at the latest version, for `d`.
+pub fn create_all(d: Dialect) -> String {
+    TABLES.iter().map(|t| t.create(d)).collect()
+}
+
+/// One step of a back end's schema history.
+#[derive(Debug)]
+pub enum Migration {
+    /// Version 1, the first schema the back end shipped. A database at
+    /// version 0 (a new one) is created from the description at the latest
+    /// version instead of replaying history; the DDL version 1 shipped with
+    /// is kept under `sync-server/tests/fixtures/schema-v1/`, where the
+    /// tests make databases as the first servers left them.
+    First,
+    /// SQL that takes a database from the previous version to this one.
+    Sql(&'static str),
+}
+
+/// What brings a database at `version` up to date: `(version after, SQL)`.
+pub(super) fn pending(
+    history: &'static [Migration],
+    version: i64,
+    d: Dialect,
+) -> Result<Vec<(i64, std::borrow::Cow<'static, str>)>> {
+    let latest = history.len() as i64;
+    if version > latest {
+        return Err(StoreError::SchemaTooNew { found: version, supported: latest });
+    }
+    if version <= 0 {
+        return Ok(vec![(latest, create_all(d).into())]);
+    }
+    history
+        .iter()
+        .zip(1..)
+        .skip(version as usize)
+        .map(|(m, v)| match m {
+            Migration::Sql(sql) => Ok((v, (*sql).into())),
+            Migration::First => Err(StoreError::Corrupt(format!("migration {v} is not an upgrade"))),
+        })
+        .collect()
 }
 
 /// The first migration written once for both back ends (SQLite version 3,
@@ -123,6 +215,7 @@ const TABLE: Table = Table {
     copy_key: &[],
     without_rowid: false,
     on_copy: OnCopy::Update,
+    initial_rows: &[],
 };
 
 /// A table whose rows are found by `primary_key` and may change.
@@ -151,7 +244,7 @@ const fn unkeyed(name: &'static str, columns: &'static [Column], copy_key: &'sta
 
 /// A head row: one row, id 0, holding the next position of a sequence.
 const fn head(name: &'static str, columns: &'static [Column]) -> Table {
-    Table { checks: &["id = 0"], ..keyed(name, columns, &["id"]) }
+    Table { checks: &["id = 0"], initial_rows: &["(0, 0)"], ..keyed(name, columns, &["id"]) }
 }
 
 /// Every table, in the order `admin migrate` copies them: the directory,

@@ -4,7 +4,7 @@
 //! rusqlite and owns what only SQLite does (see [`super::dialect`]).
 
 use super::dialect::Dialect;
-use super::schema;
+use super::schema::{self, Migration};
 use super::sql::{Arg, Conn, Row, Value};
 use super::tx::SqlTx;
 use super::*;
@@ -13,66 +13,24 @@ use rusqlite::{Connection, Transaction, params};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// Schema migrations, in order. Never edit one that has shipped: add a new one.
-pub const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE records(
-  id BLOB PRIMARY KEY, log_index INTEGER NOT NULL UNIQUE, device BLOB NOT NULL, seq INTEGER NOT NULL,
-  kind TEXT NOT NULL, author TEXT NOT NULL, project TEXT, envelope BLOB NOT NULL,
-  first_seen_ms INTEGER NOT NULL, status TEXT NOT NULL, verdict TEXT NOT NULL,
-  earliest_ms INTEGER, latest_ms INTEGER, UNIQUE(device, seq));
-CREATE INDEX records_status ON records(status);
-CREATE TABLE record_tags(tag TEXT NOT NULL, record BLOB NOT NULL, PRIMARY KEY(tag, record)) WITHOUT ROWID;
-CREATE TABLE record_refs(referenced BLOB NOT NULL, record BLOB NOT NULL, PRIMARY KEY(referenced, record)) WITHOUT ROWID;
-CREATE TABLE record_media(record BLOB NOT NULL, sha256 BLOB NOT NULL, size INTEGER NOT NULL, media_type TEXT NOT NULL,
-  purpose TEXT NOT NULL, captured_mono_ms INTEGER, PRIMARY KEY(record, sha256, purpose));
-CREATE INDEX record_media_sha ON record_media(sha256);
-CREATE TABLE record_audience(audience TEXT NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY(audience, log_index)) WITHOUT ROWID;
-CREATE TABLE equivocations(device BLOB NOT NULL, seq INTEGER NOT NULL, existing BLOB NOT NULL, offered BLOB NOT NULL, received_ms INTEGER NOT NULL);
-CREATE TABLE chains(device BLOB PRIMARY KEY, seq INTEGER NOT NULL, id BLOB NOT NULL, earliest_ms INTEGER);
-CREATE TABLE anchors(device BLOB NOT NULL, server_ms INTEGER NOT NULL, boot_id TEXT NOT NULL, device_mono_ms INTEGER NOT NULL,
-  tail_seq INTEGER, tail_id BLOB);
-CREATE INDEX anchors_device ON anchors(device, tail_seq);
-CREATE TABLE orgs(id TEXT PRIMARY KEY, role TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE persons(id TEXT PRIMARY KEY, org TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE projects(id TEXT PRIMARY KEY, jurisdiction TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE unit_projects(id TEXT PRIMARY KEY, project TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE devices(key BLOB PRIMARY KEY, person TEXT NOT NULL, label TEXT NOT NULL, enrolled_ms INTEGER NOT NULL, revoked_ms INTEGER);
-CREATE TABLE grants(grant_id TEXT PRIMARY KEY, person TEXT NOT NULL, org TEXT NOT NULL, project TEXT, role TEXT NOT NULL,
-  letter BLOB NOT NULL, face_reference BLOB, valid_from_ms INTEGER NOT NULL, valid_until_ms INTEGER, revoked_ms INTEGER);
-CREATE INDEX grants_person ON grants(person);
-CREATE INDEX grants_project ON grants(project);
-CREATE TABLE tag_batches(supplier INTEGER NOT NULL, year INTEGER NOT NULL, batch INTEGER NOT NULL, project TEXT NOT NULL,
-  json TEXT NOT NULL, record BLOB NOT NULL);
-CREATE INDEX tag_batches_key ON tag_batches(supplier, year, batch);
-CREATE TABLE tags(code TEXT PRIMARY KEY, project TEXT, stage TEXT NOT NULL, state TEXT NOT NULL, updated_ms INTEGER NOT NULL);
-CREATE TABLE lab_assignments(project TEXT NOT NULL, unit_project TEXT NOT NULL, lab TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE enrollment_codes(code_hash BLOB PRIMARY KEY, person TEXT NOT NULL, created_ms INTEGER NOT NULL,
-  expires_ms INTEGER NOT NULL, used_ms INTEGER, device BLOB);
-CREATE TABLE log_head(id INTEGER PRIMARY KEY CHECK (id = 0), size INTEGER NOT NULL);
-INSERT INTO log_head VALUES (0, 0);
-CREATE TABLE log_nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;
-CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE media(sha256 BLOB PRIMARY KEY, size INTEGER NOT NULL, media_type TEXT NOT NULL, received INTEGER NOT NULL,
-  complete INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
-CREATE TABLE violations(id INTEGER PRIMARY KEY, record BLOB NOT NULL, project TEXT, finding TEXT NOT NULL, created_ms INTEGER NOT NULL);
-CREATE INDEX violations_created ON violations(created_ms);
-CREATE TABLE nonces(device BLOB NOT NULL, nonce TEXT NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY(device, nonce));
-CREATE TABLE admin_tokens(hash BLOB PRIMARY KEY, label TEXT NOT NULL, created_ms INTEGER NOT NULL);
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"#,
+/// The schema history: a database at version `n` has run the first `n`.
+/// Never edit one that has shipped: append.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::First,
     // v2: devices must hear about changes to records they already hold (a
     // deferred record accepted, a co-signature added): the feed pages by a
     // change sequence bumped on every insert and update.
-    r#"
+    Migration::Sql(
+        r#"
 ALTER TABLE records ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
 UPDATE records SET change_seq = log_index + 1;
 CREATE INDEX records_change ON records(change_seq);
 CREATE TABLE change_head(id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL);
 INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
 "#,
+    ),
     // v3
-    schema::TAG_BATCH_INDEXES,
+    Migration::Sql(schema::TAG_BATCH_INDEXES),
 ];
 
 const READERS: usize = 4;
@@ -97,14 +55,10 @@ fn configure(c: &Connection) -> Result<()> {
 
 fn migrate(c: &mut Connection) -> Result<()> {
     let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let supported = MIGRATIONS.len() as i64;
-    if version > supported {
-        return Err(StoreError::SchemaTooNew { found: version, supported });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    for (to, sql) in schema::pending(MIGRATIONS, version, Dialect::Sqlite)? {
         let tx = c.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.execute_batch(&sql)?;
+        tx.pragma_update(None, "user_version", to)?;
         tx.commit()?;
     }
     Ok(())
@@ -255,10 +209,12 @@ mod tests {
     /// A file as the server at schema `version` left it, holding one record.
     fn database_at(version: usize, path: &Path) {
         let mut c = Connection::open(path).unwrap();
-        for (i, sql) in MIGRATIONS.iter().enumerate().take(version) {
+        c.execute_batch(include_str!("../../tests/fixtures/schema-v1/sqlite.sql")).unwrap();
+        for m in &MIGRATIONS[1..version] {
+            let Migration::Sql(sql) = m else { panic!("version {version} is not an upgrade") };
             c.execute_batch(sql).unwrap();
-            c.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
         }
+        c.pragma_update(None, "user_version", version as i64).unwrap();
         let tx = c.transaction().unwrap();
         tx.execute(
             "INSERT INTO records (id, log_index, device, seq, kind, author, project, envelope, first_seen_ms, status, verdict) \

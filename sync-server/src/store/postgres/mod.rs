@@ -28,7 +28,8 @@
 
 mod conn;
 
-use super::schema;
+use super::dialect::Dialect;
+use super::schema::{self, Migration};
 use super::sql::Arg;
 use super::tx::{NodeCache, SqlTx};
 use super::{Result, StoreError, Tx};
@@ -44,63 +45,12 @@ pub const WRITE_LOCK: i64 = 0x6a7a_7179_0000_0001;
 /// Key of the advisory lock held while migrating the schema.
 const MIGRATE_LOCK: i64 = 0x6a7a_7179_0000_0002;
 
-/// Schema migrations, in order. Never edit one that has shipped: add a new
-/// one. The tables are those of [`schema::TABLES`] (the schema check proves
-/// it), so `admin migrate` copies rows as they are.
-pub const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE records(
-  id BYTEA PRIMARY KEY, log_index BIGINT NOT NULL UNIQUE, device BYTEA NOT NULL, seq BIGINT NOT NULL,
-  kind TEXT NOT NULL, author TEXT NOT NULL, project TEXT, envelope BYTEA NOT NULL,
-  first_seen_ms BIGINT NOT NULL, status TEXT NOT NULL, verdict TEXT NOT NULL,
-  earliest_ms BIGINT, latest_ms BIGINT, change_seq BIGINT NOT NULL DEFAULT 0, UNIQUE(device, seq));
-CREATE INDEX records_status ON records(status);
-CREATE INDEX records_change ON records(change_seq);
-CREATE TABLE record_tags(tag TEXT NOT NULL, record BYTEA NOT NULL, PRIMARY KEY(tag, record));
-CREATE TABLE record_refs(referenced BYTEA NOT NULL, record BYTEA NOT NULL, PRIMARY KEY(referenced, record));
-CREATE TABLE record_media(record BYTEA NOT NULL, sha256 BYTEA NOT NULL, size BIGINT NOT NULL, media_type TEXT NOT NULL,
-  purpose TEXT NOT NULL, captured_mono_ms BIGINT, PRIMARY KEY(record, sha256, purpose));
-CREATE INDEX record_media_sha ON record_media(sha256);
-CREATE TABLE record_audience(audience TEXT NOT NULL, log_index BIGINT NOT NULL, PRIMARY KEY(audience, log_index));
-CREATE TABLE equivocations(device BYTEA NOT NULL, seq BIGINT NOT NULL, existing BYTEA NOT NULL, offered BYTEA NOT NULL,
-  received_ms BIGINT NOT NULL, UNIQUE(device, seq, existing, received_ms));
-CREATE TABLE chains(device BYTEA PRIMARY KEY, seq BIGINT NOT NULL, id BYTEA NOT NULL, earliest_ms BIGINT);
-CREATE TABLE anchors(device BYTEA NOT NULL, server_ms BIGINT NOT NULL, boot_id TEXT NOT NULL, device_mono_ms BIGINT NOT NULL,
-  tail_seq BIGINT, tail_id BYTEA, UNIQUE(device, server_ms, boot_id, device_mono_ms));
-CREATE INDEX anchors_device ON anchors(device, tail_seq);
-CREATE TABLE orgs(id TEXT PRIMARY KEY, role TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE persons(id TEXT PRIMARY KEY, org TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE projects(id TEXT PRIMARY KEY, jurisdiction TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE unit_projects(id TEXT PRIMARY KEY, project TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE devices(key BYTEA PRIMARY KEY, person TEXT NOT NULL, label TEXT NOT NULL, enrolled_ms BIGINT NOT NULL, revoked_ms BIGINT);
-CREATE TABLE grants(grant_id TEXT PRIMARY KEY, person TEXT NOT NULL, org TEXT NOT NULL, project TEXT, role TEXT NOT NULL,
-  letter BYTEA NOT NULL, face_reference BYTEA, valid_from_ms BIGINT NOT NULL, valid_until_ms BIGINT, revoked_ms BIGINT);
-CREATE INDEX grants_person ON grants(person);
-CREATE INDEX grants_project ON grants(project);
-CREATE TABLE tag_batches(supplier BIGINT NOT NULL, year BIGINT NOT NULL, batch BIGINT NOT NULL, project TEXT NOT NULL,
-  json TEXT NOT NULL, record BYTEA NOT NULL, UNIQUE(supplier, year, batch, record));
-CREATE INDEX tag_batches_project ON tag_batches(project);
-CREATE TABLE tags(code TEXT PRIMARY KEY, project TEXT, stage TEXT NOT NULL, state TEXT NOT NULL, updated_ms BIGINT NOT NULL);
-CREATE TABLE lab_assignments(project TEXT NOT NULL, unit_project TEXT NOT NULL, lab TEXT NOT NULL, json TEXT NOT NULL,
-  UNIQUE(project, unit_project, lab, json));
-CREATE TABLE enrollment_codes(code_hash BYTEA PRIMARY KEY, person TEXT NOT NULL, created_ms BIGINT NOT NULL,
-  expires_ms BIGINT NOT NULL, used_ms BIGINT, device BYTEA);
-CREATE TABLE log_head(id BIGINT PRIMARY KEY CHECK (id = 0), size BIGINT NOT NULL);
-INSERT INTO log_head VALUES (0, 0);
-CREATE TABLE log_nodes(level BIGINT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY(level, idx));
-CREATE TABLE checkpoints(size BIGINT PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE media(sha256 BYTEA PRIMARY KEY, size BIGINT NOT NULL, media_type TEXT NOT NULL, received BIGINT NOT NULL,
-  complete BIGINT NOT NULL, updated_ms BIGINT NOT NULL);
-CREATE TABLE violations(id BIGSERIAL PRIMARY KEY, record BYTEA NOT NULL, project TEXT, finding TEXT NOT NULL, created_ms BIGINT NOT NULL);
-CREATE INDEX violations_created ON violations(created_ms);
-CREATE TABLE nonces(device BYTEA NOT NULL, nonce TEXT NOT NULL, expires_ms BIGINT NOT NULL, PRIMARY KEY(device, nonce));
-CREATE TABLE admin_tokens(hash BYTEA PRIMARY KEY, label TEXT NOT NULL, created_ms BIGINT NOT NULL);
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE change_head(id BIGINT PRIMARY KEY CHECK (id = 0), seq BIGINT NOT NULL);
-INSERT INTO change_head VALUES (0, 0);
-"#,
+/// The schema history: a database at version `n` has run the first `n`.
+/// Never edit one that has shipped: append.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::First,
     // v2
-    schema::TAG_BATCH_INDEXES,
+    Migration::Sql(schema::TAG_BATCH_INDEXES),
 ];
 
 /// Connections per pool (per server instance). The write lock admits one
@@ -423,16 +373,12 @@ fn migrate(c: &mut PgConn) -> Result<()> {
         c.batch("CREATE TABLE IF NOT EXISTS schema_version(id BIGINT PRIMARY KEY CHECK (id = 0), version BIGINT NOT NULL)")?;
         let version: i64 =
             c.opt("SELECT version FROM schema_version WHERE id = 0", &[])?.map(|r| r.get(0)).unwrap_or(0);
-        let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(StoreError::SchemaTooNew { found: version, supported });
-        }
-        for sql in MIGRATIONS.iter().skip(version as usize) {
-            c.batch(sql)?;
+        for (_, sql) in schema::pending(MIGRATIONS, version, Dialect::Postgres)? {
+            c.batch(&sql)?;
         }
         c.exec(
             "INSERT INTO schema_version (id, version) VALUES (0, $1) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-            &[&supported],
+            &[&(MIGRATIONS.len() as i64)],
         )?;
         Ok(())
     })();
@@ -448,7 +394,9 @@ mod tests {
     /// record (with the change sequence that server gave it); its URL.
     fn database_at(version: usize) -> String {
         let url = services::fresh_database();
-        for sql in &MIGRATIONS[..version] {
+        services::sql_on(&url, include_str!("../../../tests/fixtures/schema-v1/postgres.sql"));
+        for m in &MIGRATIONS[1..version] {
+            let Migration::Sql(sql) = m else { panic!("version {version} is not an upgrade") };
             services::sql_on(&url, sql);
         }
         services::sql_on(

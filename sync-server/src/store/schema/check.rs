@@ -274,13 +274,22 @@ mod tests {
     /// edited; append a new migration instead, and pin it here.
     #[test]
     fn shipped_migrations_are_as_they_shipped() {
+        use crate::store::schema::Migration;
         use crate::store::{postgres, sqlite};
+        let text = |m: &'static Migration| match m {
+            Migration::Sql(sql) => *sql,
+            Migration::First => panic!("version 1 is the fixture"),
+        };
         let shipped = [
-            ("SQLite v1", sqlite::MIGRATIONS[0], "98d4331c3d623edf"),
-            ("SQLite v2", sqlite::MIGRATIONS[1], "7c0aff95bda7ff2d"),
-            ("SQLite v3", sqlite::MIGRATIONS[2], "06fe6d94147d3f13"),
-            ("PostgreSQL v1", postgres::MIGRATIONS[0], "f1ed7ea985b41a40"),
-            ("PostgreSQL v2", postgres::MIGRATIONS[1], "06fe6d94147d3f13"),
+            ("SQLite v1", include_str!("../../../tests/fixtures/schema-v1/sqlite.sql"), "98d4331c3d623edf"),
+            ("SQLite v2", text(&sqlite::MIGRATIONS[1]), "7c0aff95bda7ff2d"),
+            ("SQLite v3", text(&sqlite::MIGRATIONS[2]), "06fe6d94147d3f13"),
+            (
+                "PostgreSQL v1",
+                include_str!("../../../tests/fixtures/schema-v1/postgres.sql"),
+                "f1ed7ea985b41a40",
+            ),
+            ("PostgreSQL v2", text(&postgres::MIGRATIONS[1]), "06fe6d94147d3f13"),
         ];
         for (name, sql, sha256) in shipped {
             let h = hex::encode(custody_core::Hash::of(sql.as_bytes()).as_bytes());
