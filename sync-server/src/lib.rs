@@ -29,6 +29,7 @@ pub mod maintenance;
 pub mod migrate;
 pub mod openapi;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod trail;
 

@@ -5,10 +5,12 @@
 //!
 //! * The source is read in one SQLite read transaction: a consistent
 //!   snapshot even while the old server keeps running.
-//! * Every table is copied row by row into the same-named PostgreSQL table
-//!   (the schemas match column for column). Keyed rows are upserted — the
-//!   source is the authority until cut-over — and the rest are inserted
-//!   unless already present, so a re-run only catches up.
+//! * Every table of the one schema description ([`schema::TABLES`]) is
+//!   copied row by row into the same-named PostgreSQL table (the schema check
+//!   proves both databases hold it column for column). Rows that can change
+//!   are upserted — the source is the authority until cut-over — and
+//!   write-once rows are inserted unless already present, so a re-run only
+//!   catches up.
 //! * Refused when the target's log is ahead of the source's or names another
 //!   record at the same position: that target is already in service or holds
 //!   another history, and overwriting it would lose records.
@@ -19,45 +21,12 @@
 use crate::blobs::Blobs;
 use crate::maintenance::{VerifyReport, copy_media, verify_store};
 use crate::store::postgres::{PgConn, PgStore, WRITE_LOCK};
+use crate::store::schema::{self, OnCopy, Table, Type};
 use crate::store::{Store, StoreError};
 use custody_core::PublicKey;
 use rusqlite::types::ValueRef;
 use std::path::Path;
 use tokio_postgres::types::ToSql;
-
-/// Each table with the columns that identify a row. `None`: the row has no
-/// key in the embedded store; its PostgreSQL twin has a unique constraint
-/// over these columns, and an existing row is left as it is.
-const TABLES: &[(&str, &[&str], bool)] = &[
-    // (table, key columns, upsert?)
-    ("meta", &["key"], true),
-    ("orgs", &["id"], true),
-    ("persons", &["id"], true),
-    ("projects", &["id"], true),
-    ("unit_projects", &["id"], true),
-    ("devices", &["key"], true),
-    ("grants", &["grant_id"], true),
-    ("tag_batches", &["supplier", "year", "batch", "record"], false),
-    ("lab_assignments", &["project", "unit_project", "lab", "json"], false),
-    ("enrollment_codes", &["code_hash"], true),
-    ("admin_tokens", &["hash"], true),
-    ("records", &["id"], true),
-    ("record_tags", &["tag", "record"], false),
-    ("record_refs", &["referenced", "record"], false),
-    ("record_media", &["record", "sha256", "purpose"], true),
-    ("record_audience", &["audience", "log_index"], false),
-    ("equivocations", &["device", "seq", "existing", "received_ms"], false),
-    ("chains", &["device"], true),
-    ("anchors", &["device", "server_ms", "boot_id", "device_mono_ms"], false),
-    ("tags", &["code"], true),
-    ("media", &["sha256"], true),
-    ("violations", &["id"], false),
-    ("nonces", &["device", "nonce"], true),
-    ("log_nodes", &["level", "idx"], false),
-    ("checkpoints", &["size"], false),
-    ("log_head", &["id"], true),
-    ("change_head", &["id"], true),
-];
 
 #[derive(Debug, Default)]
 pub struct MigrateReport {
@@ -100,9 +69,9 @@ pub fn migrate(
         let out = (|| {
             c.exec("SELECT pg_advisory_xact_lock($1)::text", &[&WRITE_LOCK])?;
             check_target_not_ahead(&snap, c)?;
-            for (table, keys, upsert) in TABLES {
-                let (rows, written) = copy_table(&snap, c, table, keys, *upsert)?;
-                report.tables.push((table.to_string(), rows, written));
+            for table in schema::TABLES {
+                let (rows, written) = copy_table(&snap, c, table)?;
+                report.tables.push((table.name.to_string(), rows, written));
             }
             // Later violations continue after the copied ids.
             c.batch(
@@ -149,78 +118,48 @@ fn check_target_not_ahead(src: &rusqlite::Transaction<'_>, c: &mut PgConn) -> Re
     Ok(())
 }
 
-/// Declared SQLite column type → the PostgreSQL parameter type.
-#[derive(Clone, Copy)]
-enum Col {
-    Int,
-    Text,
-    Blob,
-}
-
 fn copy_table(
     src: &rusqlite::Transaction<'_>,
     c: &mut PgConn,
-    table: &str,
-    keys: &[&str],
-    upsert: bool,
+    table: &Table,
 ) -> Result<(u64, u64), StoreError> {
-    let mut cols: Vec<(String, Col)> = Vec::new();
-    {
-        let mut st = src.prepare(&format!("PRAGMA table_info({table})"))?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let name: String = r.get(1)?;
-            let ty: String = r.get(2)?;
-            let col = match ty.to_ascii_uppercase().as_str() {
-                "INTEGER" => Col::Int,
-                "TEXT" => Col::Text,
-                "BLOB" => Col::Blob,
-                other => return Err(StoreError::Corrupt(format!("{table}.{name}: unexpected type {other}"))),
-            };
-            cols.push((name, col));
-        }
-    }
-    if cols.is_empty() {
-        return Err(StoreError::Corrupt(format!("source has no table {table}")));
-    }
-    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
-    let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+    let name = table.name;
+    let keys = table.copy_columns();
+    let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
     let rest: Vec<String> =
         names.iter().filter(|n| !keys.contains(n)).map(|n| format!("{n} = EXCLUDED.{n}")).collect();
-    let conflict = if upsert && !rest.is_empty() {
+    let conflict = if table.on_copy == OnCopy::Update && !rest.is_empty() {
         format!("ON CONFLICT ({}) DO UPDATE SET {}", keys.join(", "), rest.join(", "))
     } else {
         format!("ON CONFLICT ({}) DO NOTHING", keys.join(", "))
     };
     let insert =
-        format!("INSERT INTO {table} ({}) VALUES ({}) {conflict}", names.join(", "), placeholders.join(", "));
-    let mut st = src.prepare(&format!("SELECT {} FROM {table}", names.join(", ")))?;
+        format!("INSERT INTO {name} ({}) VALUES ({}) {conflict}", names.join(", "), placeholders.join(", "));
+    let mut st = src.prepare(&format!("SELECT {} FROM {name}", names.join(", ")))?;
     let mut rows = st.query([])?;
     let (mut n, mut written) = (0u64, 0u64);
     while let Some(r) = rows.next()? {
-        let mut values: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(cols.len());
-        for (i, (name, col)) in cols.iter().enumerate() {
+        let mut values: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(names.len());
+        for (i, col) in table.columns.iter().enumerate() {
             let v = r.get_ref(i)?;
-            values.push(match (col, v) {
-                (Col::Int, ValueRef::Integer(x)) => Box::new(x),
-                (Col::Int, ValueRef::Null) => Box::new(None::<i64>),
-                (Col::Text, ValueRef::Text(t)) => Box::new(
+            values.push(match (col.ty, v) {
+                (Type::Int | Type::Serial, ValueRef::Integer(x)) => Box::new(x),
+                (Type::Int | Type::Serial, ValueRef::Null) => Box::new(None::<i64>),
+                (Type::Text, ValueRef::Text(t)) => Box::new(
                     std::str::from_utf8(t)
-                        .map_err(|_| StoreError::Corrupt(format!("{table}.{name}: text is not UTF-8")))?
+                        .map_err(|_| StoreError::Corrupt(format!("{name}.{}: text is not UTF-8", col.name)))?
                         .to_owned(),
                 ),
-                (Col::Text, ValueRef::Null) => Box::new(None::<String>),
-                (Col::Blob, ValueRef::Blob(b)) => Box::new(b.to_vec()),
-                (Col::Blob, ValueRef::Null) => Box::new(None::<Vec<u8>>),
+                (Type::Text, ValueRef::Null) => Box::new(None::<String>),
+                (Type::Bytes, ValueRef::Blob(b)) => Box::new(b.to_vec()),
+                (Type::Bytes, ValueRef::Null) => Box::new(None::<Vec<u8>>),
                 (_, other) => {
                     return Err(StoreError::Corrupt(format!(
-                        "{table}.{name}: value of type {:?} in a {} column",
+                        "{name}.{}: value of type {:?} in a {:?} column",
+                        col.name,
                         other.data_type(),
-                        match col {
-                            Col::Int => "INTEGER",
-                            Col::Text => "TEXT",
-                            Col::Blob => "BLOB",
-                        }
+                        col.ty
                     )));
                 }
             });

@@ -1,6 +1,9 @@
 //! Running a real server in-process, for tests and benchmarks (this crate's
 //! and other crates'): a port-0 listener, a data directory, and a clock the
 //! test can move forward ("forty minutes later").
+//!
+//! Only with the `testing` feature, which tests and benchmarks enable through
+//! their dev-dependencies: release builds do not compile it.
 
 use crate::admin::{Admin, now_ms};
 use crate::config::Config;

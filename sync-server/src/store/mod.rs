@@ -1,15 +1,25 @@
 //! Storage behind one interface. The ingest pipeline, the API and the admin
 //! tools talk to a [`Tx`]: one transaction's worth of domain operations, not
-//! SQL. Each back end (embedded SQLite by default) implements it with its own
-//! schema and migrations.
+//! SQL.
+//!
+//! * [`tx`]: `Tx` implemented once for both back ends, every statement
+//!   written once; [`sql`]: the arguments, rows and connection it uses.
+//! * [`schema`]: the one description of the tables, from which a new
+//!   database is created and against which every migration is checked.
+//! * [`dialect`]: where SQLite and PostgreSQL differ, named.
+//! * [`sqlite`] (the embedded default) and [`postgres`] (the production
+//!   twin): connections, transactions, locks and migrations of each.
 //!
 //! The interface is synchronous on purpose: rules run between reads and
 //! writes of one transaction, and a blocking transaction on a worker thread
 //! (`spawn_blocking`) is the simplest way to keep them atomic on every back end.
 
-mod columns;
+pub mod dialect;
 pub mod postgres;
+pub mod schema;
+mod sql;
 pub mod sqlite;
+mod tx;
 
 use custody_core::custody::SpecimenState;
 use custody_core::log::SignedCheckpoint;

@@ -1,7 +1,9 @@
 //! The production twin: PostgreSQL (14+), chosen by a `postgres://` URL.
 //!
-//! Same domain operations as the embedded store ([`Tx`]), its own schema and
-//! migrations. Several server instances may share one database:
+//! The same domain operations as the embedded store, written once
+//! ([`SqlTx`](super::tx::SqlTx)), on the same described schema
+//! ([`super::schema`]); this module owns what only PostgreSQL does (see
+//! [`super::dialect`]). Several server instances may share one database:
 //!
 //! * every write transaction first takes one transaction-scoped advisory lock
 //!   ([`WRITE_LOCK`]). Writes are serialised cluster-wide exactly as SQLite's
@@ -24,8 +26,12 @@
 //! thread waits on each query's future with a plain executor (the future only
 //! talks to the connection task through a channel), legal on any thread.
 
-mod tx;
+mod conn;
 
+use super::dialect::Dialect;
+use super::schema::{self, Migration};
+use super::sql::Arg;
+use super::tx::{NodeCache, SqlTx};
 use super::{Result, StoreError, Tx};
 use std::collections::HashMap;
 use std::path::Path;
@@ -39,62 +45,13 @@ pub const WRITE_LOCK: i64 = 0x6a7a_7179_0000_0001;
 /// Key of the advisory lock held while migrating the schema.
 const MIGRATE_LOCK: i64 = 0x6a7a_7179_0000_0002;
 
-/// Schema migrations, in order. Never edit one that has shipped: add a new
-/// one. Column names and meanings match the embedded store's tables one for
-/// one (INTEGER → BIGINT, BLOB → BYTEA), so `admin migrate` copies rows as
-/// they are. Tables that have no primary key in SQLite get a unique key here,
-/// so a re-run migration cannot insert a row twice.
-pub const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE records(
-  id BYTEA PRIMARY KEY, log_index BIGINT NOT NULL UNIQUE, device BYTEA NOT NULL, seq BIGINT NOT NULL,
-  kind TEXT NOT NULL, author TEXT NOT NULL, project TEXT, envelope BYTEA NOT NULL,
-  first_seen_ms BIGINT NOT NULL, status TEXT NOT NULL, verdict TEXT NOT NULL,
-  earliest_ms BIGINT, latest_ms BIGINT, change_seq BIGINT NOT NULL DEFAULT 0, UNIQUE(device, seq));
-CREATE INDEX records_status ON records(status);
-CREATE INDEX records_change ON records(change_seq);
-CREATE TABLE record_tags(tag TEXT NOT NULL, record BYTEA NOT NULL, PRIMARY KEY(tag, record));
-CREATE TABLE record_refs(referenced BYTEA NOT NULL, record BYTEA NOT NULL, PRIMARY KEY(referenced, record));
-CREATE TABLE record_media(record BYTEA NOT NULL, sha256 BYTEA NOT NULL, size BIGINT NOT NULL, media_type TEXT NOT NULL,
-  purpose TEXT NOT NULL, captured_mono_ms BIGINT, PRIMARY KEY(record, sha256, purpose));
-CREATE INDEX record_media_sha ON record_media(sha256);
-CREATE TABLE record_audience(audience TEXT NOT NULL, log_index BIGINT NOT NULL, PRIMARY KEY(audience, log_index));
-CREATE TABLE equivocations(device BYTEA NOT NULL, seq BIGINT NOT NULL, existing BYTEA NOT NULL, offered BYTEA NOT NULL,
-  received_ms BIGINT NOT NULL, UNIQUE(device, seq, existing, received_ms));
-CREATE TABLE chains(device BYTEA PRIMARY KEY, seq BIGINT NOT NULL, id BYTEA NOT NULL, earliest_ms BIGINT);
-CREATE TABLE anchors(device BYTEA NOT NULL, server_ms BIGINT NOT NULL, boot_id TEXT NOT NULL, device_mono_ms BIGINT NOT NULL,
-  tail_seq BIGINT, tail_id BYTEA, UNIQUE(device, server_ms, boot_id, device_mono_ms));
-CREATE INDEX anchors_device ON anchors(device, tail_seq);
-CREATE TABLE orgs(id TEXT PRIMARY KEY, role TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE persons(id TEXT PRIMARY KEY, org TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE projects(id TEXT PRIMARY KEY, jurisdiction TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE unit_projects(id TEXT PRIMARY KEY, project TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE devices(key BYTEA PRIMARY KEY, person TEXT NOT NULL, label TEXT NOT NULL, enrolled_ms BIGINT NOT NULL, revoked_ms BIGINT);
-CREATE TABLE grants(grant_id TEXT PRIMARY KEY, person TEXT NOT NULL, org TEXT NOT NULL, project TEXT, role TEXT NOT NULL,
-  letter BYTEA NOT NULL, face_reference BYTEA, valid_from_ms BIGINT NOT NULL, valid_until_ms BIGINT, revoked_ms BIGINT);
-CREATE INDEX grants_person ON grants(person);
-CREATE INDEX grants_project ON grants(project);
-CREATE TABLE tag_batches(supplier BIGINT NOT NULL, year BIGINT NOT NULL, batch BIGINT NOT NULL, project TEXT NOT NULL,
-  json TEXT NOT NULL, record BYTEA NOT NULL, UNIQUE(supplier, year, batch, record));
-CREATE INDEX tag_batches_project ON tag_batches(project);
-CREATE TABLE tags(code TEXT PRIMARY KEY, project TEXT, stage TEXT NOT NULL, state TEXT NOT NULL, updated_ms BIGINT NOT NULL);
-CREATE TABLE lab_assignments(project TEXT NOT NULL, unit_project TEXT NOT NULL, lab TEXT NOT NULL, json TEXT NOT NULL,
-  UNIQUE(project, unit_project, lab, json));
-CREATE TABLE enrollment_codes(code_hash BYTEA PRIMARY KEY, person TEXT NOT NULL, created_ms BIGINT NOT NULL,
-  expires_ms BIGINT NOT NULL, used_ms BIGINT, device BYTEA);
-CREATE TABLE log_head(id BIGINT PRIMARY KEY CHECK (id = 0), size BIGINT NOT NULL);
-INSERT INTO log_head VALUES (0, 0);
-CREATE TABLE log_nodes(level BIGINT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY(level, idx));
-CREATE TABLE checkpoints(size BIGINT PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE media(sha256 BYTEA PRIMARY KEY, size BIGINT NOT NULL, media_type TEXT NOT NULL, received BIGINT NOT NULL,
-  complete BIGINT NOT NULL, updated_ms BIGINT NOT NULL);
-CREATE TABLE violations(id BIGSERIAL PRIMARY KEY, record BYTEA NOT NULL, project TEXT, finding TEXT NOT NULL, created_ms BIGINT NOT NULL);
-CREATE INDEX violations_created ON violations(created_ms);
-CREATE TABLE nonces(device BYTEA NOT NULL, nonce TEXT NOT NULL, expires_ms BIGINT NOT NULL, PRIMARY KEY(device, nonce));
-CREATE TABLE admin_tokens(hash BYTEA PRIMARY KEY, label TEXT NOT NULL, created_ms BIGINT NOT NULL);
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE change_head(id BIGINT PRIMARY KEY CHECK (id = 0), seq BIGINT NOT NULL);
-INSERT INTO change_head VALUES (0, 0);
-"#];
+/// The schema history: a database at version `n` has run the first `n`.
+/// Never edit one that has shipped: append.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::First,
+    // v2
+    Migration::Sql(schema::TAG_BATCH_INDEXES),
+];
 
 /// Connections per pool (per server instance). The write lock admits one
 /// writer at a time; the rest serve reads.
@@ -125,35 +82,11 @@ impl From<tokio_postgres::Error> for StoreError {
 pub struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
-    queued: Vec<(Statement, Vec<Owned>)>,
+    /// Writes waiting for the next round trip, with the arguments they own.
+    queued: Vec<(Statement, Vec<Arg<'static>>)>,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
-/// A parameter a queued write owns until it is sent.
-pub type Owned = Box<dyn ToSql + Sync + Send>;
-
-/// Log nodes are written once and never change (perfect subtrees of an
-/// append-only log), so a node read or written by a committed transaction
-/// may be remembered by every later one, on every instance. Bounded: cleared
-/// when full (the top levels, the ones every proof needs, come back first).
-#[derive(Default)]
-pub(super) struct NodeCache(Mutex<HashMap<(u32, u64), custody_core::Hash>>);
-
-impl NodeCache {
-    const CAPACITY: usize = 400_000;
-
-    fn get(&self, level: u32, index: u64) -> Option<custody_core::Hash> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&(level, index)).copied()
-    }
-
-    fn extend(&self, nodes: HashMap<(u32, u64), custody_core::Hash>) {
-        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if m.len() + nodes.len() > Self::CAPACITY {
-            m.clear();
-        }
-        m.extend(nodes);
-    }
-}
 
 impl PgConn {
     fn connect(config: &tokio_postgres::Config, tls: &MakeRustlsConnect) -> Result<PgConn> {
@@ -190,7 +123,7 @@ impl PgConn {
     /// queued writes in one pipelined round trip, before the next statement
     /// that reads (or the commit). Order is kept, so a later read sees it; an
     /// error surfaces there and rolls the whole transaction back.
-    pub fn queue(&mut self, sql: &str, params: Vec<Owned>) -> Result<()> {
+    fn queue(&mut self, sql: &str, params: Vec<Arg<'static>>) -> Result<()> {
         let st = self.statement(sql)?;
         self.queued.push((st, params));
         if self.queued.len() >= 512 {
@@ -212,7 +145,7 @@ impl PgConn {
         Ok(())
     }
 
-    pub fn rows(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+    pub(in crate::store) fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         self.flush()?;
         let st = self.statement(sql)?;
         Ok(futures_executor::block_on(self.client.query(&st, params))?)
@@ -342,7 +275,7 @@ impl PgStore {
         c.batch("BEGIN")?;
         let mut new_nodes = HashMap::new();
         let out = c.exec("SELECT pg_advisory_xact_lock($1)::text", &[&WRITE_LOCK]).and_then(|_| {
-            let mut t = tx::PgTx::new(&mut c, &self.nodes);
+            let mut t = SqlTx::new(&mut *c, Some(&*self.nodes));
             let out = f(&mut t);
             new_nodes = t.into_nodes();
             out
@@ -408,7 +341,7 @@ pub(crate) fn tls_connector(ca: Option<&Path>) -> Result<MakeRustlsConnect> {
 fn read_on<T>(pool: &Pool, nodes: &NodeCache, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
     let mut c = pool.get()?;
     c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-    let mut t = tx::PgTx::new(&mut c, nodes);
+    let mut t = SqlTx::new(&mut *c, Some(nodes));
     let out = f(&mut t);
     // A read-only transaction sees committed nodes only.
     nodes.extend(t.into_nodes());
@@ -440,18 +373,63 @@ fn migrate(c: &mut PgConn) -> Result<()> {
         c.batch("CREATE TABLE IF NOT EXISTS schema_version(id BIGINT PRIMARY KEY CHECK (id = 0), version BIGINT NOT NULL)")?;
         let version: i64 =
             c.opt("SELECT version FROM schema_version WHERE id = 0", &[])?.map(|r| r.get(0)).unwrap_or(0);
-        let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(StoreError::SchemaTooNew { found: version, supported });
-        }
-        for sql in MIGRATIONS.iter().skip(version as usize) {
-            c.batch(sql)?;
+        for (_, sql) in schema::pending(MIGRATIONS, version, Dialect::Postgres)? {
+            c.batch(&sql)?;
         }
         c.exec(
             "INSERT INTO schema_version (id, version) VALUES (0, $1) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-            &[&supported],
+            &[&(MIGRATIONS.len() as i64)],
         )?;
         Ok(())
     })();
     finish(c, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::services;
+
+    /// A new database as the server at schema `version` left it, holding one
+    /// record (with the change sequence that server gave it); its URL.
+    fn database_at(version: usize) -> String {
+        let url = services::fresh_database();
+        services::sql_on(&url, include_str!("../../../tests/fixtures/schema-v1/postgres.sql"));
+        for m in &MIGRATIONS[1..version] {
+            let Migration::Sql(sql) = m else { panic!("version {version} is not an upgrade") };
+            services::sql_on(&url, sql);
+        }
+        services::sql_on(
+            &url,
+            &format!(
+                "CREATE TABLE schema_version(id BIGINT PRIMARY KEY CHECK (id = 0), version BIGINT NOT NULL);
+                 INSERT INTO schema_version VALUES (0, {version});
+                 INSERT INTO records (id, log_index, device, seq, kind, author, project, envelope, first_seen_ms,
+                   status, verdict, change_seq)
+                 VALUES ('\\x{}', 0, '\\x{}', 0, 'sampling', 'P-1', 'PRJ-1', '\\x7B7D', 1, 'accepted', '{{}}', 1);
+                 INSERT INTO record_audience (audience, log_index) VALUES ('project:PRJ-1', 0);
+                 UPDATE change_head SET seq = 1;",
+                hex::encode([7u8; 32]),
+                hex::encode([8u8; 32]),
+            ),
+        );
+        url
+    }
+
+    /// A database left at every earlier schema version opens, migrates,
+    /// keeps its records and ends up exactly as the description says.
+    #[test]
+    fn migrates_from_every_earlier_version() {
+        for from in 1..MIGRATIONS.len() {
+            let store = PgStore::open(&database_at(from), None, services::database_ca().as_deref()).unwrap();
+            let rows = store.read(|tx| tx.feed(&["project:PRJ-1".into()], 0, 10)).unwrap();
+            assert_eq!(rows.len(), 1, "from v{from}");
+            assert_eq!(rows[0].change_seq, 1);
+            store.write(|tx| tx.update_record(&rows[0])).unwrap();
+            let rows = store.read(|tx| tx.feed(&["project:PRJ-1".into()], 1, 10)).unwrap();
+            assert_eq!(rows[0].change_seq, 2, "new changes continue after the migrated ones");
+            let drift = store.with_conn(|c| Ok(schema::check::postgres(c))).unwrap();
+            assert!(drift.is_empty(), "from v{from}: {drift:#?}");
+        }
+    }
 }

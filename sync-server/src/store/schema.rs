@@ -1,0 +1,417 @@
+//! The one description of the store's tables, for both back ends.
+//!
+//! * A new database is created from it: [`create_all`] renders each back
+//!   end's DDL (types and the few other differences from [`Dialect`]).
+//! * A database an earlier server made is brought up to date by the
+//!   migrations appended since its version ([`Migration`]; never edit one
+//!   that has shipped). They must arrive exactly where the description is:
+//!   the schema check (`schema/check.rs`, run by the tests on a real SQLite
+//!   file and a real PostgreSQL database, new and migrated from every earlier
+//!   version) reads each database's catalogue and fails on any difference.
+//! * `admin migrate` copies table by table from it ([`TABLES`]).
+
+use super::dialect::Dialect;
+use super::{Result, StoreError};
+
+#[cfg(test)]
+pub(super) mod check;
+
+/// What a column holds, whatever the database calls it ([`Dialect::sql_type`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    Int,
+    Text,
+    Bytes,
+    /// A row number the database assigns on insert (the primary key).
+    Serial,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: Type,
+    pub nullable: bool,
+    /// SQL text of the default value, if the column has one.
+    pub default: Option<&'static str>,
+}
+
+const fn column(name: &'static str, ty: Type) -> Column {
+    Column { name, ty, nullable: false, default: None }
+}
+const fn int(name: &'static str) -> Column {
+    column(name, Type::Int)
+}
+const fn text(name: &'static str) -> Column {
+    column(name, Type::Text)
+}
+const fn bytes(name: &'static str) -> Column {
+    column(name, Type::Bytes)
+}
+
+impl Column {
+    const fn or_null(self) -> Column {
+        Column { nullable: true, ..self }
+    }
+    const fn default(self, sql: &'static str) -> Column {
+        Column { default: Some(sql), ..self }
+    }
+}
+
+#[derive(Debug)]
+pub struct Index {
+    pub name: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+/// What `admin migrate` does with a row the target already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnCopy {
+    /// Overwrite it: the source is the authority until cut-over.
+    Update,
+    /// Leave it: rows of this table are written once.
+    Keep,
+}
+
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [Column],
+    pub primary_key: &'static [&'static str],
+    pub unique: &'static [&'static [&'static str]],
+    /// `CHECK` constraints, as SQL.
+    pub checks: &'static [&'static str],
+    pub indexes: &'static [Index],
+    /// A table without a primary key: the columns that identify a row when
+    /// `admin migrate` copies it. A unique key on PostgreSQL only, so a
+    /// re-run copy cannot insert a row twice; SQLite files made before it
+    /// existed may hold repeated rows, so SQLite has no such key.
+    pub copy_key: &'static [&'static str],
+    /// Stored by SQLite as a clustered index on the primary key.
+    pub without_rowid: bool,
+    pub on_copy: OnCopy,
+    /// Rows a new database starts with (`VALUES` tuples).
+    pub initial_rows: &'static [&'static str],
+}
+
+impl Table {
+    /// The columns that identify a row when it is copied.
+    pub fn copy_columns(&self) -> &'static [&'static str] {
+        if self.primary_key.is_empty() { self.copy_key } else { self.primary_key }
+    }
+
+    /// The unique keys this table has on `d`.
+    pub fn unique_keys(&self, d: Dialect) -> Vec<&'static [&'static str]> {
+        let mut keys = self.unique.to_vec();
+        if d == Dialect::Postgres && !self.copy_key.is_empty() {
+            keys.push(self.copy_key);
+        }
+        keys
+    }
+
+    /// Whether the key is declared on the column itself. SQLite then takes
+    /// the rowid for an `INTEGER` key, and the historical `NOT NULL`-less
+    /// spelling is kept (see the dialect table).
+    fn column_key(&self) -> Option<&'static str> {
+        match self.primary_key {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    fn create(&self, d: Dialect) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for c in self.columns {
+            let mut s = format!("{} {}", c.name, d.sql_type(c.ty));
+            if self.column_key() == Some(c.name) {
+                s.push_str(" PRIMARY KEY");
+            } else if !c.nullable {
+                s.push_str(" NOT NULL");
+            }
+            if let Some(v) = c.default {
+                s.push_str(" DEFAULT ");
+                s.push_str(v);
+            }
+            parts.push(s);
+        }
+        if self.column_key().is_none() && !self.primary_key.is_empty() {
+            parts.push(format!("PRIMARY KEY({})", self.primary_key.join(", ")));
+        }
+        for key in self.unique_keys(d) {
+            parts.push(format!("UNIQUE({})", key.join(", ")));
+        }
+        for c in self.checks {
+            parts.push(format!("CHECK ({c})"));
+        }
+        let clustered = if d == Dialect::Sqlite && self.without_rowid { " WITHOUT ROWID" } else { "" };
+        let mut sql = format!("CREATE TABLE {}({}){clustered};\n", self.name, parts.join(", "));
+        for i in self.indexes {
+            sql.push_str(&format!("CREATE INDEX {} ON {}({});\n", i.name, self.name, i.columns.join(", ")));
+        }
+        for v in self.initial_rows {
+            sql.push_str(&format!("INSERT INTO {} VALUES {v};\n", self.name));
+        }
+        sql
+    }
+}
+
+/// The DDL of a new database at the latest version, for `d`.
+pub fn create_all(d: Dialect) -> String {
+    TABLES.iter().map(|t| t.create(d)).collect()
+}
+
+/// One step of a back end's schema history.
+#[derive(Debug)]
+pub enum Migration {
+    /// Version 1, the first schema the back end shipped. A database at
+    /// version 0 (a new one) is created from the description at the latest
+    /// version instead of replaying history; the DDL version 1 shipped with
+    /// is kept under `sync-server/tests/fixtures/schema-v1/`, where the
+    /// tests make databases as the first servers left them.
+    First,
+    /// SQL that takes a database from the previous version to this one.
+    Sql(&'static str),
+}
+
+/// What brings a database at `version` up to date: `(version after, SQL)`.
+pub(super) fn pending(
+    history: &'static [Migration],
+    version: i64,
+    d: Dialect,
+) -> Result<Vec<(i64, std::borrow::Cow<'static, str>)>> {
+    let latest = history.len() as i64;
+    if version > latest {
+        return Err(StoreError::SchemaTooNew { found: version, supported: latest });
+    }
+    if version <= 0 {
+        return Ok(vec![(latest, create_all(d).into())]);
+    }
+    history
+        .iter()
+        .zip(1..)
+        .skip(version as usize)
+        .map(|(m, v)| match m {
+            Migration::Sql(sql) => Ok((v, (*sql).into())),
+            Migration::First => Err(StoreError::Corrupt(format!("migration {v} is not an upgrade"))),
+        })
+        .collect()
+}
+
+/// The first migration written once for both back ends (SQLite version 3,
+/// PostgreSQL version 2). The two hand-kept schemas had drifted: SQLite
+/// indexed tag batches by batch key, PostgreSQL by project. Both now index
+/// both (`batches` looks a batch up by key, `batches_of` by project).
+pub const TAG_BATCH_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS tag_batches_key ON tag_batches(supplier, year, batch);
+CREATE INDEX IF NOT EXISTS tag_batches_project ON tag_batches(project);
+";
+
+const TABLE: Table = Table {
+    name: "",
+    columns: &[],
+    primary_key: &[],
+    unique: &[],
+    checks: &[],
+    indexes: &[],
+    copy_key: &[],
+    without_rowid: false,
+    on_copy: OnCopy::Update,
+    initial_rows: &[],
+};
+
+/// A table whose rows are found by `primary_key` and may change.
+const fn keyed(
+    name: &'static str,
+    columns: &'static [Column],
+    primary_key: &'static [&'static str],
+) -> Table {
+    Table { name, columns, primary_key, ..TABLE }
+}
+
+/// An index of records or of the log: written once, read by its primary
+/// key, which SQLite keeps clustered.
+const fn clustered(
+    name: &'static str,
+    columns: &'static [Column],
+    primary_key: &'static [&'static str],
+) -> Table {
+    Table { name, columns, primary_key, without_rowid: true, on_copy: OnCopy::Keep, ..TABLE }
+}
+
+/// Written once, without a primary key (rows are told apart by `copy_key`).
+const fn unkeyed(name: &'static str, columns: &'static [Column], copy_key: &'static [&'static str]) -> Table {
+    Table { name, columns, copy_key, on_copy: OnCopy::Keep, ..TABLE }
+}
+
+/// A head row: one row, id 0, holding the next position of a sequence.
+const fn head(name: &'static str, columns: &'static [Column]) -> Table {
+    Table { checks: &["id = 0"], initial_rows: &["(0, 0)"], ..keyed(name, columns, &["id"]) }
+}
+
+/// Every table, in the order `admin migrate` copies them: the directory,
+/// then records and what hangs off them, then the log.
+pub const TABLES: &[Table] = &[
+    keyed("meta", &[text("key"), text("value")], &["key"]),
+    keyed("orgs", &[text("id"), text("role"), text("json")], &["id"]),
+    keyed("persons", &[text("id"), text("org"), text("json")], &["id"]),
+    keyed("projects", &[text("id"), text("jurisdiction"), text("json")], &["id"]),
+    keyed("unit_projects", &[text("id"), text("project"), text("json")], &["id"]),
+    keyed(
+        "devices",
+        &[bytes("key"), text("person"), text("label"), int("enrolled_ms"), int("revoked_ms").or_null()],
+        &["key"],
+    ),
+    Table {
+        indexes: &[
+            Index { name: "grants_person", columns: &["person"] },
+            Index { name: "grants_project", columns: &["project"] },
+        ],
+        ..keyed(
+            "grants",
+            &[
+                text("grant_id"),
+                text("person"),
+                text("org"),
+                text("project").or_null(),
+                text("role"),
+                bytes("letter"),
+                bytes("face_reference").or_null(),
+                int("valid_from_ms"),
+                int("valid_until_ms").or_null(),
+                int("revoked_ms").or_null(),
+            ],
+            &["grant_id"],
+        )
+    },
+    Table {
+        indexes: &[
+            Index { name: "tag_batches_key", columns: &["supplier", "year", "batch"] },
+            Index { name: "tag_batches_project", columns: &["project"] },
+        ],
+        ..unkeyed(
+            "tag_batches",
+            &[int("supplier"), int("year"), int("batch"), text("project"), text("json"), bytes("record")],
+            &["supplier", "year", "batch", "record"],
+        )
+    },
+    unkeyed(
+        "lab_assignments",
+        &[text("project"), text("unit_project"), text("lab"), text("json")],
+        &["project", "unit_project", "lab", "json"],
+    ),
+    keyed(
+        "enrollment_codes",
+        &[
+            bytes("code_hash"),
+            text("person"),
+            int("created_ms"),
+            int("expires_ms"),
+            int("used_ms").or_null(),
+            bytes("device").or_null(),
+        ],
+        &["code_hash"],
+    ),
+    keyed("admin_tokens", &[bytes("hash"), text("label"), int("created_ms")], &["hash"]),
+    Table {
+        unique: &[&["log_index"], &["device", "seq"]],
+        indexes: &[
+            Index { name: "records_status", columns: &["status"] },
+            Index { name: "records_change", columns: &["change_seq"] },
+        ],
+        ..keyed(
+            "records",
+            &[
+                bytes("id"),
+                int("log_index"),
+                bytes("device"),
+                int("seq"),
+                text("kind"),
+                text("author"),
+                text("project").or_null(),
+                bytes("envelope"),
+                int("first_seen_ms"),
+                text("status"),
+                text("verdict"),
+                int("earliest_ms").or_null(),
+                int("latest_ms").or_null(),
+                int("change_seq").default("0"),
+            ],
+            &["id"],
+        )
+    },
+    clustered("record_tags", &[text("tag"), bytes("record")], &["tag", "record"]),
+    clustered("record_refs", &[bytes("referenced"), bytes("record")], &["referenced", "record"]),
+    Table {
+        indexes: &[Index { name: "record_media_sha", columns: &["sha256"] }],
+        ..keyed(
+            "record_media",
+            &[
+                bytes("record"),
+                bytes("sha256"),
+                int("size"),
+                text("media_type"),
+                text("purpose"),
+                int("captured_mono_ms").or_null(),
+            ],
+            &["record", "sha256", "purpose"],
+        )
+    },
+    clustered("record_audience", &[text("audience"), int("log_index")], &["audience", "log_index"]),
+    unkeyed(
+        "equivocations",
+        &[bytes("device"), int("seq"), bytes("existing"), bytes("offered"), int("received_ms")],
+        &["device", "seq", "existing", "received_ms"],
+    ),
+    keyed("chains", &[bytes("device"), int("seq"), bytes("id"), int("earliest_ms").or_null()], &["device"]),
+    Table {
+        indexes: &[Index { name: "anchors_device", columns: &["device", "tail_seq"] }],
+        ..unkeyed(
+            "anchors",
+            &[
+                bytes("device"),
+                int("server_ms"),
+                text("boot_id"),
+                int("device_mono_ms"),
+                int("tail_seq").or_null(),
+                bytes("tail_id").or_null(),
+            ],
+            &["device", "server_ms", "boot_id", "device_mono_ms"],
+        )
+    },
+    keyed(
+        "tags",
+        &[text("code"), text("project").or_null(), text("stage"), text("state"), int("updated_ms")],
+        &["code"],
+    ),
+    keyed(
+        "media",
+        &[
+            bytes("sha256"),
+            int("size"),
+            text("media_type"),
+            int("received"),
+            int("complete"),
+            int("updated_ms"),
+        ],
+        &["sha256"],
+    ),
+    Table {
+        indexes: &[Index { name: "violations_created", columns: &["created_ms"] }],
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "violations",
+            &[
+                column("id", Type::Serial),
+                bytes("record"),
+                text("project").or_null(),
+                text("finding"),
+                int("created_ms"),
+            ],
+            &["id"],
+        )
+    },
+    keyed("nonces", &[bytes("device"), text("nonce"), int("expires_ms")], &["device", "nonce"]),
+    clustered("log_nodes", &[int("level"), int("idx"), bytes("hash")], &["level", "idx"]),
+    Table { on_copy: OnCopy::Keep, ..keyed("checkpoints", &[int("size"), text("json")], &["size"]) },
+    head("log_head", &[int("id"), int("size")]),
+    head("change_head", &[int("id"), int("seq")]),
+];
