@@ -117,12 +117,8 @@ impl FactSource for StoreFacts<'_> {
 pub fn device_viewer(tx: &mut dyn Tx, person: &Id, org: &Id, org_role: OrgRole) -> Result<Viewer> {
     let jurisdiction = tx.org(org)?.and_then(|o| o.jurisdiction);
     let grants = tx.grants_of(person)?.into_iter().map(grant_facts).collect();
-    let mut lab_assignments = Vec::new();
-    if org_role == OrgRole::Lab {
-        for p in tx.projects()? {
-            lab_assignments.extend(tx.lab_assignments_of(&p.id)?.into_iter().filter(|a| &a.lab == org));
-        }
-    }
+    let lab_assignments =
+        if org_role == OrgRole::Lab { tx.lab_assignments_for_lab(org)? } else { Vec::new() };
     Ok(Viewer {
         is_admin: false,
         person: person.clone(),

@@ -188,6 +188,8 @@ pub trait Tx {
     fn batches_of(&mut self, project: &Id) -> Result<Vec<TagBatch>>;
     fn insert_batch(&mut self, b: &TagBatch, record: &Hash) -> Result<()>;
     fn lab_assignments_of(&mut self, project: &Id) -> Result<Vec<LabAssignment>>;
+    /// Every assignment naming this lab, across projects (R2).
+    fn lab_assignments_for_lab(&mut self, lab: &Id) -> Result<Vec<LabAssignment>>;
     fn insert_lab_assignment(&mut self, a: &LabAssignment) -> Result<()>;
 
     // --- custody state per tag ---

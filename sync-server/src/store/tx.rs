@@ -491,6 +491,10 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
         })
     }
 
+    fn lab_assignments_for_lab(&mut self, lab: &Id) -> Result<Vec<LabAssignment>> {
+        self.documents("SELECT json FROM lab_assignments WHERE lab = $1", args![lab])
+    }
+
     fn insert_lab_assignment(&mut self, a: &LabAssignment) -> Result<()> {
         // As for equivocations: a unique key only PostgreSQL has.
         self.write_directory(
