@@ -4,7 +4,9 @@
 use crate::client::Client;
 use crate::engine::Engine;
 use crate::error::{EngineError, Result};
+use custody_core::model::Id;
 use custody_core::protocol::{DeviceProfile, EnrollRequest, EnrollResponse, EnrollmentOffer};
+use custody_core::tag::TagBatch;
 use custody_core::{Hash, routes};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +22,30 @@ pub struct Enrollment {
 impl Engine {
     pub fn enrollment(&self) -> Result<Option<Enrollment>> {
         Ok(self.store.enrollment()?.map(|e| (*e).clone()))
+    }
+
+    /// The tag batches registered for the person's projects, which a scanned
+    /// or typed tag is checked against (R15-R16); none before enrollment.
+    pub fn tag_batches(&self) -> Vec<TagBatch> {
+        self.store
+            .enrollment()
+            .ok()
+            .flatten()
+            .map(|e| e.profile.projects.iter().flat_map(|p| p.tag_batches.iter().cloned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The project of one of the person's unit projects.
+    pub fn project_of(&self, unit_project: &str) -> Result<Id> {
+        self.enrolled()?
+            .profile
+            .projects
+            .iter()
+            .find(|p| p.unit_projects.iter().any(|u| u.id.as_str() == unit_project))
+            .map(|p| p.project.id.clone())
+            .ok_or_else(|| {
+                EngineError::invalid("请选择您参与项目的单位工程", "choose a unit project of your projects")
+            })
     }
 
     /// Scan the server's one-time enrollment QR (R1): binds this device's key
