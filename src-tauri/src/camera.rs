@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 /// What a camera session is for (the screens call it `CameraPurpose`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Purpose {
     Tag,
     Qr,
@@ -39,6 +40,7 @@ impl Purpose {
 /// screen pulls them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum FrameSourceKind {
     Webview,
     Device,
@@ -46,6 +48,7 @@ pub enum FrameSourceKind {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CameraInfo {
     pub source: FrameSourceKind,
     pub torch: bool,
@@ -54,6 +57,7 @@ pub struct CameraInfo {
 
 /// A tag read from a camera, a scanner or typed digits (the screens call it `ScannedTag`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ScannedTagView {
     pub code: String,
     pub printed: String,
@@ -61,6 +65,7 @@ pub struct ScannedTagView {
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FaceStatus {
     pub found: bool,
     /// Good enough to capture.
@@ -74,6 +79,7 @@ pub struct FaceStatus {
 /// What one frame showed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum EventKind {
     #[default]
     None,
@@ -85,6 +91,7 @@ pub enum EventKind {
 
 /// The result of one frame. `preview` is a data: URL (pulled frames only).
 #[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CameraEvent {
     pub kind: EventKind,
     pub preview: Option<String>,

@@ -54,6 +54,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CmdResult<T> + Send + '
 // ------------------------------------------------------------------ app
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
     version: &'static str,
     platform: &'static str,
@@ -231,7 +232,9 @@ pub async fn camera_torch(st: St<'_>, on: bool) -> CmdResult<bool> {
 
 /// The liveness challenge the person is asked to perform (the screens call it `Liveness`).
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LivenessView {
+    #[cfg_attr(test, ts(type = "'blink' | 'turn_left' | 'turn_right'"))]
     challenge: &'static str,
     prompt_zh: &'static str,
     prompt_en: &'static str,
@@ -256,6 +259,7 @@ pub async fn liveness_begin(st: St<'_>) -> CmdResult<LivenessView> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Captured {
     media: MediaRef,
     /// A data: URL of the copy shown to people (watermarked, except faces).
@@ -369,6 +373,7 @@ pub async fn location_collect<R: tauri::Runtime>(
 // ------------------------------------------------------------------ records
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SamplingForm {
     tag: String,
     tag_read: TagRead,
@@ -403,6 +408,7 @@ pub async fn open_samplings(st: St<'_>) -> CmdResult<Vec<OpenSampling>> {
 
 /// The handshake QR (R8-R9): its text, and an SVG to show.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HandshakeQr {
     text: String,
     svg: String,
@@ -439,6 +445,7 @@ pub async fn store_signature(st: St<'_>, request: tauri::ipc::Request<'_>) -> Cm
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct WitnessForm {
     sampling: String,
     tag: String,
@@ -467,6 +474,7 @@ pub async fn create_witnessing(st: St<'_>, form: WitnessForm, confirm: bool) -> 
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommissionForm {
     form_no: String,
     lab: String,
@@ -526,6 +534,7 @@ pub async fn verify_tag(st: St<'_>, code: String) -> CmdResult<TrailResponse> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ReceiptForm {
     tag: String,
     tag_read: TagRead,

@@ -11,6 +11,7 @@ use serde::Serialize;
 /// the person agrees), invalid, offline, server, storage, media, keys,
 /// camera, location, face, internal.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CmdError {
     pub code: String,
     pub message_zh: String,

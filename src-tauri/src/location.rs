@@ -13,6 +13,7 @@ use serde::Serialize;
 /// Where fixes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum LocationSourceKind {
     None,
     Track,
@@ -21,6 +22,7 @@ pub enum LocationSourceKind {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LocationInfo {
     pub source: LocationSourceKind,
     pub detail: String,
@@ -29,6 +31,7 @@ pub struct LocationInfo {
 /// Where the best fix lies against the unit project's site, its accuracy considered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum SiteVerdict {
     Inside,
     Outside,
@@ -37,6 +40,7 @@ pub enum SiteVerdict {
 
 /// The fixes collected over the capture window (the screens call it `Collected`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CollectedView {
     pub fixes: Vec<Fix>,
     pub best: Option<Fix>,

@@ -216,6 +216,7 @@ pub fn commission_pdf(record: &SignedRecord, ctx: &FormContext, font: &[u8]) -> 
 
 /// A form written to the exports folder.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PdfFile {
     pub path: String,
     pub size: u64,

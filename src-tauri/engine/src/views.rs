@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// A sampling waiting for its witness, with its countdown (R8).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OpenSampling {
     pub record: Hash,
     pub tag: String,
@@ -29,6 +30,7 @@ pub struct OpenSampling {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Alarm {
     pub kind: String,
     pub message_zh: String,
@@ -38,6 +40,7 @@ pub struct Alarm {
 
 /// What the UI shows about syncing, always.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub enrolled: bool,
     pub person_name: Option<String>,
@@ -57,6 +60,7 @@ pub struct SyncStatus {
 
 /// One record as the history and detail screens show it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordView {
     pub id: Hash,
     pub kind: String,

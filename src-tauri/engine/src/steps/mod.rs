@@ -30,6 +30,7 @@ pub struct FieldEvidence {
 
 /// A record made: its id and what the rules said besides.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Created {
     pub id: Hash,
     pub seq: u64,

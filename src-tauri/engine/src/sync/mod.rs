@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 /// What a sync pass did.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     pub uploaded: usize,
     pub accepted: usize,
