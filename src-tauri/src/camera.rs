@@ -9,6 +9,7 @@ use capture::face::FaceChecker;
 use capture::face::liveness::Challenge;
 use capture::frame::{Frame, FrameError, FrameSource};
 use capture::qr::{ScanConfig, Scanner};
+use custody_core::record::MediaPurpose;
 use custody_core::tag::TagBatch;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,16 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// What a frame kept in this session is evidence of: a tag photo, a face
+    /// photo, or a process photo (a QR session's frame is the scene around it).
+    pub fn media_purpose(self) -> MediaPurpose {
+        match self {
+            Purpose::Tag => MediaPurpose::Tag,
+            Purpose::Face => MediaPurpose::Face,
+            Purpose::Photo | Purpose::Qr => MediaPurpose::Process,
+        }
+    }
+
     fn dir_name(self) -> &'static str {
         match self {
             Purpose::Tag => "tag",

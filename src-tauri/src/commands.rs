@@ -234,6 +234,7 @@ pub async fn camera_torch(st: St<'_>, on: bool) -> CmdResult<bool> {
 #[derive(Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LivenessView {
+    /// `Challenge::name()` of the challenge drawn.
     #[cfg_attr(test, ts(type = "'blink' | 'turn_left' | 'turn_right'"))]
     challenge: &'static str,
     prompt_zh: &'static str,
@@ -284,12 +285,10 @@ pub async fn camera_capture(st: St<'_>) -> CmdResult<Captured> {
         let (frame, run) = s.take_capture(st.clock.mono_ms());
         (s.purpose, frame.ok_or_else(|| CmdError::new("camera", "还没有画面", "no frame yet"))?, run)
     };
-    let (media_purpose, checker) = match purpose {
-        Purpose::Face => {
-            (MediaPurpose::Face, Some(st.face().map_err(|e| CmdError::new("face", "人脸模型未安装", e))?))
-        }
-        Purpose::Tag => (MediaPurpose::Tag, None),
-        Purpose::Photo | Purpose::Qr => (MediaPurpose::Process, None),
+    let media_purpose = purpose.media_purpose();
+    let checker = match purpose {
+        Purpose::Face => Some(st.face().map_err(|e| CmdError::new("face", "人脸模型未安装", e))?),
+        _ => None,
     };
     let original = capture::photo::capture_frame(&frame, media_purpose).map_err(media_error)?;
     let media = st.engine.store_media(&original.bytes, media_purpose, &original.media.media_type)?;
@@ -505,21 +504,12 @@ pub async fn open_file<R: tauri::Runtime>(
     path: String,
 ) -> CmdResult<()> {
     use tauri_plugin_opener::OpenerExt;
-    // Only what this app exported (commission PDFs): the webview never gets
-    // to open arbitrary paths on the device.
-    let exports = std::fs::canonicalize(&st.exports_dir).ok();
-    let file = std::fs::canonicalize(&path).ok().filter(|f| f.is_file());
-    match (exports, file) {
-        (Some(dir), Some(f)) if f.starts_with(&dir) => app
-            .opener()
-            .open_path(f.to_string_lossy(), None::<&str>)
-            .map_err(|e| CmdError::new("invalid", "无法打开文件", e.to_string())),
-        _ => Err(CmdError::new(
-            "invalid",
-            "只能打开本应用导出的文件",
-            format!("not a file this app exported: {path}"),
-        )),
-    }
+    let file = st.exported_file(&path).ok_or_else(|| {
+        CmdError::new("invalid", "只能打开本应用导出的文件", format!("not a file this app exported: {path}"))
+    })?;
+    app.opener()
+        .open_path(file.to_string_lossy(), None::<&str>)
+        .map_err(|e| CmdError::new("invalid", "无法打开文件", e.to_string()))
 }
 
 #[tauri::command(rename_all = "snake_case")]

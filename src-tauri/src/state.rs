@@ -112,6 +112,13 @@ impl AppState {
         self.watermarker()?.render(original, &self.watermark_text()).ok().map(|c| c.jpeg)
     }
 
+    /// `path` as a file this app exported (commission PDFs), if it is one:
+    /// the webview never gets to open arbitrary paths on the device.
+    pub fn exported_file(&self, path: &str) -> Option<PathBuf> {
+        let exports = std::fs::canonicalize(&self.exports_dir).ok()?;
+        std::fs::canonicalize(path).ok().filter(|f| f.is_file() && f.starts_with(&exports))
+    }
+
     pub fn font_bytes(&self) -> Option<Vec<u8>> {
         self.font_path.as_ref().and_then(|p| std::fs::read(p).ok())
     }

@@ -3,4 +3,8 @@
 /**
  * The liveness challenge the person is asked to perform (the screens call it `Liveness`).
  */
-export type LivenessView = { challenge: 'blink' | 'turn_left' | 'turn_right', prompt_zh: string, prompt_en: string, };
+export type LivenessView = { 
+/**
+ * `Challenge::name()` of the challenge drawn.
+ */
+challenge: 'blink' | 'turn_left' | 'turn_right', prompt_zh: string, prompt_en: string, };
