@@ -1,15 +1,25 @@
-// Small hand-made records and profiles in the shapes Rust serialises.
-import type { GrantView, Profile, RecordView } from '../src/api';
+// Small hand-made records and profiles, typed by the contract generated
+// from the Rust types (src/contract/): a fixture Rust could not send does
+// not compile.
+import type {
+  Commission, FaceCheck, GrantView, Payload, Policy, Profile, Receipt, RecordView, Sampling, SignedCheckpoint,
+  TrailRecord, Witnessing,
+} from '../src/api';
 
 let n = 0;
 const hex = (s: string) => (s + '0'.repeat(64)).slice(0, 64);
 
-export function rec(kind: string, payload: Record<string, unknown>, extra: Partial<RecordView> = {}): RecordView {
+/** A value Rust would never send, for tests of how the screens survive one. */
+export const odd = <T>(v: unknown): T => v as T;
+
+export const face: FaceCheck = { photo: hex('f'), model: 'test', score_milli: 900, threshold_milli: 700, matched: true, liveness: null };
+
+export function rec(payload: Payload, extra: Partial<RecordView> = {}): RecordView {
   n += 1;
   return {
-    id: hex(extra.id ?? `${kind.slice(0, 2)}${n}`),
-    kind,
-    kind_zh: kind,
+    id: hex(extra.id ?? `${payload.kind.slice(0, 2)}${n}`),
+    kind: payload.kind,
+    kind_zh: payload.kind,
     mine: true,
     seq: n,
     author: 'P-ZW',
@@ -20,34 +30,58 @@ export function rec(kind: string, payload: Record<string, unknown>, extra: Parti
     receipt_verified: false,
     log_index: null,
     media: [],
-    body: { v: 1, author: extra.author ?? 'P-ZW', seq: n, payload: { kind, data: payload } },
+    body: {
+      v: 1, device: 'D'.repeat(43), author: extra.author ?? 'P-ZW', seq: n, prev: null, payload,
+      evidence: { media: [], fixes: [], time: { wall_ms: 1_700_000_000_000 + n * 1000, boot_id: 'boot', mono_ms: n, anchor: null } },
+    },
     cosigners: [],
     ...extra,
   };
 }
 
 export function sampling(tag: string, unit = 'U-1', extra: Partial<RecordView> = {}) {
-  return rec(
-    'sampling',
-    {
-      tag, project: 'P-1', unit_project: unit,
-      specimen: { kind: 'concrete_cube', part: '3F', grade: 'C30', batch_no: 'B1', quantity: 1, unit: '组', tests: ['抗压强度'], plan_item: null },
-    },
-    { tags: [tag], ...extra },
-  );
+  const data: Sampling = {
+    tag, tag_read: { method: 'camera', decoder: 'test' }, seal: null, project: 'P-1', unit_project: unit,
+    specimen: { kind: 'concrete_cube', part: '3F', grade: 'C30', batch_no: 'B1', quantity: 1, unit: '组', tests: ['抗压强度'], plan_item: null },
+    face,
+  };
+  return rec({ kind: 'sampling', data }, { tags: [tag], ...extra });
+}
+
+export function witnessingOf(sampling: string, tag: string): Witnessing {
+  return {
+    sampling, tag, tag_read: { method: 'camera', decoder: 'test' }, handshake: 'synced', sampling_sig: 'S'.repeat(86),
+    face, hand_signature: null, remarks: '',
+  };
 }
 
 export function witnessing(of: RecordView, extra: Partial<RecordView> = {}) {
-  return rec('witnessing', { sampling: of.id, tag: of.tags[0] }, { mine: false, author: 'P-LN', tags: of.tags, ...extra });
+  const data = witnessingOf(of.id, of.tags[0]);
+  return rec({ kind: 'witnessing', data }, { mine: false, author: 'P-LN', tags: of.tags, ...extra });
 }
 
 export function commission(items: [RecordView, RecordView][], witness = 'P-LN', extra: Partial<RecordView> = {}) {
-  return rec(
-    'commission',
-    { form_no: 'F-1', project: 'P-1', unit_project: 'U-1', lab: 'ORG-LAB', witness, items: items.map(([s, w]) => ({ tag: s.tags[0], sampling: s.id, witnessing: w.id, tests: [] })) },
-    extra,
-  );
+  const data: Commission = {
+    form_no: 'F-1', project: 'P-1', unit_project: 'U-1', lab: 'ORG-LAB', witness,
+    items: items.map(([s, w]) => ({ tag: s.tags[0], sampling: s.id, witnessing: w.id, tests: [] })),
+  };
+  return rec({ kind: 'commission', data }, extra);
 }
+
+const checkpoint: SignedCheckpoint = { checkpoint: { size: 8, root: hex('r'), server_ms: 1 }, server_key: 'K'.repeat(43), sig: 'S'.repeat(86) };
+export const trailCheckpoint = checkpoint;
+
+/** A trail record as the server sends it, with its receipt and envelope. */
+export function trailRecord(r: Omit<TrailRecord, 'receipt' | 'envelope'>): TrailRecord {
+  const receipt: Receipt = { record: r.id, leaf_index: r.log_index, checkpoint, proof: [] };
+  return { ...r, receipt, envelope: {} };
+}
+
+/** The policy, as Rust's defaults have it but for a tighter fix accuracy. */
+export const policy: Policy = {
+  witness_window_ms: 1_200_000, mono_drift_ppm: 1000, clock_skew_tolerance_ms: 120_000, accuracy_sigma: 2,
+  max_fix_accuracy_m: 30, co_presence_max_m: 100, max_plausible_speed_mps: 50, face_match_threshold: 0.7,
+};
 
 export function grant(role: GrantView['role'], extra: Partial<GrantView> = {}): GrantView {
   return { grant: `G-${role}`, role, project: 'P-1', valid_from_ms: 1000, valid_until_ms: null, revoked_at_ms: null, face_reference: null, ...extra };
@@ -79,7 +113,7 @@ export function profile(grants: GrantView[]): Profile {
       },
     ],
     server_keys: [],
-    policy: { witness_window_ms: 1_200_000, max_fix_accuracy_m: 30, co_presence_max_m: 100, face_match_threshold: 600 },
+    policy,
     people: [
       { id: 'P-ZW', name: '张伟', org: 'ORG-C' },
       { id: 'P-LN', name: '李娜', org: 'ORG-S' },

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import type { CmdError, Profile, SyncStatus, TrailResponse } from '../src/api';
-import { commission, grant, profile as makeProfile, sampling, witnessing } from './fixtures';
+import { commission, grant, profile as makeProfile, sampling, trailCheckpoint, trailRecord, witnessing } from './fixtures';
 
 vi.mock('../src/api', () => {
   const names = [
@@ -142,12 +142,14 @@ describe('lab receipt (R11)', () => {
       { name: 'signatures', ok: true, message_zh: '签名有效', message_en: 'signatures valid' },
       { name: 'witness_window', ok: false, message_zh: '见证超时', message_en: 'late' },
     ],
+    to_confirm: [],
     records: [
-      { id: 'c'.repeat(64), kind: 'commission', kind_zh: '委托', author: 'P-ZW', author_name: '张伟', org_name: '施工单位', device_fingerprint: 'ab', seq: 2, log_index: 7, status: 'accepted', first_seen_ms: 1, proven_earliest_ms: null, proven_latest_ms: null, claimed_ms: 1, findings: [], media: [], fixes: [] },
-      { id: 's'.repeat(64), kind: 'sampling', kind_zh: '取样', author: 'P-ZW', author_name: '张伟', org_name: '施工单位', device_fingerprint: 'ab', seq: 1, log_index: 5, status: 'accepted', first_seen_ms: 1, proven_earliest_ms: 1, proven_latest_ms: 2, claimed_ms: 1, findings: [],
+      trailRecord({ id: 'c'.repeat(64), kind: 'commission', kind_zh: '委托', author: 'P-ZW', author_name: '张伟', org_name: '施工单位', device_fingerprint: 'ab', seq: 2, log_index: 7, status: 'accepted', first_seen_ms: 1, proven_earliest_ms: null, proven_latest_ms: null, claimed_ms: 1, findings: [], media: [], fixes: [] }),
+      trailRecord({ id: 's'.repeat(64), kind: 'sampling', kind_zh: '取样', author: 'P-ZW', author_name: '张伟', org_name: '施工单位', device_fingerprint: 'ab', seq: 1, log_index: 5, status: 'accepted', first_seen_ms: 1, proven_earliest_ms: 1, proven_latest_ms: 2, claimed_ms: 1, findings: [],
         media: [{ sha256: 'f'.repeat(64), purpose: 'face', media_type: 'image/jpeg', size: 1, complete: true, url: null }, { sha256: 'p'.repeat(64), purpose: 'process', media_type: 'image/jpeg', size: 1, complete: true, url: null }],
-        fixes: [{ pos: { lat_e7: 406_700_000, lon_e7: 1_222_300_000 }, accuracy_cm: 500, provider: 'gnss', mono_ms: 1, gnss_time_ms: null, satellites: 8, mock: false }] },
+        fixes: [{ pos: { lat_e7: 406_700_000, lon_e7: 1_222_300_000 }, accuracy_cm: 500, provider: 'gnss', mono_ms: 1, gnss_time_ms: null, satellites: 8, mock: false }] }),
     ],
+    checkpoint: trailCheckpoint,
   };
 
   it('a USB scanner burst ending in Enter → scannerTag → verdict, map, photos (never faces) → reject with reason', async () => {
@@ -190,6 +192,21 @@ describe('lab receipt (R11)', () => {
       { tag: tag.code, tag_read: tag.read, commission: 'c'.repeat(64), decision: { decision: 'rejected', reason: 'other', note: '样品编号涂改' } },
       false,
     );
+  });
+
+  it('R11: the findings a receiver must confirm to accept anyway are listed with the verdict', async () => {
+    start(makeProfile([grant('lab_receiver', { project: null })]));
+    await click(await until(() => $('home-lab')));
+    const input = await until(() => $('lab-scan-input'));
+    const uncertain = { code: 'authorisation_uncertain', rule: 'R1' as const, disposition: 'flag' as const, message_zh: '无法确定记录时授权 G-1 是否仍有效', message_en: 'cannot tell whether authorisation G-1 was still valid', detail: null };
+    m.scannerTag.mockResolvedValue({ code: '310261000000012345', printed: '310261000000012345', read: { method: 'scanner', decoder: null } });
+    m.verifyTag.mockResolvedValue({ ...trail, to_confirm: [uncertain] });
+    await act(async () => {
+      for (const ch of '310261000000012345') input.dispatchEvent(new KeyboardEvent('keydown', { key: ch, bubbles: true }));
+      input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    });
+    const box = await until(() => $('lab-to-confirm'));
+    expect(box.textContent).toContain('无法确定记录时授权 G-1 是否仍有效');
   });
 });
 

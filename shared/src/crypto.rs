@@ -53,6 +53,7 @@ impl Domain {
 
 /// A SHA-256 digest. Shown as 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Hash(pub [u8; 32]);
 
 impl Hash {
@@ -155,6 +156,7 @@ fn b64_fixed<const N: usize>(s: &str) -> Result<[u8; N], CodecError> {
 
 /// An Ed25519 public key. Shown as base64url without padding (43 characters).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct PublicKey(pub [u8; 32]);
 
 impl PublicKey {
@@ -205,6 +207,7 @@ impl<'de> Deserialize<'de> for PublicKey {
 
 /// An Ed25519 signature, base64url without padding (86 characters).
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Signature(pub [u8; 64]);
 
 impl Signature {

@@ -141,6 +141,7 @@ pub fn memory_oracle(leaves: &[Hash]) -> impl FnMut(u32, u64) -> Hash + '_ {
 /// What the server signs about the log at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Checkpoint {
     pub size: u64,
     pub root: Hash,
@@ -149,6 +150,7 @@ pub struct Checkpoint {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignedCheckpoint {
     pub checkpoint: Checkpoint,
     pub server_key: PublicKey,
@@ -177,6 +179,7 @@ impl SignedCheckpoint {
 /// Proof that one record is in the log at a signed checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Receipt {
     pub record: Hash,
     pub leaf_index: u64,

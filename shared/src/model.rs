@@ -10,6 +10,7 @@ use std::fmt;
 /// projects, unit projects, tag batches, tests). Opaque, printable, short.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Id(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -61,6 +62,7 @@ macro_rules! id {
 /// The part an organisation plays (A4–A8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum OrgRole {
     /// 建设单位
     Owner,
@@ -81,6 +83,7 @@ pub enum OrgRole {
 /// What a person is authorised to do on a project (R1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PersonRole {
     /// 取样员/送试员 (contractor)
     Sampler,
@@ -115,6 +118,7 @@ impl PersonRole {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Organisation {
     pub id: Id,
     pub name: String,
@@ -126,6 +130,7 @@ pub struct Organisation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Person {
     pub id: Id,
     pub name: String,
@@ -142,6 +147,7 @@ pub struct Device {
 
 /// 工程项目: one construction project, under one regulator's jurisdiction (R18).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Project {
     pub id: Id,
     pub name: String,
@@ -152,6 +158,7 @@ pub struct Project {
 
 /// 单位工程: a building or structure within a project, with its site boundary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnitProject {
     pub id: Id,
     pub project: Id,
@@ -163,6 +170,7 @@ pub struct UnitProject {
 /// sampling items of GB 50204 / GB 50300 practice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SpecimenKind {
     /// 混凝土试块
     ConcreteCube,

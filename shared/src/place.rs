@@ -18,6 +18,7 @@ const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// A WGS-84 position in degrees x 1e7.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LatLon {
     pub lat_e7: i32,
     pub lon_e7: i32,
@@ -170,6 +171,7 @@ pub fn to_wgs84(datum: Datum, lat: f64, lon: f64) -> Result<LatLon, PlaceError> 
 /// Where a position came from. A manual position is weak evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FixProvider {
     /// Satellite receiver of the phone (Android "gps", iOS with GNSS).
     Gnss,
@@ -183,6 +185,7 @@ pub enum FixProvider {
 
 /// One position fix with the evidence needed to judge it (R7-R9).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Fix {
     pub pos: LatLon,
     /// Horizontal accuracy radius in centimetres, as the provider reports it
@@ -219,6 +222,7 @@ pub fn best_fix(fixes: &[Fix]) -> Option<&Fix> {
 /// A site boundary (WGS-84): one outer ring and optional holes.
 /// Rings are open or closed; either is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SiteBoundary {
     pub exterior: Vec<LatLon>,
     #[serde(default)]

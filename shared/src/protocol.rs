@@ -99,6 +99,7 @@ impl ApiError {
 /// A rule finding as it travels (see [`crate::verify::Violation`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Finding {
     pub code: String,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
@@ -109,6 +110,7 @@ pub struct Finding {
     pub message_en: String,
     /// The finding's data (distances, times, tags …).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub detail: serde_json::Value,
 }
 
@@ -190,6 +192,7 @@ impl EnrollRequest {
 /// One of the person's authorisations (R1), as the device sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GrantView {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub grant: Id,
@@ -209,6 +212,7 @@ pub struct GrantView {
 /// commissioned labs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectView {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub project: Project,
@@ -226,6 +230,7 @@ pub struct ProjectView {
 /// Everything a device needs to work offline, refreshed on every sync.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceProfile {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub person: Person,
@@ -337,6 +342,7 @@ pub struct UploadRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RecordStatus {
     /// Stored, logged, and in effect (possibly with flagged violations).
     Accepted,
@@ -443,6 +449,7 @@ pub const H_UPLOAD_LENGTH: &str = "upload-length";
 /// One check in the lab's verdict on a specimen's trail.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrailCheck {
     pub name: String,
     pub ok: bool,
@@ -452,6 +459,7 @@ pub struct TrailCheck {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MediaView {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub sha256: Hash,
@@ -465,6 +473,7 @@ pub struct MediaView {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrailRecord {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: Hash,
@@ -488,12 +497,14 @@ pub struct TrailRecord {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub receipt: Receipt,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub envelope: Box<RawValue>,
 }
 
 /// The server's verdict on one tag's whole custody trail (R11).
 #[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrailResponse {
     pub tag: String,
     pub tag_printed: String,

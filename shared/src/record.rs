@@ -29,6 +29,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// A device's position in its hash chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChainTail {
     pub seq: u64,
     pub id: Hash,
@@ -36,6 +37,7 @@ pub struct ChainTail {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordBody {
     /// Format version, always [`FORMAT_VERSION`] for records this code makes.
     pub v: u32,
@@ -54,6 +56,7 @@ pub struct RecordBody {
 /// What the record says happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Payload {
     // --- custody steps, authored by field devices and lab systems ---
     /// R6-R7: the sampler binds a tag to a specimen.
@@ -236,6 +239,7 @@ impl Payload {
 /// What a media file is evidence of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum MediaPurpose {
     /// Face-verification photo (sensitive personal information, PIPL).
     Face,
@@ -260,6 +264,7 @@ pub enum MediaPurpose {
 /// A photo, video or document, by content hash. The bytes travel separately.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MediaRef {
     pub sha256: Hash,
     pub size: u64,
@@ -272,6 +277,7 @@ pub struct MediaRef {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Evidence {
     pub media: Vec<MediaRef>,
     pub fixes: Vec<Fix>,
@@ -290,6 +296,7 @@ impl Evidence {
 /// How a tag was read. A typed code is weaker evidence than a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TagReadMethod {
     Camera,
     /// A hand-held scanner acting as a keyboard (lab workstations).
@@ -300,6 +307,7 @@ pub enum TagReadMethod {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TagRead {
     pub method: TagReadMethod,
     /// Which decoder read it (camera), for diagnosis.
@@ -310,6 +318,7 @@ pub struct TagRead {
 /// thousandths so the canonical format stays float-free.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FaceCheck {
     /// The face photo (listed in the evidence with purpose `face`).
     pub photo: Hash,
@@ -326,6 +335,7 @@ pub struct FaceCheck {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Liveness {
     /// `blink`, `turn_left` or `turn_right`.
     pub challenge: String,
@@ -335,6 +345,7 @@ pub struct Liveness {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Specimen {
     pub kind: SpecimenKind,
     /// 工程部位: where in the structure it came from, e.g. "3层 柱".
@@ -355,6 +366,7 @@ pub struct Specimen {
 /// R6-R7.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Sampling {
     pub tag: TagCode,
     pub tag_read: TagRead,
@@ -369,6 +381,7 @@ pub struct Sampling {
 /// How the witness's phone came to hold the sampling record it attests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum HandshakeMethod {
     /// Scanned from the sampler's screen, face to face, offline.
     Qr,
@@ -379,6 +392,7 @@ pub enum HandshakeMethod {
 /// R8.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Witnessing {
     /// Id of the sampling record witnessed.
     pub sampling: Hash,
@@ -396,6 +410,7 @@ pub struct Witnessing {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CommissionItem {
     pub tag: TagCode,
     pub sampling: Hash,
@@ -406,6 +421,7 @@ pub struct CommissionItem {
 /// R10: made by the sampler after witnessing, co-signed by the witness.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Commission {
     /// Form number printed on the sheet.
     pub form_no: String,
@@ -419,6 +435,7 @@ pub struct Commission {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RejectReason {
     /// 标识破损: the tag is damaged or unreadable.
     TagDamaged,
@@ -471,6 +488,7 @@ impl RejectReason {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ReceiptDecision {
     Accepted,
     Rejected { reason: RejectReason, note: String },
@@ -479,6 +497,7 @@ pub enum ReceiptDecision {
 /// R11: one tag scanned on receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabReceipt {
     pub tag: TagCode,
     pub tag_read: TagRead,
@@ -493,6 +512,7 @@ pub struct LabReceipt {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Measurement {
     pub name: String,
     /// Value x1000 in `unit`.
@@ -503,6 +523,7 @@ pub struct Measurement {
 /// R12.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TestData {
     pub tag: TagCode,
     pub receipt: Hash,
@@ -519,6 +540,7 @@ pub struct TestData {
 /// R13.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Report {
     pub report_no: String,
     pub tags: Vec<TagCode>,
@@ -531,6 +553,7 @@ pub struct Report {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RealNameCheck {
     /// How identity was verified, e.g. `id_card+face`.
     pub method: String,
@@ -542,6 +565,7 @@ pub struct RealNameCheck {
 /// R1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuthorisationGrant {
     pub grant: Id,
     pub person: Id,
@@ -559,6 +583,7 @@ pub struct AuthorisationGrant {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuthorisationRevocation {
     pub grant: Id,
     pub reason: String,
@@ -567,6 +592,7 @@ pub struct AuthorisationRevocation {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceEnrollment {
     pub device: PublicKey,
     pub person: Id,
@@ -575,6 +601,7 @@ pub struct DeviceEnrollment {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceRevocation {
     pub device: PublicKey,
     pub reason: String,
@@ -584,6 +611,7 @@ pub struct DeviceRevocation {
 /// R2: one lab per unit project and test category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabAssignment {
     pub project: Id,
     pub unit_project: Id,

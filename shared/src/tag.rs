@@ -26,6 +26,7 @@ pub const TAG_DIGITS: usize = 18;
 /// A validated tag code: 18 digits with a correct check digit.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct TagCode(String);
 
 /// Why a scanned or typed text is not a tag code of ours.
@@ -190,6 +191,7 @@ impl fmt::Debug for TagCode {
 
 /// Identifies a manufactured batch of tags (R15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BatchKey {
     pub supplier: u16,
     pub year: u8,
@@ -198,6 +200,7 @@ pub struct BatchKey {
 
 /// An inclusive range of serials within one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SerialRange {
     pub first: u32,
     pub last: u32,
@@ -205,6 +208,7 @@ pub struct SerialRange {
 
 /// A registered batch of tags, assigned to one project (R15, R16).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TagBatch {
     pub key: BatchKey,
     pub supplier_org: crate::model::Id,

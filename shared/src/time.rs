@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 /// responses carry one). Bound to the device's boot and its chain tail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AnchorBody {
     pub v: u32,
     pub device: PublicKey,
@@ -44,6 +45,7 @@ pub struct AnchorBody {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TimeAnchor {
     pub body: AnchorBody,
     pub server_key: PublicKey,
@@ -78,6 +80,7 @@ impl TimeAnchor {
 /// response arrived (the request was sent at `anchor.body.device_mono_ms`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HeldAnchor {
     pub anchor: TimeAnchor,
     pub received_mono_ms: u64,
@@ -86,6 +89,7 @@ pub struct HeldAnchor {
 /// Time evidence carried by every record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TimeEvidence {
     /// Device wall clock, ms since the Unix epoch. A claim only.
     pub wall_ms: i64,

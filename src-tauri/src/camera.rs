@@ -5,16 +5,19 @@
 //! a photo — by the capture pipeline, the same code whatever the source.
 
 use crate::config::CameraSource;
+use capture::face::FaceChecker;
 use capture::face::liveness::Challenge;
-use capture::face::{FaceChecker, Template};
 use capture::frame::{Frame, FrameError, FrameSource};
 use capture::qr::{ScanConfig, Scanner};
+use custody_core::record::MediaPurpose;
 use custody_core::tag::TagBatch;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// What a camera session is for (the screens call it `CameraPurpose`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Purpose {
     Tag,
     Qr,
@@ -23,6 +26,16 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// What a frame kept in this session is evidence of: a tag photo, a face
+    /// photo, or a process photo (a QR session's frame is the scene around it).
+    pub fn media_purpose(self) -> MediaPurpose {
+        match self {
+            Purpose::Tag => MediaPurpose::Tag,
+            Purpose::Face => MediaPurpose::Face,
+            Purpose::Photo | Purpose::Qr => MediaPurpose::Process,
+        }
+    }
+
     fn dir_name(self) -> &'static str {
         match self {
             Purpose::Tag => "tag",
@@ -33,34 +46,68 @@ impl Purpose {
     }
 }
 
+/// Where frames come from: the webview's getUserMedia (the screen pushes
+/// them), or the shell itself, from a camera device or image files (the
+/// screen pulls them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum FrameSourceKind {
+    Webview,
+    Device,
+    Files,
+}
+
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CameraInfo {
-    pub source: &'static str,
+    pub source: FrameSourceKind,
     pub torch: bool,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+/// A tag read from a camera, a scanner or typed digits (the screens call it `ScannedTag`).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ScannedTagView {
     pub code: String,
     pub printed: String,
-    pub read: Option<custody_core::record::TagRead>,
+    pub read: custody_core::record::TagRead,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FaceStatus {
     pub found: bool,
+    /// Good enough to capture.
     pub ready: bool,
+    /// Stable codes: no_face, too_small, too_dark, too_bright, blurred, turned, several_faces …
     pub issues: Vec<String>,
     pub message_zh: String,
     pub message_en: String,
 }
 
+/// What one frame showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum EventKind {
+    #[default]
+    None,
+    Tag,
+    Qr,
+    Face,
+    Error,
+}
+
+/// The result of one frame. `preview` is a data: URL (pulled frames only).
 #[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CameraEvent {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub preview: Option<String>,
     pub tag: Option<ScannedTagView>,
+    /// Purpose "qr": the decoded text (enrollment, handshake).
     pub text: Option<String>,
     pub face: Option<FaceStatus>,
     pub message_zh: Option<String>,
@@ -111,6 +158,7 @@ impl FrameSource for RepeatingFiles {
     }
 }
 
+/// A liveness challenge under way: every frame is evidence, judged at capture.
 pub struct LivenessRun {
     pub challenge: Challenge,
     pub frames: Vec<Frame>,
@@ -163,18 +211,36 @@ impl Session {
 
     pub fn info(source: &CameraSource) -> CameraInfo {
         match source {
-            CameraSource::Webview => {
-                CameraInfo { source: "webview", torch: false, detail: "getUserMedia in the webview".into() }
-            }
+            CameraSource::Webview => CameraInfo {
+                source: FrameSourceKind::Webview,
+                torch: false,
+                detail: "getUserMedia in the webview".into(),
+            },
             CameraSource::Files(d) => CameraInfo {
-                source: "files",
+                source: FrameSourceKind::Files,
                 torch: false,
                 detail: format!("image files in {}", d.display()),
             },
             CameraSource::Device(i) => {
-                CameraInfo { source: "device", torch: true, detail: format!("camera {i}") }
+                CameraInfo { source: FrameSourceKind::Device, torch: true, detail: format!("camera {i}") }
             }
         }
+    }
+
+    /// The frame to keep when the person taps capture, and the liveness
+    /// challenge's burst if one ran (its first frame is the one kept). A tap
+    /// before the first frame reached the screen: the shell's own source
+    /// (files, USB camera) can give one now; the webview's cannot.
+    pub fn take_capture(&mut self, mono_ms: u64) -> (Option<Frame>, Option<LivenessRun>) {
+        let run = self.liveness.take();
+        let mut frame = run.as_ref().and_then(|r| r.frames.first().cloned()).or_else(|| self.last.clone());
+        if frame.is_none()
+            && let Some(p) = self.puller.as_mut()
+        {
+            frame = p.next_frame().ok().flatten().map(|f| f.with_mono_ms(Some(mono_ms)));
+            self.last = frame.clone();
+        }
+        (frame, run)
     }
 
     /// Judge one frame for this session's purpose.
@@ -184,7 +250,7 @@ impl Session {
         batches: &[TagBatch],
         checker: Option<&FaceChecker>,
     ) -> CameraEvent {
-        let mut ev = CameraEvent { kind: "none", ..CameraEvent::default() };
+        let mut ev = CameraEvent::default();
         if let Some(run) = self.liveness.as_mut() {
             // During the challenge every frame is evidence; judged at capture.
             run.frames.push(frame.clone());
@@ -196,16 +262,12 @@ impl Session {
                 let outcome = self.scanner.scan(&frame);
                 match capture::qr::tag::tag_from_scan(&outcome, Some(batches)) {
                     Ok(t) => {
-                        ev.kind = "tag";
-                        ev.tag = Some(ScannedTagView {
-                            code: t.code.to_string(),
-                            printed: t.code.printed(),
-                            read: Some(t.read),
-                        });
+                        ev.kind = EventKind::Tag;
+                        ev.tag = Some(ScannedTagView::from(t));
                     }
                     Err(capture::qr::tag::TagScanError::NoCode) => {}
                     Err(e) => {
-                        ev.kind = "error";
+                        ev.kind = EventKind::Error;
                         ev.message_zh = Some(e.message_zh());
                         ev.message_en = Some(e.to_string());
                     }
@@ -214,12 +276,12 @@ impl Session {
             Purpose::Qr => {
                 let outcome = self.scanner.scan(&frame);
                 if let Some(c) = outcome.codes.first() {
-                    ev.kind = "qr";
+                    ev.kind = EventKind::Qr;
                     ev.text = Some(c.text.clone());
                 }
             }
             Purpose::Face => {
-                ev.kind = "face";
+                ev.kind = EventKind::Face;
                 ev.face = Some(match checker {
                     None => FaceStatus {
                         message_zh: "人脸模型未安装".into(),
@@ -257,8 +319,8 @@ impl Session {
     }
 }
 
-/// The person's reference template, computed once per reference photo.
-pub struct ReferenceCache {
-    pub photo: custody_core::Hash,
-    pub template: Template,
+impl From<capture::qr::tag::ScannedTag> for ScannedTagView {
+    fn from(t: capture::qr::tag::ScannedTag) -> ScannedTagView {
+        ScannedTagView { code: t.code.to_string(), printed: t.code.printed(), read: t.read }
+    }
 }

@@ -9,6 +9,8 @@
 pub mod camera;
 pub mod commands;
 pub mod config;
+#[cfg(test)]
+mod contract;
 pub mod error;
 pub mod location;
 pub mod pdf;

@@ -10,19 +10,44 @@ use custody_core::place::{Containment, Fix};
 use custody_core::protocol::DeviceProfile;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct LocationInfo {
-    pub source: &'static str,
-    pub detail: String,
+/// Where fixes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum LocationSourceKind {
+    None,
+    Track,
+    Nmea,
+    Platform,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct LocationInfo {
+    pub source: LocationSourceKind,
+    pub detail: String,
+}
+
+/// Where the best fix lies against the unit project's site, its accuracy considered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum SiteVerdict {
+    Inside,
+    Outside,
+    Uncertain,
+}
+
+/// The fixes collected over the capture window (the screens call it `Collected`).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CollectedView {
     pub fixes: Vec<Fix>,
     pub best: Option<Fix>,
     pub accuracy_m: Option<f64>,
     pub mock_seen: bool,
-    pub site: Option<&'static str>,
+    /// Where the best fix lies against the unit project's site, if one was given.
+    pub site: Option<SiteVerdict>,
     pub message_zh: String,
     pub message_en: String,
 }
@@ -30,17 +55,20 @@ pub struct CollectedView {
 pub fn info(source: &LocationSource) -> LocationInfo {
     match source {
         LocationSource::None => {
-            LocationInfo { source: "none", detail: "no location source configured".into() }
+            LocationInfo { source: LocationSourceKind::None, detail: "no location source configured".into() }
         }
-        LocationSource::Track(p) => {
-            LocationInfo { source: "track", detail: format!("recorded track {}", p.display()) }
-        }
-        LocationSource::Nmea(p) => {
-            LocationInfo { source: "nmea", detail: format!("NMEA receiver on {}", p.display()) }
-        }
-        LocationSource::Platform => {
-            LocationInfo { source: "platform", detail: "the phone's location service".into() }
-        }
+        LocationSource::Track(p) => LocationInfo {
+            source: LocationSourceKind::Track,
+            detail: format!("recorded track {}", p.display()),
+        },
+        LocationSource::Nmea(p) => LocationInfo {
+            source: LocationSourceKind::Nmea,
+            detail: format!("NMEA receiver on {}", p.display()),
+        },
+        LocationSource::Platform => LocationInfo {
+            source: LocationSourceKind::Platform,
+            detail: "the phone's location service".into(),
+        },
     }
 }
 
@@ -105,9 +133,9 @@ pub fn view(c: Collected, profile: &DeviceProfile, unit_project: Option<&str>) -
         (Some(u), Some(b)) => {
             profile.projects.iter().flat_map(|p| p.unit_projects.iter()).find(|x| x.id.as_str() == u).map(
                 |x| match x.boundary.locate(b, profile.policy.accuracy_sigma) {
-                    Containment::Inside { .. } => "inside",
-                    Containment::Outside { .. } => "outside",
-                    Containment::Uncertain { .. } => "uncertain",
+                    Containment::Inside { .. } => SiteVerdict::Inside,
+                    Containment::Outside { .. } => SiteVerdict::Outside,
+                    Containment::Uncertain { .. } => SiteVerdict::Uncertain,
                 },
             )
         }
@@ -115,10 +143,10 @@ pub fn view(c: Collected, profile: &DeviceProfile, unit_project: Option<&str>) -
     };
     let acc = best.as_ref().map(Fix::accuracy_m);
     let (zh, en) = match (site, acc) {
-        (Some("outside"), Some(a)) => {
+        (Some(SiteVerdict::Outside), Some(a)) => {
             (format!("定位在现场范围外（精度 ±{a:.0} 米）"), format!("outside the site (±{a:.0} m)"))
         }
-        (Some("uncertain"), Some(a)) => {
+        (Some(SiteVerdict::Uncertain), Some(a)) => {
             (format!("定位在现场边界附近（精度 ±{a:.0} 米）"), format!("near the site edge (±{a:.0} m)"))
         }
         (_, Some(a)) => (format!("已定位，精度 ±{a:.0} 米"), format!("located, ±{a:.0} m")),

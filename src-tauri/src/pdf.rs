@@ -1,10 +1,17 @@
 //! The printable commission form (R10): made on the phone, offline, as a PDF
 //! with the Chinese font embedded (subset to the characters used, so the file
 //! stays small), listing the specimens, tags and tests, both signatures, and
-//! a QR that resolves to the signed record.
+//! a QR that resolves to the signed record's public page.
+//!
+//! [`export_commission`] gathers what the form shows from the engine (names
+//! from the profile, each item's sampling, the witness's handwritten
+//! signature), renders it and writes it to the exports folder.
 
-use custody_core::model::SpecimenKind;
-use custody_core::record::{Payload, SignedRecord};
+use custody_core::model::{Id, SpecimenKind};
+use custody_core::protocol::DeviceProfile;
+use custody_core::record::{CommissionItem, Payload, SignedRecord};
+use custody_core::{Hash, routes};
+use field_engine::{Engine, EngineError};
 use krilla::Document;
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Rect, Size};
@@ -12,6 +19,8 @@ use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule, Stroke};
 use krilla::text::{Font, TextDirection};
+use serde::Serialize;
+use std::path::Path;
 
 /// What the form shows beside the record itself.
 pub struct FormContext {
@@ -203,4 +212,173 @@ pub fn commission_pdf(record: &SignedRecord, ctx: &FormContext, font: &[u8]) -> 
     s.finish();
     page.finish();
     doc.finish().map_err(|e| PdfError::Pdf(format!("{e:?}")))
+}
+
+/// A form written to the exports folder.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PdfFile {
+    pub path: String,
+    pub size: u64,
+}
+
+/// Why a form could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum FormError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("no such commission form")]
+    NoSuchForm,
+    #[error("not a commission form")]
+    NotAForm,
+    #[error("the Chinese font is missing: cannot render the form")]
+    NoFont,
+    #[error("{0}")]
+    Render(PdfError),
+    #[error("{0}")]
+    Save(std::io::Error),
+    /// The rendering thread failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Make the commission form of record `id` and write it into `exports`.
+pub async fn export_commission(
+    engine: &Engine,
+    id: &Hash,
+    font: Option<Vec<u8>>,
+    exports: &Path,
+) -> Result<PdfFile, FormError> {
+    let (record, form_no, ctx) = form_context(engine, id).await?;
+    let font = font.ok_or(FormError::NoFont)?;
+    let bytes = tauri::async_runtime::spawn_blocking(move || commission_pdf(&record, &ctx, &font))
+        .await
+        .map_err(|e| FormError::Internal(e.to_string()))?
+        .map_err(FormError::Render)?;
+    std::fs::create_dir_all(exports).map_err(FormError::Save)?;
+    let path =
+        exports.join(format!("委托单-{}-{}.pdf", form_no.replace(['/', '\\'], "-"), &id.to_hex()[..8]));
+    std::fs::write(&path, &bytes).map_err(FormError::Save)?;
+    Ok(PdfFile { path: path.display().to_string(), size: bytes.len() as u64 })
+}
+
+/// The signed commission record, its form number, and what the form shows
+/// beside it, from what this phone holds (the witness's handwritten
+/// signature is fetched from the server when only it holds it).
+async fn form_context(engine: &Engine, id: &Hash) -> Result<(SignedRecord, String, FormContext), FormError> {
+    let enrollment = engine.enrollment()?.ok_or(EngineError::NotEnrolled)?;
+    let profile = &enrollment.profile;
+    let view = engine.record(id)?.ok_or(FormError::NoSuchForm)?;
+    let Payload::Commission(c) = &view.body.payload else { return Err(FormError::NotAForm) };
+    let mut items = Vec::new();
+    let mut hand_signature = None;
+    for it in &c.items {
+        items.push(item_row(engine.record(&it.sampling)?.as_ref(), it));
+        if hand_signature.is_none()
+            && let Some(w) = engine.record(&it.witnessing)?
+            && let Payload::Witnessing(wp) = &w.body.payload
+            && let Some(h) = wp.hand_signature
+        {
+            hand_signature = match engine.media_bytes(&h) {
+                Ok(b) => Some(b),
+                Err(_) => engine.fetch_media(&h).await.ok(),
+            };
+        }
+    }
+    let project = profile.projects.iter().find(|p| p.project.id == c.project);
+    let ctx = FormContext {
+        project_name: project.map(|p| p.project.name.clone()).unwrap_or_else(|| c.project.to_string()),
+        unit_project_name: project
+            .and_then(|p| p.unit_projects.iter().find(|u| u.id == c.unit_project))
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| c.unit_project.to_string()),
+        lab_name: org_name(profile, &c.lab),
+        sampler_name: person_name(profile, &view.body.author),
+        witness_name: person_name(profile, &c.witness),
+        witness_cosigned: view.cosigners.iter().any(|x| x == c.witness.as_str()),
+        items,
+        hand_signature_png: hand_signature,
+        verify_url: format!("{}{}", enrollment.server_url, routes::public_record(id)),
+        issued_at: local_time(view.created_ms),
+    };
+    let record = engine.signed_record(id)?.ok_or(FormError::NoSuchForm)?;
+    Ok((record, c.form_no.clone(), ctx))
+}
+
+/// One row of the form: the item's tag and tests, and the specimen as its
+/// sampling record describes it (blank when this phone does not hold it).
+fn item_row(sampling: Option<&field_engine::RecordView>, item: &CommissionItem) -> ItemRow {
+    let mut row = ItemRow {
+        tag_printed: item.tag.printed(),
+        kind: SpecimenKind::Other,
+        part: String::new(),
+        grade: String::new(),
+        batch: String::new(),
+        quantity: String::new(),
+        tests: item.tests.join("、"),
+        sampled_at: String::new(),
+    };
+    if let Some(v) = sampling
+        && let Payload::Sampling(sp) = &v.body.payload
+    {
+        row.kind = sp.specimen.kind;
+        row.part = sp.specimen.part.clone();
+        row.grade = sp.specimen.grade.clone();
+        row.batch = sp.specimen.batch_no.clone();
+        row.quantity = format!("{}{}", sp.specimen.quantity, sp.specimen.unit);
+        row.sampled_at = local_time(v.created_ms);
+    }
+    row
+}
+
+fn org_name(profile: &DeviceProfile, id: &Id) -> String {
+    profile
+        .projects
+        .iter()
+        .flat_map(|p| p.organisations.iter())
+        .find(|o| &o.id == id)
+        .map(|o| o.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn person_name(profile: &DeviceProfile, id: &Id) -> String {
+    profile.people.iter().find(|p| &p.id == id).map(|p| p.name.clone()).unwrap_or_else(|| id.to_string())
+}
+
+/// A moment as printed on forms and photo watermarks: China Standard Time
+/// (UTC+8, the regulation's time zone), to the minute.
+pub fn local_time(ms: i64) -> String {
+    let s = ms.div_euclid(1000) + 8 * 3600;
+    let days = s.div_euclid(86_400);
+    let secs = s.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, (secs % 3600) / 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_time_is_china_standard_time() {
+        assert_eq!(local_time(0), "1970-01-01 08:00");
+        // 2024-02-29 15:59:59 UTC is 23:59 in Beijing; a minute later it is 1 March.
+        assert_eq!(local_time(1_709_222_399_000), "2024-02-29 23:59");
+        assert_eq!(local_time(1_709_222_400_000), "2024-03-01 00:00");
+        assert_eq!(local_time(-1000), "1970-01-01 07:59");
+    }
 }

@@ -430,3 +430,57 @@ async fn a_rolled_back_server_log_raises_a_persistent_alarm() {
     assert!(!sampler.engine.status().unwrap().alarms.is_empty(), "the alarm survives a restart");
     restored.stop().await;
 }
+
+/// R11 with issue 17: a trail with a finding is received only with the
+/// receiver's recorded confirmation — the phone asks, the receipt names
+/// what was confirmed, and the server then has nothing to flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r11_a_flagged_trail_is_received_only_with_recorded_confirmations() {
+    let (_d, server) = world().await;
+    let sampler = Phone::enrolled(&server, demo::SAMPLER).await;
+    let witness = Phone::enrolled(&server, demo::WITNESS).await;
+    let lab = Phone::enrolled(&server, demo::LAB_RECEIVER).await;
+    let s = sampler.engine.create_sampling(sampler.sampling_input(6, 50.0, 60.0), false).unwrap();
+    sampler.engine.sync_once().await.unwrap();
+    advance_all(&server, &[&sampler, &witness, &lab], 45 * 60_000);
+    witness.engine.sync_once().await.unwrap();
+    let w = witness.engine.create_witnessing(witness.witness_input(s.id, 6, 51.0, 60.0), true).unwrap();
+    witness.engine.sync_once().await.unwrap();
+    sampler.engine.sync_once().await.unwrap();
+    let input = CommissionInput {
+        form_no: "WT-0006".into(),
+        lab: id(demo::LAB_ORG),
+        witness: id(demo::WITNESS),
+        items: vec![(s.id, w.id)],
+    };
+    let c = sampler.engine.create_commission(input, true).unwrap();
+    sampler.engine.sync_once().await.unwrap();
+    witness.engine.sync_once().await.unwrap();
+    witness.engine.cosign(&c.id).unwrap();
+    witness.engine.sync_once().await.unwrap();
+
+    let tag = custody_core::fixtures::tag(6);
+    let trail = lab.engine.verify_tag(tag.as_str()).await.unwrap();
+    assert!(!trail.ok);
+    assert!(trail.to_confirm.iter().any(|f| f.code == "late_witness"), "{:?}", trail.to_confirm);
+    let receipt = ReceiptInput {
+        tag: tag.clone(),
+        tag_read: TagRead { method: TagReadMethod::Scanner, decoder: None },
+        commission: c.id,
+        decision: ReceiptDecision::Accepted,
+    };
+    let err = lab.engine.create_receipt(receipt.clone(), false).unwrap_err();
+    let EngineError::NeedsConfirmation(asked) = &err else { panic!("{err:?}") };
+    assert!(
+        asked.iter().any(|f| f.code == "unconfirmed_trail_findings" && f.message_en.contains("late_witness"))
+    );
+    let r = lab.engine.create_receipt(receipt, true).unwrap();
+    let signed = lab.engine.signed_record(&r.id).unwrap().unwrap();
+    let custody_core::record::Payload::LabReceipt(p) = &signed.body().payload else { panic!("a receipt") };
+    assert!(p.acknowledged.contains(&"late_witness".to_owned()), "{:?}", p.acknowledged);
+    lab.engine.sync_once().await.unwrap();
+    let v = lab.engine.record(&r.id).unwrap().unwrap();
+    assert_eq!(v.state, "accepted");
+    assert!(!v.findings.iter().any(|f| f.code == "unconfirmed_trail_findings"), "{:?}", v.findings);
+    server.stop().await;
+}

@@ -3,7 +3,8 @@
 // and only when no Tauri shell is present; never part of the build.
 import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
-  CameraEvent, Captured, CmdError, Collected, Created, Finding, Fix, OpenSampling, Profile, RecordView, SyncStatus, TrailResponse,
+  CameraEvent, Captured, CmdError, Collected, CommissionForm, Created, FaceCheck, Finding, Fix, OpenSampling, Payload, Profile,
+  ReceiptForm, RecordView, SamplingForm, SignedCheckpoint, SyncStatus, TrailRecord, TrailResponse, WitnessForm,
 } from '../api';
 
 const q = new URLSearchParams(location.search);
@@ -47,7 +48,10 @@ const profile: Profile = {
     },
   ],
   server_keys: [],
-  policy: { witness_window_ms: 20 * 60_000, max_fix_accuracy_m: 30, co_presence_max_m: 100, face_match_threshold: 600 },
+  policy: {
+    witness_window_ms: 20 * 60_000, mono_drift_ppm: 1000, clock_skew_tolerance_ms: 120_000, accuracy_sigma: 2,
+    max_fix_accuracy_m: 30, co_presence_max_m: 100, max_plausible_speed_mps: 50, face_match_threshold: 0.7,
+  },
   people: [
     { id: 'P-ZW', name: '张伟', org: 'ORG-C' },
     { id: 'P-LN', name: '李娜', org: 'ORG-S' },
@@ -72,16 +76,28 @@ const fix = (dLat: number, dLon: number, acc: number): Fix => ({
 const late: Finding = { code: 'late_by_device_clock', rule: 'R8', disposition: 'flag', message_zh: '见证时间超过 20 分钟（按本机时钟晚 3 分钟）', message_en: 'witnessed more than 20 minutes after sampling (3 min late by this phone’s clock)', detail: null };
 const manual: Finding = { code: 'manual_tag', rule: 'R6', disposition: 'notice', message_zh: '标识为手动输入', message_en: 'tag typed by hand', detail: null };
 
-function add(kind: string, kind_zh: string, payload: Record<string, unknown>, tags: string[], extra: Partial<RecordView> = {}): Created {
+const face: FaceCheck = { photo: H(5), model: 'dlib', score_milli: 820, threshold_milli: 600, matched: true, liveness: null };
+const checkpoint: SignedCheckpoint = { checkpoint: { size: 12, root: H(9), server_ms: 0 }, server_key: 'K'.repeat(43), sig: 'S'.repeat(86) };
+
+function add(payload: Payload, kind_zh: string, tags: string[], extra: Partial<RecordView> = {}): Created {
   seq += 1;
   const id = H(0xabc000 + seq);
+  const kind = payload.kind;
   records.unshift({
     id, kind, kind_zh, mine: true, seq, author: 'P-ZW', tags, state: 'pending', findings: [], created_ms: now(), receipt_verified: false, log_index: null,
     media: [{ sha256: H(seq * 7), purpose: 'process', media_type: 'image/jpeg', size: 180_000, complete: false, url: null }],
-    body: { author: 'P-ZW', payload: { kind, data: payload } }, cosigners: [], ...extra,
+    body: {
+      v: 1, device: 'D'.repeat(43), author: 'P-ZW', seq, prev: null, payload,
+      evidence: { media: [], fixes: [], time: { wall_ms: now(), boot_id: 'mock', mono_ms: seq, anchor: null } },
+    },
+    cosigners: [], ...extra,
   });
   return { id, seq, kind, warnings: [], notices: [] };
 }
+
+const trailRecord = (r: Omit<TrailRecord, 'receipt' | 'envelope'>): TrailRecord => ({
+  ...r, receipt: { record: r.id, leaf_index: r.log_index, checkpoint, proof: [] }, envelope: {},
+});
 
 function status(): SyncStatus {
   return {
@@ -114,11 +130,13 @@ const trail = (code: string): TrailResponse => ({
     { name: 'site', ok: true, message_zh: '取样与见证均在工地范围内', message_en: 'sampling and witnessing inside the site' },
     { name: 'faces', ok: true, message_zh: '人脸核验通过', message_en: 'face checks passed' },
   ],
+  to_confirm: q.has('bad') ? [late] : [],
   records: [
-    { id: H(1), kind: 'sampling', kind_zh: '取样', author: 'P-ZW', author_name: '张伟', org_name: '施工单位', device_fingerprint: 'a1b2c3d4e5', seq: 3, log_index: 10, status: 'accepted', first_seen_ms: now() - 3_600_000, proven_earliest_ms: now() - 3_700_000, proven_latest_ms: now() - 3_600_000, claimed_ms: now() - 3_650_000, findings: [], media: [{ sha256: H(11), purpose: 'process', media_type: 'image/jpeg', size: 1, complete: true, url: null }, { sha256: H(12), purpose: 'face', media_type: 'image/jpeg', size: 1, complete: true, url: null }], fixes: [fix(2000, 3000, 500), fix(2100, 3100, 800)] },
-    { id: H(2), kind: 'witnessing', kind_zh: '见证', author: 'P-LN', author_name: '李娜', org_name: '监理单位', device_fingerprint: 'f9e8d7c6', seq: 5, log_index: 11, status: 'accepted', first_seen_ms: now() - 3_500_000, proven_earliest_ms: now() - 3_600_000, proven_latest_ms: now() - 3_500_000, claimed_ms: now() - 3_550_000, findings: q.has('bad') ? [late] : [], media: [{ sha256: H(13), purpose: 'process', media_type: 'image/jpeg', size: 1, complete: true, url: null }], fixes: [fix(2600, 3600, 1500)] },
-    { id: H(3), kind: 'commission', kind_zh: '委托', author: 'P-ZW', author_name: '张伟', org_name: '施工单位', device_fingerprint: 'a1b2c3d4e5', seq: 4, log_index: 12, status: 'accepted', first_seen_ms: now() - 3_000_000, proven_earliest_ms: null, proven_latest_ms: null, claimed_ms: now() - 3_000_000, findings: [], media: [], fixes: [] },
+    trailRecord({ id: H(1), kind: 'sampling', kind_zh: '取样', author: 'P-ZW', author_name: '张伟', org_name: '施工单位', device_fingerprint: 'a1b2c3d4e5', seq: 3, log_index: 10, status: 'accepted', first_seen_ms: now() - 3_600_000, proven_earliest_ms: now() - 3_700_000, proven_latest_ms: now() - 3_600_000, claimed_ms: now() - 3_650_000, findings: [], media: [{ sha256: H(11), purpose: 'process', media_type: 'image/jpeg', size: 1, complete: true, url: null }, { sha256: H(12), purpose: 'face', media_type: 'image/jpeg', size: 1, complete: true, url: null }], fixes: [fix(2000, 3000, 500), fix(2100, 3100, 800)] }),
+    trailRecord({ id: H(2), kind: 'witnessing', kind_zh: '见证', author: 'P-LN', author_name: '李娜', org_name: '监理单位', device_fingerprint: 'f9e8d7c6', seq: 5, log_index: 11, status: 'accepted', first_seen_ms: now() - 3_500_000, proven_earliest_ms: now() - 3_600_000, proven_latest_ms: now() - 3_500_000, claimed_ms: now() - 3_550_000, findings: q.has('bad') ? [late] : [], media: [{ sha256: H(13), purpose: 'process', media_type: 'image/jpeg', size: 1, complete: true, url: null }], fixes: [fix(2600, 3600, 1500)] }),
+    trailRecord({ id: H(3), kind: 'commission', kind_zh: '委托', author: 'P-ZW', author_name: '张伟', org_name: '施工单位', device_fingerprint: 'a1b2c3d4e5', seq: 4, log_index: 12, status: 'accepted', first_seen_ms: now() - 3_000_000, proven_earliest_ms: null, proven_latest_ms: null, claimed_ms: now() - 3_000_000, findings: [], media: [], fixes: [] }),
   ],
+  checkpoint,
 });
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -167,9 +185,10 @@ mockIPC(async (cmd, args) => {
       return c;
     }
     case 'create_sampling': {
-      const form = a.form as { tag: string; tag_read: { method: string }; unit_project: string; specimen: { kind: string } };
+      const form = a.form as SamplingForm;
       if (form.tag_read.method === 'manual' && !a.confirm) throw err('needs_confirmation', '请确认', 'please confirm', [manual]);
-      const c = add('sampling', '取样', { ...form, project: 'P-1' }, [form.tag]);
+      const { tag, tag_read, seal, unit_project, specimen } = form;
+      const c = add({ kind: 'sampling', data: { tag, tag_read, seal, project: 'P-1', unit_project, specimen, face: form.face } }, '取样', [form.tag]);
       open.push({ record: c.id, tag: form.tag, tag_printed: form.tag, kind: '混凝土试块', author: 'P-ZW', sampled_ms: now(), deadline_ms: now() + 20 * 60_000, remaining_ms: 20 * 60_000, mine: true, source: 'own' });
       return c;
     }
@@ -188,15 +207,25 @@ mockIPC(async (cmd, args) => {
       if (!String(a.text).startsWith('jzqy-hs:')) throw err('invalid', '不是取样二维码', 'not a sampling QR code');
       return { record: H(78), sig: 's', device: 'd', author: 'P-LN', author_name: '李娜', tag: '310261000000088888', project: 'P-1', unit_project: 'U-1', kind: 'concrete_cube', pos: null, accuracy_cm: null, sampled_ms: now(), deadline_ms: now() + 20 * 60_000 };
     case 'store_signature': return { sha256: H(99), size: 1000, media_type: 'image/png', purpose: 'hand_signature', captured_mono_ms: null };
-    case 'create_witnessing':
-      if ((q.has('late') || (a.form as { sampling: string }).sampling === H(77)) && !a.confirm) throw err('needs_confirmation', '超时见证，请确认', 'late: please confirm', [late]);
-      return add('witnessing', '见证', a.form as Record<string, unknown>, ['310261000000099999']);
-    case 'create_commission': return add('commission', '委托', { ...(a.form as object), unit_project: 'U-1' }, []);
+    case 'create_witnessing': {
+      const form = a.form as WitnessForm;
+      if ((q.has('late') || form.sampling === H(77)) && !a.confirm) throw err('needs_confirmation', '超时见证，请确认', 'late: please confirm', [late]);
+      const { sampling, tag, tag_read, hand_signature, remarks } = form;
+      return add({ kind: 'witnessing', data: { sampling, tag, tag_read, handshake: 'synced', sampling_sig: 'S'.repeat(86), face: form.face, hand_signature, remarks } }, '见证', ['310261000000099999']);
+    }
+    case 'create_commission': {
+      const form = a.form as CommissionForm;
+      const items = form.items.map(([sampling, witnessing]) => ({ tag: '310261000000011111', sampling, witnessing, tests: [] }));
+      return add({ kind: 'commission', data: { form_no: form.form_no, project: 'P-1', unit_project: 'U-1', lab: form.lab, witness: form.witness, items } }, '委托', []);
+    }
     case 'commission_pdf': return { path: '/tmp/commission.pdf', size: 1000 };
     case 'open_file': return null;
     case 'cosign': return null;
     case 'verify_tag': await delay(500); return trail(String(a.code));
-    case 'create_receipt': return add('lab_receipt', '收样', a.form as Record<string, unknown>, [(a.form as { tag: string }).tag]);
+    case 'create_receipt': {
+      const form = a.form as ReceiptForm;
+      return add({ kind: 'lab_receipt', data: form }, '收样', [form.tag]);
+    }
     case 'history': return records;
     case 'record': return records.find((r) => r.id === a.id) ?? null;
     case 'media_preview':
@@ -208,12 +237,14 @@ mockIPC(async (cmd, args) => {
 // Samplings ready for a commission form, so that screen has something to show.
 if (q.has('history')) {
   for (const [i, tag] of ['310261000000011111', '310261000000022222'].entries()) {
-    const s = add('sampling', '取样', { tag, project: 'P-1', unit_project: 'U-1', specimen: { kind: 'concrete_cube', part: '3层梁', grade: 'C30', batch_no: '', quantity: 1, unit: '组', tests: ['抗压强度'], plan_item: null } }, [tag]);
+    const specimen = { kind: 'concrete_cube' as const, part: '3层梁', grade: 'C30', batch_no: '', quantity: 1, unit: '组', tests: ['抗压强度'], plan_item: null };
+    const tag_read = { method: 'camera' as const, decoder: 'rxing' };
+    const s = add({ kind: 'sampling', data: { tag, tag_read, seal: null, project: 'P-1', unit_project: 'U-1', specimen, face } }, '取样', [tag]);
     records[0].state = i === 0 ? 'accepted' : 'pending';
-    const w = add('witnessing', '见证', { sampling: s.id, tag }, [tag]);
+    const w = add({ kind: 'witnessing', data: { sampling: s.id, tag, tag_read, handshake: 'synced', sampling_sig: 'S'.repeat(86), face, hand_signature: null, remarks: '' } }, '见证', [tag]);
     records[0].mine = false;
     records[0].author = 'P-LN';
-    (records[0].body as { author: string }).author = 'P-LN';
+    records[0].body.author = 'P-LN';
     records[0].state = 'accepted';
     void w;
   }

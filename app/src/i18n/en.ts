@@ -301,6 +301,7 @@ export const en: Record<keyof typeof zh, string> = {
   'lab.tagStage': 'Tag {tag} · stage: {stage}',
   'lab.checkOk': 'passed',
   'lab.checkFail': 'failed',
+  'lab.toConfirm': 'To accept this specimen anyway, confirm each of these (your confirmation is recorded in the receipt, R11):',
   'lab.records': 'Custody trail',
   'lab.device': 'device {fp}',
   'lab.claimed': 'Device time: {when}',

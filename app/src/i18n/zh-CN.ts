@@ -299,6 +299,7 @@ export const zh = {
   'lab.tagStage': '标识 {tag} · 当前环节：{stage}',
   'lab.checkOk': '通过',
   'lab.checkFail': '未通过',
+  'lab.toConfirm': '如仍要收样，须逐项确认以下问题（确认会记录在收样记录中，R11）：',
   'lab.records': '全过程记录',
   'lab.device': '设备 {fp}',
   'lab.claimed': '设备记录时间：{when}',

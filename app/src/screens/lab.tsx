@@ -70,6 +70,12 @@ function Verdict({ trail }: { trail: TrailResponse }) {
           </li>
         ))}
       </ul>
+      {trail.to_confirm.length > 0 && (
+        <div class="to-confirm" data-testid="lab-to-confirm">
+          <p>{t('lab.toConfirm')}</p>
+          <FindingList findings={trail.to_confirm} />
+        </div>
+      )}
       <TrailMap
         unit={unit}
         layers={trail.records

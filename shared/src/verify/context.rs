@@ -158,6 +158,12 @@ pub trait FactSource {
     fn batches(&mut self, key: BatchKey) -> Result<Vec<TagBatch>, Self::Error>;
     /// The findings of the accepted records naming a tag.
     fn trail_findings(&mut self, tag: &TagCode) -> Result<Vec<Violation>, Self::Error>;
+    /// The enrolled device behind a co-signature, with its person's grants.
+    fn cosigner(&mut self, c: &Cosignature) -> Result<Option<Cosigner>, Self::Error> {
+        let Some(d) = self.device(&c.device)? else { return Ok(None) };
+        let grants = self.grants_of(&d.person)?;
+        Ok(Some(Cosigner { person: d.person, device_revoked_at_ms: d.revoked_at_ms, grants }))
+    }
 }
 
 /// Where the record stands, as the caller knows it.

@@ -27,6 +27,7 @@ impl Lang {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Disposition {
     Notice,
     Flag,
@@ -38,6 +39,7 @@ pub enum Disposition {
 /// The requirement a finding enforces (REQUIREMENTS.md), or the record
 /// format's own integrity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Rule {
     Integrity,
     R1,

@@ -215,3 +215,42 @@ fn r8_a_photo_held_to_the_camera_fails_head_turn_and_blink() {
         assert!(!rec.passed && rec.frames == 8);
     }
 }
+
+#[test]
+fn r7_the_record_check_uses_the_enrolled_reference_or_says_there_is_none() {
+    use capture::face::step::{Burst, ReferenceCache};
+    let c = checker();
+    let reference = capture_frame(&face("obama.jpg"), MediaPurpose::Face).unwrap().bytes;
+    let photo = capture_frame(&face("obama2.jpg"), MediaPurpose::Face).unwrap();
+    let frame = Frame::decode(&photo.bytes).unwrap();
+    let cache = ReferenceCache::default();
+
+    let check = c.check_for_record(&frame, photo.media.sha256, Some(&reference), &cache, None).unwrap();
+    assert!(check.matched, "{check:?}");
+    assert_eq!(check.model, c.models().id());
+    assert!(check.liveness.is_none());
+    // The same reference again: the kept template gives the same result.
+    let again = c.check_for_record(&frame, photo.media.sha256, Some(&reference), &cache, None).unwrap();
+    assert_eq!(again, check);
+    // Another person's reference photo replaces the kept template.
+    let biden = capture_frame(&face("biden.jpg"), MediaPurpose::Face).unwrap().bytes;
+    let other = c.check_for_record(&frame, photo.media.sha256, Some(&biden), &cache, None).unwrap();
+    assert!(!other.matched, "{other:?}");
+
+    // No reference enrolled with the real-name check: nothing to compare with.
+    let none = c.check_for_record(&frame, photo.media.sha256, None, &cache, None).unwrap();
+    assert!(!none.matched);
+    assert_eq!(none.score_milli, 0);
+    assert_eq!(none.threshold_milli, 700);
+    assert!(none.model.ends_with("(no reference enrolled)"), "{}", none.model);
+
+    // A liveness burst of one still photo: judged, and failed.
+    let still: Vec<Frame> = (0..4).map(|i| frame.clone().with_mono_ms(Some(1000 + 150 * i))).collect();
+    let burst = Burst { challenge: Challenge::TurnLeft, frames: &still };
+    let live = c.check_for_record(&frame, photo.media.sha256, Some(&reference), &cache, Some(burst)).unwrap();
+    assert!(live.matched);
+    assert_eq!(live.liveness.map(|l| l.passed), Some(false));
+    // A reference that is not a photo is an error, not a silent mismatch.
+    let e = c.check_for_record(&frame, photo.media.sha256, Some(b"not a photo"), &cache, None).unwrap_err();
+    assert!(matches!(e, FaceError::Photo(_)), "{e:?}");
+}

@@ -4,8 +4,10 @@
 //!
 //! Migrations run at open, in order; each one is final once shipped. Tests
 //! open databases left at every earlier version and check nothing is lost.
+//! The statements that read and write these tables are all in
+//! [`crate::store`].
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use std::path::Path;
 
 /// Schema migrations. Never edit one that has shipped: append.
@@ -34,6 +36,10 @@ CREATE TABLE handshakes(record BLOB PRIMARY KEY, offer TEXT NOT NULL, received_m
 CREATE TABLE alarms(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, message_zh TEXT NOT NULL, message_en TEXT NOT NULL,
   detail TEXT, created_ms INTEGER NOT NULL, cleared_ms INTEGER);
 CREATE INDEX own_records_state ON own_records(state);
+"#,
+    // v3: what the lab was shown about a tag and must confirm to accept it (R11).
+    r#"
+CREATE TABLE trail_findings(tag TEXT PRIMARY KEY, findings TEXT NOT NULL, fetched_ms INTEGER NOT NULL);
 "#,
 ];
 
@@ -76,18 +82,6 @@ pub fn migrate(c: &mut Connection, target: usize) -> Result<(), DbError> {
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
-    Ok(())
-}
-
-pub fn meta(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    c.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()
-}
-
-pub fn set_meta(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
-    c.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub const PREFIX: &str = "JZH1:";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HandshakeOffer {
     pub record: Hash,
     pub sig: Signature,

@@ -7,6 +7,7 @@
 //! capture pipeline's collector (from a recorded track, or a simulated GNSS
 //! receiver near the site), faces through the real face check on image files.
 
+use capture::face::step::ReferenceCache;
 use capture::face::{FaceChecker, FaceConfig, FaceModels};
 use capture::frame::{Frame, PixelFormat};
 use capture::gps::{CollectPolicy, JsonTrack};
@@ -242,7 +243,7 @@ fn parse_hash(s: &str) -> Result<Hash, EngineError> {
 }
 
 fn parse_tag(s: &str) -> Result<TagCode, EngineError> {
-    TagCode::parse_qr(s).or_else(|_| TagCode::parse_digits(s)).map_err(|e| bad(&e.message_zh(), e))
+    TagCode::parse(s).map_err(|e| bad(&e.message_zh(), e))
 }
 
 fn read_arg(s: &str) -> Result<String, EngineError> {
@@ -331,14 +332,14 @@ fn face(
         .map_err(|e| bad("人脸模型未安装（运行 scripts/test 或 scripts/lib/models.sh）", e))?;
     let checker = FaceChecker::new(Arc::new(models), FaceConfig::from_policy(&profile.policy));
     let read = |p: &Path| std::fs::read(p).map_err(|e| bad(&format!("无法读取 {}", p.display()), e));
-    let ref_frame = Frame::decode(&read(reference)?).map_err(|e| bad(&e.message_zh(), e))?;
-    let template = checker.enroll(&ref_frame).map_err(|e| bad(&e.message_zh(), e))?;
+    let reference = read(reference)?;
     let bytes = read(probe)?;
     let frame = Frame::decode(&bytes).map_err(|e| bad(&e.message_zh(), e))?;
     let media_type = capture::photo::sniff_media_type(&bytes).unwrap_or("image/jpeg");
     let media = engine.store_media(&bytes, MediaPurpose::Face, media_type)?;
-    let (check, _) =
-        checker.check(&template, &frame, media.sha256, None).map_err(|e| bad(&e.message_zh(), e))?;
+    let check = checker
+        .check_for_record(&frame, media.sha256, Some(&reference), &ReferenceCache::default(), None)
+        .map_err(|e| bad(&e.message_zh(), e))?;
     Ok((check, media))
 }
 

@@ -34,6 +34,7 @@ pub mod landmarks;
 pub mod liveness;
 pub mod onnx;
 pub mod quality;
+pub mod step;
 pub mod tfjs;
 
 use crate::frame::Frame;
