@@ -16,6 +16,9 @@
 //! The server's handlers, and the console built on them, gather the facts
 //! and ask here; none decides on its own.
 
+// The decisions others call: every public item says what it is for.
+#![warn(missing_docs)]
+
 use crate::crypto::Hash;
 use crate::model::{Id, OrgRole, PersonRole, SpecimenKind};
 use crate::protocol::RecordStatus;
@@ -29,8 +32,11 @@ pub struct Viewer {
     /// An operator's administrator account (R21): sees and runs everything,
     /// every read of a face photo logged.
     pub is_admin: bool,
+    /// The person asking (an admin account's own id).
     pub person: Id,
+    /// Their organisation.
     pub org: Id,
+    /// What their organisation is (owner, lab, regulator …).
     pub org_role: OrgRole,
     /// The organisation's administrative division code (regulators, R18).
     pub jurisdiction: Option<String>,
@@ -43,8 +49,11 @@ pub struct Viewer {
 /// A refusal, in both languages, with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied {
+    /// Stable code an app matches on.
     pub code: &'static str,
+    /// Why, for a person reading Chinese.
     pub message_zh: String,
+    /// Why, in English.
     pub message_en: String,
 }
 
@@ -136,9 +145,13 @@ pub fn jurisdiction_covers(prefix: &str, code: &str) -> bool {
 /// One stored record listing a media file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaReference {
+    /// The record's place in the log (what "first" means).
     pub log_index: u64,
+    /// What became of the record.
     pub status: RecordStatus,
+    /// The record's project.
     pub project: Option<Id>,
+    /// What the record says the file is.
     pub purpose: MediaPurpose,
     /// The media type the record declares.
     pub media_type: String,
@@ -332,6 +345,7 @@ pub fn violations(viewer: &Viewer, now: Millis) -> Result<String, Denied> {
 /// What decides who sees a project in the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectScope {
+    /// The project.
     pub project: Id,
     /// The owner organisation (建设单位).
     pub owner: Id,

@@ -19,7 +19,11 @@
 //! * [`protocol`]: the sync protocol's wire types (server and app share them).
 //! * [`routes`]: every HTTP route, named once for the server and its clients.
 //!
-//! Requirement IDs (R1…R21) refer to `REQUIREMENTS.md` in the project's seed.
+//! Requirement IDs (R1…R21): `docs/requirements.md` in the repository.
+
+// The rules run on a server that must not fall over on input it did not
+// expect: no unwrap in the core (tests excepted, clippy.toml).
+#![deny(clippy::unwrap_used)]
 
 pub mod access;
 pub mod canonical;

@@ -6,18 +6,25 @@
 //! its paths with the functions below, so a path cannot be spelt two ways.
 //! Templates use axum's `{name}` form for path parameters.
 
+// The decisions others call: every public item says what it is for.
+#![warn(missing_docs)]
+
 use crate::crypto::Hash;
 use crate::tag::TagCode;
 
 /// The HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Method {
+    /// A read.
     Get,
+    /// A submission.
     Post,
+    /// A partial update (a media chunk).
     Patch,
 }
 
 impl Method {
+    /// The method's name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -41,8 +48,11 @@ pub enum Caller {
 /// One route: method, path template, and who may call it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
+    /// The HTTP method.
     pub method: Method,
+    /// The path template (`{name}` parameters).
     pub path: &'static str,
+    /// Who may call it.
     pub caller: Caller,
 }
 
@@ -50,26 +60,47 @@ const fn r(method: Method, path: &'static str, caller: Caller) -> Route {
     Route { method, path, caller }
 }
 
+/// Liveness: the process answers.
 pub const HEALTHZ: &str = "/healthz";
+/// Readiness: the store answers.
 pub const READYZ: &str = "/readyz";
+/// Prometheus metrics.
 pub const METRICS: &str = "/metrics";
+/// The OpenAPI document of this API.
 pub const OPENAPI: &str = "/openapi.json";
+/// Enroll a device with a one-time code (R1).
 pub const ENROLL: &str = "/v1/enroll";
+/// The enrolled device's offline profile.
 pub const PROFILE: &str = "/v1/profile";
+/// A fresh server-signed time anchor (R8).
 pub const TIME: &str = "/v1/time";
+/// Upload signed records.
 pub const RECORDS: &str = "/v1/records";
+/// Add a co-signature (R10).
 pub const COSIGNATURES: &str = "/v1/cosignatures";
+/// Records a device should hold, by change sequence.
 pub const FEED: &str = "/v1/feed";
+/// The latest signed checkpoint of the transparency log (R14).
 pub const LOG_CHECKPOINT: &str = "/v1/log/checkpoint";
+/// Proof that the log extends a checkpoint a device holds.
 pub const LOG_CONSISTENCY: &str = "/v1/log/consistency";
+/// A record's inclusion proof at the latest checkpoint.
 pub const LOG_RECEIPT: &str = "/v1/log/receipt/{id}";
+/// A media file's upload: its status (GET) and its chunks (PATCH).
 pub const MEDIA: &str = "/v1/media/{sha256}";
+/// A media file's bytes, to those entitled.
 pub const MEDIA_CONTENT: &str = "/v1/media/{sha256}/content";
+/// A tag's verified custody trail for its lab and regulators (R11).
 pub const LAB_TAG: &str = "/v1/lab/tags/{code}";
+/// Violations of the asking regulator's jurisdiction (R18).
 pub const VIOLATIONS: &str = "/v1/violations";
+/// Anyone's check of a tag (R13).
 pub const PUBLIC_TAG: &str = "/v1/public/tags/{code}";
+/// Anyone's check of one custody record: the commission form's QR (R10).
 pub const PUBLIC_RECORD: &str = "/v1/public/records/{id}";
+/// A tag's trail, for an admin.
 pub const ADMIN_TAG: &str = "/v1/admin/tags/{code}";
+/// Violations of any jurisdiction, for an admin.
 pub const ADMIN_VIOLATIONS: &str = "/v1/admin/violations";
 
 /// Every route the server mounts.
@@ -106,18 +137,23 @@ fn fill(template: &str, value: &str) -> String {
     }
 }
 
+/// The path of a record's receipt.
 pub fn log_receipt(id: &Hash) -> String {
     fill(LOG_RECEIPT, &id.to_hex())
 }
+/// The path of a media file's upload.
 pub fn media(sha: &Hash) -> String {
     fill(MEDIA, &sha.to_hex())
 }
+/// The path of a media file's bytes.
 pub fn media_content(sha: &Hash) -> String {
     fill(MEDIA_CONTENT, &sha.to_hex())
 }
+/// The path of a tag's trail for the lab.
 pub fn lab_tag(tag: &TagCode) -> String {
     fill(LAB_TAG, tag.as_str())
 }
+/// The public check of a tag.
 pub fn public_tag(tag: &TagCode) -> String {
     fill(PUBLIC_TAG, tag.as_str())
 }
@@ -125,12 +161,15 @@ pub fn public_tag(tag: &TagCode) -> String {
 pub fn public_record(id: &Hash) -> String {
     fill(PUBLIC_RECORD, &id.to_hex())
 }
+/// The admin's view of a tag's trail.
 pub fn admin_tag(tag: &TagCode) -> String {
     fill(ADMIN_TAG, tag.as_str())
 }
+/// A feed page after a change sequence.
 pub fn feed(after: u64, limit: u32) -> String {
     format!("{FEED}?after={after}&limit={limit}")
 }
+/// A consistency proof from a log size a device holds.
 pub fn log_consistency(from: u64) -> String {
     format!("{LOG_CONSISTENCY}?from={from}")
 }

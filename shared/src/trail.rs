@@ -10,6 +10,9 @@
 //! must confirm each one in its receipt (`LabReceipt::acknowledged`), and a
 //! receipt that does not is itself flagged ([`unconfirmed`]).
 
+// The decisions others call: every public item says what it is for.
+#![warn(missing_docs)]
+
 use crate::custody::{SpecimenState, Stage};
 use crate::protocol::{Finding, RecordStatus, TrailCheck};
 use crate::record::{Payload, RecordKind, SignedRecord};
@@ -19,7 +22,9 @@ use crate::verify::{Verdict, Violation};
 /// One record of the trail and what the server established about it.
 #[derive(Debug, Clone)]
 pub struct TrailEntry {
+    /// The record as stored, with its co-signatures.
     pub record: SignedRecord,
+    /// What became of it.
     pub status: RecordStatus,
     /// The verdict stored when it was judged.
     pub verdict: Verdict,
@@ -36,7 +41,9 @@ pub struct TrailEntry {
 pub struct TrailFacts {
     /// The tag is in a filed batch (R16).
     pub registered: bool,
+    /// The tag's custody state now.
     pub state: SpecimenState,
+    /// Every stored record naming the tag, in log order.
     pub entries: Vec<TrailEntry>,
     /// Fingerprints of the trail's devices that offered two records for one
     /// place in their chain (equivocation).
@@ -48,8 +55,11 @@ pub struct TrailFacts {
 pub struct TrailJudgement {
     /// Every check passed: the lab may accept.
     pub ok: bool,
+    /// Each check, passed or not, with its reason in both languages.
     pub checks: Vec<TrailCheck>,
+    /// One line for the receiver, in Chinese.
     pub summary_zh: String,
+    /// The same line in English.
     pub summary_en: String,
     /// The findings a lab must confirm, one by one, to accept anyway.
     pub to_confirm: Vec<Finding>,
@@ -203,7 +213,7 @@ impl<'a> Seen<'a> {
             .accepted
             .iter()
             .filter(|e| matches!(e.record.body().payload, Payload::Witnessing(_)))
-            .filter_map(|e| e.verdict.window.clone())
+            .filter_map(|e| e.verdict.window)
             .next_back();
         let (ok, zh, en) = match window {
             Some(WindowVerdict::Compliant { max_gap_ms }) => (

@@ -340,7 +340,7 @@ fn r9_media_belongs_to_its_first_accepted_record_and_faces_stay_with_their_perso
     let sha = Hash::of(b"photo");
     let member = viewer(OrgRole::Contractor, vec![grant("G-S", PersonRole::Sampler, Some("PRJ-1"))]);
     let process = reference(5, RecordStatus::Accepted, "PRJ-1", MediaPurpose::Process, "image/jpeg");
-    assert_eq!(access::media(&member, T0, &sha, &[process.clone()]), Ok("image/jpeg"));
+    assert_eq!(access::media(&member, T0, &sha, std::slice::from_ref(&process)), Ok("image/jpeg"));
     // Re-listed later as a face by someone else: still the process photo it was.
     let relisted = reference(9, RecordStatus::Accepted, "PRJ-1", MediaPurpose::Face, "text/html");
     assert_eq!(access::media(&member, T0, &sha, &[relisted.clone(), process.clone()]), Ok("image/jpeg"));
@@ -350,7 +350,7 @@ fn r9_media_belongs_to_its_first_accepted_record_and_faces_stay_with_their_perso
     assert!(access::media(&outsider, T0, &sha, &[process.clone(), refused]).is_err());
     // A face photo goes to no project member; a person's own reference goes to them.
     let face = reference(3, RecordStatus::Accepted, "PRJ-1", MediaPurpose::Face, "image/jpeg");
-    assert!(access::media(&member, T0, &sha, &[face.clone()]).is_err());
+    assert!(access::media(&member, T0, &sha, std::slice::from_ref(&face)).is_err());
     let mut own = grant("G-S", PersonRole::Sampler, Some("PRJ-1"));
     own.face_reference = Some(sha);
     assert!(access::media(&viewer(OrgRole::Contractor, vec![own]), T0, &sha, &[face]).is_ok());

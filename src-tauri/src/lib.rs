@@ -95,7 +95,13 @@ pub fn build_state(
     Ok(AppState::new(engine, clock, config, models_dir, font, data_dir.join("exports")))
 }
 
+/// Keeps background sync running for as long as the app holds it.
+struct BackgroundSync(#[allow(dead_code)] tokio::sync::watch::Sender<bool>);
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
+// `tauri::generate_context!` expands to code that exits the process on a
+// broken bundle configuration; that is Tauri's to decide.
+#[allow(clippy::exit)]
 pub fn run() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -108,6 +114,8 @@ pub fn run() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("配置错误 / configuration: {e}");
+            // Nothing is open yet (no store, no window) that an exit would skip.
+            #[allow(clippy::exit)]
             std::process::exit(2);
         }
     };
@@ -137,7 +145,8 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 bg.run_background(std::time::Duration::from_secs(60), stop_rx).await;
             });
-            std::mem::forget(_stop_tx);
+            // The sender lives as long as the app: background sync stops with it.
+            app.manage(BackgroundSync(_stop_tx));
             if let Some(f) = &config.enroll_file
                 && engine.enrollment().ok().flatten().is_none()
             {

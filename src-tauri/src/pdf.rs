@@ -69,6 +69,35 @@ fn black() -> Fill {
     Fill { paint: rgb::Color::new(20, 20, 20).into(), opacity: NormalizedF32::ONE, rule: FillRule::NonZero }
 }
 
+/// One page being drawn in one font.
+struct Canvas<'a, 'b> {
+    s: &'a mut krilla::surface::Surface<'b>,
+    font: Font,
+}
+
+impl Canvas<'_, '_> {
+    fn text(&mut self, x: f32, y: f32, size: f32, t: &str) {
+        self.s.set_fill(Some(black()));
+        self.s.draw_text(Point::from_xy(x, y), self.font.clone(), size, t, false, TextDirection::Auto);
+    }
+
+    fn line(&mut self, x0: f32, y0: f32, x1: f32, y1: f32) {
+        let mut pb = PathBuilder::new();
+        pb.move_to(x0, y0);
+        pb.line_to(x1, y1);
+        if let Some(p) = pb.finish() {
+            self.s.set_fill(None);
+            self.s.set_stroke(Some(Stroke {
+                paint: rgb::Color::new(60, 60, 60).into(),
+                width: 0.8,
+                ..Stroke::default()
+            }));
+            self.s.draw_path(&p);
+            self.s.set_stroke(None);
+        }
+    }
+}
+
 /// Render the form. `font` is a TrueType/OpenType font with CJK coverage.
 pub fn commission_pdf(record: &SignedRecord, ctx: &FormContext, font: &[u8]) -> Result<Vec<u8>, PdfError> {
     let Payload::Commission(c) = &record.body().payload else { return Err(PdfError::NotACommission) };
@@ -77,31 +106,21 @@ pub fn commission_pdf(record: &SignedRecord, ctx: &FormContext, font: &[u8]) -> 
     let mut doc = Document::new();
     let mut page = doc.start_page_with(PageSettings::from_wh(W, H).expect("A4 size"));
     let mut s = page.surface();
-    let mut y = M + 20.0;
-    let text = |s: &mut krilla::surface::Surface<'_>, x: f32, y: f32, size: f32, t: &str| {
-        s.set_fill(Some(black()));
-        s.draw_text(Point::from_xy(x, y), font.clone(), size, t, false, TextDirection::Auto);
-    };
-    let line = |s: &mut krilla::surface::Surface<'_>, x0: f32, y0: f32, x1: f32, y1: f32| {
-        let mut pb = PathBuilder::new();
-        pb.move_to(x0, y0);
-        pb.line_to(x1, y1);
-        if let Some(p) = pb.finish() {
-            s.set_fill(None);
-            s.set_stroke(Some(Stroke {
-                paint: rgb::Color::new(60, 60, 60).into(),
-                width: 0.8,
-                ..Stroke::default()
-            }));
-            s.draw_path(&p);
-            s.set_stroke(None);
-        }
-    };
+    let mut canvas = Canvas { s: &mut s, font };
+    let y = header(&mut canvas, &c.form_no, ctx, M + 20.0);
+    let y = items(&mut canvas, ctx, y);
+    let y = signatures(&mut canvas, record, ctx, y + 20.0);
+    verification_qr(&mut canvas, record, ctx, y)?;
+    s.finish();
+    page.finish();
+    doc.finish().map_err(|e| PdfError::Pdf(format!("{e:?}")))
+}
 
-    text(&mut s, M, y, 18.0, "建设工程质量检测见证取样委托单");
+/// The title and the form's facts; where the next part starts.
+fn header(c: &mut Canvas<'_, '_>, form_no: &str, ctx: &FormContext, mut y: f32) -> f32 {
+    c.text(M, y, 18.0, "建设工程质量检测见证取样委托单");
     y += 16.0;
-    text(
-        &mut s,
+    c.text(
         M,
         y,
         9.0,
@@ -109,17 +128,20 @@ pub fn commission_pdf(record: &SignedRecord, ctx: &FormContext, font: &[u8]) -> 
     );
     y += 24.0;
     for (k, v) in [
-        ("委托单号 Form no.", c.form_no.as_str()),
+        ("委托单号 Form no.", form_no),
         ("工程名称 Project", ctx.project_name.as_str()),
         ("单位工程 Unit project", ctx.unit_project_name.as_str()),
         ("检测机构 Lab", ctx.lab_name.as_str()),
         ("出具时间 Issued", ctx.issued_at.as_str()),
     ] {
-        text(&mut s, M, y, 10.5, &format!("{k}：{v}"));
+        c.text(M, y, 10.5, &format!("{k}：{v}"));
         y += 16.0;
     }
-    y += 8.0;
-    // The table.
+    y + 8.0
+}
+
+/// The table of specimens, as many as fit above the signatures.
+fn items(c: &mut Canvas<'_, '_>, ctx: &FormContext, mut y: f32) -> f32 {
     let cols: [(&str, f32); 8] = [
         ("标识码", 0.0),
         ("样品", 118.0),
@@ -130,12 +152,12 @@ pub fn commission_pdf(record: &SignedRecord, ctx: &FormContext, font: &[u8]) -> 
         ("检测项目", 404.0),
         ("取样时间", 452.0),
     ];
-    line(&mut s, M, y - 12.0, W - M, y - 12.0);
+    c.line(M, y - 12.0, W - M, y - 12.0);
     for (h, x) in cols {
-        text(&mut s, M + x, y, 9.5, h);
+        c.text(M + x, y, 9.5, h);
     }
     y += 6.0;
-    line(&mut s, M, y, W - M, y);
+    c.line(M, y, W - M, y);
     y += 14.0;
     for it in &ctx.items {
         let cells = [
@@ -150,45 +172,54 @@ pub fn commission_pdf(record: &SignedRecord, ctx: &FormContext, font: &[u8]) -> 
         ];
         for ((_, x), v) in cols.iter().zip(cells) {
             let v: String = v.chars().take(if *x == 0.0 { 24 } else { 10 }).collect();
-            text(&mut s, M + x, y, 8.5, &v);
+            c.text(M + x, y, 8.5, &v);
         }
         y += 14.0;
-        line(&mut s, M, y - 9.0, W - M, y - 9.0);
+        c.line(M, y - 9.0, W - M, y - 9.0);
         if y > H - 260.0 {
             break;
         }
     }
-    y += 20.0;
+    y
+}
 
-    // Signatures.
+/// Who signed: the sampler's device, the witness's co-signature, the
+/// witness's handwritten signature if drawn.
+fn signatures(c: &mut Canvas<'_, '_>, record: &SignedRecord, ctx: &FormContext, y: f32) -> f32 {
     let fp = record.body().device.fingerprint();
-    text(&mut s, M, y, 11.0, &format!("取样员 Sampler：{}", ctx.sampler_name));
-    text(&mut s, M, y + 14.0, 8.5, &format!("设备签名 device signature ✓（密钥指纹 {fp}）"));
-    text(&mut s, W / 2.0, y, 11.0, &format!("见证员 Witness：{}", ctx.witness_name));
+    c.text(M, y, 11.0, &format!("取样员 Sampler：{}", ctx.sampler_name));
+    c.text(M, y + 14.0, 8.5, &format!("设备签名 device signature ✓（密钥指纹 {fp}）"));
+    c.text(W / 2.0, y, 11.0, &format!("见证员 Witness：{}", ctx.witness_name));
     let co =
         if ctx.witness_cosigned { "设备会签 co-signature ✓" } else { "待会签 co-signature pending" };
-    text(&mut s, W / 2.0, y + 14.0, 8.5, co);
+    c.text(W / 2.0, y + 14.0, 8.5, co);
     if let Some(png) = &ctx.hand_signature_png
         && let Ok(img) = krilla::image::Image::from_png(png.clone().into(), true)
     {
-        s.push_transform(&krilla::geom::Transform::from_translate(W / 2.0, y + 22.0));
-        s.draw_image(img, Size::from_wh(140.0, 56.0).expect("positive size"));
-        s.pop();
+        c.s.push_transform(&krilla::geom::Transform::from_translate(W / 2.0, y + 22.0));
+        c.s.draw_image(img, Size::from_wh(140.0, 56.0).expect("positive size"));
+        c.s.pop();
     }
-    y += 96.0;
+    y + 96.0
+}
 
-    // The QR that resolves to the record.
+/// The QR that resolves to the record's public page, and how to use it.
+fn verification_qr(
+    c: &mut Canvas<'_, '_>,
+    record: &SignedRecord,
+    ctx: &FormContext,
+    y: f32,
+) -> Result<(), PdfError> {
     let qr = qrcode::QrCode::with_error_correction_level(ctx.verify_url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| PdfError::Pdf(e.to_string()))?;
     let n = qr.width();
     let size = 110.0_f32;
     let cell = size / n as f32;
     let (qx, qy) = (W - M - size, y);
-    s.set_fill(Some(black()));
-    let colors = qr.to_colors();
+    c.s.set_fill(Some(black()));
     let mut pb = PathBuilder::new();
-    for (i, c) in colors.iter().enumerate() {
-        if *c == qrcode::Color::Dark {
+    for (i, dark) in qr.to_colors().iter().enumerate() {
+        if *dark == qrcode::Color::Dark {
             let (cx, cy) = ((i % n) as f32, (i / n) as f32);
             if let Some(r) = Rect::from_xywh(qx + cx * cell, qy + cy * cell, cell + 0.05, cell + 0.05) {
                 pb.push_rect(r);
@@ -196,22 +227,19 @@ pub fn commission_pdf(record: &SignedRecord, ctx: &FormContext, font: &[u8]) -> 
         }
     }
     if let Some(p) = pb.finish() {
-        s.draw_path(&p);
+        c.s.draw_path(&p);
     }
-    text(&mut s, M, y + 12.0, 9.0, "扫描右侧二维码核验本委托单的电子记录（签名、时间与防篡改日志）。");
-    text(
-        &mut s,
+    c.text(M, y + 12.0, 9.0, "扫描右侧二维码核验本委托单的电子记录（签名、时间与防篡改日志）。");
+    c.text(
         M,
         y + 26.0,
         8.0,
         "Scan the QR to verify this form's signed record (signatures, times, transparency log).",
     );
-    text(&mut s, M, y + 44.0, 7.0, &format!("记录编号 Record: {}", record.id()));
-    text(&mut s, M, y + 56.0, 7.0, &ctx.verify_url);
-    text(&mut s, M, H - M, 7.0, "本委托单随样品送至检测机构；检测机构逐一扫描样品标识核对（R11）。");
-    s.finish();
-    page.finish();
-    doc.finish().map_err(|e| PdfError::Pdf(format!("{e:?}")))
+    c.text(M, y + 44.0, 7.0, &format!("记录编号 Record: {}", record.id()));
+    c.text(M, y + 56.0, 7.0, &ctx.verify_url);
+    c.text(M, H - M, 7.0, "本委托单随样品送至检测机构；检测机构逐一扫描样品标识核对（R11）。");
+    Ok(())
 }
 
 /// A form written to the exports folder.

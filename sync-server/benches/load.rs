@@ -17,6 +17,9 @@
 //!   POSTed over loopback to a bare axum handler that writes and fsyncs them
 //!   (directory), or PUT straight to the bucket (S3).
 
+// A benchmark's steps read top to bottom as the measurement they make.
+#![allow(clippy::too_many_lines)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -137,11 +137,10 @@ impl Admin<'_> {
     /// One transaction: committed when `f` succeeds, rolled back whole when
     /// it refuses (nothing half-done is kept).
     fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let out = self.store.write_or_abort(|tx| match f(tx) {
+        self.store.write_or_abort(|tx| match f(tx) {
             Err(AdminError::Store(e)) => Err(e),
             other => Ok(other),
-        })?;
-        out
+        })?
     }
 
     fn submit(&self, tx: &mut dyn Tx, payload: Payload, media: Vec<MediaRef>) -> Result<Outcome> {

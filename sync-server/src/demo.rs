@@ -94,6 +94,31 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
     ] {
         admin.add_person(Person { id: id(pid), name: name.into(), org: id(org) })?;
     }
+    grant_demo_people(admin, sampler_face.as_deref(), witness_face.as_deref())?;
+    admin.register_tags(TagBatch {
+        key: BatchKey { supplier: 310, year: 26, batch: 1 },
+        supplier_org: id("ORG-TAG-AF"),
+        project: id(PROJECT),
+        ranges: vec![SerialRange { first: 1, last: 2000 }],
+    })?;
+    for up in ["UP-1", "UP-2"] {
+        admin.assign_lab(LabAssignment {
+            project: id(PROJECT),
+            unit_project: id(up),
+            lab: id(LAB_ORG),
+            kinds: SpecimenKind::ALL.to_vec(),
+        })?;
+    }
+    let _ = OPERATOR;
+    Ok(true)
+}
+
+/// The demo people's letters of authorisation and real-name checks (R1).
+fn grant_demo_people(
+    admin: &Admin<'_>,
+    sampler_face: Option<&[u8]>,
+    witness_face: Option<&[u8]>,
+) -> Result<(), AdminError> {
     let letter = |who: &str, role: &str| {
         format!(
             "授权书\n\n兹授权 {who} 为本单位在「营口市站前区华兴·锦园住宅小区」项目的{role}。\n（演示数据）\n"
@@ -109,7 +134,7 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
         PersonRole::Sampler,
         (&l, "text/plain; charset=utf-8"),
         method.clone(),
-        sampler_face.as_deref().map(|b| (b, "image/jpeg")),
+        sampler_face.map(|b| (b, "image/jpeg")),
         None,
     )?;
     let l = letter("李娜", "见证员");
@@ -120,7 +145,7 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
         PersonRole::Witness,
         (&l, "text/plain; charset=utf-8"),
         method.clone(),
-        witness_face.as_deref().map(|b| (b, "image/jpeg")),
+        witness_face.map(|b| (b, "image/jpeg")),
         None,
     )?;
     for (g, role, what) in [
@@ -151,22 +176,7 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
         None,
         None,
     )?;
-    admin.register_tags(TagBatch {
-        key: BatchKey { supplier: 310, year: 26, batch: 1 },
-        supplier_org: id("ORG-TAG-AF"),
-        project: id(PROJECT),
-        ranges: vec![SerialRange { first: 1, last: 2000 }],
-    })?;
-    for up in ["UP-1", "UP-2"] {
-        admin.assign_lab(LabAssignment {
-            project: id(PROJECT),
-            unit_project: id(up),
-            lab: id(LAB_ORG),
-            kinds: SpecimenKind::ALL.to_vec(),
-        })?;
-    }
-    let _ = OPERATOR;
-    Ok(true)
+    Ok(())
 }
 
 /// One-time enrollment offers for the demo people.

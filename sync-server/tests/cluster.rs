@@ -3,6 +3,10 @@
 //! the read replica. Real PostgreSQL and S3 (moto) servers, started by the
 //! test harness (`sync_server::testing::services`).
 
+// A story reads top to bottom as the flow it checks; cut into pieces it
+// would hide the order that matters.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use common::*;

@@ -14,10 +14,8 @@ use crate::tag::TagBatch;
 pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
     let d = &j.ctx.directory;
     match &j.body.payload {
-        Payload::OrganisationRegistered(o) => {
-            if d.orgs.contains_key(&o.id) {
-                v.push(taken(DirectoryEntry::Organisation, &o.id));
-            }
+        Payload::OrganisationRegistered(o) if d.orgs.contains_key(&o.id) => {
+            v.push(taken(DirectoryEntry::Organisation, &o.id));
         }
         Payload::ProjectRegistered(p) => {
             if role_of(d, &p.owner) != Some(OrgRole::Owner) {
@@ -59,10 +57,8 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
                 v.push(taken(DirectoryEntry::Device, &e.device.fingerprint()));
             }
         }
-        Payload::DeviceRevoked(r) => {
-            if !d.devices.contains(&r.device) {
-                v.push(missing(DirectoryEntry::Device, &r.device.fingerprint()));
-            }
+        Payload::DeviceRevoked(r) if !d.devices.contains(&r.device) => {
+            v.push(missing(DirectoryEntry::Device, &r.device.fingerprint()));
         }
         Payload::TagBatchRegistered(b) => tag_batch(d, b, v),
         Payload::LabCommissioned(a) => lab(j, a, v),

@@ -7,6 +7,9 @@
 //! kind needs, so adding a fact to a rule means adding it here once, not in
 //! three shells.
 
+// The decisions others call: every public item says what it is for.
+#![warn(missing_docs)]
+
 use super::violation::Violation;
 use crate::crypto::{Hash, PublicKey};
 use crate::custody::SpecimenState;
@@ -21,21 +24,31 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What the verifier knows about the signing device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceFacts {
+    /// The person it is enrolled for.
     pub person: Id,
+    /// Their organisation.
     pub org: Id,
+    /// What their organisation is.
     pub org_role: OrgRole,
+    /// When the device was revoked, if it was.
     pub revoked_at_ms: Option<Millis>,
 }
 
 /// An authorisation of the author (R1), with its current status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
+    /// The grant's id.
     pub grant: Id,
+    /// The role it authorises.
     pub role: PersonRole,
-    /// `None`: valid on every project of the person's organisation (lab staff).
+    /// `None`: valid on every project of the person's organisation (lab
+    /// staff) or, for an inspector, in the regulator's jurisdiction.
     pub project: Option<Id>,
+    /// When it takes effect.
     pub valid_from_ms: Millis,
+    /// When it expires, if it does.
     pub valid_until_ms: Option<Millis>,
+    /// When it was revoked, if it was.
     pub revoked_at_ms: Option<Millis>,
     /// The reference face photo enrolled with it (R1), if any.
     #[serde(default)]
@@ -63,14 +76,18 @@ impl Grant {
 /// What the verifier knows about a tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagFacts {
+    /// The filed batch it belongs to, if any.
     pub batch: Option<TagBatch>,
+    /// Its custody state before this record.
     pub state: SpecimenState,
 }
 
 /// A record this one names, as the verifier holds it.
 #[derive(Debug, Clone)]
 pub struct Referenced {
+    /// The record, with the co-signatures it has.
     pub record: SignedRecord,
+    /// Its proven and claimed time.
     pub time: TimeAssessment,
     /// The people whose co-signatures on it count (see [`counted_cosigners`]).
     pub cosigners: Vec<Id>,
@@ -79,8 +96,11 @@ pub struct Referenced {
 /// A device that co-signed this record, and its person's authorisations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cosigner {
+    /// The person the device is enrolled for.
     pub person: Id,
+    /// When the device was revoked, if it was.
     pub device_revoked_at_ms: Option<Millis>,
+    /// The person's authorisations.
     pub grants: Vec<Grant>,
 }
 
@@ -88,10 +108,15 @@ pub struct Cosigner {
 /// exist, what must not exist yet, and what it must not collide with.
 #[derive(Debug, Clone, Default)]
 pub struct DirectoryFacts {
+    /// The organisations it names that are registered.
     pub orgs: BTreeMap<Id, Organisation>,
+    /// The projects it names that are registered.
     pub projects: BTreeMap<Id, Project>,
+    /// The people it names that are registered.
     pub people: BTreeMap<Id, Person>,
+    /// The grants it names that exist.
     pub grants: BTreeMap<Id, Grant>,
+    /// The devices it names that are enrolled.
     pub devices: BTreeSet<PublicKey>,
     /// Registered batches with the same supplier, year and batch number.
     pub batches: Vec<TagBatch>,
@@ -100,6 +125,7 @@ pub struct DirectoryFacts {
 /// Everything `verify` needs besides the record. Made by [`build`].
 #[derive(Debug, Clone, Default)]
 pub struct VerifyContext {
+    /// The thresholds in force.
     pub policy: Policy,
     /// Keys of the monitoring system (admin facts, anchors, checkpoints).
     pub server_keys: Vec<PublicKey>,
@@ -107,12 +133,17 @@ pub struct VerifyContext {
     pub device: Option<DeviceFacts>,
     /// The device's chain head before this record.
     pub chain_tail: Option<ChainTail>,
+    /// What bounds the record's time besides its own evidence.
     pub time: TimeContext,
     /// The author's authorisations.
     pub grants: Vec<Grant>,
+    /// The tags the record names.
     pub tags: BTreeMap<TagCode, TagFacts>,
+    /// The records it names, as far as they are held.
     pub referenced: BTreeMap<Hash, Referenced>,
+    /// The unit projects (site boundaries) it concerns.
     pub unit_projects: BTreeMap<Id, UnitProject>,
+    /// The labs commissioned on its project (R2).
     pub lab_assignments: Vec<LabAssignment>,
     /// The enrolled device behind each co-signature on this record.
     pub cosigners: BTreeMap<PublicKey, Cosigner>,
@@ -133,16 +164,21 @@ pub struct VerifyContext {
 /// Plain lookups over wherever the facts live. No decisions: a source
 /// answers what it holds, and says `None`/empty for what it does not.
 pub trait FactSource {
+    /// Why a lookup failed (a store error; never "not found", which is `None`).
     type Error;
     /// An enrolled device (the server's own key is not a device).
     fn device(&mut self, key: &PublicKey) -> Result<Option<DeviceFacts>, Self::Error>;
+    /// A person's authorisations, whatever their status.
     fn grants_of(&mut self, person: &Id) -> Result<Vec<Grant>, Self::Error>;
     /// A record this one names, with its proven time, if held and in effect
     /// (accepted or refused; a deferred record has no effect yet, so whoever
     /// names it waits too).
     fn referenced(&mut self, id: &Hash) -> Result<Option<(SignedRecord, TimeAssessment)>, Self::Error>;
+    /// A tag's batch and custody state.
     fn tag(&mut self, tag: &TagCode) -> Result<TagFacts, Self::Error>;
+    /// A unit project and its site boundary.
     fn unit_project(&mut self, id: &Id) -> Result<Option<UnitProject>, Self::Error>;
+    /// The labs commissioned on a project (R2).
     fn lab_assignments_of(&mut self, project: &Id) -> Result<Vec<LabAssignment>, Self::Error>;
     /// Earliest server time of an anchor whose tail provably covers the record.
     fn covering_anchor_ms(
@@ -151,10 +187,15 @@ pub trait FactSource {
         seq: u64,
         id: &Hash,
     ) -> Result<Option<Millis>, Self::Error>;
+    /// A registered organisation.
     fn org(&mut self, id: &Id) -> Result<Option<Organisation>, Self::Error>;
+    /// A registered project.
     fn project(&mut self, id: &Id) -> Result<Option<Project>, Self::Error>;
+    /// A registered person.
     fn person(&mut self, id: &Id) -> Result<Option<Person>, Self::Error>;
+    /// A grant by id.
     fn grant(&mut self, id: &Id) -> Result<Option<Grant>, Self::Error>;
+    /// The registered batches with a batch key (supplier, year, number).
     fn batches(&mut self, key: BatchKey) -> Result<Vec<TagBatch>, Self::Error>;
     /// The findings of the accepted records naming a tag.
     fn trail_findings(&mut self, tag: &TagCode) -> Result<Vec<Violation>, Self::Error>;
@@ -169,7 +210,9 @@ pub trait FactSource {
 /// Where the record stands, as the caller knows it.
 #[derive(Debug, Clone, Default)]
 pub struct Situation {
+    /// The thresholds in force.
     pub policy: Policy,
+    /// Keys of the monitoring system.
     pub server_keys: Vec<PublicKey>,
     /// The device's chain head before this record (server; `None` for a draft).
     pub chain_tail: Option<ChainTail>,
@@ -188,17 +231,21 @@ pub struct Situation {
 /// What is being verified: a signed record, or a draft the app has not signed.
 #[derive(Debug, Clone, Copy)]
 pub enum Subject<'a> {
+    /// A signed record (with its co-signatures).
     Signed(&'a SignedRecord),
+    /// A body the app has not signed yet.
     Draft(&'a RecordBody),
 }
 
 impl<'a> Subject<'a> {
+    /// The record's body.
     pub fn body(&self) -> &'a RecordBody {
         match self {
             Subject::Signed(r) => r.body(),
             Subject::Draft(b) => b,
         }
     }
+    /// Its co-signatures (a draft has none).
     pub fn cosigs(&self) -> &'a [Cosignature] {
         match self {
             Subject::Signed(r) => r.cosigs(),
@@ -403,10 +450,8 @@ fn directory_facts<S: FactSource>(payload: &Payload, src: &mut S) -> Result<Dire
                 d.devices.insert(e.device);
             }
         }
-        Payload::DeviceRevoked(r) => {
-            if src.device(&r.device)?.is_some() {
-                d.devices.insert(r.device);
-            }
+        Payload::DeviceRevoked(r) if src.device(&r.device)?.is_some() => {
+            d.devices.insert(r.device);
         }
         Payload::TagBatchRegistered(b) => {
             org(&mut d, src, &b.supplier_org)?;

@@ -12,6 +12,10 @@ fn mins(ms: Millis) -> String {
 }
 
 impl Violation {
+    /// What a person reads about this finding, in their language.
+    // One arm per finding: the table of every message, kept together so a
+    // translator or reviewer reads them all in one place.
+    #[allow(clippy::too_many_lines)]
     pub fn message(&self, lang: Lang) -> String {
         use Violation as V;
         let zh = lang == Lang::ZhCn;

@@ -15,6 +15,9 @@
 //! cargo bench -p capture --bench scan
 //! ```
 
+// A benchmark or example reads top to bottom as what it measures or shows.
+#![allow(clippy::too_many_lines)]
+
 use capture::face::{FaceChecker, FaceConfig, FaceModels, default_models_dir};
 use capture::frame::file::read_image;
 use capture::frame::{Frame, PixelFormat};

@@ -10,6 +10,9 @@
 //! 2. Sync: 1,000 records with 200 MB of photos, uploaded to a real server
 //!    over loopback (records in batches, media in 512 KB chunks).
 
+// A benchmark's main reads top to bottom as the measurement it makes.
+#![allow(clippy::too_many_lines)]
+
 use custody_core::fixtures;
 use custody_core::record::{FaceCheck, MediaPurpose, TagRead, TagReadMethod};
 use custody_core::tag::{BatchKey, SerialRange, TagBatch};
