@@ -14,6 +14,7 @@
 //! writes of one transaction, and a blocking transaction on a worker thread
 //! (`spawn_blocking`) is the simplest way to keep them atomic on every back end.
 
+pub mod console;
 pub mod dialect;
 pub mod postgres;
 pub mod schema;
@@ -119,8 +120,8 @@ pub struct MediaRow {
     pub complete: bool,
 }
 
-/// One transaction's worth of domain operations.
-pub trait Tx {
+/// One transaction's worth of domain operations (the console's among them).
+pub trait Tx: console::ConsoleTx {
     // --- records ---
     fn record(&mut self, id: &Hash) -> Result<Option<RecordRow>>;
     fn record_at(&mut self, device: &PublicKey, seq: u64) -> Result<Option<RecordRow>>;

@@ -170,6 +170,27 @@ pub enum Migration {
     First,
     /// SQL that takes a database from the previous version to this one.
     Sql(&'static str),
+    /// New tables, created from this description (each back end's DDL),
+    /// then SQL (dialect-neutral: indexes on existing tables). A table
+    /// created this way must not change shape later without freezing its
+    /// DDL here first: an old database replays this step.
+    Create { tables: &'static [&'static str], then: &'static str },
+}
+
+impl Migration {
+    /// This step's SQL on `d`.
+    pub fn sql(&self, d: Dialect) -> Option<std::borrow::Cow<'static, str>> {
+        match self {
+            Migration::First => None,
+            Migration::Sql(sql) => Some((*sql).into()),
+            Migration::Create { tables, then } => {
+                let mut out: String =
+                    TABLES.iter().filter(|t| tables.contains(&t.name)).map(|t| t.create(d)).collect();
+                out.push_str(then);
+                Some(out.into())
+            }
+        }
+    }
 }
 
 /// What brings a database at `version` up to date: `(version after, SQL)`.
@@ -189,9 +210,10 @@ pub(super) fn pending(
         .iter()
         .zip(1..)
         .skip(version as usize)
-        .map(|(m, v)| match m {
-            Migration::Sql(sql) => Ok((v, (*sql).into())),
-            Migration::First => Err(StoreError::Corrupt(format!("migration {v} is not an upgrade"))),
+        .map(|(m, v)| {
+            m.sql(d)
+                .map(|sql| (v, sql))
+                .ok_or_else(|| StoreError::Corrupt(format!("migration {v} is not an upgrade")))
         })
         .collect()
 }
@@ -204,6 +226,18 @@ pub const TAG_BATCH_INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS tag_batches_key ON tag_batches(supplier, year, batch);
 CREATE INDEX IF NOT EXISTS tag_batches_project ON tag_batches(project);
 ";
+
+/// The web console (issue 13): accounts, sessions, sign-in challenges for
+/// the field app's QR, and the append-only audit log; and two indexes its
+/// reads need (a project's records newest first, a device's equivocations).
+/// SQLite version 4, PostgreSQL version 3.
+pub const CONSOLE: Migration = Migration::Create {
+    tables: &["console_accounts", "console_sessions", "console_logins", "audit_log"],
+    then: "
+CREATE INDEX IF NOT EXISTS records_project_log ON records(project, log_index);
+CREATE INDEX IF NOT EXISTS equivocations_device ON equivocations(device);
+",
+};
 
 const TABLE: Table = Table {
     name: "",
@@ -316,6 +350,7 @@ pub const TABLES: &[Table] = &[
         indexes: &[
             Index { name: "records_status", columns: &["status"] },
             Index { name: "records_change", columns: &["change_seq"] },
+            Index { name: "records_project_log", columns: &["project", "log_index"] },
         ],
         ..keyed(
             "records",
@@ -356,11 +391,14 @@ pub const TABLES: &[Table] = &[
         )
     },
     clustered("record_audience", &[text("audience"), int("log_index")], &["audience", "log_index"]),
-    unkeyed(
-        "equivocations",
-        &[bytes("device"), int("seq"), bytes("existing"), bytes("offered"), int("received_ms")],
-        &["device", "seq", "existing", "received_ms"],
-    ),
+    Table {
+        indexes: &[Index { name: "equivocations_device", columns: &["device"] }],
+        ..unkeyed(
+            "equivocations",
+            &[bytes("device"), int("seq"), bytes("existing"), bytes("offered"), int("received_ms")],
+            &["device", "seq", "existing", "received_ms"],
+        )
+    },
     keyed("chains", &[bytes("device"), int("seq"), bytes("id"), int("earliest_ms").or_null()], &["device"]),
     Table {
         indexes: &[Index { name: "anchors_device", columns: &["device", "tail_seq"] }],
@@ -414,4 +452,81 @@ pub const TABLES: &[Table] = &[
     Table { on_copy: OnCopy::Keep, ..keyed("checkpoints", &[int("size"), text("json")], &["size"]) },
     head("log_head", &[int("id"), int("size")]),
     head("change_head", &[int("id"), int("seq")]),
+    // --- the console (issue 13) ---
+    Table {
+        unique: &[&["login"]],
+        ..keyed(
+            "console_accounts",
+            &[
+                text("id"),
+                text("login"),
+                text("display_name"),
+                text("kind"),
+                text("person").or_null(),
+                text("password_hash").or_null(),
+                bytes("totp_secret").or_null(),
+                int("totp_last_step").or_null(),
+                bytes("setup_hash").or_null(),
+                int("setup_expires_ms").or_null(),
+                int("created_ms"),
+                int("disabled_ms").or_null(),
+                int("failed").default("0"),
+                int("locked_until_ms").or_null(),
+            ],
+            &["id"],
+        )
+    },
+    Table {
+        indexes: &[Index { name: "console_sessions_account", columns: &["account"] }],
+        ..keyed(
+            "console_sessions",
+            &[
+                bytes("token_hash"),
+                text("account"),
+                text("scope"),
+                text("csrf"),
+                int("created_ms"),
+                int("expires_ms"),
+                int("last_seen_ms"),
+                int("revoked_ms").or_null(),
+                text("ip"),
+                text("agent"),
+            ],
+            &["token_hash"],
+        )
+    },
+    keyed(
+        "console_logins",
+        &[
+            text("id"),
+            bytes("secret_hash"),
+            bytes("browser_hash"),
+            text("ip"),
+            text("agent"),
+            int("created_ms"),
+            int("expires_ms"),
+            text("approved_person").or_null(),
+            bytes("approved_device").or_null(),
+            int("approved_ms").or_null(),
+            int("consumed_ms").or_null(),
+        ],
+        &["id"],
+    ),
+    Table {
+        indexes: &[Index { name: "audit_log_at", columns: &["at_ms"] }],
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "audit_log",
+            &[
+                column("seq", Type::Serial),
+                int("at_ms"),
+                text("account"),
+                text("action"),
+                text("target"),
+                text("detail"),
+                text("ip"),
+            ],
+            &["seq"],
+        )
+    },
 ];

@@ -31,6 +31,8 @@ INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
     ),
     // v3
     Migration::Sql(schema::TAG_BATCH_INDEXES),
+    // v4: the web console
+    schema::CONSOLE,
 ];
 
 const READERS: usize = 4;
@@ -211,8 +213,8 @@ mod tests {
         let mut c = Connection::open(path).unwrap();
         c.execute_batch(include_str!("../../tests/fixtures/schema-v1/sqlite.sql")).unwrap();
         for m in &MIGRATIONS[1..version] {
-            let Migration::Sql(sql) = m else { panic!("version {version} is not an upgrade") };
-            c.execute_batch(sql).unwrap();
+            let sql = m.sql(Dialect::Sqlite).unwrap_or_else(|| panic!("version {version} is not an upgrade"));
+            c.execute_batch(&sql).unwrap();
         }
         c.pragma_update(None, "user_version", version as i64).unwrap();
         let tx = c.transaction().unwrap();

@@ -19,6 +19,7 @@
 //!   committed transactions with every later one ([`NodeCache`]: PostgreSQL
 //!   does).
 
+mod console;
 mod rows;
 
 use super::dialect::Dialect;

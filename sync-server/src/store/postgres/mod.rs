@@ -51,6 +51,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration::First,
     // v2
     Migration::Sql(schema::TAG_BATCH_INDEXES),
+    // v3: the web console
+    schema::CONSOLE,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one
@@ -396,8 +398,9 @@ mod tests {
         let url = services::fresh_database();
         services::sql_on(&url, include_str!("../../../tests/fixtures/schema-v1/postgres.sql"));
         for m in &MIGRATIONS[1..version] {
-            let Migration::Sql(sql) = m else { panic!("version {version} is not an upgrade") };
-            services::sql_on(&url, sql);
+            let sql =
+                m.sql(Dialect::Postgres).unwrap_or_else(|| panic!("version {version} is not an upgrade"));
+            services::sql_on(&url, &sql);
         }
         services::sql_on(
             &url,

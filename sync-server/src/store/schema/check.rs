@@ -274,30 +274,36 @@ mod tests {
     /// edited; append a new migration instead, and pin it here.
     #[test]
     fn shipped_migrations_are_as_they_shipped() {
+        use crate::store::dialect::Dialect;
         use crate::store::schema::Migration;
         use crate::store::{postgres, sqlite};
-        let text = |m: &'static Migration| match m {
-            Migration::Sql(sql) => *sql,
-            Migration::First => panic!("version 1 is the fixture"),
+        let text = |m: &'static Migration, d: Dialect| -> String {
+            m.sql(d).unwrap_or_else(|| panic!("version 1 is the fixture")).into_owned()
         };
         let shipped = [
-            ("SQLite v1", include_str!("../../../tests/fixtures/schema-v1/sqlite.sql"), "98d4331c3d623edf"),
-            ("SQLite v2", text(&sqlite::MIGRATIONS[1]), "7c0aff95bda7ff2d"),
-            ("SQLite v3", text(&sqlite::MIGRATIONS[2]), "06fe6d94147d3f13"),
+            (
+                "SQLite v1",
+                include_str!("../../../tests/fixtures/schema-v1/sqlite.sql").to_owned(),
+                "98d4331c3d623edf",
+            ),
+            ("SQLite v2", text(&sqlite::MIGRATIONS[1], Dialect::Sqlite), "7c0aff95bda7ff2d"),
+            ("SQLite v3", text(&sqlite::MIGRATIONS[2], Dialect::Sqlite), "06fe6d94147d3f13"),
+            ("SQLite v4", text(&sqlite::MIGRATIONS[3], Dialect::Sqlite), "a1363aabd7344a73"),
             (
                 "PostgreSQL v1",
-                include_str!("../../../tests/fixtures/schema-v1/postgres.sql"),
+                include_str!("../../../tests/fixtures/schema-v1/postgres.sql").to_owned(),
                 "f1ed7ea985b41a40",
             ),
-            ("PostgreSQL v2", text(&postgres::MIGRATIONS[1]), "06fe6d94147d3f13"),
+            ("PostgreSQL v2", text(&postgres::MIGRATIONS[1], Dialect::Postgres), "06fe6d94147d3f13"),
+            ("PostgreSQL v3", text(&postgres::MIGRATIONS[2], Dialect::Postgres), "2550e6cbced23300"),
         ];
         for (name, sql, sha256) in shipped {
             let h = hex::encode(custody_core::Hash::of(sql.as_bytes()).as_bytes());
-            assert!(h.starts_with(sha256), "{name} is not as it shipped");
+            assert!(h.starts_with(sha256), "{name} is not as it shipped ({})", &h[..16]);
         }
         assert_eq!(
             (sqlite::MIGRATIONS.len(), postgres::MIGRATIONS.len()),
-            (3, 2),
+            (4, 3),
             "pin the new migration here"
         );
     }
