@@ -153,6 +153,8 @@ pub struct MediaReference {
     pub project: Option<Id>,
     /// What the record says the file is.
     pub purpose: MediaPurpose,
+    /// The person who authored the record (whose face a face photo is).
+    pub author: Id,
     /// The media type the record declares.
     pub media_type: String,
 }
@@ -401,6 +403,44 @@ pub fn administer(viewer: &Viewer) -> Result<(), Denied> {
             "only the system's administrators may do this",
         ))
     }
+}
+
+/// May `viewer` open this media file in the console, and as what type?
+/// `project_visible`: the owning record's project is one the viewer sees
+/// (`console_project`). Face photos only to their person and admins (PIPL);
+/// letters of authorisation (personal documents filed with the
+/// administrators, R1, R21) and other files of no project only to admins —
+/// a project's page shows every party whose authorisation is in force.
+pub fn console_media(
+    viewer: &Viewer,
+    refs: &[MediaReference],
+    project_visible: bool,
+) -> Result<&'static str, Denied> {
+    let Some(owner) = media_owner(refs) else {
+        return Err(denied(
+            "media_forbidden",
+            "该文件不属于任何有效记录",
+            "this media belongs to no accepted record",
+        ));
+    };
+    if owner.purpose == MediaPurpose::Face {
+        face_photo(viewer, &owner.author)?;
+    } else if owner.purpose == MediaPurpose::Letter {
+        if !viewer.is_admin {
+            return Err(denied(
+                "media_forbidden",
+                "授权书仅限系统管理员查看",
+                "letters of authorisation are for administrators only",
+            ));
+        }
+    } else if !(viewer.is_admin || (owner.project.is_some() && project_visible)) {
+        return Err(denied(
+            "media_forbidden",
+            "无权查看该文件（不属于您可见的项目）",
+            "not entitled to this media (not a project you may see)",
+        ));
+    }
+    Ok(served_media_type(&owner.media_type))
 }
 
 /// May `viewer` look at the face photo of `person` (PIPL: sensitive

@@ -556,6 +556,67 @@ pub struct PublicRecordView {
     pub receipt: Receipt,
 }
 
+/// What the web console's sign-in QR carries (issue 13): where the server
+/// is, which sign-in, and its secret. The field app scans it, shows who
+/// is asking, and approves with the enrolled device's signed request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConsoleLoginOffer {
+    /// Format version (1).
+    pub v: u32,
+    /// The server the console belongs to: the phone refuses any other.
+    pub server_url: String,
+    /// The sign-in's id.
+    pub id: String,
+    /// Proof of having seen the QR, sent back with the approval.
+    pub secret: String,
+}
+
+/// What starts a console sign-in QR's text.
+pub const CONSOLE_OFFER_PREFIX: &str = "JZQY-CONSOLE:";
+
+impl ConsoleLoginOffer {
+    /// The QR text: a prefix and the canonical JSON in base64url.
+    pub fn to_qr(&self) -> String {
+        let json = canonical::to_canonical(self).unwrap_or_default();
+        format!("{CONSOLE_OFFER_PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
+    }
+    /// Read a scanned QR's text.
+    pub fn from_qr(text: &str) -> Result<ConsoleLoginOffer, NotAnOffer> {
+        let b64 = text.trim().strip_prefix(CONSOLE_OFFER_PREFIX).ok_or(NotAnOffer)?;
+        let bytes = URL_SAFE_NO_PAD.decode(b64).map_err(|_| NotAnOffer)?;
+        serde_json::from_slice(&bytes).map_err(|_| NotAnOffer)
+    }
+}
+
+/// What the phone shows before approving a console sign-in: where the
+/// request came from, so a person does not approve someone else's browser.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConsoleLoginInfo {
+    /// The sign-in's id (shown on the console's page too).
+    pub id: String,
+    /// The address the browser asked from.
+    pub ip: String,
+    /// The browser's own description of itself.
+    pub agent: String,
+    /// When the QR was shown, ms since the epoch.
+    pub created_ms: i64,
+    /// When it stops being usable.
+    pub expires_ms: i64,
+    /// Already approved or used: nothing to approve.
+    pub pending: bool,
+}
+
+/// The phone's approval of a console sign-in: the secret from the QR.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConsoleApproval {
+    /// The secret the QR carried.
+    pub secret: String,
+}
+
 /// A violation as regulators list them (R8, R17, R18, R20).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

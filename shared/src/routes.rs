@@ -98,6 +98,9 @@ pub const VIOLATIONS: &str = "/v1/violations";
 pub const PUBLIC_TAG: &str = "/v1/public/tags/{code}";
 /// Anyone's check of one custody record: the commission form's QR (R10).
 pub const PUBLIC_RECORD: &str = "/v1/public/records/{id}";
+/// A sign-in to the web console the field app is asked to approve: what
+/// is asking (GET) and the approval (POST).
+pub const CONSOLE_LOGIN: &str = "/v1/console/logins/{id}";
 /// A tag's trail, for an admin.
 pub const ADMIN_TAG: &str = "/v1/admin/tags/{code}";
 /// Violations of any jurisdiction, for an admin.
@@ -125,6 +128,8 @@ pub const ALL: &[Route] = &[
     r(Method::Get, MEDIA_CONTENT, Caller::Device),
     r(Method::Get, LAB_TAG, Caller::Device),
     r(Method::Get, VIOLATIONS, Caller::Device),
+    r(Method::Get, CONSOLE_LOGIN, Caller::Device),
+    r(Method::Post, CONSOLE_LOGIN, Caller::Device),
     r(Method::Get, ADMIN_TAG, Caller::Admin),
     r(Method::Get, ADMIN_VIOLATIONS, Caller::Admin),
 ];
@@ -160,6 +165,10 @@ pub fn public_tag(tag: &TagCode) -> String {
 /// The public page of one record: what the commission form's QR points to (R10).
 pub fn public_record(id: &Hash) -> String {
     fill(PUBLIC_RECORD, &id.to_hex())
+}
+/// A console sign-in the field app approves.
+pub fn console_login(id: &str) -> String {
+    fill(CONSOLE_LOGIN, id)
 }
 /// The admin's view of a tag's trail.
 pub fn admin_tag(tag: &TagCode) -> String {

@@ -332,7 +332,14 @@ fn reference(
     purpose: MediaPurpose,
     ty: &str,
 ) -> MediaReference {
-    MediaReference { log_index, status, project: Some(id(project)), purpose, media_type: ty.into() }
+    MediaReference {
+        log_index,
+        status,
+        project: Some(id(project)),
+        purpose,
+        media_type: ty.into(),
+        author: id("P-SAMPLER"),
+    }
 }
 
 #[test]
@@ -485,4 +492,41 @@ fn r18_the_console_shows_each_party_its_own_projects_and_regulators_their_jurisd
     assert!(access::face_photo(&admin, &id("P-X")).is_ok());
     assert!(access::face_photo(&owner, &id("P-V")).is_ok(), "one's own face");
     assert_eq!(access::face_photo(&inspector("210000"), &id("P-X")).unwrap_err().code, "face_forbidden");
+}
+
+#[test]
+fn r9_r1_console_files_faces_to_their_person_and_letters_to_admins() {
+    let admin = Viewer { is_admin: true, ..viewer(OrgRole::Operator, vec![]) };
+    let regulator = Viewer {
+        jurisdiction: Some("210802".into()),
+        ..viewer(OrgRole::Regulator, vec![grant("G-I", PersonRole::Inspector, None)])
+    };
+    let contractor = viewer(OrgRole::Contractor, vec![grant("G-S", PersonRole::Sampler, Some("PRJ-1"))]);
+    let sampler = Viewer { person: id("P-SAMPLER"), ..contractor.clone() };
+    let at = |purpose| reference(3, RecordStatus::Accepted, "PRJ-1", purpose, "image/jpeg");
+    let process = [at(MediaPurpose::Process)];
+    // A process photo: whoever sees the project.
+    assert_eq!(access::console_media(&contractor, &process, true), Ok("image/jpeg"));
+    assert_eq!(access::console_media(&contractor, &process, false).unwrap_err().code, "media_forbidden");
+    // A face: its person and admins, whoever else sees the project.
+    let face = [at(MediaPurpose::Face)];
+    assert!(access::console_media(&sampler, &face, true).is_ok());
+    assert!(access::console_media(&admin, &face, false).is_ok());
+    for v in [&contractor, &regulator] {
+        assert_eq!(access::console_media(v, &face, true).unwrap_err().code, "face_forbidden");
+    }
+    // A letter of authorisation, with a project or none: administrators only.
+    for project in [true, false] {
+        let mut letter = at(MediaPurpose::Letter);
+        if !project {
+            letter.project = None;
+        }
+        assert!(access::console_media(&admin, std::slice::from_ref(&letter), false).is_ok());
+        for v in [&regulator, &contractor, &sampler] {
+            assert!(access::console_media(v, std::slice::from_ref(&letter), true).is_err());
+        }
+    }
+    // Named by no accepted record: nobody.
+    let refused = [reference(3, RecordStatus::Refused, "PRJ-1", MediaPurpose::Process, "image/jpeg")];
+    assert!(access::console_media(&admin, &refused, true).is_err());
 }
