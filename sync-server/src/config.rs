@@ -19,6 +19,7 @@ pub struct Config {
     pub limits: Limits,
     pub policy: Policy,
     pub log: LogConfig,
+    pub console: ConsoleConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -117,6 +118,44 @@ pub struct Limits {
     pub records_per_upload: usize,
 }
 
+/// The web console's sessions and sign-in protection (issue 13).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// A session ends after this long without a request.
+    pub idle_minutes: i64,
+    /// A session ends this long after sign-in, whatever happens.
+    pub session_hours: i64,
+    /// Failed sign-ins in a row that lock an account …
+    pub lockout_failures: u32,
+    /// … for this long.
+    pub lockout_minutes: i64,
+    /// Failed sign-ins from one address within ten minutes before it is
+    /// told to wait (whatever accounts it tries).
+    pub failures_per_address: u32,
+    /// How long a console sign-in QR waits for the field app.
+    pub qr_login_minutes: i64,
+    /// How long an account's one-time setup link works.
+    pub setup_hours: i64,
+    /// Largest letter of authorisation or face reference uploaded.
+    pub upload_bytes: usize,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            idle_minutes: 30,
+            session_hours: 12,
+            lockout_failures: 5,
+            lockout_minutes: 15,
+            failures_per_address: 20,
+            qr_login_minutes: 5,
+            setup_hours: 72,
+            upload_bytes: 10 << 20,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -197,6 +236,7 @@ impl fmt::Debug for Config {
             .field("storage", &self.storage)
             .field("limits", &self.limits)
             .field("log", &self.log)
+            .field("console", &self.console)
             .finish_non_exhaustive()
     }
 }

@@ -4,6 +4,11 @@
 //! lab receiver with letters of authorisation; two buildings with site
 //! boundaries (one drawn on a GCJ-02 map, as most Chinese site plans are); a
 //! batch of 2000 tags; and one-time enrollment codes for each person.
+//!
+//! For the console (issue 13, R18) a ladder of regulators: the province
+//! (21 Liaoning), the city (2108 Yingkou) and two of its districts (210802
+//! Zhanqian, 210804 Xishi), with a second project in Xishi, so what each
+//! regulator sees — its jurisdiction and below, never a sibling's — shows.
 
 use crate::admin::{Admin, AdminError, OPERATOR};
 use custody_core::model::{
@@ -20,6 +25,18 @@ pub const WITNESS: &str = "P-LINA";
 pub const LAB_RECEIVER: &str = "P-WANGQIANG";
 pub const INSPECTOR: &str = "P-ZHAOMIN";
 pub const LAB_ORG: &str = "ORG-LAB-YKJC";
+/// The second project, in another district (Xishi, 210804).
+pub const PROJECT_XISHI: &str = "PRJ-YK-2026-002";
+/// The regulators' inspectors: (person, name, organisation, its name, division code).
+pub const REGULATORS: [(&str, &str, &str, &str, &str); 4] = [
+    ("P-SUNLI", "孙丽", "ORG-REG-LN", "辽宁省建设工程质量安全监督总站", "210000"),
+    (INSPECTOR, "赵敏", "ORG-REG-YK", "营口市建设工程质量监督站", "210800"),
+    ("P-ZHOUJIE", "周杰", "ORG-REG-ZQ", "营口市站前区建设工程质量监督站", "210802"),
+    ("P-WUHAO", "吴昊", "ORG-REG-XS", "营口市西市区建设工程质量监督站", "210804"),
+];
+/// Console sign-in names of the demo's regulators, beside their persons.
+pub const REGULATOR_LOGINS: [(&str, &str); 4] =
+    [("sunli", "P-SUNLI"), ("zhaomin", INSPECTOR), ("zhoujie", "P-ZHOUJIE"), ("wuhao", "P-WUHAO")];
 
 fn id(s: &str) -> Id {
     Id::new(s).expect("demo ids are valid")
@@ -60,6 +77,7 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
     let sampler_face = face("obama.jpg");
     let witness_face = face("biden.jpg");
     if admin.store.read(|tx| tx.project(&id(PROJECT)))?.is_some() {
+        seed_jurisdictions(admin)?;
         return Ok(false);
     }
     admin.add_org(org("ORG-OWN-HX", "营口华兴置业有限公司", OrgRole::Owner, None))?;
@@ -67,7 +85,7 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
     admin.add_org(org("ORG-SUP-YJ", "营口建科工程监理有限公司", OrgRole::Supervisor, None))?;
     admin.add_org(org(LAB_ORG, "营口市建设工程质量检测中心", OrgRole::Lab, None))?;
     admin.add_org(org("ORG-TAG-AF", "辽宁安防标识科技有限公司", OrgRole::TagSupplier, None))?;
-    admin.add_org(org("ORG-REG-YK", "营口市建设工程质量监督站", OrgRole::Regulator, Some("210800")))?;
+    admin.add_org(org(REGULATORS[1].2, REGULATORS[1].3, OrgRole::Regulator, Some(REGULATORS[1].4)))?;
     admin.add_project(Project {
         id: id(PROJECT),
         name: "营口市站前区华兴·锦园住宅小区".into(),
@@ -110,7 +128,67 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
         })?;
     }
     let _ = OPERATOR;
+    seed_jurisdictions(admin)?;
     Ok(true)
+}
+
+/// The regulators' ladder and the Xishi project (added to older demo data
+/// directories too: it checks what is already there).
+fn seed_jurisdictions(admin: &Admin<'_>) -> Result<(), AdminError> {
+    if admin.store.read(|tx| tx.project(&id(PROJECT_XISHI)))?.is_some() {
+        return Ok(());
+    }
+    for (_, _, org_id, org_name, code) in REGULATORS {
+        if admin.store.read(|tx| tx.org(&id(org_id)))?.is_none() {
+            admin.add_org(org(org_id, org_name, OrgRole::Regulator, Some(code)))?;
+        }
+    }
+    for (person, name, org_id, _, _) in REGULATORS {
+        if admin.store.read(|tx| tx.person(&id(person)))?.is_none() {
+            admin.add_person(Person { id: id(person), name: name.into(), org: id(org_id) })?;
+        }
+        // Inspectors oversee a jurisdiction, not one project: a grant of no project.
+        let grant = format!("G-{}-I-JUR", person.trim_start_matches("P-"));
+        let letter = format!(
+            "授权书\n\n兹授权 {name} 为本单位监督员，负责本辖区建设工程质量检测监督。\n（演示数据）\n"
+        );
+        admin.grant(
+            id(&grant),
+            id(person),
+            None,
+            PersonRole::Inspector,
+            (letter.as_bytes(), "text/plain; charset=utf-8"),
+            "居民身份证（演示）".into(),
+            None,
+            None,
+        )?;
+    }
+    admin.add_org(org("ORG-OWN-BH", "营口市西市区教育局", OrgRole::Owner, None))?;
+    admin.add_project(Project {
+        id: id(PROJECT_XISHI),
+        name: "营口市西市区渤海小学教学楼".into(),
+        owner: id("ORG-OWN-BH"),
+        jurisdiction: "210804".into(),
+    })?;
+    admin.add_unit_project(UnitProject {
+        id: id("UP-XS-1"),
+        project: id(PROJECT_XISHI),
+        name: "教学楼".into(),
+        boundary: rect(Datum::Wgs84, 40.6595, 122.2170, 160.0, 90.0),
+    })?;
+    admin.register_tags(TagBatch {
+        key: BatchKey { supplier: 310, year: 26, batch: 2 },
+        supplier_org: id("ORG-TAG-AF"),
+        project: id(PROJECT_XISHI),
+        ranges: vec![SerialRange { first: 1, last: 500 }],
+    })?;
+    admin.assign_lab(LabAssignment {
+        project: id(PROJECT_XISHI),
+        unit_project: id("UP-XS-1"),
+        lab: id(LAB_ORG),
+        kinds: SpecimenKind::ALL.to_vec(),
+    })?;
+    Ok(())
 }
 
 /// The demo people's letters of authorisation and real-name checks (R1).

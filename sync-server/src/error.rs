@@ -75,12 +75,13 @@ pub fn rejection(e: impl std::fmt::Display) -> AppError {
 /// answered 4xx/5xx in plain text. The original text goes into `detail`.
 pub async fn json_errors(resp: Response) -> Response {
     let status = resp.status();
-    let is_json = resp
+    // JSON answers are already in shape; the console's HTML pages are its own.
+    let shaped = resp
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || shaped {
         return resp;
     }
     let (parts, body) = resp.into_parts();

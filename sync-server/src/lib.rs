@@ -11,6 +11,7 @@
 //! * [`logtree`]: the transparency log over the store.
 //! * [`blobs`]: content-addressed, resumable, write-once media.
 //! * [`api`], [`auth`], [`error`]: the HTTP surface.
+//! * [`console`]: the web console for everyone not on site (issue 13).
 //! * [`admin`], [`demo`], [`maintenance`]: the admin CLI's operations.
 
 pub mod admin;
@@ -18,6 +19,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod driver;
 pub mod error;
@@ -75,6 +77,11 @@ pub struct AppState {
     pub tls_cert_sha256: Option<Hash>,
     pub metrics: Option<PrometheusHandle>,
     pub anchors: Arc<ingest::AnchorCache>,
+    /// The console's per-address sign-in limits.
+    pub console: Arc<console::Limiter>,
+    /// The address actually listened on (known once serving: a port 0 bind
+    /// gets its number then), for the URLs the server prints and puts in QRs.
+    pub bound: Arc<OnceLock<std::net::SocketAddr>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +125,8 @@ impl AppState {
             tls_cert_sha256: None,
             metrics: metrics_handle(),
             anchors: Arc::new(ingest::AnchorCache::default()),
+            console: Arc::new(console::Limiter::default()),
+            bound: Arc::default(),
         })
     }
 
@@ -127,7 +136,10 @@ impl AppState {
             return self.config.server.public_url.clone();
         }
         let scheme = if self.config.tls_enabled() { "https" } else { "http" };
-        let addr = bound.map(|a| a.to_string()).unwrap_or_else(|| self.config.server.bind.clone());
+        let addr = bound
+            .or_else(|| self.bound.get().copied())
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| self.config.server.bind.clone());
         format!("{scheme}://{addr}")
     }
 }
@@ -186,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::MEDIA_CONTENT, get(api::media_content))
         .route(routes::LAB_TAG, get(api::lab_trail))
         .route(routes::VIOLATIONS, get(api::violations))
+        .merge(console::device_routes())
         .layer(signed(limits.upload_body_bytes))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout));
     let media_api = Router::new()
@@ -205,10 +218,15 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout));
 
+    let console = console::router(&state)
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout));
+
     let routes = Router::new()
         .merge(device_api)
         .merge(media_api)
         .merge(open_api)
+        .merge(console)
         // The device routes buffer bodies themselves, up to their own limits.
         .layer(DefaultBodyLimit::max(limits.media_chunk_bytes.max(limits.upload_body_bytes) + 4096));
     with_common_layers(routes).with_state(state)
@@ -241,7 +259,12 @@ pub async fn serve_on(
     tls: Option<keys::TlsMaterial>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service();
+    if let Ok(addr) = listener.local_addr() {
+        let _ = state.bound.set(addr);
+    }
+    // The client's address reaches handlers (the console's sign-in limits
+    // and audit log).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let handle = axum_server::Handle::new();
     let h2 = handle.clone();
     tokio::spawn(async move {

@@ -184,6 +184,20 @@ enum AdminCmd {
         #[arg(long)]
         reason: String,
     },
+    /// A web-console account and its one-time setup link (the first
+    /// administrator is made this way). An existing account is left alone
+    /// unless --reset (new link, password and second factor cleared).
+    ConsoleAccount {
+        #[arg(long, default_value = "admin")]
+        login: String,
+        #[arg(long, default_value = "系统管理员")]
+        name: String,
+        /// A directory person the account is (blank: an administrator).
+        #[arg(long)]
+        person: Option<String>,
+        #[arg(long)]
+        reset: bool,
+    },
     /// Create an admin API token.
     Token {
         #[arg(long, default_value = "admin")]
@@ -462,6 +476,9 @@ fn serve(config: Config, demo: Option<Option<PathBuf>>) -> ExitCode {
             }
             Err(e) => return fail(&e.message_zh(), e),
         }
+        if let Err(e) = demo_console(&state, &url) {
+            return fail(&e.message_zh(), e);
+        }
     }
     tracing::info!(%url, store = %state.store.describe(), tls = tls.is_some(), server_key = %state.key.public().fingerprint(), "sync server listening");
     println!("\n服务已启动 / listening on {url}  (Ctrl-C 停止 / to stop)");
@@ -473,6 +490,48 @@ fn serve(config: Config, demo: Option<Option<PathBuf>>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail("服务异常退出", e),
     }
+}
+
+/// The demo's console accounts: the administrator and the regulators at
+/// province, city and two districts (R18). Each gets a one-time setup link
+/// until its holder has set a password; links go to `demo-console/`.
+fn demo_console(state: &AppState, url: &str) -> Result<(), AdminError> {
+    let dir = state.config.server.data_dir.join("demo-console");
+    let _ = std::fs::create_dir_all(&dir);
+    let mut accounts = vec![("admin".to_owned(), "演示管理员".to_owned(), None)];
+    for (login, person) in demo::REGULATOR_LOGINS {
+        let name = demo::REGULATORS
+            .iter()
+            .find(|r| r.0 == person)
+            .map(|r| format!("{}（{}）", r.1, r.3))
+            .unwrap_or_default();
+        accounts.push((login.to_owned(), name, Some(parse_id(person)?)));
+    }
+    println!("\n管理平台 / web console: {url}/console");
+    for (login, name, person) in accounts {
+        match sync_server::console::ensure_account(state, &login, &name, person, "demo")? {
+            Some(path) => {
+                let link = format!("{url}{path}");
+                let _ = std::fs::write(dir.join(format!("{login}.txt")), &link);
+                if login == "admin" {
+                    println!("一次性管理员设置链接 / one-time admin setup link:\n  {link}");
+                }
+            }
+            None => {
+                let _ = std::fs::remove_file(dir.join(format!("{login}.txt")));
+                if login == "admin" {
+                    println!(
+                        "管理员账号已设置，请用密码和动态验证码登录 / the admin account is set up: sign in with its password and one-time code"
+                    );
+                }
+            }
+        }
+    }
+    println!(
+        "(监管账号 sunli 省 · zhaomin 市 · zhoujie 站前区 · wuhao 西市区 的设置链接在 / regulators' setup links in {})",
+        dir.display()
+    );
+    Ok(())
 }
 
 // One arm per admin subcommand: the CLI's table of contents; each arm
@@ -577,6 +636,31 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                     .map_err(|_| AdminError::invalid("设备公钥格式错误", "malformed device key"))?;
                 let out = admin.revoke_device(k, reason)?;
                 format!("device revoked (record {})", out.id)
+            }
+            AdminCmd::ConsoleAccount { login, name, person, reset } => {
+                let person = person.as_deref().map(parse_id).transpose()?;
+                let link = if reset {
+                    let l = login.trim().to_lowercase();
+                    let a =
+                        state.store.read(move |tx| tx.console_account_by_login(&l))?.ok_or_else(|| {
+                            AdminError::invalid(
+                                format!("没有登录名为 {login} 的账号"),
+                                format!("no account with login {login}"),
+                            )
+                        })?;
+                    Some(sync_server::console::reset_account(&state, &a.id, "cli", "-")?)
+                } else {
+                    sync_server::console::ensure_account(&state, &login, &name, person, "cli")?
+                };
+                match link {
+                    Some(path) => format!(
+                        "一次性设置链接（只显示这一次）/ one-time setup link (shown once):\n{}{path}",
+                        state.public_url(None)
+                    ),
+                    None => format!(
+                        "账号 {login} 已在使用，未改动（需要重置请加 --reset）/ account {login} is in use and was left alone (--reset to reset it)"
+                    ),
+                }
             }
             AdminCmd::Token { label } => {
                 let t = admin.create_token(&label)?;

@@ -108,6 +108,16 @@ fn record_view(
     })
 }
 
+/// Who may read the trail of `tag` depends on this (see [`scope`]).
+pub fn scope_of(tx: &mut dyn Tx, tag: &TagCode) -> Result<TrailScope> {
+    let mut decoded = Vec::new();
+    for row in tx.records_for_tag(tag.as_str())? {
+        let rec = decode_stored(&row)?;
+        decoded.push((row, rec));
+    }
+    scope(tx, tag, &decoded)
+}
+
 /// The trail of `tag`, proven against `checkpoint`, for `viewer` (`None`:
 /// an admin). `Ok(Err(_))` when the viewer may not read it.
 pub fn trail(

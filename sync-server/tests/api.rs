@@ -581,6 +581,14 @@ fn routes_are_named_once() {
             );
         }
     }
+    // Prometheus' text exposition (the operator's scraper) and the document itself aside.
+    let undocumented = [custody_core::routes::METRICS, custody_core::routes::OPENAPI];
+    for r in custody_core::routes::ALL.iter().filter(|r| !undocumented.contains(&r.path)) {
+        let documented = spec["paths"][r.path]
+            .as_object()
+            .is_some_and(|ops| ops.contains_key(&r.method.as_str().to_lowercase()));
+        assert!(documented, "{} {} is a route but not in the OpenAPI document", r.method.as_str(), r.path);
+    }
 }
 
 /// Handlers answer in-process too (no socket): the router is a tower service.

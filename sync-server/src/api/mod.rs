@@ -61,7 +61,7 @@ fn out_of_range(e: custody_core::protocol::OutOfRange) -> AppError {
 }
 
 /// The core's refusal as a 403.
-fn forbidden(d: Denied) -> AppError {
+pub(crate) fn forbidden(d: Denied) -> AppError {
     AppError::forbidden(d.code, d.message_zh, d.message_en)
 }
 

@@ -103,8 +103,47 @@ pub struct AuditRow {
     pub ip: String,
 }
 
+/// Which violations a console page lists.
+#[derive(Debug, Clone)]
+pub enum ViolationScope {
+    /// Every one (administrators).
+    All,
+    /// Of projects whose division code starts with this prefix (R18).
+    Jurisdiction(String),
+    /// Of these projects.
+    Projects(Vec<String>),
+}
+
+/// One listed violation: its place in the list, the record, the finding (JSON).
+#[derive(Debug, Clone)]
+pub struct ViolationEntry {
+    pub id: u64,
+    pub record: Hash,
+    pub finding: String,
+}
+
 /// The console's operations, one transaction's worth.
 pub trait ConsoleTx {
+    /// Every project with who owns it, works on it, tests for it and
+    /// supplies its tags: what `access::console_project` decides on.
+    fn project_scopes(&mut self) -> Result<Vec<custody_core::access::ProjectScope>>;
+    /// Records newest first, before a log index (`None`: the newest), of
+    /// these projects (`None`: every record), of one kind if given.
+    fn console_records(
+        &mut self,
+        projects: Option<&[String]>,
+        kind: Option<&str>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<super::RecordRow>>;
+    /// Violations newest first, before an entry (`None`: the newest).
+    fn console_violations(
+        &mut self,
+        scope: &ViolationScope,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ViolationEntry>>;
+
     fn console_account(&mut self, id: &str) -> Result<Option<AccountRow>>;
     fn console_account_by_login(&mut self, login: &str) -> Result<Option<AccountRow>>;
     fn console_account_of_person(&mut self, person: &Id) -> Result<Option<AccountRow>>;

@@ -10,7 +10,7 @@
 //! | keys only PostgreSQL has | — | unique keys on the tables without a primary key, so a re-run `admin migrate` cannot copy a row twice | [`Table::copy_key`](super::schema::Table) |
 //! | a single-column primary key of an ordinary table | takes NULL unless declared `NOT NULL` (SQLite's compatibility quirk; every write here gives it a value) | never NULL | the schema check |
 //! | `$1` parameters | a parameter *named* `$1`, bound by name | native | [`super::sqlite`] |
-//! | a list as one argument | a JSON array, read with `json_each` | a `text[]`, matched with `= ANY` | [`Dialect::FEED`] |
+//! | a list as one argument | a JSON array, read with `json_each` | a `text[]`, matched with `= ANY` | [`Dialect::FEED`], [`Dialect::RECORDS_OF_PROJECTS`], [`Dialect::VIOLATIONS_OF_PROJECTS`] |
 //! | serialising writers | `BEGIN IMMEDIATE` on the one writer connection | a transaction-scoped advisory lock ([`WRITE_LOCK`](super::postgres::WRITE_LOCK)), then READ COMMITTED | each store's `write` |
 //! | locking the head rows | nothing to add: the database is locked | `FOR UPDATE` | [`Dialect::LOCK_LOG_HEAD`], [`Dialect::LOCK_CHANGE_HEAD`] |
 //! | read snapshots | a deferred transaction on one of a few reader connections (WAL) | `REPEATABLE READ READ ONLY`, on a read replica if one is configured | each store's `read` |
@@ -74,6 +74,29 @@ impl Dialect {
             "WHERE change_seq > $1 AND log_index IN (SELECT log_index FROM record_audience \
              WHERE audience = ANY($3)) ORDER BY change_seq LIMIT $2"
         ),
+    };
+
+    /// The console's records of a list of projects, newest first (as
+    /// [`Dialect::FEED`], the list is one argument).
+    pub(super) const RECORDS_OF_PROJECTS: PerDialect = PerDialect {
+        sqlite: select_records!(
+            "WHERE project IN (SELECT value FROM json_each($1)) \
+             AND (CAST($2 AS BIGINT) < 0 OR log_index < CAST($2 AS BIGINT)) \
+             AND (CAST($3 AS TEXT) IS NULL OR kind = CAST($3 AS TEXT)) ORDER BY log_index DESC LIMIT $4"
+        ),
+        postgres: select_records!(
+            "WHERE project = ANY($1) \
+             AND (CAST($2 AS BIGINT) < 0 OR log_index < CAST($2 AS BIGINT)) \
+             AND (CAST($3 AS TEXT) IS NULL OR kind = CAST($3 AS TEXT)) ORDER BY log_index DESC LIMIT $4"
+        ),
+    };
+
+    /// The violations of a list of projects, newest first.
+    pub(super) const VIOLATIONS_OF_PROJECTS: PerDialect = PerDialect {
+        sqlite: "SELECT v.id, v.record, v.finding FROM violations v WHERE v.project IN (SELECT value FROM json_each($1)) \
+                 AND (CAST($2 AS BIGINT) < 0 OR v.id < CAST($2 AS BIGINT)) ORDER BY v.id DESC LIMIT $3",
+        postgres: "SELECT v.id, v.record, v.finding FROM violations v WHERE v.project = ANY($1) \
+                   AND (CAST($2 AS BIGINT) < 0 OR v.id < CAST($2 AS BIGINT)) ORDER BY v.id DESC LIMIT $3",
     };
 
     /// The log size, for the writer about to append. SQLite's write

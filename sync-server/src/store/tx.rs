@@ -663,7 +663,7 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
     fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<MediaReference>> {
         self.c
             .rows(
-                "SELECT r.log_index, r.status, r.project, m.purpose, m.media_type FROM record_media m \
+                "SELECT r.log_index, r.status, r.project, m.purpose, m.media_type, r.author FROM record_media m \
                  JOIN records r ON r.id = m.record WHERE m.sha256 = $1",
                 args![sha],
             )?
@@ -675,6 +675,7 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
                     project: r.opt_id(2)?,
                     purpose: r.named(3)?,
                     media_type: r.text(4)?,
+                    author: r.id(5)?,
                 })
             })
             .collect()

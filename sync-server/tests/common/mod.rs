@@ -14,6 +14,8 @@ use sync_server::demo;
 
 pub use sync_server::testing::{TestClock, TestServer, config, crypto};
 
+pub mod browser;
+
 /// A simulated phone talking to a real server.
 pub struct Phone {
     pub clock: std::sync::Arc<TestClock>,

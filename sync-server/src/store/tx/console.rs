@@ -2,8 +2,11 @@
 
 use super::SqlTx;
 use crate::store::console::*;
-use crate::store::sql::{Conn, Row, args, name_of};
+use crate::store::dialect::Dialect;
+use crate::store::sql::{Conn, Row, args, name_of, select_records};
 use crate::store::*;
+use custody_core::access::ProjectScope;
+use std::collections::HashMap;
 
 const ACCOUNT_COLS: &str = "id, login, display_name, kind, person, password_hash, totp_secret, totp_last_step, \
      setup_hash, setup_expires_ms, created_ms, disabled_ms, failed, locked_until_ms";
@@ -82,6 +85,99 @@ impl<C: Conn> SqlTx<'_, C> {
 }
 
 impl<C: Conn> ConsoleTx for SqlTx<'_, C> {
+    fn project_scopes(&mut self) -> Result<Vec<ProjectScope>> {
+        let mut scopes: Vec<ProjectScope> = self
+            .projects()?
+            .into_iter()
+            .map(|p| ProjectScope {
+                project: p.id,
+                owner: p.owner,
+                jurisdiction: p.jurisdiction,
+                participants: vec![],
+                labs: vec![],
+                suppliers: vec![],
+            })
+            .collect();
+        let index: HashMap<String, usize> =
+            scopes.iter().enumerate().map(|(i, s)| (s.project.to_string(), i)).collect();
+        let pairs = |t: &mut Self, sql: &str| -> Result<Vec<(String, Id)>> {
+            t.c.rows(sql, &[])?.into_iter().map(|mut r| Ok((r.text(0)?, r.id(1)?))).collect()
+        };
+        for (project, org) in
+            pairs(self, "SELECT DISTINCT project, org FROM grants WHERE project IS NOT NULL")?
+        {
+            if let Some(&i) = index.get(&project) {
+                scopes[i].participants.push(org);
+            }
+        }
+        for (project, lab) in pairs(self, "SELECT DISTINCT project, lab FROM lab_assignments")? {
+            if let Some(&i) = index.get(&project) {
+                scopes[i].labs.push(lab);
+            }
+        }
+        for mut r in self.c.rows("SELECT project, json FROM tag_batches", &[])? {
+            let (project, batch): (String, TagBatch) = (r.text(0)?, r.json(1)?);
+            if let Some(&i) = index.get(&project)
+                && !scopes[i].suppliers.contains(&batch.supplier_org)
+            {
+                scopes[i].suppliers.push(batch.supplier_org);
+            }
+        }
+        Ok(scopes)
+    }
+
+    fn console_records(
+        &mut self,
+        projects: Option<&[String]>,
+        kind: Option<&str>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<RecordRow>> {
+        let before = before.map_or(-1, |b| b as i64);
+        let rows = match projects {
+            Some([]) => return Ok(vec![]),
+            Some(list) => self.c.rows(Dialect::RECORDS_OF_PROJECTS.get(C::DIALECT), args![list, before, kind, limit])?,
+            None => self.c.rows(
+                select_records!(
+                    "WHERE (CAST($1 AS BIGINT) < 0 OR log_index < CAST($1 AS BIGINT)) \
+                     AND (CAST($2 AS TEXT) IS NULL OR kind = CAST($2 AS TEXT)) ORDER BY log_index DESC LIMIT $3"
+                ),
+                args![before, kind, limit],
+            )?,
+        };
+        rows.into_iter().map(super::rows::record_row).collect()
+    }
+
+    fn console_violations(
+        &mut self,
+        scope: &ViolationScope,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ViolationEntry>> {
+        let before = before.map_or(-1, |b| b as i64);
+        let rows = match scope {
+            ViolationScope::Projects(list) if list.is_empty() => return Ok(vec![]),
+            ViolationScope::Projects(list) => self.c.rows(
+                Dialect::VIOLATIONS_OF_PROJECTS.get(C::DIALECT),
+                args![list.as_slice(), before, limit],
+            )?,
+            ViolationScope::Jurisdiction(prefix) => self.c.rows(
+                "SELECT v.id, v.record, v.finding FROM violations v JOIN projects p ON p.id = v.project \
+                 WHERE p.jurisdiction LIKE CAST($1 AS TEXT) || '%' \
+                 AND (CAST($2 AS BIGINT) < 0 OR v.id < CAST($2 AS BIGINT)) ORDER BY v.id DESC LIMIT $3",
+                args![prefix, before, limit],
+            )?,
+            ViolationScope::All => self.c.rows(
+                "SELECT v.id, v.record, v.finding FROM violations v \
+                 WHERE (CAST($1 AS BIGINT) < 0 OR v.id < CAST($1 AS BIGINT)) ORDER BY v.id DESC LIMIT $2",
+                args![before, limit],
+            )?,
+        };
+        rows.into_iter()
+            .map(|mut r| Ok(ViolationEntry { id: r.uint(0)?, record: r.hash(1)?, finding: r.text(2)? }))
+            .collect()
+    }
+
     fn console_account(&mut self, id: &str) -> Result<Option<AccountRow>> {
         Ok(self.accounts_where("WHERE id = $1", args![id])?.pop())
     }
