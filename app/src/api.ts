@@ -11,7 +11,7 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import type {
-  AppInfo, CameraEvent, CameraInfo, Captured, CollectedView, CommissionForm, Created, DeviceProfile,
+  AppInfo, CameraEvent, CameraInfo, Captured, CollectedView, CommissionForm, ConsoleLoginInfo, Created, DeviceProfile,
   HandshakeOffer, HandshakeQr, LivenessView, LocationInfo, MediaRef, OpenSampling, PdfFile, Purpose,
   ReceiptForm, RecordView, SamplingForm, ScannedTagView, SyncReport, SyncStatus, TrailResponse, WitnessForm,
 } from './contract';
@@ -71,6 +71,8 @@ export const api = {
   openFile: (path: string) => invoke<void>('open_file', { path }),
   cosign: (record: string) => invoke<void>('cosign', { record }),
   verifyTag: (code: string) => invoke<TrailResponse>('verify_tag', { code }),
+  consoleLoginInfo: (qr: string) => invoke<ConsoleLoginInfo>('console_login_info', { qr }),
+  consoleLoginApprove: (qr: string) => invoke<ConsoleLoginInfo>('console_login_approve', { qr }),
   createReceipt: (form: ReceiptForm, confirm: boolean) => invoke<Created>('create_receipt', { form, confirm }),
   history: (limit: number) => invoke<RecordView[]>('history', { limit }),
   record: (id: string) => invoke<RecordView | null>('record', { id }),

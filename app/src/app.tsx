@@ -16,6 +16,7 @@ import { WitnessScreen } from './screens/witness';
 import { CommissionScreen } from './screens/commission';
 import { LabScreen } from './screens/lab';
 import { HistoryScreen, DetailScreen } from './screens/history';
+import { ConsoleScreen } from './screens/console';
 
 export const STATUS_POLL_MS = 4000;
 
@@ -106,6 +107,7 @@ export function App() {
       case 'lab': body = <LabScreen />; break;
       case 'history': body = <HistoryScreen />; break;
       case 'detail': body = <DetailScreen id={screen.id} />; break;
+      case 'console': body = <ConsoleScreen />; break;
     }
 
   return (

@@ -12,7 +12,7 @@ vi.mock('../src/api', () => {
     'appInfo', 'status', 'profile', 'enroll', 'syncNow', 'cameraStart', 'cameraPush', 'cameraPull', 'cameraTorch', 'livenessBegin',
     'cameraCapture', 'cameraStop', 'manualTag', 'scannerTag', 'locationInfo', 'locationCollect', 'createSampling', 'openSamplings',
     'handshakeQr', 'receiveHandshake', 'storeSignature', 'createWitnessing', 'createCommission', 'commissionPdf', 'openFile', 'cosign',
-    'verifyTag', 'createReceipt', 'history', 'record', 'mediaPreview', 'trailMedia',
+    'verifyTag', 'createReceipt', 'history', 'record', 'mediaPreview', 'trailMedia', 'consoleLoginInfo', 'consoleLoginApprove',
   ];
   return { api: Object.fromEntries(names.map((n) => [n, vi.fn()])) };
 });
@@ -371,4 +371,41 @@ describe('witness flow (R8)', () => {
     await until(() => m.cameraStop.mock.calls.length === m.cameraStart.mock.calls.length);
     expect(m.cameraStart.mock.calls.map((c) => c[0])).toEqual(['tag', 'face', 'photo']);
   }, 15_000);
+});
+
+describe('signing in to the web console (issue 13)', () => {
+  const info = { id: 'c0ffee00c0ffee00', ip: '10.1.2.3', agent: 'Mozilla/5.0 Chrome/120', created_ms: 1_790_000_000_000, expires_ms: 1_790_000_300_000, pending: true };
+  it('shows which browser asks before approving, then approves that one', async () => {
+    start(makeProfile([grant('sampler')]));
+    await click(await until(() => $('home-console')));
+    await typeInto(await until(() => $('console-qr-text')), 'JZQY-CONSOLE:abc');
+    m.consoleLoginInfo.mockResolvedValue(info);
+    await click($('console-submit')!);
+    const req = await until(() => $('console-request'));
+    expect(m.consoleLoginInfo).toHaveBeenCalledWith('JZQY-CONSOLE:abc');
+    expect(m.consoleLoginApprove).not.toHaveBeenCalled();
+    expect(req.textContent).toContain('10.1.2.3');
+    expect(req.dataset.pending).toBe('true');
+    m.consoleLoginApprove.mockResolvedValue({ ...info, pending: false });
+    await click($('console-approve')!);
+    expect((await until(() => $('console-approved'))).dataset.login).toBe(info.id);
+    expect(m.consoleLoginApprove).toHaveBeenCalledWith('JZQY-CONSOLE:abc');
+  });
+  it('a used or expired request cannot be approved, and a foreign QR says why', async () => {
+    start(makeProfile([grant('sampler')]));
+    await click(await until(() => $('home-console')));
+    await typeInto(await until(() => $('console-qr-text')), 'JZQY-CONSOLE:old');
+    m.consoleLoginInfo.mockResolvedValueOnce({ ...info, pending: false });
+    await click($('console-submit')!);
+    await until(() => $('console-closed'));
+    expect($('console-approve')).toBeNull();
+    await click($('console-cancel')!);
+    await click(await until(() => $('home-console')));
+    await typeInto(await until(() => $('console-qr-text')), 'hello');
+    const refused: CmdError = { code: 'invalid', message_zh: '这不是管理平台的登录二维码', message_en: 'this is not a console sign-in QR code', findings: [] };
+    m.consoleLoginInfo.mockRejectedValueOnce(refused);
+    await click($('console-submit')!);
+    expect((await until(() => $('error'))).textContent).toContain('这不是管理平台的登录二维码');
+    expect($('console-request')).toBeNull();
+  });
 });

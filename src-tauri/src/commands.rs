@@ -13,7 +13,7 @@ use capture::face::liveness::Challenge;
 use capture::face::step::Burst;
 use capture::frame::Frame;
 use custody_core::model::Id;
-use custody_core::protocol::{DeviceProfile, TrailResponse};
+use custody_core::protocol::{ConsoleLoginInfo, DeviceProfile, TrailResponse};
 use custody_core::record::*;
 use custody_core::{Hash, TagCode};
 use field_engine::{
@@ -516,6 +516,18 @@ pub async fn open_file<R: tauri::Runtime>(
 pub async fn cosign(st: St<'_>, record: String) -> CmdResult<()> {
     st.engine.cosign(&hash(&record)?)?;
     Ok(())
+}
+
+/// A scanned console sign-in QR: which browser asks (issue 13).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn console_login_info(st: St<'_>, qr: String) -> CmdResult<ConsoleLoginInfo> {
+    Ok(st.engine.console_login_info(&qr).await?)
+}
+
+/// Approve that console sign-in as this phone's person.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn console_login_approve(st: St<'_>, qr: String) -> CmdResult<ConsoleLoginInfo> {
+    Ok(st.engine.approve_console_login(&qr).await?)
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -58,6 +58,7 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
         // The protocol's and the record's (custody-core).
         custody_core::protocol::DeviceProfile,
         custody_core::protocol::TrailResponse,
+        custody_core::protocol::ConsoleLoginInfo,
     );
     Ok(())
 }

@@ -57,6 +57,8 @@ macro_rules! handlers {
             $crate::commands::open_file,
             $crate::commands::cosign,
             $crate::commands::verify_tag,
+            $crate::commands::console_login_info,
+            $crate::commands::console_login_approve,
             $crate::commands::create_receipt,
             $crate::commands::history,
             $crate::commands::record,

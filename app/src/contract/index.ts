@@ -16,6 +16,7 @@ export type { CollectedView } from './CollectedView';
 export type { Commission } from './Commission';
 export type { CommissionForm } from './CommissionForm';
 export type { CommissionItem } from './CommissionItem';
+export type { ConsoleLoginInfo } from './ConsoleLoginInfo';
 export type { Created } from './Created';
 export type { DeviceEnrollment } from './DeviceEnrollment';
 export type { DeviceProfile } from './DeviceProfile';

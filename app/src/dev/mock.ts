@@ -222,6 +222,13 @@ mockIPC(async (cmd, args) => {
     case 'open_file': return null;
     case 'cosign': return null;
     case 'verify_tag': await delay(500); return trail(String(a.code));
+    case 'console_login_info':
+    case 'console_login_approve': {
+      await delay(300);
+      if (!String(a.qr).startsWith('JZQY-CONSOLE:')) throw err('invalid', '这不是管理平台的登录二维码', 'this is not a console sign-in QR code');
+      const now = Date.now();
+      return { id: 'c0ffee00c0ffee00', ip: '10.1.2.3', agent: 'Mozilla/5.0 (Windows NT 10.0) Chrome/120', created_ms: now - 20_000, expires_ms: now + 280_000, pending: cmd === 'console_login_info' };
+    }
     case 'create_receipt': {
       const form = a.form as ReceiptForm;
       return add({ kind: 'lab_receipt', data: form }, '收样', [form.tag]);

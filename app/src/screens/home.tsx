@@ -17,6 +17,7 @@ const ACTIONS: { id: string; key: MsgKey; role: PersonRole | null; screen: Scree
   { id: 'home-commission', key: 'home.commission', role: 'sampler', screen: { name: 'commission' } },
   { id: 'home-lab', key: 'home.lab', role: 'lab_receiver', screen: { name: 'lab' }, primary: true },
   { id: 'home-history', key: 'home.history', role: null, screen: { name: 'history' } },
+  { id: 'home-console', key: 'home.console', role: null, screen: { name: 'console' } },
 ];
 
 /** Allowed jobs first, then history, then what the person may not do. */

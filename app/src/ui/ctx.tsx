@@ -12,6 +12,7 @@ export type Screen =
   | { name: 'commission' }
   | { name: 'lab' }
   | { name: 'history' }
+  | { name: 'console' }
   | { name: 'detail'; id: string };
 
 export interface AppCtx {

@@ -8,12 +8,13 @@
 //!
 //! `Engine`'s API is split by concern: [`enrollment`], the custody steps in
 //! [`steps`], media in `evidence`, the screens' [`views`], [`sync`] and the
-//! on-demand requests in `lookup`. All SQL is in the `store` module; the
+//! on-demand requests in `lookup`, the console sign-in in `console`. All SQL is in the `store` module; the
 //! verification context a draft is checked on is gathered in `context`, and
 //! every step signs through `signing`.
 
 pub mod client;
 pub mod clock;
+mod console;
 mod context;
 pub mod db;
 pub mod engine;

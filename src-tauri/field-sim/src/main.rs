@@ -111,6 +111,13 @@ enum Cmd {
     Cosign { record: String },
     /// The server's verdict on a tag (R11, lab receivers).
     Verify { tag: String },
+    /// Sign in to the web console: show who asks (QR text from the console's
+    /// sign-in page, or @FILE), and with --approve approve it.
+    Console {
+        qr: String,
+        #[arg(long)]
+        approve: bool,
+    },
     /// Receive (or reject) a specimen at the lab (R11).
     Receipt {
         #[arg(long)]
@@ -514,6 +521,15 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
         Cmd::Cosign { record } => {
             engine.cosign(&parse_hash(&record)?)?;
             println!("co-signed; sent at the next sync");
+        }
+        Cmd::Console { qr, approve } => {
+            let qr = read_arg(&qr)?;
+            let info = if approve {
+                engine.approve_console_login(&qr).await?
+            } else {
+                engine.console_login_info(&qr).await?
+            };
+            println!("{} {} {} pending={}", info.id, info.ip, info.agent, info.pending);
         }
         Cmd::Verify { tag } => {
             let t = engine.verify_tag(&tag).await?;
