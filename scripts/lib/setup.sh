@@ -40,6 +40,13 @@ setup_tauri_deps() {
   apt_install libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver
 }
 
+# The web console's browser tests (issue 13): headless Chromium and its
+# WebDriver from Debian, and a CJK font so Chinese pages render (and their
+# screenshots can be read).
+setup_chromium() {
+  apt_install chromium chromium-driver fonts-noto-cjk
+}
+
 # The front end (app/): its npm packages from the lock file, then the build
 # the Tauri shell embeds (app/dist). `npm ci` only when the lock file changed
 # since the last install.

@@ -96,7 +96,7 @@ async fn run(backend: Backend) -> Figures {
     server
         .admin()
         .register_tags(TagBatch {
-            key: BatchKey { supplier: 310, year: 26, batch: 2 },
+            key: BatchKey { supplier: 310, year: 26, batch: 8 },
             supplier_org: custody_core::fixtures::id("ORG-TAG-AF"),
             project: custody_core::fixtures::id(demo::PROJECT),
             ranges: vec![SerialRange { first: 1, last: 100_000 }],
@@ -116,7 +116,7 @@ async fn run(backend: Backend) -> Figures {
             let serial = (d * PER_DEVICE + i + 1) as u32;
             let mut payload = demo_sampling(1);
             if let custody_core::record::Payload::Sampling(s) = &mut payload {
-                s.tag = custody_core::TagCode::from_parts(310, 26, 2, serial).unwrap();
+                s.tag = custody_core::TagCode::from_parts(310, 26, 8, serial).unwrap();
             }
             let photo = process_photo(serial, "bench");
             recs.push(p.field_record(
@@ -159,7 +159,7 @@ async fn run(backend: Backend) -> Figures {
     let sha = Hash::of(&video);
     let mut payload = demo_sampling(1);
     if let custody_core::record::Payload::Sampling(s) = &mut payload {
-        s.tag = custody_core::TagCode::from_parts(310, 26, 2, 99_999).unwrap();
+        s.tag = custody_core::TagCode::from_parts(310, 26, 8, 99_999).unwrap();
     }
     let rec = uploader.field_record(
         payload,

@@ -454,6 +454,65 @@ struct RecordPage {
     tags: Vec<String>,
 }
 
+/// The record's files, each linked only when the reader may open it.
+fn record_media(
+    tx: &mut dyn Tx,
+    row: &RecordRow,
+    viewer: &access::Viewer,
+    author: &Id,
+) -> crate::store::Result<Vec<MediaLine>> {
+    let mut media = Vec::new();
+    for (m, complete) in tx.media_of_record(&row.id)? {
+        let allowed =
+            if m.purpose == MediaPurpose::Face { access::face_photo(viewer, author).is_ok() } else { true };
+        media.push(MediaLine {
+            sha: m.sha256.to_hex(),
+            short: m.sha256.to_hex()[..12].to_owned(),
+            purpose: serde_json::to_value(m.purpose)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            media_type: m.media_type.clone(),
+            size: m.size,
+            complete,
+            href: (allowed && complete).then(|| paths::fill(paths::MEDIA, &m.sha256.to_hex())),
+            picture: m.media_type.starts_with("image/"),
+        });
+    }
+    Ok(media)
+}
+
+/// The record's fixes on a map, inside its unit project's site for a sampling.
+fn record_map(tx: &mut dyn Tx, body: &custody_core::RecordBody) -> crate::store::Result<String> {
+    let mut points: Vec<MapPoint> = body
+        .evidence
+        .fixes
+        .iter()
+        .map(|f| MapPoint {
+            pos: f.pos,
+            accuracy_m: f.accuracy_m(),
+            label: format!("{}{}", if f.mock { "⚠ " } else { "" }, body.kind().name_zh()),
+            class: if f.mock { "mock" } else { "fix" },
+        })
+        .collect();
+    points.truncate(50);
+    let unit = match &body.payload {
+        Payload::Sampling(s) => tx.unit_project(&s.unit_project)?,
+        _ => None,
+    };
+    let boundary: Vec<Vec<Vec<custody_core::place::LatLon>>> = unit
+        .iter()
+        .map(|u| {
+            std::iter::once(u.boundary.exterior.clone()).chain(u.boundary.holes.iter().cloned()).collect()
+        })
+        .collect();
+    Ok(if points.is_empty() && boundary.is_empty() {
+        String::new()
+    } else {
+        svg("定位 / fixes", &boundary, &points)
+    })
+}
+
 pub async fn record(
     State(state): State<AppState>,
     u: User,
@@ -473,56 +532,6 @@ pub async fn record(
             let rec = decode_stored(&row)?;
             let verdict = stored_verdict(&row)?;
             let body = rec.body();
-            let mut media = Vec::new();
-            for (m, complete) in tx.media_of_record(&row.id)? {
-                let allowed = if m.purpose == MediaPurpose::Face {
-                    access::face_photo(&viewer, &body.author).is_ok()
-                } else {
-                    true
-                };
-                media.push(MediaLine {
-                    sha: m.sha256.to_hex(),
-                    short: m.sha256.to_hex()[..12].to_owned(),
-                    purpose: serde_json::to_value(m.purpose)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    media_type: m.media_type.clone(),
-                    size: m.size,
-                    complete,
-                    href: (allowed && complete).then(|| paths::fill(paths::MEDIA, &m.sha256.to_hex())),
-                    picture: m.media_type.starts_with("image/"),
-                });
-            }
-            let mut points: Vec<MapPoint> = body
-                .evidence
-                .fixes
-                .iter()
-                .map(|f| MapPoint {
-                    pos: f.pos,
-                    accuracy_m: f.accuracy_m(),
-                    label: format!("{}{}", if f.mock { "⚠ " } else { "" }, body.kind().name_zh()),
-                    class: if f.mock { "mock" } else { "fix" },
-                })
-                .collect();
-            let unit = match &body.payload {
-                Payload::Sampling(s) => tx.unit_project(&s.unit_project)?,
-                _ => None,
-            };
-            let boundary: Vec<Vec<Vec<custody_core::place::LatLon>>> = unit
-                .iter()
-                .map(|u| {
-                    std::iter::once(u.boundary.exterior.clone())
-                        .chain(u.boundary.holes.iter().cloned())
-                        .collect()
-                })
-                .collect();
-            points.truncate(50);
-            let map = if points.is_empty() && boundary.is_empty() {
-                String::new()
-            } else {
-                svg("定位 / fixes", &boundary, &points)
-            };
             let mut cosigners = Vec::new();
             for c in rec.cosigs() {
                 let name = tx.person(&c.author)?.map(|p| p.name).unwrap_or_else(|| c.author.to_string());
@@ -530,73 +539,39 @@ pub async fn record(
             }
             let checkpoint = crate::logtree::checkpoint(tx, &key, now)?;
             let receipt = crate::logtree::receipt(tx, &row.id, row.log_index, &checkpoint)?;
-            let receipt = format!(
-                "#{} / {} · {}",
-                row.log_index,
-                checkpoint.checkpoint.size,
-                if receipt.verify(&[server]).is_ok() { "✓" } else { "✗" }
-            );
-            let time = verdict.time.clone();
-            let claimed = time
+            let ok = if receipt.verify(&[server]).is_ok() { "✓" } else { "✗" };
+            let claimed = verdict
+                .time
                 .as_ref()
                 .map(|t| when((t.claimed.earliest_ms + t.claimed.latest_ms) / 2))
                 .unwrap_or_default();
-            let proven = format!("{} — {}", when_opt(row.earliest_ms), when_opt(row.latest_ms));
-            let findings: Vec<FindingLine> =
-                verdict.violations.iter().map(|v| finding_line(&Finding::from(v), lang)).collect();
-            let envelope = serde_json::from_slice::<serde_json::Value>(&row.envelope)
-                .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
-                .unwrap_or_default();
-            let tags = body.payload.tags().iter().map(|t| t.to_string()).collect();
-            Ok(Some(Ok((
-                line(tx, &row)?,
-                body.device.fingerprint(),
-                body.seq,
+            Ok(Some(Ok(RecordPage {
+                // Set below, from the reader.
+                c: Chrome::public(lang, "", ""),
+                line: line(tx, &row)?,
+                device: body.device.fingerprint(),
+                seq: body.seq,
                 claimed,
-                proven,
-                findings,
-                media,
-                map,
+                proven: format!("{} — {}", when_opt(row.earliest_ms), when_opt(row.latest_ms)),
+                findings: verdict.violations.iter().map(|v| finding_line(&Finding::from(v), lang)).collect(),
+                media: record_media(tx, &row, &viewer, &body.author)?,
+                map: record_map(tx, body)?,
                 cosigners,
-                receipt,
-                envelope,
-                tags,
-            ))))
+                receipt: format!("#{} / {} · {ok}", row.log_index, checkpoint.checkpoint.size),
+                envelope: serde_json::from_slice::<serde_json::Value>(&row.envelope)
+                    .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+                    .unwrap_or_default(),
+                tags: body.payload.tags().iter().map(|t| t.to_string()).collect(),
+            })))
         })
         .await?;
     match page {
         None => Err(Deny::not_found(lang)),
         Some(Err(())) => Err(not_yours(lang)),
-        Some(Ok((
-            line,
-            device,
-            seq,
-            claimed,
-            proven,
-            findings,
-            media,
-            map,
-            cosigners,
-            receipt,
-            envelope,
-            tags,
-        ))) => {
-            let c = Chrome::for_user(&u, format!("记录 {}", line.short), format!("Record {}", line.short));
-            Ok(render(&RecordPage {
-                c,
-                line,
-                device,
-                seq,
-                claimed,
-                proven,
-                findings,
-                media,
-                map,
-                cosigners,
-                receipt,
-                envelope,
-                tags,
-            }))
+        Some(Ok(mut page)) => {
+            let short = page.line.short.clone();
+            page.c = Chrome::for_user(&u, format!("记录 {short}"), format!("Record {short}"));
+            Ok(render(&page))
         }
     }
 }

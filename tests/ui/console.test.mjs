@@ -1,0 +1,342 @@
+// The web console (issue 13) in headless Chromium (Debian's `chromium` and
+// `chromium-driver`), through WebDriver, against a real sync server with
+// the demo data: an administrator sets up their account and registers a
+// project with its site, a person with a letter and a grant; a city
+// inspector signs in by scanning the console's QR with a real field engine
+// (field-sim, the engine the app runs); county regulators see their own
+// county only and the province both (R18); a lab account cannot open face
+// photos (PIPL). A screenshot of every page visited lands in
+// target/console-ui/.
+//
+//   node --test --test-force-exit tests/ui/console.test.mjs  (scripts/e2e-console wraps it)
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, FACES, ROOT, freePort, stopAll, syncServer, tagPhoto } from './harness.mjs';
+import { Session, driverReady, until } from './webdriver.mjs';
+
+const ART = path.join(ROOT, 'target', 'console-ui');
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+let server;
+let driverBase;
+let driverProc;
+const sessions = [];
+let shot = 0;
+
+// ------------------------------------------------------------ one-time codes (RFC 6238)
+
+function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/\s|=/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The code an authenticator app shows now for a base32 secret. */
+function totp(secret, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = crypto.createHmac('sha1', base32(secret)).update(counter).digest();
+  const off = mac[19] & 0x0f;
+  const n = (mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+// ------------------------------------------------------------ a browser
+
+/** A Chromium window: pages by path, elements by CSS, a screenshot of each page. */
+class Browser extends Session {
+  static async open(name) {
+    const profile = path.join(ART, 'profiles', name);
+    fs.rmSync(profile, { recursive: true, force: true });
+    const s = await Session.start(driverBase, {
+      browserName: 'chrome',
+      'goog:chromeOptions': {
+        binary: process.env.CHROMIUM ?? '/usr/bin/chromium',
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1280,1000', '--lang=zh-CN', `--user-data-dir=${profile}`],
+        // What a Chinese office PC's browser asks for: the console answers in its language.
+        prefs: { 'intl.accept_languages': 'zh-CN,zh' },
+      },
+    });
+    const b = new Browser(s.base, s.id);
+    b.name = name;
+    sessions.push(b);
+    return b;
+  }
+
+  async go(p) {
+    await this.cmd('POST', '/url', { url: server.url + p });
+  }
+
+  async url() {
+    return (await this.cmd('GET', '/url')).replace(server.url, '');
+  }
+
+  async $(css) {
+    const els = await this.cmd('POST', '/elements', { using: 'css selector', value: css });
+    return els.length ? els[0][ELEMENT] : null;
+  }
+
+  async $$(css) {
+    return (await this.cmd('POST', '/elements', { using: 'css selector', value: css })).map((e) => e[ELEMENT]);
+  }
+
+  async fill(css, text) {
+    const el = await until(css, () => this.$(css));
+    await this.cmd('POST', `/element/${el}/clear`, {});
+    await this.cmd('POST', `/element/${el}/value`, { text });
+  }
+
+  async choose(css, value) {
+    const el = await until(css, () => this.$(css));
+    await this.exec('arguments[0].value = arguments[1];', { [ELEMENT]: el }, value);
+  }
+
+  async press(css) {
+    const el = await until(css, () => this.$(css));
+    await this.cmd('POST', `/element/${el}/click`, {});
+  }
+
+  /** Submit the form with this data-testid (its submit button) and wait for the answer's page. */
+  async submit(testid) {
+    await this.exec('window.__submitted = true;');
+    await this.press(`form[data-testid="${testid}"] button[type="submit"]`);
+    await until(`the answer to ${testid}`, async () =>
+      (await this.exec('return window.__submitted === undefined && document.readyState === "complete";')));
+  }
+
+  async textOf(css) {
+    const el = await until(css, () => this.$(css));
+    return this.cmd('GET', `/element/${el}/text`);
+  }
+
+  async attrs(css, name) {
+    const out = [];
+    for (const el of await this.$$(css)) out.push(await this.cmd('GET', `/element/${el}/attribute/${name}`));
+    return out;
+  }
+
+  async body() {
+    return this.exec('return document.body.innerText;');
+  }
+
+  async snap(label) {
+    shot += 1;
+    const file = path.join(ART, `${String(shot).padStart(2, '0')}-${this.name}-${label}.png`);
+    fs.writeFileSync(file, Buffer.from(await this.cmd('GET', '/screenshot'), 'base64'));
+  }
+
+  /** Open a page, wait for it to have loaded, keep its screenshot. */
+  async visit(p, label) {
+    await this.go(p);
+    await until(`${p} loaded`, async () => (await this.exec('return document.readyState;')) === 'complete');
+    await this.snap(label);
+  }
+}
+
+/** Finish an account's setup link: password, then the authenticator's code. */
+async function setUp(b, link, password) {
+  await b.cmd('POST', '/url', { url: link });
+  await until('the setup page', async () => (await b.url()).startsWith('/console/setup'));
+  await b.snap('setup');
+  const secret = await b.textOf('[data-testid="setup-secret"]');
+  await b.fill('form[data-testid="setup-form"] input[name="password"]', password);
+  await b.fill('form[data-testid="setup-form"] input[name="password2"]', password);
+  await b.fill('form[data-testid="setup-form"] input[name="code"]', totp(secret));
+  await b.submit('setup-form');
+  const outcome = await until('signed in after setup, or told why not', async () => {
+    if ((await b.url()) === '/console') return 'ok';
+    const refused = await b.$('[data-testid="setup-error"]');
+    return refused ? b.cmd('GET', `/element/${refused}/text`) : null;
+  });
+  assert.equal(outcome, 'ok', 'setup refused');
+  return secret;
+}
+
+async function projectsSeen(b, label) {
+  await b.visit('/console/projects', `projects-${label}`);
+  return (await b.attrs('[data-testid="project-row"]', 'data-project')).sort();
+}
+
+function fieldSim(dir, ...args) {
+  return execFileSync(path.join(BIN, 'field-sim'), ['--data', dir, ...args], { encoding: 'utf8', cwd: ROOT });
+}
+
+// ------------------------------------------------------------ the run
+
+before(async () => {
+  fs.rmSync(ART, { recursive: true, force: true });
+  fs.mkdirSync(ART, { recursive: true });
+  server = await syncServer('console');
+  const port = await freePort();
+  const logFd = fs.openSync(path.join(ART, 'chromedriver.log'), 'a');
+  driverProc = spawn(process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver', [`--port=${port}`], { stdio: ['ignore', logFd, logFd], detached: true });
+  driverBase = `http://127.0.0.1:${port}`;
+  await driverReady(driverBase);
+  // A sampling with the sampler's face, through the real engine.
+  const sampler = path.join(ART, 'devices', 'sampler');
+  fs.mkdirSync(sampler, { recursive: true });
+  fieldSim(sampler, 'enroll', server.offers['P-ZHANGWEI']);
+  const tag = tagPhoto(1201, path.join(sampler, 'tag.jpg'));
+  const face = path.join(FACES, 'obama.jpg');
+  fieldSim(sampler, 'sample', '--tag', tag, '--unit', 'UP-1', '--face-ref', face, '--face', face, '--confirm');
+  fieldSim(sampler, 'sync');
+});
+
+after(async () => {
+  for (const s of sessions) await s.close();
+  if (driverProc) {
+    try {
+      process.kill(-driverProc.pid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+  }
+  await stopAll();
+  console.log(`# screenshots in ${ART}`);
+});
+
+const link = (login) => fs.readFileSync(path.join(server.data, 'demo-console', `${login}.txt`), 'utf8').trim();
+
+test('an administrator sets up, then registers a project with its site, a person with a letter, a grant', async () => {
+  const b = await Browser.open('admin');
+  await b.visit('/console', 'before-sign-in');
+  assert.match(await b.url(), /^\/console\/login\?next=/, 'sent to sign in');
+  await setUp(b, link('admin'), 'Yingkou-Ops-2026');
+  await b.snap('home');
+
+  await b.visit('/console/admin/projects', 'sites');
+  await b.fill('form[data-testid="project-form"] input[name="id"]', 'PRJ-UI-1');
+  await b.fill('form[data-testid="project-form"] input[name="name"]', '浏览器测试项目');
+  await b.choose('form[data-testid="project-form"] select[name="owner"]', 'ORG-OWN-HX');
+  await b.fill('form[data-testid="project-form"] input[name="jurisdiction"]', '210802');
+  await b.submit('project-form');
+  await until('the new project page', async () => (await b.url()) === '/console/projects/PRJ-UI-1');
+  await b.visit('/console/admin/projects', 'sites-again');
+  const square = JSON.stringify({ type: 'Polygon', coordinates: [[[122.24, 40.667], [122.241, 40.667], [122.241, 40.668], [122.24, 40.668], [122.24, 40.667]]] });
+  await b.fill('form[data-testid="unit-form"] input[name="id"]', 'UP-UI-1');
+  await b.choose('form[data-testid="unit-form"] select[name="project"]', 'PRJ-UI-1');
+  await b.fill('form[data-testid="unit-form"] input[name="name"]', '5#楼');
+  await b.choose('form[data-testid="unit-form"] select[name="datum"]', 'gcj02');
+  await b.fill('form[data-testid="unit-form"] textarea[name="geojson"]', square);
+  await b.submit('unit-form');
+  await until('the project page with its unit', async () => (await b.body()).includes('5#楼'));
+  assert.ok(await b.$('figure svg, .maps svg, svg'), 'the site drawn on a map');
+  await b.snap('project-with-site');
+
+  await b.visit('/console/admin/people', 'people');
+  await b.fill('form[data-testid="person-form"] input[name="id"]', 'P-UI-1');
+  await b.fill('form[data-testid="person-form"] input[name="name"]', '陈晨');
+  await b.choose('form[data-testid="person-form"] select[name="org"]', 'ORG-CON-ZJ');
+  await b.submit('person-form');
+  await b.visit('/console/admin/people/P-UI-1', 'person');
+  const letter = path.join(ART, 'letter.pdf');
+  fs.writeFileSync(letter, '%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+  await b.fill('form[data-testid="grant-form"] input[name="grant"]', 'G-UI-1');
+  await b.choose('form[data-testid="grant-form"] select[name="role"]', 'sampler');
+  await b.choose('form[data-testid="grant-form"] select[name="project"]', 'PRJ-UI-1');
+  const file = await b.$('form[data-testid="grant-form"] input[name="letter"]');
+  await b.cmd('POST', `/element/${file}/value`, { text: letter });
+  await b.submit('grant-form');
+  await until('the grant on the person page', async () => (await b.attrs('[data-testid="grant-row"]', 'data-grant')).includes('G-UI-1'));
+  await b.snap('person-with-grant');
+  // The console's other administration pages render.
+  for (const [p, label] of [
+    ['/console/admin/orgs', 'orgs'],
+    ['/console/admin/devices', 'devices'],
+    ['/console/admin/accounts', 'accounts'],
+    ['/console/admin/audit', 'audit'],
+    ['/console/admin/status', 'status'],
+    ['/console/records', 'records'],
+    ['/console/violations', 'violations'],
+    ['/console/account', 'account'],
+  ]) {
+    await b.visit(p, label);
+    assert.ok(!(await b.body()).includes('内部错误'), `${p} renders`);
+  }
+  await b.visit('/console/admin/audit', 'audit-after');
+  const actions = await b.attrs('[data-testid="audit-row"]', 'data-action');
+  for (const a of ['setup', 'add_project', 'add_unit', 'add_person', 'grant']) assert.ok(actions.includes(a), `${a} in the audit log`);
+  // A lab account, for the lab's test below.
+  await b.visit('/console/admin/accounts', 'accounts-before');
+  await b.fill('form[data-testid="account-form"] input[name="login"]', 'wangqiang');
+  await b.fill('form[data-testid="account-form"] input[name="name"]', '王强（检测中心）');
+  await b.choose('form[data-testid="account-form"] select[name="person"]', 'P-WANGQIANG');
+  await b.submit('account-form');
+  const setupLink = (await b.textOf('[data-testid="setup-link"] code')).trim();
+  assert.match(setupLink, /\/console\/setup\?token=/);
+  fs.writeFileSync(path.join(ART, 'lab-link.txt'), setupLink);
+  await b.snap('account-created');
+  // English on request.
+  await b.go('/console/lang?to=en&back=/console/projects');
+  await until('English', async () => (await b.exec('return document.documentElement.lang;')) === 'en');
+  await b.snap('projects-en');
+});
+
+test('a city inspector signs in by scanning the console QR with the field engine', async () => {
+  const phone = path.join(ART, 'devices', 'inspector');
+  fs.mkdirSync(phone, { recursive: true });
+  fieldSim(phone, 'enroll', server.offers['P-ZHAOMIN']);
+  const b = await Browser.open('city-qr');
+  await b.visit('/console/login?next=/console/projects', 'login');
+  assert.ok(await b.$('[data-testid="login-qr"] svg'), 'the QR is drawn');
+  const qr = await b.exec('return document.querySelector(\'[data-testid="login-qr-text"]\').textContent.trim();');
+  const shown = fieldSim(phone, 'console', qr);
+  assert.match(shown, /127\.0\.0\.1 .*pending=true/, `the phone sees where the request comes from: ${shown}`);
+  fieldSim(phone, 'console', qr, '--approve');
+  // htmx polls and follows the approval into the console.
+  await until('signed in by the phone', async () => (await b.url()) === '/console/projects', 20_000);
+  await b.snap('signed-in-by-qr');
+  assert.deepEqual((await b.attrs('[data-testid="project-row"]', 'data-project')).sort(), ['PRJ-UI-1', 'PRJ-YK-2026-001', 'PRJ-YK-2026-002']);
+});
+
+test('county regulators see their own county only; the province sees both', async () => {
+  const zq = await Browser.open('zhanqian');
+  await setUp(zq, link('zhoujie'), 'Zhanqian-Reg-2026');
+  assert.deepEqual(await projectsSeen(zq, 'zhanqian'), ['PRJ-UI-1', 'PRJ-YK-2026-001']);
+  await zq.visit('/console/projects/PRJ-YK-2026-002', 'zhanqian-other-county');
+  assert.match(await zq.body(), /R18/, 'the other county is refused, saying why');
+  const xs = await Browser.open('xishi');
+  await setUp(xs, link('wuhao'), 'Xishi-Reg-20266');
+  assert.deepEqual(await projectsSeen(xs, 'xishi'), ['PRJ-YK-2026-002']);
+  const records = await xs.attrs('[data-testid="record-row"]', 'data-project');
+  assert.ok(records.every((p) => p === 'PRJ-YK-2026-002'), `no record of another county: ${records}`);
+  const province = await Browser.open('province');
+  await setUp(province, link('sunli'), 'Liaoning-Reg-2026');
+  assert.deepEqual(await projectsSeen(province, 'province'), ['PRJ-UI-1', 'PRJ-YK-2026-001', 'PRJ-YK-2026-002']);
+  await province.visit('/console/records', 'province-records');
+  assert.ok((await province.attrs('[data-testid="record-row"]', 'data-project')).includes('PRJ-YK-2026-001'));
+});
+
+test('a lab account sees the record but cannot open the face photo', async () => {
+  const b = await Browser.open('lab');
+  await setUp(b, fs.readFileSync(path.join(ART, 'lab-link.txt'), 'utf8').trim(), 'Lab-Yingkou-2026');
+  await b.visit('/console/records?project=PRJ-YK-2026-001', 'lab-records');
+  const ids = await b.attrs('[data-testid="record-row"]', 'data-record');
+  assert.ok(ids.length >= 1, 'the sampling is listed');
+  await b.visit(`/console/records/${ids[0]}`, 'lab-record');
+  const media = await b.attrs('[data-testid="record-media"]', 'data-purpose');
+  const open = await b.attrs('[data-testid="record-media"]', 'data-open');
+  const face = media.indexOf('face');
+  assert.ok(face >= 0, `a face photo is listed: ${media}`);
+  assert.equal(open[face], 'false', 'but not linked');
+  // Asked for directly, it is refused.
+  const sha = await b.exec(`return document.querySelectorAll('[data-testid="record-media"]')[${face}].querySelector('[title]').getAttribute('title');`);
+  await b.visit(`/console/media/${sha}`, 'lab-face-refused');
+  assert.match(await b.body(), /人脸|face/);
+  const status = await b.exec(`return fetch('/console/media/${sha}').then(r => r.status);`);
+  assert.equal(status, 403);
+});
