@@ -139,6 +139,20 @@ pub struct ConsoleConfig {
     pub setup_hours: i64,
     /// Largest letter of authorisation or face reference uploaded.
     pub upload_bytes: usize,
+    /// Base tiles drawn under the console's maps: an XYZ Web Mercator URL
+    /// template with `{z}`, `{x}`, `{y}` (a tile server the office PCs can
+    /// reach). Empty (the default): plain background, works offline.
+    pub map_tiles: String,
+    /// The datum the tiles are drawn in: `wgs84` (Tianditu, OpenStreetMap)
+    /// or `gcj02` (AMap, Tencent).
+    pub map_tiles_datum: String,
+}
+
+impl ConsoleConfig {
+    /// The configured base tiles, if any (checked when the configuration loads).
+    pub fn tiles(&self) -> Option<crate::console::map::Tiles> {
+        crate::console::map::Tiles::from_config(&self.map_tiles, &self.map_tiles_datum).ok().flatten()
+    }
 }
 
 impl Default for ConsoleConfig {
@@ -152,6 +166,8 @@ impl Default for ConsoleConfig {
             qr_login_minutes: 5,
             setup_hours: 72,
             upload_bytes: 10 << 20,
+            map_tiles: String::new(),
+            map_tiles_datum: "wgs84".into(),
         }
     }
 }
@@ -262,6 +278,8 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        crate::console::map::Tiles::from_config(&self.console.map_tiles, &self.console.map_tiles_datum)
+            .map_err(ConfigError)?;
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError(format!("server.bind {:?} is not an address:port", self.server.bind)));
         }

@@ -858,3 +858,27 @@ async fn r1_r21_administration_through_the_forms_is_checked_stored_and_audited(b
     assert!(project.body.contains("3#楼") && project.body.contains("<svg"), "the site on a map");
     server.stop().await;
 }
+
+/// A deployment with a tile server gets tiles under its maps, and the pages
+/// may load them; without one (every other test) maps need no network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maps_draw_configured_tiles_and_the_page_policy_allows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.console.map_tiles = "https://tiles.example.cn/{z}/{x}/{y}.png".into();
+    c.console.map_tiles_datum = "gcj02".into();
+    let server = TestServer::start_with(c, None).await;
+    server.seed();
+    let mut admin = signed_in(&server, "admin", None);
+    let page = admin.get(&paths::fill(paths::PROJECT, A)).await;
+    assert!(page.body.contains(r#"<image class="tile" href="https://tiles.example.cn/"#), "{}", page.body);
+    let csp = page.headers["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("img-src 'self' data: https://tiles.example.cn;"), "{csp}");
+    server.stop().await;
+    let plain = tempfile::tempdir().unwrap();
+    let server = TestServer::start(plain.path()).await;
+    server.seed();
+    let page = signed_in(&server, "admin", None).get(&paths::fill(paths::PROJECT, A)).await;
+    assert!(page.body.contains("<svg") && !page.body.contains("<image"));
+    server.stop().await;
+}

@@ -42,7 +42,7 @@ use crate::AppState;
 use crate::store::Tx;
 use crate::store::console::AuditRow;
 use axum::Router;
-use axum::extract::{Path, Request};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -92,7 +92,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(ADMIN_AUDIT_CSV), get(accounts::audit_csv))
         .route(mounted(ADMIN_STATUS), get(accounts::status))
         .layer(middleware::from_fn(same_origin_posts))
-        .layer(middleware::map_response(hardening_headers))
+        .layer(middleware::map_response_with_state(state.clone(), hardening_headers))
 }
 
 /// A path the router mounts: it must be one of [`paths::ALL`] (which the
@@ -139,18 +139,21 @@ async fn same_origin_posts(req: Request, next: Next) -> Response {
 }
 
 /// What every console answer carries: no framing by other sites, no type
-/// sniffing, no referrer leaking record ids, no caching of personal pages.
-async fn hardening_headers(mut resp: Response) -> Response {
+/// sniffing, no referrer leaking record ids, no caching of personal pages;
+/// scripts, styles and forms from the console itself, images also from the
+/// configured tile server.
+async fn hardening_headers(State(state): State<AppState>, mut resp: Response) -> Response {
+    let tiles = state.config.console.tiles().map(|t| format!(" {}", t.origin())).unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    );
     let h = resp.headers_mut();
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-        ),
-    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -3,7 +3,7 @@
 //! their scope, their own account. Every list, detail, export and file goes
 //! through the same [`Scope`] (`custody_core::access::console_project`).
 
-use super::map::{MapPoint, svg};
+use super::map::{MapPoint, Tiles, svg};
 use super::scope::Scope;
 use super::session::User;
 use super::view::{Chrome, Deny, render, when, when_opt};
@@ -196,10 +196,10 @@ fn not_yours(lang: Lang) -> Deny {
 }
 
 /// A unit project's boundary as an SVG map.
-fn unit_map(u: &UnitProject) -> String {
+fn unit_map(u: &UnitProject, tiles: Option<&Tiles>) -> String {
     let mut rings = vec![u.boundary.exterior.clone()];
     rings.extend(u.boundary.holes.iter().cloned());
-    svg(&u.name, &[rings], &[])
+    svg(&u.name, &[rings], &[], tiles)
 }
 
 pub async fn project(
@@ -209,7 +209,7 @@ pub async fn project(
 ) -> Result<Response, Deny> {
     let lang = u.client.lang;
     let pid = Id::new(id).map_err(|_| Deny::not_found(lang))?;
-    let (viewer, now) = (u.viewer.clone(), state.now());
+    let (viewer, now, tiles) = (u.viewer.clone(), state.now(), state.config.console.tiles());
     let page = state
         .store
         .read_async(move |tx| {
@@ -222,7 +222,11 @@ pub async fn project(
             let units: Vec<UnitLine> = tx
                 .unit_projects_of(&pid)?
                 .iter()
-                .map(|u| UnitLine { id: u.id.to_string(), name: u.name.clone(), map: unit_map(u) })
+                .map(|u| UnitLine {
+                    id: u.id.to_string(),
+                    name: u.name.clone(),
+                    map: unit_map(u, tiles.as_ref()),
+                })
                 .collect();
             let mut labs = Vec::new();
             for a in tx.lab_assignments_of(&pid)? {
@@ -483,7 +487,11 @@ fn record_media(
 }
 
 /// The record's fixes on a map, inside its unit project's site for a sampling.
-fn record_map(tx: &mut dyn Tx, body: &custody_core::RecordBody) -> crate::store::Result<String> {
+fn record_map(
+    tx: &mut dyn Tx,
+    body: &custody_core::RecordBody,
+    tiles: Option<&Tiles>,
+) -> crate::store::Result<String> {
     let mut points: Vec<MapPoint> = body
         .evidence
         .fixes
@@ -509,7 +517,7 @@ fn record_map(tx: &mut dyn Tx, body: &custody_core::RecordBody) -> crate::store:
     Ok(if points.is_empty() && boundary.is_empty() {
         String::new()
     } else {
-        svg("定位 / fixes", &boundary, &points)
+        svg("定位 / fixes", &boundary, &points, tiles)
     })
 }
 
@@ -521,6 +529,7 @@ pub async fn record(
     let lang = u.client.lang;
     let id: Hash = id.parse().map_err(|_| Deny::not_found(lang))?;
     let (viewer, now, key, server) = (u.viewer.clone(), state.now(), state.key.clone(), state.key.public());
+    let tiles = state.config.console.tiles();
     let page = state
         .store
         .write_async(move |tx| {
@@ -555,7 +564,7 @@ pub async fn record(
                 proven: format!("{} — {}", when_opt(row.earliest_ms), when_opt(row.latest_ms)),
                 findings: verdict.violations.iter().map(|v| finding_line(&Finding::from(v), lang)).collect(),
                 media: record_media(tx, &row, &viewer, &body.author)?,
-                map: record_map(tx, body)?,
+                map: record_map(tx, body, tiles.as_ref())?,
                 cosigners,
                 receipt: format!("#{} / {} · {ok}", row.log_index, checkpoint.checkpoint.size),
                 envelope: serde_json::from_slice::<serde_json::Value>(&row.envelope)
