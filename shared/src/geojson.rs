@@ -1,6 +1,7 @@
 //! Site boundaries imported from GeoJSON (RFC 7946): what an admin draws
 //! in a map tool or receives from a surveyor, in WGS-84, GCJ-02 (AMap,
-//! Tencent) or BD-09 (Baidu). One parser for the CLI and the console.
+//! Tencent) or BD-09 (Baidu) — or the corner points copied one by one from a
+//! map's coordinate picker. One parser for the CLI and the console.
 
 use crate::place::{Datum, LatLon, SiteBoundary, to_wgs84};
 
@@ -76,6 +77,62 @@ pub fn site_boundary(text: &str, datum: Datum) -> Result<SiteBoundary, GeoJsonEr
     Ok(boundary)
 }
 
+/// A boundary as an admin pastes it: GeoJSON (text starting with `{`), or
+/// the corners of the exterior ring as pairs `经度,纬度` — one per line or
+/// separated by `;`, as AMap's and Baidu's coordinate pickers copy them.
+/// Which number of a pair is the longitude is read from the numbers, never
+/// guessed: one above 90 in magnitude is the longitude; a pair where
+/// neither is (possible only west of 90°E) must come as GeoJSON.
+pub fn site_boundary_text(text: &str, datum: Datum) -> Result<SiteBoundary, GeoJsonError> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        return site_boundary(text, datum);
+    }
+    let mut exterior = Vec::new();
+    for (i, pair) in text.split(['\n', ';', '；']).map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+        let nums: Vec<f64> = pair
+            .split([',', '，', ' ', '\t'])
+            .filter(|n| !n.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                err(
+                    format!("第 {} 个角点不是两个数：{pair}", i + 1),
+                    format!("corner {} is not two numbers: {pair}", i + 1),
+                )
+            })?;
+        let [a, b] = nums[..] else {
+            return Err(err(
+                format!("第 {} 个角点应为 经度,纬度：{pair}", i + 1),
+                format!("corner {} must be longitude,latitude: {pair}", i + 1),
+            ));
+        };
+        let (lat, lon) = match (a.abs() > 90.0, b.abs() > 90.0) {
+            (true, false) => (b, a),
+            (false, true) => (a, b),
+            _ => {
+                return Err(err(
+                    format!("第 {} 个角点无法判断经纬度，请改用 GeoJSON：{pair}", i + 1),
+                    format!("corner {}: cannot tell longitude from latitude; use GeoJSON: {pair}", i + 1),
+                ));
+            }
+        };
+        exterior.push(
+            to_wgs84(datum, lat, lon).map_err(|e| {
+                err(format!("第 {} 个角点无效：{e}", i + 1), format!("corner {}: {e}", i + 1))
+            })?,
+        );
+    }
+    if exterior.len() > 1 && exterior.first() == exterior.last() {
+        exterior.pop();
+    }
+    let boundary = SiteBoundary { exterior, holes: vec![] };
+    boundary
+        .validate()
+        .map_err(|e| err(format!("现场边界无效：{e}"), format!("site boundary invalid: {e}")))?;
+    Ok(boundary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +165,36 @@ mod tests {
             let e = site_boundary(text, Datum::Wgs84).unwrap_err();
             assert!(e.message_zh.contains(zh), "{text}: {}", e.message_zh);
             assert!(!e.message_en.is_empty());
+        }
+    }
+
+    #[test]
+    fn r9_corner_points_from_a_coordinate_picker_make_the_same_site() {
+        let g = site_boundary(SQUARE, Datum::Gcj02).unwrap();
+        // AMap's picker copies "lng,lat"; one per line or ';'-separated; either order is read.
+        for text in [
+            "122.235,40.665\n122.237,40.665\n122.237,40.666\n122.235,40.666",
+            "122.235,40.665;122.237,40.665;122.237,40.666;122.235,40.666;122.235,40.665",
+            "40.665, 122.235\n40.665, 122.237\n40.666, 122.237\n40.666, 122.235\n",
+        ] {
+            let b = site_boundary_text(text, Datum::Gcj02).unwrap();
+            assert_eq!(b.exterior.len(), 4, "{text}");
+            for p in &b.exterior {
+                assert!(g.exterior.iter().any(|q| q.distance_m(p) < 0.01), "{text}");
+            }
+        }
+        assert_eq!(
+            site_boundary_text(SQUARE, Datum::Wgs84).unwrap(),
+            site_boundary(SQUARE, Datum::Wgs84).unwrap()
+        );
+        for (text, zh) in [
+            ("122.235", "经度,纬度"),
+            ("122.235,abc", "不是两个数"),
+            ("80.1,40.6\n80.2,40.6\n80.2,40.7", "无法判断"),
+            ("122.235,40.665\n122.237,40.665", "现场边界无效"),
+        ] {
+            let e = site_boundary_text(text, Datum::Wgs84).unwrap_err();
+            assert!(e.message_zh.contains(zh), "{text}: {}", e.message_zh);
         }
     }
 }

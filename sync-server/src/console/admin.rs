@@ -814,8 +814,9 @@ pub struct UnitForm {
     pub geojson: String,
 }
 
-/// A unit project and its site boundary, imported from GeoJSON in the
-/// datum the map tool used (WGS-84, GCJ-02 for AMap/Tencent, BD-09 for Baidu).
+/// A unit project and its site boundary, imported from GeoJSON or corner
+/// points copied from a map's coordinate picker, in the datum the map tool
+/// used (WGS-84, GCJ-02 for AMap/Tencent, BD-09 for Baidu).
 pub async fn add_unit(
     State(state): State<AppState>,
     u: AdminUser,
@@ -824,7 +825,7 @@ pub async fn add_unit(
     let lang = u.0.client.lang;
     check_csrf(&u.0.session, &f.csrf, lang)?;
     let datum: Datum = parse_enum(&f.datum, lang, "坐标系", "datum")?;
-    let boundary = match custody_core::geojson::site_boundary(&f.geojson, datum) {
+    let boundary = match custody_core::geojson::site_boundary_text(&f.geojson, datum) {
         Ok(b) => b,
         Err(e) => return sites_page(&state, &u, Some((e.message_zh, e.message_en))).await,
     };
