@@ -10,6 +10,7 @@
 //! * [`record`]: the signed, versioned, hash-chained record format.
 //! * [`time`]: trusted time intervals and the 20-minute rule (R8).
 //! * [`place`]: WGS-84/GCJ-02/BD-09, site boundaries, co-presence (R7-R9).
+//! * [`calendar`]: civil dates and China Standard Time, for what people read and type.
 //! * [`geojson`]: site boundaries imported from GeoJSON in any of those datums.
 //! * [`custody`]: the custody state machine (R6-R13).
 //! * [`tag`]: tag codes with check digits, tag batches (R6, R15, R16).
@@ -26,6 +27,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod access;
+pub mod calendar;
 pub mod canonical;
 pub mod crypto;
 pub mod custody;

@@ -376,25 +376,7 @@ fn person_name(profile: &DeviceProfile, id: &Id) -> String {
 /// A moment as printed on forms and photo watermarks: China Standard Time
 /// (UTC+8, the regulation's time zone), to the minute.
 pub fn local_time(ms: i64) -> String {
-    let s = ms.div_euclid(1000) + 8 * 3600;
-    let days = s.div_euclid(86_400);
-    let secs = s.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, (secs % 3600) / 60)
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    custody_core::calendar::cst_minutes(ms)
 }
 
 #[cfg(test)]

@@ -248,28 +248,11 @@ fn parse_id(s: &str) -> Result<Id, AdminError> {
     Id::new(s).map_err(|e| AdminError::invalid(format!("编号格式错误：{s}"), e.to_string()))
 }
 
-/// Days since 1970-01-01 for a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// End of the given day in China Standard Time (UTC+8), in ms.
 fn end_of_day_cst(s: &str) -> Result<i64, AdminError> {
-    let parts: Vec<i64> = s.split('-').filter_map(|p| p.parse().ok()).collect();
-    match parts[..] {
-        [y, m, d] if (1..=12).contains(&m) && (1..=31).contains(&d) => {
-            Ok((days_from_civil(y, m, d) + 1) * 86_400_000 - 8 * 3_600_000 - 1)
-        }
-        _ => Err(AdminError::invalid(
-            format!("日期格式应为 YYYY-MM-DD：{s}"),
-            format!("date must be YYYY-MM-DD: {s}"),
-        )),
-    }
+    custody_core::calendar::end_of_day_cst(s).ok_or_else(|| {
+        AdminError::invalid(format!("日期格式应为 YYYY-MM-DD：{s}"), format!("date must be YYYY-MM-DD: {s}"))
+    })
 }
 
 /// Read a GeoJSON site boundary in the given datum (`custody_core::geojson`).
@@ -782,9 +765,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2026, 11, 2), 20_759);
+    fn valid_until_dates() {
         // 2026-11-02 ends at 2026-11-02T15:59:59.999Z.
         assert_eq!(end_of_day_cst("2026-11-02").unwrap(), 1_793_577_600_000 + 16 * 3_600_000 - 1);
         assert!(end_of_day_cst("2026-13-01").is_err());

@@ -462,21 +462,6 @@ async fn read_grant_form(mut m: Multipart, lang: Lang, max: usize) -> Result<Gra
     Ok(g)
 }
 
-/// End of a day (YYYY-MM-DD) in China Standard Time, in ms.
-fn end_of_day(s: &str) -> Option<i64> {
-    let p: Vec<i64> = s.split('-').filter_map(|x| x.parse().ok()).collect();
-    let [y, m, d] = p[..] else { return None };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    Some((days + 1) * 86_400_000 - 8 * 3_600_000 - 1)
-}
-
 /// R1: record a grant with its letter of authorisation (and the person's
 /// reference face photo, for the phone's 1:1 check).
 pub async fn grant(State(state): State<AppState>, u: AdminUser, m: Multipart) -> Result<Response, Deny> {
@@ -499,7 +484,7 @@ pub async fn grant(State(state): State<AppState>, u: AdminUser, m: Multipart) ->
             "请填写实名认证方式（如“身份证+人脸”）",
             "say how the real name was verified (e.g. ID card + face)",
         )
-    } else if !g.until.is_empty() && end_of_day(&g.until).is_none() {
+    } else if !g.until.is_empty() && custody_core::calendar::end_of_day_cst(&g.until).is_none() {
         bad("有效期格式应为 YYYY-MM-DD", "valid until must be YYYY-MM-DD")
     } else {
         None
@@ -513,7 +498,7 @@ pub async fn grant(State(state): State<AppState>, u: AdminUser, m: Multipart) ->
     let grant_id =
         if g.grant.is_empty() { format!("G-{}-{}", person, &random_token()[..6]) } else { g.grant.clone() };
     let grant_id = parse_id(&grant_id, lang)?;
-    let until = if g.until.is_empty() { None } else { end_of_day(&g.until) };
+    let until = if g.until.is_empty() { None } else { custody_core::calendar::end_of_day_cst(&g.until) };
     let (st, gid) = (state.clone(), grant_id.to_string());
     let out = tokio::task::spawn_blocking(move || {
         let letter_type = sniff(&g.letter).unwrap_or("application/octet-stream");
@@ -966,11 +951,5 @@ mod tests {
         assert_eq!(f[0], ("kinds".into(), "concrete_cube".into()));
         assert_eq!(f[1].1, "rebar");
         assert_eq!(f[2].1, "王 强");
-    }
-
-    #[test]
-    fn dates_end_at_midnight_in_china() {
-        assert_eq!(end_of_day("1970-01-01"), Some(86_400_000 - 8 * 3_600_000 - 1));
-        assert_eq!(end_of_day("2026-13-01"), None);
     }
 }

@@ -262,30 +262,12 @@ pub fn urlencode(s: &str) -> String {
 
 /// A time as people in China read it (UTC+8), to the second.
 pub fn when(ms: i64) -> String {
-    let t = ms + 8 * 3_600_000;
-    let days = t.div_euclid(86_400_000);
-    let rem = t.rem_euclid(86_400_000) / 1000;
-    let (y, m, d) = civil(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    custody_core::calendar::cst_seconds(ms)
 }
 
 /// An optional time, or a dash.
 pub fn when_opt(ms: Option<i64>) -> String {
     ms.map(when).unwrap_or_else(|| "—".into())
-}
-
-/// Year, month and day of a day count since 1970-01-01 (proleptic Gregorian).
-fn civil(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[derive(serde::Deserialize)]
@@ -305,12 +287,6 @@ pub async fn switch_lang(State(state): State<AppState>, Query(q): Query<LangQuer
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_read_in_china_standard_time() {
-        assert_eq!(when(0), "1970-01-01 08:00:00");
-        assert_eq!(when(1_793_577_600_000), "2026-11-02 08:00:00");
-    }
 
     #[test]
     fn languages_follow_the_choice_then_the_browser() {

@@ -214,13 +214,7 @@ fn parse_position(lat: &str, ns: &str, lon: &str, ew: &str) -> Result<Option<Lat
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
-    let y = i64::from(if m <= 2 { y - 1 } else { y });
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    custody_core::calendar::days_from_civil(i64::from(y), i64::from(m), i64::from(d))
 }
 
 /// How the accuracy of an NMEA fix was obtained.
