@@ -16,7 +16,7 @@ mod common;
 use common::browser::{Answer, Browser, csrf_of, signed_in, text_of};
 use common::*;
 use custody_core::fixtures::id;
-use custody_core::model::{OrgRole, Organisation, Person, PersonRole};
+use custody_core::model::{OrgRole, Person, PersonRole};
 use custody_core::protocol::*;
 use custody_core::record::{MediaPurpose, Payload, SignedRecord};
 use custody_core::{Hash, TagCode, routes};
@@ -61,13 +61,6 @@ async fn world(b: Backend) -> (tempfile::TempDir, TestServer, Facts) {
     let server = TestServer::start_on(b, dir.path()).await;
     server.seed();
     let admin = server.admin();
-    let org = |i: &str, role, jurisdiction: Option<&str>| Organisation {
-        id: id(i),
-        name: i.into(),
-        role,
-        credit_code: None,
-        jurisdiction: jurisdiction.map(str::to_owned),
-    };
     admin.add_org(org("ORG-REG-PJ", OrgRole::Regulator, Some("211100"))).unwrap();
     admin.add_org(org("ORG-LAB-X", OrgRole::Lab, None)).unwrap();
     admin.add_org(org("ORG-CON-XS", OrgRole::Contractor, None)).unwrap();
@@ -437,6 +430,10 @@ async fn r18_every_list_and_export_holds_the_scope(b: Backend) {
     assert!(audit.body.contains(&format!("person {}", demo::SAMPLER)));
     let csv = admin.get(paths::ADMIN_AUDIT_CSV).await;
     assert_eq!(csv.body.matches("view_face").count(), 2, "the audit export: {}", csv.body);
+    // Older pages: everything logged before a position, newest first.
+    let b_index = server.state.store.read(|tx| tx.record(&facts.record_b.id())).unwrap().unwrap().log_index;
+    let older = admin.get(&format!("{}?before={b_index}", paths::RECORDS)).await;
+    assert!(older.body.contains(&ra) && !older.body.contains(&rb), "the page before B's record");
     server.stop().await;
 }
 

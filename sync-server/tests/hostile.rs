@@ -13,7 +13,7 @@ mod common;
 
 use common::*;
 use custody_core::fixtures::id;
-use custody_core::model::{OrgRole, Organisation, Person, PersonRole};
+use custody_core::model::{OrgRole, Person, PersonRole};
 use custody_core::protocol::*;
 use custody_core::record::{MediaPurpose, MediaRef, ReceiptDecision, SignedRecord};
 use custody_core::{Hash, routes};
@@ -41,13 +41,6 @@ async fn world(b: Backend) -> (tempfile::TempDir, TestServer) {
     let server = TestServer::start_on(b, dir.path()).await;
     server.seed();
     let admin = server.admin();
-    let org = |i: &str, role, jurisdiction: Option<&str>| Organisation {
-        id: id(i),
-        name: i.into(),
-        role,
-        credit_code: None,
-        jurisdiction: jurisdiction.map(str::to_owned),
-    };
     admin.add_org(org("ORG-REG-PJ", OrgRole::Regulator, Some("211100"))).unwrap();
     admin.add_org(org("ORG-LAB-X", OrgRole::Lab, None)).unwrap();
     for (p, o) in [("P-PJ", "ORG-REG-PJ"), ("P-LABX", "ORG-LAB-X")] {

@@ -6,38 +6,14 @@
 // console -- --serve`), in the same run. Not part of CI: scripts/console-timing.
 
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { ROOT, freePort } from './harness.mjs';
+import { totp } from './totp.mjs';
 import { Session, driverReady, until } from './webdriver.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 50);
-
-function base32(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const c of text.replace(/\s|=/g, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totp(secret) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const mac = crypto.createHmac('sha1', base32(secret)).update(counter).digest();
-  const off = mac[19] & 0x0f;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 
 const q = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,7 +48,7 @@ const el = async (css) => until(css, async () => (await s.cmd('POST', '/elements
 try {
   await s.cmd('POST', '/url', { url: facts.ADMIN_LINK });
   const secret = await s.cmd('GET', `/element/${await el('[data-testid="setup-secret"]')}/text`);
-  for (const [name, value] of [['password', 'Timing-Console-2026'], ['password2', 'Timing-Console-2026'], ['code', totp(secret)]]) {
+  for (const [name, value] of [['password', 'Records-Ops-2026'], ['password2', 'Records-Ops-2026'], ['code', totp(secret)]]) {
     await s.cmd('POST', `/element/${await el(`form[data-testid="setup-form"] input[name="${name}"]`)}/value`, { text: value });
   }
   await s.cmd('POST', `/element/${await el('form[data-testid="setup-form"] button[type="submit"]')}/click`, {});

@@ -13,10 +13,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, FACES, ROOT, freePort, stopAll, syncServer, tagPhoto } from './harness.mjs';
+import { totp } from './totp.mjs';
 import { Session, driverReady, until } from './webdriver.mjs';
 
 const ART = path.join(ROOT, 'target', 'console-ui');
@@ -26,34 +26,6 @@ let driverBase;
 let driverProc;
 const sessions = [];
 let shot = 0;
-
-// ------------------------------------------------------------ one-time codes (RFC 6238)
-
-function base32(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const c of text.replace(/\s|=/g, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The code an authenticator app shows now for a base32 secret. */
-function totp(secret, at = Date.now()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
-  const mac = crypto.createHmac('sha1', base32(secret)).update(counter).digest();
-  const off = mac[19] & 0x0f;
-  const n = (mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000;
-  return String(n).padStart(6, '0');
-}
 
 // ------------------------------------------------------------ a browser
 

@@ -12,7 +12,7 @@ use super::view::{Chrome, Deny, render, when};
 use super::{audit, paths};
 use crate::AppState;
 use crate::admin::AdminError;
-use crate::store::console::{AccountKind, AccountRow};
+use crate::store::console::AccountRow;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::header;
@@ -99,22 +99,13 @@ pub fn create_account(
         return Err(AdminError::invalid("请填写显示名称", "enter a display name"));
     }
     let now = state.now();
-    let mut row = AccountRow {
-        id: format!("A-{}", &random_token()[..10]),
-        login: login.clone(),
-        display_name: display_name.trim().to_owned(),
-        kind: if person.is_some() { AccountKind::Person } else { AccountKind::Admin },
+    let mut row = AccountRow::new(
+        format!("A-{}", &random_token()[..10]),
+        login.clone(),
+        display_name.trim().to_owned(),
         person,
-        password_hash: None,
-        totp_secret: None,
-        totp_last_step: None,
-        setup_hash: None,
-        setup_expires_ms: None,
-        created_ms: now,
-        disabled_ms: None,
-        failed: 0,
-        locked_until_ms: None,
-    };
+        now,
+    );
     let link = setup_link(state, &mut row, now);
     let by = by.to_owned();
     state.store.write_or_abort(move |tx| {
@@ -157,9 +148,18 @@ pub async fn add_account(
     let out = tokio::task::spawn_blocking(move || create_account(&st, &f.login, &f.name, person, &who))
         .await
         .map_err(|e| Deny::internal(lang, e))?;
+    show_link(&state, &u, out).await
+}
+
+/// The accounts page with a new setup link shown once, or why there is none.
+async fn show_link(
+    state: &AppState,
+    u: &AdminUser,
+    out: Result<String, AdminError>,
+) -> Result<Response, Deny> {
     match out {
-        Ok(path) => accounts_page(&state, &u, Some(format!("{}{path}", state.public_url(None))), None).await,
-        Err(e) => accounts_page(&state, &u, None, Some(refusal(&e))).await,
+        Ok(path) => accounts_page(state, u, Some(format!("{}{path}", state.public_url(None))), None).await,
+        Err(e) => accounts_page(state, u, None, Some(refusal(&e))).await,
     }
 }
 
@@ -233,10 +233,7 @@ pub async fn reset(
     let out = tokio::task::spawn_blocking(move || reset_account(&st, &id, &who, &ip))
         .await
         .map_err(|e| Deny::internal(lang, e))?;
-    match out {
-        Ok(path) => accounts_page(&state, &u, Some(format!("{}{path}", state.public_url(None))), None).await,
-        Err(e) => accounts_page(&state, &u, None, Some(refusal(&e))).await,
-    }
+    show_link(&state, &u, out).await
 }
 
 /// Disable an account: every session ends now; nothing it did is removed.

@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::api::forbidden;
 use crate::auth::AuthedDevice;
 use crate::error::AppError;
-use crate::store::console::{AccountKind, AccountRow, LoginRow, SessionRow, SessionScope};
+use crate::store::console::{AccountRow, LoginRow, SessionRow, SessionScope};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Form, Path, Query, State};
@@ -359,22 +359,7 @@ pub async fn qr_wait(
 
 /// The account of a directory person who signs in with their phone.
 fn person_account(person: &custody_core::model::Id, name: &str, now: i64) -> AccountRow {
-    AccountRow {
-        id: format!("P-{person}"),
-        login: person.to_string(),
-        display_name: name.to_owned(),
-        kind: AccountKind::Person,
-        person: Some(person.clone()),
-        password_hash: None,
-        totp_secret: None,
-        totp_last_step: None,
-        setup_hash: None,
-        setup_expires_ms: None,
-        created_ms: now,
-        disabled_ms: None,
-        failed: 0,
-        locked_until_ms: None,
-    }
+    AccountRow::new(format!("P-{person}"), person.to_string(), name.to_owned(), Some(person.clone()), now)
 }
 
 /// What the field app shows before approving: where the request came from.

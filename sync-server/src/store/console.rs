@@ -42,6 +42,29 @@ pub struct AccountRow {
     pub locked_until_ms: Option<i64>,
 }
 
+impl AccountRow {
+    /// A new account with nothing set up yet: no password, no second
+    /// factor, no setup link (the caller issues one if it needs one).
+    pub fn new(id: String, login: String, display_name: String, person: Option<Id>, now: i64) -> AccountRow {
+        AccountRow {
+            id,
+            login,
+            display_name,
+            kind: if person.is_some() { AccountKind::Person } else { AccountKind::Admin },
+            person,
+            password_hash: None,
+            totp_secret: None,
+            totp_last_step: None,
+            setup_hash: None,
+            setup_expires_ms: None,
+            created_ms: now,
+            disabled_ms: None,
+            failed: 0,
+            locked_until_ms: None,
+        }
+    }
+}
+
 /// What a session may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -81,12 +81,12 @@ impl Dialect {
     pub(super) const RECORDS_OF_PROJECTS: PerDialect = PerDialect {
         sqlite: select_records!(
             "WHERE project IN (SELECT value FROM json_each($1)) \
-             AND (CAST($2 AS BIGINT) < 0 OR log_index < CAST($2 AS BIGINT)) \
+             AND log_index < CAST($2 AS BIGINT) \
              AND (CAST($3 AS TEXT) IS NULL OR kind = CAST($3 AS TEXT)) ORDER BY log_index DESC LIMIT $4"
         ),
         postgres: select_records!(
             "WHERE project = ANY($1) \
-             AND (CAST($2 AS BIGINT) < 0 OR log_index < CAST($2 AS BIGINT)) \
+             AND log_index < CAST($2 AS BIGINT) \
              AND (CAST($3 AS TEXT) IS NULL OR kind = CAST($3 AS TEXT)) ORDER BY log_index DESC LIMIT $4"
         ),
     };
@@ -94,9 +94,9 @@ impl Dialect {
     /// The violations of a list of projects, newest first.
     pub(super) const VIOLATIONS_OF_PROJECTS: PerDialect = PerDialect {
         sqlite: "SELECT v.id, v.record, v.finding FROM violations v WHERE v.project IN (SELECT value FROM json_each($1)) \
-                 AND (CAST($2 AS BIGINT) < 0 OR v.id < CAST($2 AS BIGINT)) ORDER BY v.id DESC LIMIT $3",
+                 AND v.id < CAST($2 AS BIGINT) ORDER BY v.id DESC LIMIT $3",
         postgres: "SELECT v.id, v.record, v.finding FROM violations v WHERE v.project = ANY($1) \
-                   AND (CAST($2 AS BIGINT) < 0 OR v.id < CAST($2 AS BIGINT)) ORDER BY v.id DESC LIMIT $3",
+                   AND v.id < CAST($2 AS BIGINT) ORDER BY v.id DESC LIMIT $3",
     };
 
     /// The log size, for the writer about to append. SQLite's write

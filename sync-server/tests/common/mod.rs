@@ -230,6 +230,21 @@ pub fn random_nonce() -> String {
     hex::encode(b)
 }
 
+/// An organisation named by its id, for a test's world.
+pub fn org(
+    i: &str,
+    role: custody_core::model::OrgRole,
+    jurisdiction: Option<&str>,
+) -> custody_core::model::Organisation {
+    custody_core::model::Organisation {
+        id: fixtures::id(i),
+        name: i.into(),
+        role,
+        credit_code: None,
+        jurisdiction: jurisdiction.map(str::to_owned),
+    }
+}
+
 /// A phone enrolled as `person` through a one-time offer.
 pub async fn enrolled(server: &TestServer, seed: u8, person: &str) -> Phone {
     let mut p = Phone::new(server, seed, person);

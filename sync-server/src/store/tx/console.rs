@@ -133,13 +133,14 @@ impl<C: Conn> ConsoleTx for SqlTx<'_, C> {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<RecordRow>> {
-        let before = before.map_or(-1, |b| b as i64);
+        // No page yet: everything (a plain bound lets the index seek to a deep page).
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
         let rows = match projects {
             Some([]) => return Ok(vec![]),
             Some(list) => self.c.rows(Dialect::RECORDS_OF_PROJECTS.get(C::DIALECT), args![list, before, kind, limit])?,
             None => self.c.rows(
                 select_records!(
-                    "WHERE (CAST($1 AS BIGINT) < 0 OR log_index < CAST($1 AS BIGINT)) \
+                    "WHERE log_index < CAST($1 AS BIGINT) \
                      AND (CAST($2 AS TEXT) IS NULL OR kind = CAST($2 AS TEXT)) ORDER BY log_index DESC LIMIT $3"
                 ),
                 args![before, kind, limit],
@@ -154,7 +155,8 @@ impl<C: Conn> ConsoleTx for SqlTx<'_, C> {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<ViolationEntry>> {
-        let before = before.map_or(-1, |b| b as i64);
+        // No page yet: everything (a plain bound lets the index seek to a deep page).
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
         let rows = match scope {
             ViolationScope::Projects(list) if list.is_empty() => return Ok(vec![]),
             ViolationScope::Projects(list) => self.c.rows(
@@ -164,12 +166,12 @@ impl<C: Conn> ConsoleTx for SqlTx<'_, C> {
             ViolationScope::Jurisdiction(prefix) => self.c.rows(
                 "SELECT v.id, v.record, v.finding FROM violations v JOIN projects p ON p.id = v.project \
                  WHERE p.jurisdiction LIKE CAST($1 AS TEXT) || '%' \
-                 AND (CAST($2 AS BIGINT) < 0 OR v.id < CAST($2 AS BIGINT)) ORDER BY v.id DESC LIMIT $3",
+                 AND v.id < CAST($2 AS BIGINT) ORDER BY v.id DESC LIMIT $3",
                 args![prefix, before, limit],
             )?,
             ViolationScope::All => self.c.rows(
                 "SELECT v.id, v.record, v.finding FROM violations v \
-                 WHERE (CAST($1 AS BIGINT) < 0 OR v.id < CAST($1 AS BIGINT)) ORDER BY v.id DESC LIMIT $2",
+                 WHERE v.id < CAST($1 AS BIGINT) ORDER BY v.id DESC LIMIT $2",
                 args![before, limit],
             )?,
         };
@@ -346,11 +348,11 @@ impl<C: Conn> ConsoleTx for SqlTx<'_, C> {
     }
 
     fn audit(&mut self, before: Option<u64>, limit: u32) -> Result<Vec<AuditRow>> {
-        // CAST: PostgreSQL must know the parameter's type even when it is NULL.
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
         self.c
             .rows(
                 "SELECT seq, at_ms, account, action, target, detail, ip FROM audit_log \
-                 WHERE (CAST($1 AS BIGINT) IS NULL OR seq < CAST($1 AS BIGINT)) ORDER BY seq DESC LIMIT $2",
+                 WHERE seq < CAST($1 AS BIGINT) ORDER BY seq DESC LIMIT $2",
                 args![before, limit],
             )?
             .into_iter()
