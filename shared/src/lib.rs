@@ -36,6 +36,7 @@ pub mod fixtures;
 pub mod geojson;
 pub mod log;
 pub mod model;
+pub mod oversight;
 pub mod place;
 pub mod policy;
 pub mod protocol;
