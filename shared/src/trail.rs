@@ -134,7 +134,7 @@ fn group(v: &Violation) -> Group {
         | V::AnchorInvalid
         | V::MonotonicInconsistent => Group::Clock,
         V::OutsideSite { .. } | V::NotTogether { .. } => Group::Place,
-        V::LateWitness { .. } | V::TimingUndetermined { .. } => Group::Window,
+        V::LateWitness { .. } | V::WitnessMissing { .. } | V::TimingUndetermined { .. } => Group::Window,
         _ => Group::Other,
     }
 }

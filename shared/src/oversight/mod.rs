@@ -5,6 +5,8 @@
 //!   witnessing (R8, A4.1), decided on the server's clock.
 //! - `draw`: "double random, one public" spot checks (R20) drawn from a seed
 //!   nobody controls in advance, recomputable from the published inputs.
+//! - `project`: early warnings about a project and its score (R17), from
+//!   the tallies the server keeps as records arrive.
 //! - `lab`: statistical signals over a lab's results (R17): each a named rule
 //!   with its threshold, measured figure and evidence.
 //!
@@ -13,3 +15,5 @@
 
 pub mod draw;
 pub mod lab;
+pub mod missed;
+pub mod project;

@@ -250,6 +250,20 @@ impl Violation {
                     )
                 }
             }
+            V::WitnessMissing { closes_ms, overdue_ms } => {
+                let closed = crate::calendar::cst_minutes(*closes_ms);
+                if zh {
+                    format!(
+                        "缺少见证：见证时限已于 {closed}（北京时间）届满，已超过 {}（分:秒），所有可见证的手机均已同步，仍无见证记录（R8）",
+                        mins(*overdue_ms)
+                    )
+                } else {
+                    format!(
+                        "witnessing missing: the window closed at {closed} China time, {} (min:s) ago, and every phone that could witness has synced since without one (R8)",
+                        mins(*overdue_ms)
+                    )
+                }
+            }
             V::LateWitness { min_gap_ms } => {
                 if zh {
                     format!("见证超时：取样后至少 {}（分:秒）才完成见证（限 20 分钟，R8）", mins(*min_gap_ms))

@@ -114,6 +114,10 @@ pub enum Violation {
     MissingReference { record: Hash },
     // --- flag ---
     LateWitness { min_gap_ms: Millis },
+    /// Raised by the server on its own clock (`oversight::missed`): the
+    /// window closed `overdue_ms` ago and every phone that could witness
+    /// has synced since without a witnessing.
+    WitnessMissing { closes_ms: Millis, overdue_ms: Millis },
     OutsideSite { distance_m: i64 },
     NotTogether { distance_m: i64 },
     MockLocation,
@@ -200,6 +204,7 @@ impl Violation {
             | V::LabAlreadyCommissioned { .. } => Disposition::Refuse,
             V::MissingReference { .. } => Disposition::Defer,
             V::LateWitness { .. }
+            | V::WitnessMissing { .. }
             | V::OutsideSite { .. }
             | V::NotTogether { .. }
             | V::MockLocation
@@ -270,6 +275,7 @@ impl Violation {
             V::MissingEvidence { what: Missing::HandSignature } => Rule::R8,
             V::MissingEvidence { .. } | V::PoorAccuracy { .. } => Rule::R7,
             V::LateWitness { .. }
+            | V::WitnessMissing { .. }
             | V::TimingUndetermined { .. }
             | V::SelfWitness
             | V::ClockSkew { .. }
