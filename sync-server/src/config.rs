@@ -20,6 +20,7 @@ pub struct Config {
     pub policy: Policy,
     pub log: LogConfig,
     pub console: ConsoleConfig,
+    pub oversight: OversightConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -146,6 +147,27 @@ pub struct ConsoleConfig {
     /// The datum the tiles are drawn in: `wgs84` (Tianditu, OpenStreetMap)
     /// or `gcj02` (AMap, Tencent).
     pub map_tiles_datum: String,
+}
+
+/// Oversight (issue 16): the server's own pass over what arrived, and the
+/// thresholds of the early warnings (R8, R17).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct OversightConfig {
+    /// How often the server looks for samplings whose witness window closed
+    /// and tallies what arrived (0: never; `admin oversight` runs one pass).
+    pub interval_ms: u64,
+    /// Records and findings tallied per transaction (keeps each pass's hold
+    /// on the write lock short).
+    pub batch: u32,
+    /// Thresholds of the project warnings (`custody_core::oversight::project`).
+    pub project: custody_core::oversight::project::ProjectThresholds,
+}
+
+impl Default for OversightConfig {
+    fn default() -> Self {
+        OversightConfig { interval_ms: 10_000, batch: 500, project: Default::default() }
+    }
 }
 
 impl ConsoleConfig {
@@ -280,6 +302,10 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         crate::console::map::Tiles::from_config(&self.console.map_tiles, &self.console.map_tiles_datum)
             .map_err(ConfigError)?;
+        self.oversight.project.check().map_err(|e| ConfigError(e.to_string()))?;
+        if self.oversight.batch == 0 {
+            return Err(ConfigError("oversight.batch must be at least 1".into()));
+        }
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError(format!("server.bind {:?} is not an address:port", self.server.bind)));
         }

@@ -30,6 +30,7 @@ pub mod logtree;
 pub mod maintenance;
 pub mod migrate;
 pub mod openapi;
+pub mod oversight;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -264,6 +265,7 @@ pub async fn serve_on(
     }
     // The client's address reaches handlers (the console's sign-in limits
     // and audit log).
+    oversight::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let handle = axum_server::Handle::new();
     let h2 = handle.clone();

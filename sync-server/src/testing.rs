@@ -44,6 +44,9 @@ pub fn config(data: &Path) -> Config {
     let mut c = Config::default();
     c.server.data_dir = data.to_owned();
     c.server.bind = "127.0.0.1:0".into();
+    // Tests run oversight passes themselves, on the test clock, when the
+    // story needs one (`oversight::pass`), so nothing changes under them.
+    c.oversight.interval_ms = 0;
     c
 }
 
@@ -53,6 +56,12 @@ pub fn crypto() {
 }
 
 impl TestServer {
+    /// One oversight pass on the test clock (what the server's timer runs).
+    pub fn oversight_pass(&self) -> crate::oversight::PassReport {
+        let s = &self.state;
+        crate::oversight::pass(&s.store, &s.config.policy, &s.config.oversight, s.now()).expect("oversight pass")
+    }
+
     pub async fn start(data: &Path) -> TestServer {
         TestServer::start_with(config(data), None).await
     }

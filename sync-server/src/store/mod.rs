@@ -16,6 +16,7 @@
 
 pub mod console;
 pub mod dialect;
+pub mod oversight;
 pub mod postgres;
 pub mod schema;
 mod sql;
@@ -121,7 +122,7 @@ pub struct MediaRow {
 }
 
 /// One transaction's worth of domain operations (the console's among them).
-pub trait Tx: console::ConsoleTx {
+pub trait Tx: console::ConsoleTx + oversight::OversightTx {
     // --- records ---
     fn record(&mut self, id: &Hash) -> Result<Option<RecordRow>>;
     fn record_at(&mut self, device: &PublicKey, seq: u64) -> Result<Option<RecordRow>>;

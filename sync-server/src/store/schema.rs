@@ -239,6 +239,11 @@ CREATE INDEX IF NOT EXISTS equivocations_device ON equivocations(device);
 ",
 };
 
+/// Oversight (issue 16): samplings watched for their witnessing (R8) and
+/// the tallies the early warnings read (R17). SQLite version 5, PostgreSQL
+/// version 4.
+pub const OVERSIGHT: Migration = Migration::Create { tables: &["witness_watch", "oversight_tally"], then: "" };
+
 const TABLE: Table = Table {
     name: "",
     columns: &[],
@@ -452,6 +457,33 @@ pub const TABLES: &[Table] = &[
     Table { on_copy: OnCopy::Keep, ..keyed("checkpoints", &[int("size"), text("json")], &["size"]) },
     head("log_head", &[int("id"), int("size")]),
     head("change_head", &[int("id"), int("seq")]),
+    // --- oversight (issue 16) ---
+    Table {
+        indexes: &[
+            Index { name: "witness_watch_due", columns: &["state", "latest_ms"] },
+            Index { name: "witness_watch_project", columns: &["project", "state"] },
+        ],
+        ..keyed(
+            "witness_watch",
+            &[
+                bytes("sampling"),
+                text("project"),
+                text("sampler"),
+                int("latest_ms").or_null(),
+                text("state"),
+                bytes("witnessing").or_null(),
+                text("witness").or_null(),
+                text("detail"),
+                int("updated_ms"),
+            ],
+            &["sampling"],
+        )
+    },
+    keyed(
+        "oversight_tally",
+        &[text("project"), text("key"), int("n"), int("odd").default("0")],
+        &["project", "key"],
+    ),
     // --- the console (issue 13) ---
     Table {
         unique: &[&["login"]],

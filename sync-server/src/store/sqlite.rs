@@ -33,6 +33,8 @@ INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
     Migration::Sql(schema::TAG_BATCH_INDEXES),
     // v4: the web console
     schema::CONSOLE,
+    // v5: oversight (issue 16)
+    schema::OVERSIGHT,
 ];
 
 const READERS: usize = 4;

@@ -20,6 +20,7 @@
 //!   does).
 
 mod console;
+mod oversight;
 mod rows;
 
 use super::dialect::Dialect;

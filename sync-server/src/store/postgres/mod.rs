@@ -53,6 +53,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration::Sql(schema::TAG_BATCH_INDEXES),
     // v3: the web console
     schema::CONSOLE,
+    // v4: oversight (issue 16)
+    schema::OVERSIGHT,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one

@@ -1,0 +1,273 @@
+//! The server's own pass over what arrived (issue 16): it runs on the
+//! server's clock, off the ingest path, and
+//! 1. watches every accepted sampling until its witnessing is decided, and
+//!    raises `witness_missing` (R8) when the core says the window provably
+//!    closed with no witnessing — whether or not any record arrives;
+//! 2. tallies, per project, witness outcomes, sampler-witness pairs and the
+//!    findings stored with records, which the early warnings read (R17).
+//!
+//! The decisions are the core's (`custody_core::oversight`); this module
+//! gathers the facts and stores the answers. Each step works in batches, one
+//! write transaction each, with its cursor in `meta`: a pass stopped half
+//! way resumes where it stopped, and counts nothing twice (a cursor moves in
+//! the transaction that counts).
+
+use crate::config::OversightConfig;
+use crate::ingest::{decode_stored, stored_verdict};
+use crate::store::oversight::WatchRow;
+use crate::store::{Result, Store, StoreError, Tx};
+use custody_core::model::PersonRole;
+use custody_core::oversight::missed::{self, WitnessPhone, WitnessState};
+use custody_core::oversight::project::odd_hour;
+use custody_core::policy::Policy;
+use custody_core::protocol::{Finding, RecordStatus};
+use custody_core::record::Payload;
+use custody_core::time::{Undetermined, WindowVerdict};
+use custody_core::verify::Violation;
+use custody_core::{Hash, Id};
+use std::collections::HashMap;
+
+const RECORD_CURSOR: &str = "oversight.change_seq";
+const FINDING_CURSOR: &str = "oversight.finding_id";
+
+/// The tally key of a watch state.
+pub fn state_key(state: &str) -> String {
+    format!("state:{state}")
+}
+/// The tally key of a finding code.
+pub fn finding_key(code: &str) -> String {
+    format!("finding:{code}")
+}
+/// The tally key of a sampler-witness pair.
+pub fn pair_key(sampler: &str, witness: &str) -> String {
+    format!("pair:{sampler}/{witness}")
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassReport {
+    pub records: usize,
+    pub findings: usize,
+    /// Samplings whose state changed, with the new state.
+    pub decided: Vec<(Hash, String)>,
+}
+
+/// One full pass: every record and finding since the cursors, then every
+/// watch whose window closed.
+pub fn pass(store: &Store, policy: &Policy, cfg: &OversightConfig, now: i64) -> Result<PassReport> {
+    let mut report = PassReport::default();
+    loop {
+        let (n, decided) = store.write(|tx| tally_records(tx, cfg.batch, now))?;
+        report.records += n;
+        report.decided.extend(decided);
+        if n < cfg.batch as usize {
+            break;
+        }
+    }
+    loop {
+        let n = store.write(|tx| tally_findings(tx, cfg.batch))?;
+        report.findings += n;
+        if n < cfg.batch as usize {
+            break;
+        }
+    }
+    let mut after: Option<(i64, Hash)> = None;
+    loop {
+        let (seen, last, decided) = store.write(|tx| decide_due(tx, policy, cfg.batch, after, now))?;
+        report.decided.extend(decided);
+        if seen < cfg.batch as usize {
+            break;
+        }
+        after = last;
+    }
+    // Findings raised by this pass (witness_missing) are tallied now, not a
+    // pass later.
+    report.findings += store.write(|tx| tally_findings(tx, cfg.batch))?;
+    Ok(report)
+}
+
+fn cursor(tx: &mut dyn Tx, key: &str) -> Result<u64> {
+    Ok(tx.meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+fn move_state(tx: &mut dyn Tx, w: &WatchRow, to: &str) -> Result<()> {
+    tx.add_tally(&w.project, &state_key(&w.state), -1, 0)?;
+    tx.add_tally(&w.project, &state_key(to), 1, 0)
+}
+
+/// Records since the cursor: new samplings are watched, witnessings decide
+/// their sampling's watch.
+fn tally_records(tx: &mut dyn Tx, batch: u32, now: i64) -> Result<(usize, Vec<(Hash, String)>)> {
+    let from = cursor(tx, RECORD_CURSOR)?;
+    let rows = tx.records_changed_after(from, batch)?;
+    let mut decided = Vec::new();
+    for row in &rows {
+        if row.status != RecordStatus::Accepted {
+            continue;
+        }
+        let Some(project) = row.project.clone() else { continue };
+        match row.kind.as_str() {
+            "sampling" => {
+                let w = WatchRow {
+                    sampling: row.id,
+                    project,
+                    sampler: row.author.clone(),
+                    latest_ms: row.latest_ms,
+                    state: "open".into(),
+                    witnessing: None,
+                    witness: None,
+                    detail: "{}".into(),
+                    updated_ms: now,
+                };
+                if tx.insert_watch(&w)? {
+                    tx.add_tally(&w.project, &state_key("open"), 1, 0)?;
+                }
+            }
+            "witnessing" => {
+                let rec = decode_stored(row)?;
+                let Payload::Witnessing(witnessing) = &rec.body().payload else { continue };
+                let Some(mut w) = tx.watch(&witnessing.sampling)? else { continue };
+                if w.witnessing.is_some() {
+                    continue; // the first accepted witnessing decides
+                }
+                let window = stored_verdict(row)?.window.unwrap_or(WindowVerdict::Undetermined {
+                    reason: Undetermined::WitnessUnbounded,
+                    claimed_gap_ms: 0,
+                });
+                let outcome = missed::witnessed(&window, w.state == "missed");
+                let to = outcome.code();
+                move_state(tx, &w, to)?;
+                let odd = w.latest_ms.is_some_and(odd_hour);
+                tx.add_tally(&w.project, &pair_key(&w.sampler, &row.author), 1, i64::from(odd))?;
+                w.detail = serde_json::json!({ "outcome": to, "was": w.state, "window": window }).to_string();
+                w.state = to.to_owned();
+                w.witnessing = Some(row.id);
+                w.witness = Some(row.author.clone());
+                w.updated_ms = now;
+                tx.update_watch(&w)?;
+                decided.push((w.sampling, w.state));
+            }
+            _ => {}
+        }
+    }
+    if let Some(last) = rows.last() {
+        tx.set_meta(RECORD_CURSOR, &last.change_seq.to_string())?;
+    }
+    Ok((rows.len(), decided))
+}
+
+/// Findings stored since the cursor, counted by project and code.
+fn tally_findings(tx: &mut dyn Tx, batch: u32) -> Result<usize> {
+    let from = cursor(tx, FINDING_CURSOR)?;
+    let rows = tx.findings_after(from, batch)?;
+    let mut counts: HashMap<(String, String), i64> = HashMap::new();
+    for f in &rows {
+        let Some(project) = &f.project else { continue };
+        match serde_json::from_str::<Finding>(&f.finding) {
+            Ok(finding) => *counts.entry((project.clone(), finding.code)).or_default() += 1,
+            // A finding this version cannot read is skipped, never blocks.
+            Err(e) => tracing::warn!(id = f.id, error = %e, "oversight: unreadable finding skipped"),
+        }
+    }
+    for ((project, code), n) in counts {
+        tx.add_tally(&project, &finding_key(&code), n, 0)?;
+    }
+    if let Some(last) = rows.last() {
+        tx.set_meta(FINDING_CURSOR, &last.id.to_string())?;
+    }
+    Ok(rows.len())
+}
+
+/// The phones that could hold a witnessing of `w`: enrolled, unrevoked
+/// phones of people who may witness on its project (grants not revoked
+/// before the sampling), enrolled before its window closed.
+fn witness_phones(tx: &mut dyn Tx, w: &WatchRow, closes_ms: i64) -> Result<Vec<WitnessPhone>> {
+    let project = Id::new(w.project.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let latest = w.latest_ms.unwrap_or(closes_ms);
+    let witnesses: Vec<Id> = tx
+        .grants_on(&project)?
+        .into_iter()
+        .filter(|g| g.role == PersonRole::Witness && g.valid_from_ms <= closes_ms)
+        .filter(|g| g.revoked_ms.is_none_or(|r| r > latest) && g.valid_until_ms.is_none_or(|u| u >= latest))
+        .map(|g| g.person)
+        .collect();
+    let mut phones = Vec::new();
+    for d in tx.devices()? {
+        if !witnesses.contains(&d.person) || d.revoked_ms.is_some() || d.enrolled_ms > closes_ms {
+            continue;
+        }
+        let covered_until_ms = tx.covered_until_ms(&d.key)?;
+        phones.push(WitnessPhone { person: d.person, device: d.key.to_b64(), label: d.label, covered_until_ms });
+    }
+    Ok(phones)
+}
+
+/// Watches whose window may have closed: ask the core, store what changed,
+/// and raise `witness_missing` once.
+fn decide_due(
+    tx: &mut dyn Tx,
+    policy: &Policy,
+    batch: u32,
+    after: Option<(i64, Hash)>,
+    now: i64,
+) -> Result<(usize, Option<(i64, Hash)>, Vec<(Hash, String)>)> {
+    let window = policy.witness_window_ms;
+    let due = tx.watches_due(now - window, after.as_ref(), batch)?;
+    let mut decided = Vec::new();
+    for mut w in due.clone() {
+        let closes = w.latest_ms.map_or(now, |l| l.saturating_add(window));
+        let phones = witness_phones(tx, &w, closes)?;
+        let margin = custody_core::protocol::REQUEST_SKEW_MS;
+        let state = missed::unwitnessed(w.latest_ms, window, margin, now, &phones);
+        let code = state.code();
+        let detail = serde_json::to_string(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if code == w.state && detail == w.detail {
+            continue;
+        }
+        if code != w.state {
+            move_state(tx, &w, code)?;
+            decided.push((w.sampling, code.to_owned()));
+        }
+        if let WitnessState::Missed { closes_ms, overdue_ms, .. } = state {
+            let v = Violation::WitnessMissing { closes_ms, overdue_ms };
+            let f = serde_json::to_string(&Finding::from(&v)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            tx.insert_violation(&w.sampling, Some(&w.project), &f, now)?;
+            metrics::counter!("oversight_witness_missing_total").increment(1);
+        }
+        w.state = code.to_owned();
+        w.detail = detail;
+        w.updated_ms = now;
+        tx.update_watch(&w)?;
+    }
+    let last = due.last().and_then(|w| w.latest_ms.map(|l| (l, w.sampling)));
+    Ok((due.len(), last, decided))
+}
+
+/// Run passes every `interval_ms` until the process ends. A failed pass is
+/// logged and retried at the next tick; it never touches ingest.
+pub fn spawn(state: crate::AppState) {
+    let every = state.config.oversight.interval_ms;
+    if every == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(every));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let s = state.clone();
+            let r = tokio::task::spawn_blocking(move || {
+                pass(&s.store, &s.config.policy, &s.config.oversight, s.now())
+            })
+            .await;
+            match r {
+                Ok(Ok(rep)) if !rep.decided.is_empty() => {
+                    tracing::info!(decided = rep.decided.len(), records = rep.records, "oversight pass");
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "oversight pass failed; retrying next tick"),
+                Err(e) => tracing::warn!(error = %e, "oversight pass panicked; retrying next tick"),
+            }
+        }
+    });
+}

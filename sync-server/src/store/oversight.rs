@@ -1,0 +1,73 @@
+//! What the oversight pass (`crate::oversight`) reads and writes
+//! ([`OversightTx`]): samplings watched for their witnessing (R8) and the
+//! per-project tallies the early warnings read (R17).
+
+use super::{RecordRow, Result};
+use custody_core::{Hash, PublicKey};
+
+/// A sampling watched until its witnessing is decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchRow {
+    pub sampling: Hash,
+    pub project: String,
+    /// The sampler (person id).
+    pub sampler: String,
+    /// The sampling's proven latest moment.
+    pub latest_ms: Option<i64>,
+    /// `open`, `pending`, `missed` (`oversight::missed::WitnessState`) or,
+    /// once witnessed, `in_time`, `late`, `undetermined` (`WitnessOutcome`).
+    pub state: String,
+    pub witnessing: Option<Hash>,
+    /// The witness (person id), once witnessed.
+    pub witness: Option<String>,
+    /// JSON: the last state's details (who has not synced, since when).
+    pub detail: String,
+    pub updated_ms: i64,
+}
+
+/// One stored finding, with its position in the violations table.
+#[derive(Debug, Clone)]
+pub struct StoredFinding {
+    pub id: u64,
+    pub record: Hash,
+    pub project: Option<String>,
+    /// JSON of `custody_core::protocol::Finding`.
+    pub finding: String,
+}
+
+/// One tally line: `n` of `key` in `project` (`odd`: of them at odd hours,
+/// for sampler-witness pairs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallyRow {
+    pub project: String,
+    pub key: String,
+    pub n: i64,
+    pub odd: i64,
+}
+
+pub trait OversightTx {
+    /// Records whose change sequence is after `after`, oldest change first.
+    fn records_changed_after(&mut self, after: u64, limit: u32) -> Result<Vec<RecordRow>>;
+    /// Stored findings after position `after`, in order.
+    fn findings_after(&mut self, after: u64, limit: u32) -> Result<Vec<StoredFinding>>;
+    /// Findings stored for one project's records, newest first (evidence).
+    fn findings_of_project(&mut self, project: &str, limit: u32) -> Result<Vec<StoredFinding>>;
+    /// Start watching a sampling; false if it is watched already.
+    fn insert_watch(&mut self, w: &WatchRow) -> Result<bool>;
+    fn watch(&mut self, sampling: &Hash) -> Result<Option<WatchRow>>;
+    fn update_watch(&mut self, w: &WatchRow) -> Result<()>;
+    /// Undecided watches (`open`, `pending`) whose sampling's latest moment
+    /// is at or before `latest_before`, in (latest moment, sampling) order,
+    /// after `after` in that order (the previous batch's last).
+    fn watches_due(&mut self, latest_before: i64, after: Option<&(i64, Hash)>, limit: u32)
+    -> Result<Vec<WatchRow>>;
+    /// One project's watches in these states, newest first (evidence).
+    fn watches_of(&mut self, project: &str, states: &[&str], limit: u32) -> Result<Vec<WatchRow>>;
+    /// Add to a tally line (creating it).
+    fn add_tally(&mut self, project: &str, key: &str, n: i64, odd: i64) -> Result<()>;
+    fn tallies(&mut self) -> Result<Vec<TallyRow>>;
+    /// Server time of the latest anchor `device` fetched whose chain head
+    /// the server holds (or that it fetched with an empty chain): every
+    /// record it made before then is on the server.
+    fn covered_until_ms(&mut self, device: &PublicKey) -> Result<Option<i64>>;
+}

@@ -1,0 +1,129 @@
+//! Oversight (issue 16) against the real server on both back ends: a
+//! sampling nobody witnesses is found missed on the server's own clock
+//! (R8, A4.1) — pending while a witness phone is offline, missed once every
+//! witness phone synced, late when a witnessing turns up after — and the
+//! project tallies the early warnings read (R17).
+
+#[macro_use]
+mod common;
+
+use common::*;
+use custody_core::protocol::*;
+use custody_core::record::SignedRecord;
+use custody_core::routes;
+use sync_server::demo;
+use sync_server::testing::Backend;
+
+on_each_backend!(
+    r8_a_sampling_never_witnessed_is_found_missed_once_every_witness_phone_synced,
+    r8_an_offline_witness_keeps_it_pending_and_its_record_decides,
+);
+
+const MIN: i64 = 60_000;
+
+async fn sample(sampler: &mut Phone, serial: u32) -> SignedRecord {
+    let m = media(serial, "sampler");
+    let s = sampler.field_record(demo_sampling(serial), 50.0, 60.0, &as_refs(&m));
+    let r = sampler.upload(&[&s]).await;
+    assert_eq!(r.results[0].status, RecordStatus::Accepted, "{:?}", r.results[0].findings);
+    s
+}
+
+fn watch_state(server: &TestServer, s: &SignedRecord) -> (String, serde_json::Value) {
+    let id = s.id();
+    let w = server.state.store.read(|tx| tx.watch(&id)).unwrap().expect("the sampling is watched");
+    (w.state, serde_json::from_str(&w.detail).unwrap())
+}
+
+fn tally(server: &TestServer, key: &str) -> i64 {
+    let rows = server.state.store.read(|tx| tx.tallies()).unwrap();
+    rows.iter().filter(|r| r.project == demo::PROJECT && r.key == key).map(|r| r.n).sum()
+}
+
+async fn r8_a_sampling_never_witnessed_is_found_missed_once_every_witness_phone_synced(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
+    let inspector = enrolled(&server, 5, demo::INSPECTOR).await;
+    sampler.sync_time().await;
+    let s = sample(&mut sampler, 301).await;
+    server.oversight_pass();
+    assert_eq!(watch_state(&server, &s).0, "open");
+    assert_eq!(tally(&server, "state:open"), 1);
+
+    // The window closes; the witness's phone has not synced since: nothing
+    // proves no witnessing sits in its queue.
+    server.clock.advance(25 * MIN);
+    let report = server.oversight_pass();
+    assert_eq!(report.decided, vec![(s.id(), "pending".to_owned())]);
+    let (state, detail) = watch_state(&server, &s);
+    assert_eq!(state, "pending");
+    let unsynced = detail["unsynced"].as_array().unwrap();
+    assert_eq!(unsynced.len(), 1, "{detail}");
+    assert_eq!(unsynced[0]["person"], demo::WITNESS);
+    // Hours later, still offline: still pending, nothing raised.
+    server.clock.advance(120 * MIN);
+    server.oversight_pass();
+    assert_eq!(watch_state(&server, &s).0, "pending");
+    let v: Vec<ViolationView> = inspector.get_json(routes::VIOLATIONS).await;
+    assert!(!v.iter().any(|x| x.finding.code == "witness_missing"), "{v:?}");
+
+    // The witness's phone syncs (it holds no witnessing): now it is proven.
+    witness.sync_time().await;
+    server.oversight_pass();
+    let (state, detail) = watch_state(&server, &s);
+    assert_eq!(state, "missed", "{detail}");
+    assert_eq!(detail["phones_checked"], 1);
+    let v: Vec<ViolationView> = inspector.get_json(routes::VIOLATIONS).await;
+    let missing: Vec<_> = v.iter().filter(|x| x.finding.code == "witness_missing").collect();
+    assert_eq!(missing.len(), 1, "raised once, to the regulator: {v:?}");
+    assert_eq!(missing[0].record, s.id());
+    assert_eq!(missing[0].finding.rule, custody_core::verify::Rule::R8);
+    assert!(missing[0].finding.message_zh.contains("缺少见证"), "{}", missing[0].finding.message_zh);
+    // Passes after do not raise it again.
+    server.oversight_pass();
+    let v: Vec<ViolationView> = inspector.get_json(routes::VIOLATIONS).await;
+    assert_eq!(v.iter().filter(|x| x.finding.code == "witness_missing").count(), 1);
+    assert_eq!((tally(&server, "state:missed"), tally(&server, "finding:witness_missing")), (1, 1));
+
+    // A witnessing that turns up now makes it late.
+    let m = media(301, "witness");
+    let w = witness.field_record(demo_witnessing(&s), 52.0, 61.0, &as_refs(&m));
+    let r = witness.upload(&[&w]).await;
+    assert_eq!(r.results[0].status, RecordStatus::Accepted, "{:?}", r.results[0].findings);
+    server.oversight_pass();
+    assert_eq!(watch_state(&server, &s).0, "late");
+    assert_eq!((tally(&server, "state:missed"), tally(&server, "state:late")), (0, 1));
+    let pair = format!("pair:{}/{}", demo::SAMPLER, demo::WITNESS);
+    assert_eq!(tally(&server, &pair), 1);
+    server.stop().await;
+}
+
+async fn r8_an_offline_witness_keeps_it_pending_and_its_record_decides(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
+    sampler.sync_time().await;
+    let s = sample(&mut sampler, 302).await;
+    // The witness signs five minutes later, offline, and stays offline.
+    server.clock.advance(5 * MIN);
+    let m = media(302, "witness");
+    let w = witness.field_record(demo_witnessing(&s), 52.0, 61.0, &as_refs(&m));
+    server.clock.advance(3 * 60 * MIN);
+    server.oversight_pass();
+    assert_eq!(watch_state(&server, &s).0, "pending", "never missed while the witness phone is away");
+    // It comes back: its record decides (no anchor proves when it was
+    // made, so the window is undetermined — not missed, not late).
+    let r = witness.upload(&[&w]).await;
+    assert_eq!(r.results[0].status, RecordStatus::Accepted, "{:?}", r.results[0].findings);
+    witness.sync_time().await;
+    server.oversight_pass();
+    assert_eq!(watch_state(&server, &s).0, "undetermined");
+    assert_eq!(tally(&server, "state:pending"), 0);
+    assert_eq!(tally(&server, "state:undetermined"), 1);
+    server.stop().await;
+}
