@@ -197,7 +197,12 @@ fn witness_phones(tx: &mut dyn Tx, w: &WatchRow, closes_ms: i64) -> Result<Vec<W
             continue;
         }
         let covered_until_ms = tx.covered_until_ms(&d.key)?;
-        phones.push(WitnessPhone { person: d.person, device: d.key.to_b64(), label: d.label, covered_until_ms });
+        phones.push(WitnessPhone {
+            person: d.person,
+            device: d.key.to_b64(),
+            label: d.label,
+            covered_until_ms,
+        });
     }
     Ok(phones)
 }
@@ -230,7 +235,8 @@ fn decide_due(
         }
         if let WitnessState::Missed { closes_ms, overdue_ms, .. } = state {
             let v = Violation::WitnessMissing { closes_ms, overdue_ms };
-            let f = serde_json::to_string(&Finding::from(&v)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let f =
+                serde_json::to_string(&Finding::from(&v)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             tx.insert_violation(&w.sampling, Some(&w.project), &f, now)?;
             metrics::counter!("oversight_witness_missing_total").increment(1);
         }

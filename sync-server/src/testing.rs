@@ -59,7 +59,8 @@ impl TestServer {
     /// One oversight pass on the test clock (what the server's timer runs).
     pub fn oversight_pass(&self) -> crate::oversight::PassReport {
         let s = &self.state;
-        crate::oversight::pass(&s.store, &s.config.policy, &s.config.oversight, s.now()).expect("oversight pass")
+        crate::oversight::pass(&s.store, &s.config.policy, &s.config.oversight, s.now())
+            .expect("oversight pass")
     }
 
     pub async fn start(data: &Path) -> TestServer {

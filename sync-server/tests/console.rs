@@ -211,6 +211,11 @@ const MATRIX: &[Row] = &[
     (M::Get,  paths::RECORDS_CSV,       Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
     (M::Get,  paths::RECORDS_CSV,       Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
     (M::Get,  paths::VIOLATIONS,        Target::None,         "L    O    O    O    O    O    O    O    O    O    O    O"),
+    // Oversight (issue 16): scoped like the violations it is counted from.
+    (M::Get,  paths::OVERSIGHT,         Target::None,         "L    O    O    O    O    O    O    O    O    O    O    O"),
+    (M::Get,  paths::OVERSIGHT_CSV,     Target::None,         "L    O    O    O    O    O    O    O    O    O    O    O"),
+    (M::Get,  paths::OVERSIGHT_PROJECT, Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
+    (M::Get,  paths::OVERSIGHT_PROJECT, Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
     (M::Get,  paths::PROJECT,           Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
     (M::Get,  paths::PROJECT,           Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
     (M::Get,  paths::RECORD,            Target::RecordA,      "L    O    O    O    O    F    F    O    O    O    F    O"),
@@ -400,6 +405,12 @@ async fn r18_every_list_and_export_holds_the_scope(b: Backend) {
         assert_eq!(csv.body.contains(&rb), bb, "{login}: the export and B's record");
         let violations = browser.get(paths::VIOLATIONS).await;
         assert_eq!(sorted(violations.attrs("violation-row", "data-project")), want, "{login}: violations");
+        let oversight = browser.get(paths::OVERSIGHT).await;
+        let listed = sorted(oversight.attrs("oversight-row", "data-project"));
+        assert_eq!(listed.contains(&A.to_owned()), a, "{login}: oversight lists A");
+        assert_eq!(listed.contains(&B.to_owned()), bb, "{login}: oversight lists B");
+        let exported = browser.get(paths::OVERSIGHT_CSV).await;
+        assert_eq!((exported.body.contains(A), exported.body.contains(B)), (a, bb), "{login}: oversight CSV");
         for (visible, id) in [(a, &ra), (bb, &rb)] {
             let record = browser.get(&paths::fill(paths::RECORD, id)).await;
             assert_eq!(record.status == 200, visible, "{login}: record {id}");

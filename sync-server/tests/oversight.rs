@@ -7,6 +7,7 @@
 #[macro_use]
 mod common;
 
+use common::browser::signed_in;
 use common::*;
 use custody_core::protocol::*;
 use custody_core::record::SignedRecord;
@@ -17,6 +18,7 @@ use sync_server::testing::Backend;
 on_each_backend!(
     r8_a_sampling_never_witnessed_is_found_missed_once_every_witness_phone_synced,
     r8_an_offline_witness_keeps_it_pending_and_its_record_decides,
+    r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away,
 );
 
 const MIN: i64 = 60_000;
@@ -125,5 +127,59 @@ async fn r8_an_offline_witness_keeps_it_pending_and_its_record_decides(b: Backen
     assert_eq!(watch_state(&server, &s).0, "undetermined");
     assert_eq!(tally(&server, "state:pending"), 0);
     assert_eq!(tally(&server, "state:undetermined"), 1);
+    server.stop().await;
+}
+
+async fn r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = sync_server::testing::config_on(b, dir.path());
+    config.oversight.project.min_samplings = 1;
+    let server = TestServer::start_with(config, None).await;
+    server.seed();
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
+    sampler.sync_time().await;
+    let s = sample(&mut sampler, 303).await;
+    // Past the window and the 15 minutes a signed request may be under way.
+    server.clock.advance(40 * MIN);
+    witness.sync_time().await;
+    server.oversight_pass();
+    assert_eq!(watch_state(&server, &s).0, "missed");
+
+    // The city's inspector: the project, its missed witnessing, the warning.
+    let mut city = signed_in(&server, "zhaomin", Some(demo::INSPECTOR));
+    let page = city.get(sync_server::console::paths::OVERSIGHT).await;
+    assert_eq!(page.status, 200);
+    let rows = page.attrs("oversight-row", "data-project");
+    assert!(rows.contains(&demo::PROJECT.to_owned()), "{rows:?}");
+    let i = rows.iter().position(|p| p == demo::PROJECT).unwrap();
+    assert_eq!(page.attrs("oversight-row", "data-missed")[i], "1");
+    assert_eq!(page.attrs("oversight-row", "data-score")[i], "60", "100 less twice the rule's weight");
+    assert!(page.attrs("oversight-warning", "data-code").contains(&"witness_late_or_missed".to_owned()));
+    // One click: the project's page lists the sampling behind the warning.
+    let detail = city
+        .get(&sync_server::console::paths::fill(
+            sync_server::console::paths::OVERSIGHT_PROJECT,
+            demo::PROJECT,
+        ))
+        .await;
+    assert_eq!(detail.status, 200);
+    assert_eq!(detail.attrs("warning", "data-code"), ["witness_late_or_missed"]);
+    assert!(
+        detail.body.contains(&format!("/console/records/{}", s.id().to_hex())),
+        "evidence links the sampling"
+    );
+    assert_eq!(detail.attrs("score-component", "data-deducted").iter().filter(|d| *d != "0").count(), 1);
+    // Another county's inspector does not see it (R18).
+    let mut xishi = signed_in(&server, "wuhao", Some("P-WUHAO"));
+    let page = xishi.get(sync_server::console::paths::OVERSIGHT).await;
+    assert!(!page.attrs("oversight-row", "data-project").contains(&demo::PROJECT.to_owned()));
+    let detail = xishi
+        .get(&sync_server::console::paths::fill(
+            sync_server::console::paths::OVERSIGHT_PROJECT,
+            demo::PROJECT,
+        ))
+        .await;
+    assert_eq!(detail.status, 403);
     server.stop().await;
 }

@@ -26,6 +26,7 @@
 mod accounts;
 mod admin;
 pub mod map;
+mod oversight;
 mod pages;
 pub mod password;
 pub mod paths;
@@ -70,6 +71,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(MEDIA), get(pages::media))
         .route(mounted(TAG), get(pages::tag))
         .route(mounted(VIOLATIONS), get(pages::violations))
+        .route(mounted(OVERSIGHT), get(oversight::dashboard))
+        .route(mounted(OVERSIGHT_CSV), get(oversight::dashboard_csv))
+        .route(mounted(OVERSIGHT_PROJECT), get(oversight::project))
         .route(mounted(ADMIN_ORGS), get(admin::orgs).post(admin::add_org))
         .route(mounted(ADMIN_PEOPLE), get(admin::people).post(admin::add_person))
         .route(mounted(ADMIN_PERSON), get(admin::person))

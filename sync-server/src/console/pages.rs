@@ -186,7 +186,7 @@ struct ProjectPage {
     records: Vec<RecordLine>,
 }
 
-fn not_yours(lang: Lang) -> Deny {
+pub(super) fn not_yours(lang: Lang) -> Deny {
     Deny::page(
         lang,
         StatusCode::FORBIDDEN,
@@ -370,7 +370,7 @@ pub async fn records(
 }
 
 /// A CSV field, quoted.
-fn csv(s: &str) -> String {
+pub(super) fn csv(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 

@@ -51,6 +51,9 @@ pub const RECORD: &str = "/console/records/{id}";
 pub const MEDIA: &str = "/console/media/{sha}";
 pub const TAG: &str = "/console/tags/{code}";
 pub const VIOLATIONS: &str = "/console/violations";
+pub const OVERSIGHT: &str = "/console/oversight";
+pub const OVERSIGHT_CSV: &str = "/console/oversight.csv";
+pub const OVERSIGHT_PROJECT: &str = "/console/oversight/{id}";
 pub const ADMIN_ORGS: &str = "/console/admin/orgs";
 pub const ADMIN_PEOPLE: &str = "/console/admin/people";
 pub const ADMIN_PERSON: &str = "/console/admin/people/{id}";
@@ -94,6 +97,9 @@ pub const ALL: &[Page] = &[
     p(Get, MEDIA, SignedIn),
     p(Get, TAG, SignedIn),
     p(Get, VIOLATIONS, SignedIn),
+    p(Get, OVERSIGHT, SignedIn),
+    p(Get, OVERSIGHT_CSV, SignedIn),
+    p(Get, OVERSIGHT_PROJECT, SignedIn),
     p(Get, ADMIN_ORGS, Admin),
     p(Post, ADMIN_ORGS, Admin),
     p(Get, ADMIN_PEOPLE, Admin),

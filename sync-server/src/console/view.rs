@@ -94,6 +94,7 @@ impl Chrome {
             Nav { href: paths::PROJECTS, zh: "项目", en: "Projects" },
             Nav { href: paths::RECORDS, zh: "记录", en: "Records" },
             Nav { href: paths::VIOLATIONS, zh: "违规", en: "Violations" },
+            Nav { href: paths::OVERSIGHT, zh: "监管预警", en: "Oversight" },
         ];
         if u.viewer.is_admin {
             nav.extend([

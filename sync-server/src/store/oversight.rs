@@ -59,8 +59,12 @@ pub trait OversightTx {
     /// Undecided watches (`open`, `pending`) whose sampling's latest moment
     /// is at or before `latest_before`, in (latest moment, sampling) order,
     /// after `after` in that order (the previous batch's last).
-    fn watches_due(&mut self, latest_before: i64, after: Option<&(i64, Hash)>, limit: u32)
-    -> Result<Vec<WatchRow>>;
+    fn watches_due(
+        &mut self,
+        latest_before: i64,
+        after: Option<&(i64, Hash)>,
+        limit: u32,
+    ) -> Result<Vec<WatchRow>>;
     /// One project's watches in these states, newest first (evidence).
     fn watches_of(&mut self, project: &str, states: &[&str], limit: u32) -> Result<Vec<WatchRow>>;
     /// Add to a tally line (creating it).

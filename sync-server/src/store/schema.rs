@@ -242,7 +242,8 @@ CREATE INDEX IF NOT EXISTS equivocations_device ON equivocations(device);
 /// Oversight (issue 16): samplings watched for their witnessing (R8) and
 /// the tallies the early warnings read (R17). SQLite version 5, PostgreSQL
 /// version 4.
-pub const OVERSIGHT: Migration = Migration::Create { tables: &["witness_watch", "oversight_tally"], then: "" };
+pub const OVERSIGHT: Migration =
+    Migration::Create { tables: &["witness_watch", "oversight_tally"], then: "" };
 
 const TABLE: Table = Table {
     name: "",

@@ -5,7 +5,8 @@ use crate::store::oversight::*;
 use crate::store::sql::{Conn, Row, args, select_records};
 use crate::store::*;
 
-const WATCH_COLS: &str = "sampling, project, sampler, latest_ms, state, witnessing, witness, detail, updated_ms";
+const WATCH_COLS: &str =
+    "sampling, project, sampler, latest_ms, state, witnessing, witness, detail, updated_ms";
 
 fn watch(mut r: Row) -> Result<WatchRow> {
     Ok(WatchRow {

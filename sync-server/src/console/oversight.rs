@@ -1,0 +1,319 @@
+//! The oversight pages (issue 16, R17, R18): every project in the viewer's
+//! scope with its witness outcomes, its early warnings (measured figure
+//! beside the threshold) and its score, worst first; a project's page with
+//! each warning's evidence one click from its records; the same as CSV.
+//! The rules and the score are the core's (`custody_core::oversight`);
+//! the counts are the tallies the oversight pass keeps (`crate::oversight`).
+
+use super::pages::{csv, not_yours};
+use super::scope::Scope;
+use super::session::User;
+use super::view::{Chrome, Deny, render, when_opt};
+use super::{audit, paths};
+use crate::AppState;
+use crate::store::Tx;
+use crate::store::oversight::TallyRow;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use custody_core::model::Id;
+use custody_core::oversight::project::{
+    ProjectSignal, ProjectTally, ProjectThresholds, ProjectWarning, ScoreComponent, odd_hour, project_score,
+    project_warnings,
+};
+use custody_core::protocol::Finding;
+use custody_core::verify::Lang;
+use std::collections::BTreeMap;
+
+/// One project's tally from the pass's rows.
+pub fn tally_of(rows: &[&TallyRow]) -> ProjectTally {
+    let mut t = ProjectTally::default();
+    for r in rows {
+        let n = u64::try_from(r.n).unwrap_or(0);
+        if let Some(state) = r.key.strip_prefix("state:") {
+            let slot = match state {
+                "in_time" => &mut t.in_time,
+                "late" => &mut t.late,
+                "undetermined" => &mut t.undetermined,
+                "missed" => &mut t.missed,
+                "pending" => &mut t.pending,
+                _ => &mut t.samplings, // open: counted below
+            };
+            *slot += n;
+        } else if let Some(code) = r.key.strip_prefix("finding:") {
+            t.findings.insert(code.to_owned(), n);
+        } else if let Some(pair) = r.key.strip_prefix("pair:") {
+            t.pairs.insert(pair.to_owned(), (n, u64::try_from(r.odd).unwrap_or(0)));
+        }
+    }
+    t.samplings += t.in_time + t.late + t.undetermined + t.missed + t.pending;
+    t
+}
+
+pub struct WarningLine {
+    pub code: &'static str,
+    pub rule: String,
+    pub title: &'static str,
+    pub explain: &'static str,
+    pub measured: String,
+    pub threshold: String,
+    pub about: String,
+}
+
+fn figure(signal: ProjectSignal, x: f64) -> String {
+    match signal {
+        ProjectSignal::WitnessLateOrMissed | ProjectSignal::SamePairOddHours => format!("{:.1}%", x * 100.0),
+        _ => format!("{x:.0}"),
+    }
+}
+
+fn warning_line(w: &ProjectWarning, lang: Lang) -> WarningLine {
+    WarningLine {
+        code: w.signal.code(),
+        rule: format!("{:?}", w.signal.requirement()),
+        title: w.signal.title(lang),
+        explain: w.signal.explain(lang),
+        measured: figure(w.signal, w.measured),
+        threshold: figure(w.signal, w.threshold),
+        about: w.about.clone(),
+    }
+}
+
+pub struct ProjectLine {
+    pub id: String,
+    pub name: String,
+    pub jurisdiction: String,
+    pub t: ProjectTally,
+    pub score: u32,
+    pub components: Vec<ComponentLine>,
+    pub warnings: Vec<WarningLine>,
+}
+
+/// One line of a score, as the page shows it.
+pub struct ComponentLine {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub deducted: u32,
+    pub measured: String,
+    pub threshold: String,
+}
+
+fn component_line(c: &ScoreComponent, lang: Lang) -> ComponentLine {
+    let fired = c.deducted > 0;
+    ComponentLine {
+        code: c.signal.code(),
+        title: c.signal.title(lang),
+        deducted: c.deducted,
+        measured: if fired { figure(c.signal, c.measured) } else { "—".into() },
+        threshold: if fired { figure(c.signal, c.threshold) } else { "—".into() },
+    }
+}
+
+/// Every project in scope, worst score first.
+fn project_lines(
+    tx: &mut dyn Tx,
+    scope: &Scope,
+    th: &ProjectThresholds,
+    lang: Lang,
+) -> crate::store::Result<Vec<ProjectLine>> {
+    let rows = tx.tallies()?;
+    let mut by_project: BTreeMap<&str, Vec<&TallyRow>> = BTreeMap::new();
+    for r in &rows {
+        by_project.entry(r.project.as_str()).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for p in tx.projects()? {
+        if !scope.has(Some(p.id.as_str())) {
+            continue;
+        }
+        let t = tally_of(by_project.get(p.id.as_str()).map(Vec::as_slice).unwrap_or(&[]));
+        let warnings = project_warnings(&t, th);
+        let (score, components) = project_score(&warnings);
+        out.push(ProjectLine {
+            id: p.id.to_string(),
+            name: p.name,
+            jurisdiction: p.jurisdiction,
+            t,
+            score,
+            components: components.iter().map(|c| component_line(c, lang)).collect(),
+            warnings: warnings.iter().map(|w| warning_line(w, lang)).collect(),
+        });
+    }
+    out.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "console/oversight.html")]
+struct Dashboard {
+    c: Chrome,
+    projects: Vec<ProjectLine>,
+    csv: &'static str,
+}
+
+pub async fn dashboard(State(state): State<AppState>, u: User) -> Result<Response, Deny> {
+    let (viewer, now, lang) = (u.viewer.clone(), state.now(), u.client.lang);
+    let th = state.config.oversight.project.clone();
+    let projects = state
+        .store
+        .read_async(move |tx| {
+            let scope = Scope::of(tx, &viewer, now)?;
+            project_lines(tx, &scope, &th, lang)
+        })
+        .await?;
+    let c = Chrome::for_user(&u, "监管预警", "Oversight");
+    Ok(render(&Dashboard { c, projects, csv: paths::OVERSIGHT_CSV }))
+}
+
+/// The dashboard as CSV (UTF-8 with a BOM for Excel), scoped like the
+/// page, and logged.
+pub async fn dashboard_csv(State(state): State<AppState>, u: User) -> Result<Response, Deny> {
+    let (viewer, now, lang) = (u.viewer.clone(), state.now(), u.client.lang);
+    let (who, ip) = (u.audit_name(), u.client.ip.clone());
+    let th = state.config.oversight.project.clone();
+    let text = state
+        .store
+        .write_async(move |tx| {
+            let scope = Scope::of(tx, &viewer, now)?;
+            let lines = project_lines(tx, &scope, &th, lang)?;
+            let mut text = String::from(
+                "\u{feff}project,name,jurisdiction,samplings,in_time,late,undetermined,missed,pending,score,warnings\r\n",
+            );
+            for l in &lines {
+                let codes: Vec<&str> = l.warnings.iter().map(|w| w.code).collect();
+                text.push_str(&format!(
+                    "{},{},{},{},{},{},{},{},{},{},{}\r\n",
+                    csv(&l.id),
+                    csv(&l.name),
+                    csv(&l.jurisdiction),
+                    l.t.samplings,
+                    l.t.in_time,
+                    l.t.late,
+                    l.t.undetermined,
+                    l.t.missed,
+                    l.t.pending,
+                    l.score,
+                    csv(&codes.join(" "))
+                ));
+            }
+            let detail = format!("{} projects", lines.len());
+            audit(tx, now, &who, "export_oversight", "oversight.csv", &detail, &ip)?;
+            Ok(text)
+        })
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"oversight.csv\""),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// One record behind a warning.
+pub struct EvidenceLine {
+    pub record: String,
+    pub short: String,
+    pub what: String,
+    pub when: String,
+}
+
+pub struct WarningEvidence {
+    pub w: WarningLine,
+    pub evidence: Vec<EvidenceLine>,
+}
+
+#[derive(Template)]
+#[template(path = "console/oversight_project.html")]
+struct ProjectPage {
+    c: Chrome,
+    p: ProjectLine,
+    warnings: Vec<WarningEvidence>,
+    back: &'static str,
+}
+
+const EVIDENCE_LIMIT: u32 = 200;
+
+/// The records behind one warning of `project`.
+fn evidence(
+    tx: &mut dyn Tx,
+    project: &str,
+    w: &ProjectWarning,
+    lang: Lang,
+) -> crate::store::Result<Vec<EvidenceLine>> {
+    let mut out = Vec::new();
+    let line = |id: custody_core::Hash, what: String, at: Option<i64>| EvidenceLine {
+        record: id.to_hex(),
+        short: id.to_hex()[..12].to_owned(),
+        what,
+        when: when_opt(at),
+    };
+    match w.signal {
+        ProjectSignal::SamePairOddHours => {
+            let states = ["in_time", "late", "undetermined"];
+            for r in tx.watches_of(project, &states, EVIDENCE_LIMIT)? {
+                let pair = format!("{}/{}", r.sampler, r.witness.clone().unwrap_or_default());
+                if pair == w.about && r.latest_ms.is_some_and(odd_hour) {
+                    out.push(line(r.sampling, pair, r.latest_ms));
+                }
+            }
+        }
+        ProjectSignal::WitnessLateOrMissed => {
+            for r in tx.watches_of(project, &["missed", "late"], EVIDENCE_LIMIT)? {
+                let what = match (lang, r.state.as_str()) {
+                    (Lang::ZhCn, "missed") => "缺少见证".to_owned(),
+                    (Lang::ZhCn, _) => "见证超时".to_owned(),
+                    (Lang::En, s) => s.to_owned(),
+                };
+                out.push(line(r.sampling, what, r.latest_ms));
+            }
+        }
+        signal => {
+            let codes = signal.finding_codes();
+            for f in tx.findings_of_project(project, EVIDENCE_LIMIT * 5)? {
+                let Ok(finding) = serde_json::from_str::<Finding>(&f.finding) else { continue };
+                if codes.contains(&finding.code.as_str()) && out.len() < EVIDENCE_LIMIT as usize {
+                    let text = if lang == Lang::ZhCn { finding.message_zh } else { finding.message_en };
+                    let first_seen = tx.record(&f.record)?.map(|r| r.first_seen_ms);
+                    out.push(line(f.record, text, first_seen));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn project(
+    State(state): State<AppState>,
+    u: User,
+    Path(id): Path<String>,
+) -> Result<Response, Deny> {
+    let (viewer, now, lang) = (u.viewer.clone(), state.now(), u.client.lang);
+    let th = state.config.oversight.project.clone();
+    let id = Id::new(id).map_err(|_| Deny::not_found(lang))?;
+    let found = state
+        .store
+        .read_async(move |tx| {
+            let scope = Scope::of(tx, &viewer, now)?;
+            if !scope.has(Some(id.as_str())) {
+                return Ok(None);
+            }
+            let Some(mut p) = project_lines(tx, &scope, &th, lang)?.into_iter().find(|l| l.id == id.as_str())
+            else {
+                return Ok(None);
+            };
+            let mut warnings = Vec::new();
+            for w in project_warnings(&p.t, &th) {
+                let evidence = evidence(tx, id.as_str(), &w, lang)?;
+                warnings.push(WarningEvidence { w: warning_line(&w, lang), evidence });
+            }
+            p.warnings.clear();
+            Ok(Some((p, warnings)))
+        })
+        .await?;
+    let Some((p, warnings)) = found else { return Err(not_yours(lang)) };
+    let c = Chrome::for_user(&u, format!("监管预警 · {}", p.name), format!("Oversight · {}", p.name));
+    Ok(render(&ProjectPage { c, p, warnings, back: paths::OVERSIGHT }))
+}
