@@ -342,6 +342,34 @@ pub fn violations(viewer: &Viewer, now: Millis) -> Result<String, Denied> {
     })
 }
 
+/// Over what `viewer` may define "double random" spot-check draws (R20):
+/// `None` every project (administrators), `Some(prefix)` a regulator's
+/// inspector over their jurisdiction and below (R18). Others may not.
+pub fn spot_checks(viewer: &Viewer, now: Millis) -> Result<Option<String>, Denied> {
+    if viewer.is_admin {
+        return Ok(None);
+    }
+    match viewer.jurisdiction_prefix(now) {
+        Some(p) => Ok(Some(p.to_owned())),
+        None => Err(denied(
+            "spot_checks_regulators_only",
+            "仅监督机构的监督员可以组织双随机抽查（R20）",
+            "only a regulator's inspectors may run double-random spot checks (R20)",
+        )),
+    }
+}
+
+/// Whether a draw over jurisdiction `draw_scope` (`None`: everything) is
+/// listed for a viewer who may run draws over `viewer_scope`: a regulator
+/// sees the draws over its jurisdiction and below.
+pub fn spot_check_listed(viewer_scope: Option<&str>, draw_scope: Option<&str>) -> bool {
+    match (viewer_scope, draw_scope) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(v), Some(d)) => jurisdiction_covers(v, d),
+    }
+}
+
 // ---------------------------------------------------------------- the console
 
 /// What decides who sees a project in the console.

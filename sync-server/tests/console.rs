@@ -216,6 +216,11 @@ const MATRIX: &[Row] = &[
     (M::Get,  paths::OVERSIGHT_CSV,     Target::None,         "L    O    O    O    O    O    O    O    O    O    O    O"),
     (M::Get,  paths::OVERSIGHT_PROJECT, Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
     (M::Get,  paths::OVERSIGHT_PROJECT, Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
+    // Spot checks (R20): regulators' inspectors and admins; the published draw is public.
+    (M::Get,  paths::DRAWS,             Target::None,         "L    O    O    O    O    O    O    F    F    F    F    F"),
+    (M::Post, paths::DRAWS,             Target::None,         "L    O    O    O    O    O    O    F    F    F    F    F"),
+    (M::Get,  paths::DRAW_PUBLIC,       Target::Nothing,      "404  404  404  404  404  404  404  404  404  404  404  404"),
+    (M::Get,  paths::DRAW_JSON,         Target::Nothing,      "404  404  404  404  404  404  404  404  404  404  404  404"),
     (M::Get,  paths::PROJECT,           Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
     (M::Get,  paths::PROJECT,           Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
     (M::Get,  paths::RECORD,            Target::RecordA,      "L    O    O    O    O    F    F    O    O    O    F    O"),

@@ -19,6 +19,7 @@ on_each_backend!(
     r8_a_sampling_never_witnessed_is_found_missed_once_every_witness_phone_synced,
     r8_an_offline_witness_keeps_it_pending_and_its_record_decides,
     r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away,
+    r20_a_spot_check_draw_is_recomputed_from_its_published_inputs,
 );
 
 const MIN: i64 = 60_000;
@@ -181,5 +182,80 @@ async fn r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away(b
         ))
         .await;
     assert_eq!(detail.status, 403);
+    server.stop().await;
+}
+
+async fn r20_a_spot_check_draw_is_recomputed_from_its_published_inputs(b: Backend) {
+    use sync_server::console::paths;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    sampler.sync_time().await;
+
+    // Only regulators' inspectors (and admins) may draw.
+    let mut lab = signed_in(&server, "wangqiang", Some(demo::LAB_RECEIVER));
+    let csrf = lab.csrf().await;
+    let r = lab
+        .post(paths::DRAWS, &[("csrf", &csrf), ("target_count", "1"), ("inspectors_per_target", "1")])
+        .await;
+    assert_eq!(r.status, 403);
+
+    // The province's inspector: bad numbers get a reason, nothing stored.
+    let mut province = signed_in(&server, "sunli", Some("P-SUNLI"));
+    let form = province.get(paths::DRAWS).await;
+    assert_eq!(form.status, 200);
+    let targets: usize = common::browser::text_of(&form.body, "draw-targets").unwrap().parse().unwrap();
+    assert!(targets >= 2, "the province sees both districts' projects");
+    let csrf = province.csrf().await;
+    let too_many = (targets + 1).to_string();
+    for (count, per, why) in [("x", "1", "整数"), (too_many.as_str(), "1", "R20"), ("1", "0", "R20")] {
+        let r = province
+            .post(paths::DRAWS, &[("csrf", &csrf), ("target_count", count), ("inspectors_per_target", per)])
+            .await;
+        assert_eq!(r.status, 400, "{count}/{per}");
+        assert!(r.body.contains(why), "{count}/{per}: the reason is shown");
+    }
+    assert!(server.state.store.read(|tx| tx.spot_check_draws()).unwrap().is_empty());
+
+    let r = province
+        .post(
+            paths::DRAWS,
+            &[
+                ("csrf", &csrf),
+                ("title", "2026 年第四季度抽查"),
+                ("target_count", "2"),
+                ("inspectors_per_target", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let public_path = r.location.clone().unwrap();
+    // Published at once, anonymously readable, not drawn yet.
+    let mut anyone = common::browser::Browser::new(&server.url);
+    let page = anyone.get(&public_path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.has("draw-waiting"));
+    let sha = common::browser::text_of(&page.body, "draw-spec-sha").unwrap();
+
+    // The next record in the log is the beacon.
+    let _ = sample(&mut sampler, 304).await;
+    let page = anyone.get(&public_path).await;
+    assert_eq!(page.attrs("draw-pick", "data-target").len(), 2, "{}", page.body);
+    let json_path = format!("{public_path}/json");
+    let published: serde_json::Value = serde_json::from_str(&anyone.get(&json_path).await.body).unwrap();
+    assert_eq!(published["spec_sha256"], sha.as_str(), "the spec did not change after it was announced");
+    let size = published["beacon"]["log_size"].as_u64().unwrap();
+    let root = server.state.store.read(move |tx| sync_server::logtree::root(tx, size)).unwrap();
+    assert_eq!(published["beacon_hex"], root.to_hex(), "the beacon is the log's root at the next size");
+
+    // An independent implementation recomputes it from the published JSON.
+    let file = dir.path().join("draw.json");
+    std::fs::write(&file, serde_json::to_vec(&published).unwrap()).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/draw/recompute.py");
+    let out = std::process::Command::new("python3").arg(&script).arg(&file).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let recomputed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(recomputed, published["result"]);
     server.stop().await;
 }

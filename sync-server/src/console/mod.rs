@@ -25,6 +25,7 @@
 
 mod accounts;
 mod admin;
+mod draws;
 pub mod map;
 mod oversight;
 mod pages;
@@ -74,6 +75,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(OVERSIGHT), get(oversight::dashboard))
         .route(mounted(OVERSIGHT_CSV), get(oversight::dashboard_csv))
         .route(mounted(OVERSIGHT_PROJECT), get(oversight::project))
+        .route(mounted(DRAWS), get(draws::list).post(draws::announce))
+        .route(mounted(DRAW_PUBLIC), get(draws::public))
+        .route(mounted(DRAW_JSON), get(draws::public_json))
         .route(mounted(ADMIN_ORGS), get(admin::orgs).post(admin::add_org))
         .route(mounted(ADMIN_PEOPLE), get(admin::people).post(admin::add_person))
         .route(mounted(ADMIN_PERSON), get(admin::person))

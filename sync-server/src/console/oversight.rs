@@ -111,7 +111,7 @@ fn component_line(c: &ScoreComponent, lang: Lang) -> ComponentLine {
 }
 
 /// Every project in scope, worst score first.
-fn project_lines(
+pub(super) fn project_lines(
     tx: &mut dyn Tx,
     scope: &Scope,
     th: &ProjectThresholds,

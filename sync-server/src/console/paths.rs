@@ -54,6 +54,9 @@ pub const VIOLATIONS: &str = "/console/violations";
 pub const OVERSIGHT: &str = "/console/oversight";
 pub const OVERSIGHT_CSV: &str = "/console/oversight.csv";
 pub const OVERSIGHT_PROJECT: &str = "/console/oversight/{id}";
+pub const DRAWS: &str = "/console/draws";
+pub const DRAW_PUBLIC: &str = "/console/public/draws/{id}";
+pub const DRAW_JSON: &str = "/console/public/draws/{id}/json";
 pub const ADMIN_ORGS: &str = "/console/admin/orgs";
 pub const ADMIN_PEOPLE: &str = "/console/admin/people";
 pub const ADMIN_PERSON: &str = "/console/admin/people/{id}";
@@ -100,6 +103,10 @@ pub const ALL: &[Page] = &[
     p(Get, OVERSIGHT, SignedIn),
     p(Get, OVERSIGHT_CSV, SignedIn),
     p(Get, OVERSIGHT_PROJECT, SignedIn),
+    p(Get, DRAWS, SignedIn),
+    p(Post, DRAWS, SignedIn),
+    p(Get, DRAW_PUBLIC, Public),
+    p(Get, DRAW_JSON, Public),
     p(Get, ADMIN_ORGS, Admin),
     p(Post, ADMIN_ORGS, Admin),
     p(Get, ADMIN_PEOPLE, Admin),

@@ -96,6 +96,10 @@ impl Chrome {
             Nav { href: paths::VIOLATIONS, zh: "违规", en: "Violations" },
             Nav { href: paths::OVERSIGHT, zh: "监管预警", en: "Oversight" },
         ];
+        // Grants as of this request (the session is touched on every one).
+        if custody_core::access::spot_checks(&u.viewer, u.session.last_seen_ms).is_ok() {
+            nav.push(Nav { href: paths::DRAWS, zh: "双随机抽查", en: "Spot checks" });
+        }
         if u.viewer.is_admin {
             nav.extend([
                 Nav { href: paths::ADMIN_PEOPLE, zh: "人员与授权", en: "People" },

@@ -45,7 +45,34 @@ pub struct TallyRow {
     pub odd: i64,
 }
 
+/// A spot-check draw (R20): announced with its spec, drawn once the log
+/// has grown past `log_size` (the beacon is the log's root at
+/// `log_size + 1`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawRow {
+    pub id: String,
+    /// The jurisdiction prefix it was drawn over (`None`: everything).
+    pub scope: Option<String>,
+    pub created_by: String,
+    /// Canonical JSON of `custody_core::oversight::draw::DrawSpec`.
+    pub spec: String,
+    pub spec_sha256: Hash,
+    pub announced_ms: i64,
+    /// The log's size when it was announced.
+    pub log_size: u64,
+    pub beacon: Option<Vec<u8>>,
+    /// JSON of `DrawResult`, once drawn.
+    pub result: Option<String>,
+    pub drawn_ms: Option<i64>,
+}
+
 pub trait OversightTx {
+    fn insert_draw(&mut self, d: &DrawRow) -> Result<()>;
+    fn spot_check_draw(&mut self, id: &str) -> Result<Option<DrawRow>>;
+    /// Every draw, newest first.
+    fn spot_check_draws(&mut self) -> Result<Vec<DrawRow>>;
+    fn set_draw_result(&mut self, id: &str, beacon: &[u8], result: &str, drawn_ms: i64) -> Result<()>;
+
     /// Records whose change sequence is after `after`, oldest change first.
     fn records_changed_after(&mut self, after: u64, limit: u32) -> Result<Vec<RecordRow>>;
     /// Stored findings after position `after`, in order.

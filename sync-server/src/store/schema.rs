@@ -481,6 +481,22 @@ pub const TABLES: &[Table] = &[
         )
     },
     keyed(
+        "spot_check_draws",
+        &[
+            text("id"),
+            text("scope").or_null(),
+            text("created_by"),
+            text("spec"),
+            bytes("spec_sha256"),
+            int("announced_ms"),
+            int("log_size"),
+            bytes("beacon").or_null(),
+            text("result").or_null(),
+            int("drawn_ms").or_null(),
+        ],
+        &["id"],
+    ),
+    keyed(
         "oversight_tally",
         &[text("project"), text("key"), int("n"), int("odd").default("0")],
         &["project", "key"],

@@ -22,11 +22,74 @@ fn watch(mut r: Row) -> Result<WatchRow> {
     })
 }
 
+const DRAW_COLS: &str =
+    "id, scope, created_by, spec, spec_sha256, announced_ms, log_size, beacon, result, drawn_ms";
+
+fn draw(mut r: Row) -> Result<DrawRow> {
+    Ok(DrawRow {
+        id: r.text(0)?,
+        scope: r.opt_text(1)?,
+        created_by: r.text(2)?,
+        spec: r.text(3)?,
+        spec_sha256: r.hash(4)?,
+        announced_ms: r.int(5)?,
+        log_size: r.uint(6)?,
+        beacon: r.opt_bytes(7)?,
+        result: r.opt_text(8)?,
+        drawn_ms: r.opt_int(9)?,
+    })
+}
+
 fn finding(mut r: Row) -> Result<StoredFinding> {
     Ok(StoredFinding { id: r.uint(0)?, record: r.hash(1)?, project: r.opt_text(2)?, finding: r.text(3)? })
 }
 
 impl<C: Conn> OversightTx for SqlTx<'_, C> {
+    fn insert_draw(&mut self, d: &DrawRow) -> Result<()> {
+        self.c.exec(
+            &format!("INSERT INTO spot_check_draws ({DRAW_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"),
+            args![
+                &d.id,
+                d.scope.as_deref(),
+                &d.created_by,
+                &d.spec,
+                &d.spec_sha256,
+                d.announced_ms,
+                d.log_size,
+                d.beacon.as_ref(),
+                d.result.as_deref(),
+                d.drawn_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn spot_check_draw(&mut self, id: &str) -> Result<Option<DrawRow>> {
+        self.c
+            .opt(&format!("SELECT {DRAW_COLS} FROM spot_check_draws WHERE id = $1"), args![id])?
+            .map(draw)
+            .transpose()
+    }
+
+    fn spot_check_draws(&mut self) -> Result<Vec<DrawRow>> {
+        self.c
+            .rows(
+                &format!("SELECT {DRAW_COLS} FROM spot_check_draws ORDER BY announced_ms DESC, id DESC"),
+                args![],
+            )?
+            .into_iter()
+            .map(draw)
+            .collect()
+    }
+
+    fn set_draw_result(&mut self, id: &str, beacon: &[u8], result: &str, drawn_ms: i64) -> Result<()> {
+        self.c.exec(
+            "UPDATE spot_check_draws SET beacon = $2, result = $3, drawn_ms = $4 WHERE id = $1 AND result IS NULL",
+            args![id, beacon, result, drawn_ms],
+        )?;
+        Ok(())
+    }
+
     fn records_changed_after(&mut self, after: u64, limit: u32) -> Result<Vec<RecordRow>> {
         self.records(
             select_records!("WHERE change_seq > $1 ORDER BY change_seq LIMIT $2"),
