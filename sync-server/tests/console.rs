@@ -214,6 +214,7 @@ const MATRIX: &[Row] = &[
     // Oversight (issue 16): scoped like the violations it is counted from.
     (M::Get,  paths::OVERSIGHT,         Target::None,         "L    O    O    O    O    O    O    O    O    O    O    O"),
     (M::Get,  paths::OVERSIGHT_CSV,     Target::None,         "L    O    O    O    O    O    O    O    O    O    O    O"),
+    (M::Get,  paths::OVERSIGHT_EVENTS,  Target::None,         "L    O    O    O    O    O    O    O    O    O    O    O"),
     (M::Get,  paths::OVERSIGHT_PROJECT, Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
     (M::Get,  paths::OVERSIGHT_PROJECT, Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
     // Spot checks (R20): regulators' inspectors and admins; the published draw is public.
@@ -264,6 +265,8 @@ fn target_path(path: &str, t: Target, f: &Facts) -> String {
     match t {
         Target::None => match path {
             paths::LANG => format!("{path}?to=en"),
+            // One poll and close (a live stream never ends).
+            paths::OVERSIGHT_EVENTS => format!("{path}?once=1&after=0"),
             _ => path.to_owned(),
         },
         Target::Css => fill("console.css"),

@@ -171,6 +171,13 @@ async fn r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away(b
         "evidence links the sampling"
     );
     assert_eq!(detail.attrs("score-component", "data-deducted").iter().filter(|d| *d != "0").count(), 1);
+    // The live feed: resumed from the start, it carries the finding; the
+    // stream is scoped like the pages.
+    let feed = city.get(&format!("{}?once=1&after=0", sync_server::console::paths::OVERSIGHT_EVENTS)).await;
+    assert_eq!(feed.status, 200);
+    assert!(feed.headers["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(feed.body.contains("event: finding") && feed.body.contains("witness_missing"), "{}", feed.body);
+    assert!(feed.body.contains(&s.id().to_hex()));
     // Another county's inspector does not see it (R18).
     let mut xishi = signed_in(&server, "wuhao", Some("P-WUHAO"));
     let page = xishi.get(sync_server::console::paths::OVERSIGHT).await;

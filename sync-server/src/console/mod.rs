@@ -75,6 +75,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(OVERSIGHT), get(oversight::dashboard))
         .route(mounted(OVERSIGHT_CSV), get(oversight::dashboard_csv))
         .route(mounted(OVERSIGHT_PROJECT), get(oversight::project))
+        .route(mounted(OVERSIGHT_EVENTS), get(oversight::events))
         .route(mounted(DRAWS), get(draws::list).post(draws::announce))
         .route(mounted(DRAW_PUBLIC), get(draws::public))
         .route(mounted(DRAW_JSON), get(draws::public_json))

@@ -150,6 +150,7 @@ struct Dashboard {
     c: Chrome,
     projects: Vec<ProjectLine>,
     csv: &'static str,
+    events: &'static str,
 }
 
 pub async fn dashboard(State(state): State<AppState>, u: User) -> Result<Response, Deny> {
@@ -163,7 +164,7 @@ pub async fn dashboard(State(state): State<AppState>, u: User) -> Result<Respons
         })
         .await?;
     let c = Chrome::for_user(&u, "监管预警", "Oversight");
-    Ok(render(&Dashboard { c, projects, csv: paths::OVERSIGHT_CSV }))
+    Ok(render(&Dashboard { c, projects, csv: paths::OVERSIGHT_CSV, events: paths::OVERSIGHT_EVENTS }))
 }
 
 /// The dashboard as CSV (UTF-8 with a BOM for Excel), scoped like the
@@ -316,4 +317,143 @@ pub async fn project(
     let Some((p, warnings)) = found else { return Err(not_yours(lang)) };
     let c = Chrome::for_user(&u, format!("监管预警 · {}", p.name), format!("Oversight · {}", p.name));
     Ok(render(&ProjectPage { c, p, warnings, back: paths::OVERSIGHT }))
+}
+
+// ---------------------------------------------------------------- the live feed
+
+/// What the feed has told one browser so far.
+struct FeedState {
+    state: AppState,
+    viewer: custody_core::access::Viewer,
+    token_hash: custody_core::Hash,
+    lang: Lang,
+    /// The last finding sent (only findings stored after the page opened).
+    cursor: u64,
+    /// Each project's warning codes as last sent (the first poll only
+    /// records them).
+    warnings: Option<BTreeMap<String, Vec<&'static str>>>,
+}
+
+const FEED_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// One poll: findings stored since the cursor and warnings that appeared
+/// or cleared, for this viewer's scope; `None` once the session has ended
+/// (signed out, expired, revoked: the stream closes with it).
+fn feed_poll(
+    tx: &mut dyn Tx,
+    f: &mut FeedState,
+    th: &ProjectThresholds,
+    now: i64,
+) -> crate::store::Result<Option<Vec<axum::response::sse::Event>>> {
+    use axum::response::sse::Event;
+    let live =
+        tx.console_session(&f.token_hash)?.is_some_and(|s| s.revoked_ms.is_none() && s.expires_ms > now);
+    if !live {
+        return Ok(None);
+    }
+    let scope = Scope::of(tx, &f.viewer, now)?;
+    let mut out = Vec::new();
+    loop {
+        let rows = tx.findings_after(f.cursor, 200)?;
+        let more = rows.len() == 200;
+        for row in rows {
+            f.cursor = row.id;
+            if !scope.has(row.project.as_deref()) {
+                continue;
+            }
+            let Ok(finding) = serde_json::from_str::<Finding>(&row.finding) else { continue };
+            let text = if f.lang == Lang::ZhCn { finding.message_zh } else { finding.message_en };
+            let data = serde_json::json!({
+                "record": row.record.to_hex(),
+                "project": row.project,
+                "code": finding.code,
+                "rule": finding.rule,
+                "text": text,
+            });
+            out.push(Event::default().event("finding").id(row.id.to_string()).data(data.to_string()));
+        }
+        if !more {
+            break;
+        }
+    }
+    let now_warnings: BTreeMap<String, Vec<&'static str>> = project_lines(tx, &scope, th, f.lang)?
+        .into_iter()
+        .map(|p| (p.id, p.warnings.iter().map(|w| w.code).collect()))
+        .collect();
+    if let Some(before) = &f.warnings {
+        for (project, codes) in &now_warnings {
+            let was = before.get(project).cloned().unwrap_or_default();
+            let raised: Vec<&str> = codes.iter().filter(|c| !was.contains(c)).copied().collect();
+            let cleared: Vec<&str> = was.iter().filter(|c| !codes.contains(c)).copied().collect();
+            for (change, list) in [("raised", raised), ("cleared", cleared)] {
+                for code in list {
+                    let data = serde_json::json!({ "project": project, "code": code, "change": change });
+                    out.push(Event::default().event("warning").data(data.to_string()));
+                }
+            }
+        }
+    }
+    f.warnings = Some(now_warnings);
+    Ok(Some(out))
+}
+
+/// Server-sent events: new findings and warnings in the viewer's scope as
+/// they are stored (R18: in real time), polled every two seconds from the
+/// store, so every instance behind one database serves the same feed.
+#[derive(serde::Deserialize, Default)]
+pub struct EventsQuery {
+    /// Resume after this finding (what `Last-Event-ID` carries on a reconnect).
+    pub after: Option<u64>,
+    /// Answer with one poll's events and close (a client that polls).
+    pub once: Option<u8>,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    u: User,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<EventsQuery>,
+) -> Result<Response, Deny> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures_util::StreamExt;
+    // Resume where the browser stopped, else from the newest finding now.
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let start = match resume.or(q.after) {
+        Some(id) => id,
+        None => state.store.read_async(|tx| tx.last_finding_id()).await?,
+    };
+    let once = q.once.is_some();
+    let f = FeedState {
+        state: state.clone(),
+        viewer: u.viewer.clone(),
+        token_hash: u.session.token_hash,
+        lang: u.client.lang,
+        cursor: start,
+        warnings: None,
+    };
+    let stream = futures_util::stream::unfold(Some(f), move |f| async move {
+        let mut f = f?;
+        if once && f.warnings.is_some() {
+            return None;
+        }
+        tokio::time::sleep(if f.warnings.is_none() { std::time::Duration::ZERO } else { FEED_EVERY }).await;
+        let st = f.state.clone();
+        let th = st.config.oversight.project.clone();
+        let now = st.now();
+        let polled = tokio::task::spawn_blocking(move || {
+            let r = st.store.read(|tx| feed_poll(tx, &mut f, &th, now));
+            (f, r)
+        })
+        .await;
+        match polled {
+            Ok((f, Ok(Some(events)))) => Some((events, Some(f))),
+            // Session over, or the store failed: close (the browser reconnects
+            // and signs in again if it must).
+            _ => None,
+        }
+    })
+    .flat_map(|events| {
+        futures_util::stream::iter(events.into_iter().map(Ok::<Event, std::convert::Infallible>))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }

@@ -54,6 +54,7 @@ pub const VIOLATIONS: &str = "/console/violations";
 pub const OVERSIGHT: &str = "/console/oversight";
 pub const OVERSIGHT_CSV: &str = "/console/oversight.csv";
 pub const OVERSIGHT_PROJECT: &str = "/console/oversight/{id}";
+pub const OVERSIGHT_EVENTS: &str = "/console/oversight-events";
 pub const DRAWS: &str = "/console/draws";
 pub const DRAW_PUBLIC: &str = "/console/public/draws/{id}";
 pub const DRAW_JSON: &str = "/console/public/draws/{id}/json";
@@ -103,6 +104,7 @@ pub const ALL: &[Page] = &[
     p(Get, OVERSIGHT, SignedIn),
     p(Get, OVERSIGHT_CSV, SignedIn),
     p(Get, OVERSIGHT_PROJECT, SignedIn),
+    p(Get, OVERSIGHT_EVENTS, SignedIn),
     p(Get, DRAWS, SignedIn),
     p(Post, DRAWS, SignedIn),
     p(Get, DRAW_PUBLIC, Public),

@@ -77,6 +77,8 @@ pub trait OversightTx {
     fn records_changed_after(&mut self, after: u64, limit: u32) -> Result<Vec<RecordRow>>;
     /// Stored findings after position `after`, in order.
     fn findings_after(&mut self, after: u64, limit: u32) -> Result<Vec<StoredFinding>>;
+    /// The position of the newest stored finding (0: none).
+    fn last_finding_id(&mut self) -> Result<u64>;
     /// Findings stored for one project's records, newest first (evidence).
     fn findings_of_project(&mut self, project: &str, limit: u32) -> Result<Vec<StoredFinding>>;
     /// Start watching a sampling; false if it is watched already.

@@ -108,6 +108,10 @@ impl<C: Conn> OversightTx for SqlTx<'_, C> {
             .collect()
     }
 
+    fn last_finding_id(&mut self) -> Result<u64> {
+        Ok(self.c.one("SELECT max(id) FROM violations", args![])?.opt_int(0)?.map_or(0, |n| n.max(0) as u64))
+    }
+
     fn findings_of_project(&mut self, project: &str, limit: u32) -> Result<Vec<StoredFinding>> {
         self.c
             .rows(
