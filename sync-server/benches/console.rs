@@ -19,9 +19,6 @@ mod common;
 
 use common::browser::signed_in;
 use common::*;
-use custody_core::protocol::RecordStatus;
-use custody_core::record::{MediaPurpose, SignedRecord};
-use custody_core::tag::{BatchKey, SerialRange, TagBatch};
 use std::time::{Duration, Instant};
 use sync_server::console::paths;
 use sync_server::demo;
@@ -29,7 +26,6 @@ use sync_server::testing::Backend;
 
 const RECORDS: usize = 100_000;
 const DEVICES: usize = 8;
-const BATCH: usize = 100;
 const ROUNDS: usize = 200;
 
 fn quantiles(mut v: Vec<Duration>) -> (f64, f64) {
@@ -49,62 +45,14 @@ fn main() {
     }
 }
 
-/// Fill the demo project with `RECORDS` samplings through the real ingest.
-async fn fill(server: &TestServer) {
-    server
-        .admin()
-        .register_tags(TagBatch {
-            key: BatchKey { supplier: 310, year: 26, batch: 3 },
-            supplier_org: custody_core::fixtures::id("ORG-TAG-AF"),
-            project: custody_core::fixtures::id(demo::PROJECT),
-            ranges: vec![SerialRange { first: 1, last: RECORDS as u32 }],
-        })
-        .unwrap();
-    let face = FACE.to_vec();
-    let per = RECORDS / DEVICES;
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    for d in 0..DEVICES {
-        let mut p = Phone::new(server, 30 + d as u8, demo::SAMPLER);
-        assert!(p.enroll(&server.offer(demo::SAMPLER)).await.status().is_success());
-        p.sync_time().await;
-        let face = face.clone();
-        tasks.push(tokio::spawn(async move {
-            for start in (0..per).step_by(BATCH) {
-                let recs: Vec<SignedRecord> = (start..(start + BATCH).min(per))
-                    .map(|i| {
-                        let serial = (d * per + i + 1) as u32;
-                        let mut payload = demo_sampling(1);
-                        if let custody_core::record::Payload::Sampling(s) = &mut payload {
-                            s.tag = custody_core::TagCode::from_parts(310, 26, 3, serial).unwrap();
-                        }
-                        let photo = process_photo(serial, "bench");
-                        p.field_record(
-                            payload,
-                            50.0,
-                            50.0,
-                            &[(MediaPurpose::Face, &face), (MediaPurpose::Process, &photo)],
-                        )
-                    })
-                    .collect();
-                let refs: Vec<&SignedRecord> = recs.iter().collect();
-                let r = p.upload(&refs).await;
-                assert!(r.results.iter().all(|r| r.status == RecordStatus::Accepted));
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    println!("  filled: {RECORDS} samplings through the real ingest in {:.0} s", t.elapsed().as_secs_f64());
-}
-
 async fn run(backend: Backend, serve: bool) {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_on(backend, dir.path()).await;
     println!("{backend:?}: {}", server.state.store.describe());
     server.seed();
-    fill(&server).await;
+    let t = Instant::now();
+    fill_samplings(&server, RECORDS, DEVICES, 3).await;
+    println!("  filled: {RECORDS} samplings through the real ingest in {:.0} s", t.elapsed().as_secs_f64());
     let count = server.state.store.read(|tx| tx.record_count()).unwrap();
     println!("  {count} records in the store");
 

@@ -99,6 +99,10 @@ pub trait OversightTx {
     /// Add to a tally line (creating it).
     fn add_tally(&mut self, project: &str, key: &str, n: i64, odd: i64) -> Result<()>;
     fn tallies(&mut self) -> Result<Vec<TallyRow>>;
+    /// The dashboard's figures computed from the rows themselves (every
+    /// watch and finding grouped by project): the baseline the tallies are
+    /// measured against. Returns how many watches it counted.
+    fn raw_oversight_aggregate(&mut self) -> Result<i64>;
     /// Server time of the latest anchor `device` fetched whose chain head
     /// the server holds (or that it fetched with an empty chain): every
     /// record it made before then is on the server.

@@ -332,3 +332,57 @@ pub async fn upload_media(phone: &Phone, m: &[(MediaPurpose, Vec<u8>)]) {
         assert!(r.status().is_success() || r.status() == 409, "media upload {}", r.status());
     }
 }
+
+/// Fill the demo project with `n` samplings through the real ingest, from
+/// `devices` phones uploading batches of 100 at once, on tags of a batch
+/// `batch` registered for them (benchmarks).
+pub async fn fill_samplings(server: &TestServer, n: usize, devices: usize, batch: u16) {
+    use custody_core::tag::{BatchKey, SerialRange, TagBatch};
+    server
+        .admin()
+        .register_tags(TagBatch {
+            key: BatchKey { supplier: 310, year: 26, batch },
+            supplier_org: fixtures::id("ORG-TAG-AF"),
+            project: fixtures::id(demo::PROJECT),
+            ranges: vec![SerialRange { first: 1, last: n as u32 }],
+        })
+        .unwrap();
+    let per = n / devices;
+    let mut tasks = Vec::new();
+    for d in 0..devices {
+        let mut p = Phone::new(server, 30 + d as u8, demo::SAMPLER);
+        p.dev.boot_id = format!("{}-{batch}", p.dev.boot_id);
+        assert!(p.enroll(&server.offer(demo::SAMPLER)).await.status().is_success());
+        p.sync_time().await;
+        tasks.push(tokio::spawn(async move {
+            for start in (0..per).step_by(100) {
+                let recs: Vec<SignedRecord> = (start..(start + 100).min(per))
+                    .map(|i| {
+                        let serial = (d * per + i + 1) as u32;
+                        let mut payload = demo_sampling(1);
+                        if let Payload::Sampling(s) = &mut payload {
+                            s.tag = custody_core::TagCode::from_parts(310, 26, batch, serial).unwrap();
+                        }
+                        let photo = process_photo(serial, "bench");
+                        p.field_record(
+                            payload,
+                            50.0,
+                            50.0,
+                            &[(MediaPurpose::Face, FACE), (MediaPurpose::Process, &photo)],
+                        )
+                    })
+                    .collect();
+                let refs: Vec<&SignedRecord> = recs.iter().collect();
+                let r = p.upload(&refs).await;
+                assert!(
+                    r.results.iter().all(|r| r.status == RecordStatus::Accepted),
+                    "{:?}",
+                    r.results[0].findings
+                );
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}

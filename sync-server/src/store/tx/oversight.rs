@@ -218,6 +218,19 @@ impl<C: Conn> OversightTx for SqlTx<'_, C> {
             .collect()
     }
 
+    fn raw_oversight_aggregate(&mut self) -> Result<i64> {
+        let mut watches = 0;
+        for mut r in self
+            .c
+            .rows("SELECT project, state, count(*) FROM witness_watch GROUP BY project, state", args![])?
+        {
+            watches += r.int(2)?;
+        }
+        self.c
+            .rows("SELECT project, finding, count(*) FROM violations GROUP BY project, finding", args![])?;
+        Ok(watches)
+    }
+
     fn covered_until_ms(&mut self, device: &PublicKey) -> Result<Option<i64>> {
         self.c
             .one(
