@@ -86,7 +86,36 @@ pub fn pass(store: &Store, policy: &Policy, cfg: &OversightConfig, now: i64) -> 
     // pass later.
     report.findings += store.write(|tx| tally_findings(tx, cfg.batch))?;
     report.draws = store.write(|tx| complete_draws(tx, now))?;
+    store.write(|tx| count_stale_specimens(tx, &cfg.project, now))?;
     Ok(report)
+}
+
+/// The tally key of specimens left at a stage.
+pub fn stale_key(stage: &str) -> String {
+    format!("stale:{stage}")
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// When a specimen at `stage` has waited too long (A4.1: no test missed;
+/// R13): received and not tested, tested and not reported.
+pub fn stale_before(th: &custody_core::oversight::project::ProjectThresholds, stage: &str, now: i64) -> i64 {
+    let days = if stage == "received" { th.received_untested_days } else { th.tested_unreported_days };
+    now - i64::try_from(days).unwrap_or(i64::MAX / DAY_MS) * DAY_MS
+}
+
+/// Count, per project, the specimens left too long at `received` and at
+/// `tested` (gauges: replaced each pass, so a specimen tested since drops out).
+fn count_stale_specimens(
+    tx: &mut dyn Tx,
+    th: &custody_core::oversight::project::ProjectThresholds,
+    now: i64,
+) -> Result<()> {
+    for stage in ["received", "tested"] {
+        let counts = tx.stale_specimens(stage, stale_before(th, stage, now))?;
+        tx.set_tally_gauge(&stale_key(stage), &counts)?;
+    }
+    Ok(())
 }
 
 fn cursor(tx: &mut dyn Tx, key: &str) -> Result<u64> {
@@ -181,34 +210,65 @@ fn tally_findings(tx: &mut dyn Tx, batch: u32) -> Result<usize> {
     Ok(rows.len())
 }
 
+/// What deciding a batch of watches looks up, each at most once per batch:
+/// a project's grants, the devices, how far each phone is covered.
+#[derive(Default)]
+struct Lookups {
+    grants: HashMap<String, Vec<crate::store::GrantRow>>,
+    devices: Option<Vec<crate::store::DeviceRow>>,
+    covered: HashMap<String, Option<i64>>,
+}
+
 /// The phones that could hold a witnessing of `w`: enrolled, unrevoked
 /// phones of people who may witness on its project (grants not revoked
 /// before the sampling), enrolled before its window closed.
-fn witness_phones(tx: &mut dyn Tx, w: &WatchRow, closes_ms: i64) -> Result<Vec<WitnessPhone>> {
-    let project = Id::new(w.project.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+fn witness_phones(
+    tx: &mut dyn Tx,
+    l: &mut Lookups,
+    w: &WatchRow,
+    closes_ms: i64,
+) -> Result<Vec<WitnessPhone>> {
     let latest = w.latest_ms.unwrap_or(closes_ms);
-    let witnesses: Vec<Id> = tx
-        .grants_on(&project)?
-        .into_iter()
+    if !l.grants.contains_key(&w.project) {
+        let project = Id::new(w.project.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        l.grants.insert(w.project.clone(), tx.grants_on(&project)?);
+    }
+    let witnesses: Vec<&Id> = l.grants[&w.project]
+        .iter()
         .filter(|g| g.role == PersonRole::Witness && g.valid_from_ms <= closes_ms)
         .filter(|g| g.revoked_ms.is_none_or(|r| r > latest) && g.valid_until_ms.is_none_or(|u| u >= latest))
-        .map(|g| g.person)
+        .map(|g| &g.person)
         .collect();
+    if l.devices.is_none() {
+        l.devices = Some(tx.devices()?);
+    }
     let mut phones = Vec::new();
-    for d in tx.devices()? {
-        if !witnesses.contains(&d.person) || d.revoked_ms.is_some() || d.enrolled_ms > closes_ms {
+    for d in l.devices.iter().flatten() {
+        if !witnesses.contains(&&d.person) || d.revoked_ms.is_some() || d.enrolled_ms > closes_ms {
             continue;
         }
-        let covered_until_ms = tx.covered_until_ms(&d.key)?;
+        let key = d.key.to_b64();
+        let covered_until_ms = match l.covered.get(&key) {
+            Some(c) => *c,
+            None => {
+                let c = tx.covered_until_ms(&d.key)?;
+                l.covered.insert(key.clone(), c);
+                c
+            }
+        };
         phones.push(WitnessPhone {
-            person: d.person,
-            device: d.key.to_b64(),
-            label: d.label,
+            person: d.person.clone(),
+            device: key,
+            label: d.label.clone(),
             covered_until_ms,
         });
     }
     Ok(phones)
 }
+
+/// What deciding one batch of due watches did: how many it saw, where the
+/// next batch starts, the samplings whose state changed.
+type Decided = (usize, Option<(i64, Hash)>, Vec<(Hash, String)>);
 
 /// Watches whose window may have closed: ask the core, store what changed,
 /// and raise `witness_missing` once.
@@ -218,13 +278,14 @@ fn decide_due(
     batch: u32,
     after: Option<(i64, Hash)>,
     now: i64,
-) -> Result<(usize, Option<(i64, Hash)>, Vec<(Hash, String)>)> {
+) -> Result<Decided> {
     let window = policy.witness_window_ms;
     let due = tx.watches_due(now - window, after.as_ref(), batch)?;
     let mut decided = Vec::new();
+    let mut lookups = Lookups::default();
     for mut w in due.clone() {
         let closes = w.latest_ms.map_or(now, |l| l.saturating_add(window));
-        let phones = witness_phones(tx, &w, closes)?;
+        let phones = witness_phones(tx, &mut lookups, &w, closes)?;
         let margin = custody_core::protocol::REQUEST_SKEW_MS;
         let state = missed::unwitnessed(w.latest_ms, window, margin, now, &phones);
         let code = state.code();

@@ -20,6 +20,7 @@ on_each_backend!(
     r8_an_offline_witness_keeps_it_pending_and_its_record_decides,
     r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away,
     r20_a_spot_check_draw_is_recomputed_from_its_published_inputs,
+    a4_1_r12_a_specimen_received_and_never_tested_is_raised,
 );
 
 const MIN: i64 = 60_000;
@@ -264,5 +265,50 @@ async fn r20_a_spot_check_draw_is_recomputed_from_its_published_inputs(b: Backen
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let recomputed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(recomputed, published["result"]);
+    server.stop().await;
+}
+
+async fn a4_1_r12_a_specimen_received_and_never_tested_is_raised(b: Backend) {
+    use custody_core::record::ReceiptDecision;
+    use sync_server::console::paths;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
+    let mut lab = enrolled(&server, 4, demo::LAB_RECEIVER).await;
+    sampler.sync_time().await;
+    witness.sync_time().await;
+    // The whole trail, in time, and the lab receives the specimen.
+    let s = sample(&mut sampler, 305).await;
+    let m = media(305, "witness");
+    let w = witness.field_record(demo_witnessing(&s), 52.0, 61.0, &as_refs(&m));
+    assert_eq!(witness.upload(&[&w]).await.results[0].status, RecordStatus::Accepted);
+    let body = sampler.dev.body(demo_commission(&[(&s, &w)]), vec![], vec![], sampler.now());
+    let c = sampler.dev.sign(body);
+    assert_ne!(sampler.upload(&[&c]).await.results[0].status, RecordStatus::Rejected);
+    let tag = custody_core::fixtures::tag(305);
+    let body = lab.dev.body(
+        custody_core::fixtures::receipt(tag.clone(), c.id(), ReceiptDecision::Accepted),
+        vec![],
+        vec![],
+        lab.now(),
+    );
+    let receipt = lab.dev.sign(body);
+    let r = lab.upload(&[&receipt]).await;
+    assert_eq!(r.results[0].status, RecordStatus::Accepted, "{:?}", r.results[0].findings);
+    server.oversight_pass();
+    assert_eq!(tally(&server, "stale:received"), 0, "just received: not late yet");
+    // 35 days on (the default: concrete is tested at 28 days), no test data.
+    server.clock.advance(36 * 24 * 60 * MIN);
+    server.oversight_pass();
+    assert_eq!(tally(&server, "stale:received"), 1);
+    let mut city = signed_in(&server, "zhaomin", Some(demo::INSPECTOR));
+    let page = city.get(&paths::fill(paths::OVERSIGHT_PROJECT, demo::PROJECT)).await;
+    assert!(page.attrs("warning", "data-code").contains(&"received_not_tested".to_owned()), "{}", page.body);
+    assert!(
+        page.body.contains(&paths::fill(paths::TAG, tag.as_str())),
+        "the specimen's trail one click away"
+    );
     server.stop().await;
 }

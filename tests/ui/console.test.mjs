@@ -5,8 +5,10 @@
 // inspector signs in by scanning the console's QR with a real field engine
 // (field-sim, the engine the app runs); county regulators see their own
 // county only and the province both (R18); a lab account cannot open face
-// photos (PIPL). A screenshot of every page visited lands in
-// target/console-ui/.
+// photos (PIPL); oversight (issue 16): a sampling nobody witnesses is raised
+// on the server's clock and shown with its warning, evidence and live feed,
+// and a spot-check draw is announced, drawn and recomputed from its public
+// page. A screenshot of every page visited lands in target/console-ui/.
 //
 //   node --test --test-force-exit tests/ui/console.test.mjs  (scripts/e2e-console wraps it)
 
@@ -26,6 +28,8 @@ let driverBase;
 let driverProc;
 const sessions = [];
 let shot = 0;
+/** Browsers signed in by one test and used again by later ones. */
+const signedIn = {};
 
 // ------------------------------------------------------------ a browser
 
@@ -152,7 +156,15 @@ function fieldSim(dir, ...args) {
 before(async () => {
   fs.rmSync(ART, { recursive: true, force: true });
   fs.mkdirSync(ART, { recursive: true });
-  server = await syncServer('console');
+  // A short witness window and a fast oversight pass, so that a sampling
+  // nobody witnesses is found missed within seconds (no witness phone is
+  // enrolled here, so nothing can be pending); one decided sampling is
+  // enough for a rate warning.
+  server = await syncServer('console', {
+    JZQY_POLICY__WITNESS_WINDOW_MS: '2000',
+    JZQY_OVERSIGHT__INTERVAL_MS: '500',
+    JZQY_OVERSIGHT__PROJECT__MIN_SAMPLINGS: '1',
+  });
   const port = await freePort();
   const logFd = fs.openSync(path.join(ART, 'chromedriver.log'), 'a');
   driverProc = spawn(process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver', [`--port=${port}`], { stdio: ['ignore', logFd, logFd], detached: true });
@@ -288,6 +300,7 @@ test('county regulators see their own county only; the province sees both', asyn
   assert.ok(records.every((p) => p === 'PRJ-YK-2026-002'), `no record of another county: ${records}`);
   const province = await Browser.open('province');
   await setUp(province, link('sunli'), 'Liaoning-Reg-2026');
+  Object.assign(signedIn, { zq, xs, province });
   assert.deepEqual(await projectsSeen(province, 'province'), ['PRJ-UI-1', 'PRJ-YK-2026-001', 'PRJ-YK-2026-002']);
   await province.visit('/console/records', 'province-records');
   assert.ok((await province.attrs('[data-testid="record-row"]', 'data-project')).includes('PRJ-YK-2026-001'));
@@ -311,4 +324,70 @@ test('a lab account sees the record but cannot open the face photo', async () =>
   assert.match(await b.body(), /人脸|face/);
   const status = await b.exec(`return fetch('/console/media/${sha}').then(r => r.status);`);
   assert.equal(status, 403);
+});
+
+/** One more sampling through the real engine, synced (a new record in the log). */
+function sampleAgain(serial) {
+  const sampler = path.join(ART, 'devices', 'sampler');
+  const tag = tagPhoto(serial, path.join(sampler, `tag-${serial}.jpg`));
+  const face = path.join(FACES, 'obama.jpg');
+  fieldSim(sampler, 'sample', '--tag', tag, '--unit', 'UP-1', '--face-ref', face, '--face', face, '--confirm');
+  fieldSim(sampler, 'sync');
+}
+
+test('a sampling nobody witnessed is raised on the server\'s clock, with its warning, evidence and live feed (R8, R17, R18)', async () => {
+  const { zq, xs } = signedIn;
+  const row = '[data-testid="oversight-row"][data-project="PRJ-YK-2026-001"]';
+  await until('the missed witnessing counted', async () => {
+    await zq.go('/console/oversight');
+    const missed = await zq.attrs(row, 'data-missed');
+    return missed.length === 1 && Number(missed[0]) >= 1;
+  }, 30_000);
+  await zq.snap('oversight');
+  const codes = await zq.attrs(`${row} [data-testid="oversight-warning"]`, 'data-code');
+  assert.ok(codes.includes('witness_late_or_missed'), `the rate warning: ${codes}`);
+  // One click to the warning's evidence, one more to the record.
+  await zq.visit('/console/oversight/PRJ-YK-2026-001', 'oversight-project');
+  const evidence = await zq.$('[data-testid="warning"][data-code="witness_late_or_missed"] [data-testid="evidence-row"] a');
+  assert.ok(evidence, 'the sampling behind the warning is listed');
+  await zq.cmd('POST', `/element/${evidence}/click`, {});
+  await until('the sampling\'s page', async () => (await zq.url()).startsWith('/console/records/'));
+  await zq.snap('oversight-evidence-record');
+  // Another county does not see it.
+  await xs.visit('/console/oversight', 'oversight-xishi');
+  assert.ok(!(await xs.attrs('[data-testid="oversight-row"]', 'data-project')).includes('PRJ-YK-2026-001'));
+  // Live: the page is open when the next unwitnessed sampling is found missed.
+  await zq.visit('/console/oversight', 'oversight-live-before');
+  sampleAgain(1202);
+  await until('the live feed shows it', async () =>
+    (await zq.attrs('[data-testid="live-item"]', 'data-code')).includes('witness_missing'), 30_000);
+  await zq.snap('oversight-live');
+});
+
+test('a spot-check draw is announced, drawn by the log and recomputed from its public page (R20)', async () => {
+  const { province } = signedIn;
+  await province.visit('/console/draws', 'draws');
+  await province.fill('form[data-testid="draw-form"] input[name="title"]', '2026 年第四季度见证取样专项抽查');
+  await province.fill('form[data-testid="draw-form"] input[name="target_count"]', '2');
+  await province.fill('form[data-testid="draw-form"] input[name="inspectors_per_target"]', '1');
+  await province.submit('draw-form');
+  await until('the public page of the draw', async () => (await province.url()).startsWith('/console/public/draws/'));
+  const page = await province.url();
+  await province.snap('draw-announced');
+  // The next record in the log draws it.
+  sampleAgain(1203);
+  const anyone = await Browser.open('public');
+  await until('drawn', async () => {
+    await anyone.go(page);
+    return (await anyone.attrs('[data-testid="draw-pick"]', 'data-target')).length === 2;
+  }, 30_000);
+  await anyone.snap('draw-public');
+  // Recomputed by the independent script from the published JSON.
+  const published = await (await fetch(`${server.url}${page}/json`)).text();
+  const file = path.join(ART, 'draw.json');
+  fs.writeFileSync(file, published);
+  const recomputed = JSON.parse(execFileSync('python3', [path.join(ROOT, 'tests', 'draw', 'recompute.py'), file], { encoding: 'utf8' }));
+  assert.deepEqual(recomputed, JSON.parse(published).result);
+  const shown = await anyone.attrs('[data-testid="draw-pick"]', 'data-target');
+  assert.deepEqual(shown, recomputed.picks.map((p) => p.target));
 });

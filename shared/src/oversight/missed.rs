@@ -156,13 +156,15 @@ mod tests {
     #[test]
     fn r8_open_until_the_window_provably_closes() {
         let phones = [phone("w1", Some(T0 + 30 * MIN))];
-        assert_eq!(unwitnessed(Some(T0), WINDOW, MARGIN, T0 + WINDOW, &phones), WitnessState::Open {
-            closes_ms: Some(T0 + WINDOW)
-        });
+        assert_eq!(
+            unwitnessed(Some(T0), WINDOW, MARGIN, T0 + WINDOW, &phones),
+            WitnessState::Open { closes_ms: Some(T0 + WINDOW) }
+        );
         // No proven latest moment: nothing closes.
-        assert_eq!(unwitnessed(None, WINDOW, MARGIN, T0 + 999 * MIN, &phones), WitnessState::Open {
-            closes_ms: None
-        });
+        assert_eq!(
+            unwitnessed(None, WINDOW, MARGIN, T0 + 999 * MIN, &phones),
+            WitnessState::Open { closes_ms: None }
+        );
     }
 
     #[test]
@@ -178,11 +180,10 @@ mod tests {
     #[test]
     fn r8_missed_once_every_witness_phone_synced_past_the_window() {
         let phones = [phone("w1", Some(T0 + 40 * MIN)), phone("w2", Some(T0 + WINDOW + MARGIN + 1))];
-        assert_eq!(unwitnessed(Some(T0), WINDOW, MARGIN, T0 + 60 * MIN, &phones), WitnessState::Missed {
-            closes_ms: T0 + WINDOW,
-            overdue_ms: 40 * MIN,
-            phones_checked: 2
-        });
+        assert_eq!(
+            unwitnessed(Some(T0), WINDOW, MARGIN, T0 + 60 * MIN, &phones),
+            WitnessState::Missed { closes_ms: T0 + WINDOW, overdue_ms: 40 * MIN, phones_checked: 2 }
+        );
     }
 
     #[test]

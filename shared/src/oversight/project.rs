@@ -29,6 +29,11 @@ pub struct ProjectTally {
     pub findings: BTreeMap<String, u64>,
     /// Sampler-witness pairs: (samplings together, of them at odd hours).
     pub pairs: BTreeMap<String, (u64, u64)>,
+    /// Specimens received longer ago than `received_untested_days` with no
+    /// test data (A4.1: no test may be missed).
+    pub received_untested: u64,
+    /// Specimens tested longer ago than `tested_unreported_days` with no report.
+    pub tested_unreported: u64,
 }
 
 impl ProjectTally {
@@ -55,16 +60,22 @@ pub enum ProjectSignal {
     Equivocation,
     /// One sampler and one witness, together at odd hours again and again.
     SamePairOddHours,
+    /// Specimens the lab received but never tested (A4.1, R12).
+    ReceivedNotTested,
+    /// Specimens tested but never reported (R13).
+    TestedNotReported,
 }
 
 impl ProjectSignal {
-    pub const ALL: [ProjectSignal; 6] = [
+    pub const ALL: [ProjectSignal; 8] = [
         ProjectSignal::WitnessLateOrMissed,
         ProjectSignal::RefusedAttempts,
         ProjectSignal::OffSiteOrApart,
         ProjectSignal::MockLocation,
         ProjectSignal::Equivocation,
         ProjectSignal::SamePairOddHours,
+        ProjectSignal::ReceivedNotTested,
+        ProjectSignal::TestedNotReported,
     ];
 
     pub fn code(self) -> &'static str {
@@ -75,6 +86,8 @@ impl ProjectSignal {
             ProjectSignal::MockLocation => "mock_location",
             ProjectSignal::Equivocation => "equivocation",
             ProjectSignal::SamePairOddHours => "same_pair_odd_hours",
+            ProjectSignal::ReceivedNotTested => "received_not_tested",
+            ProjectSignal::TestedNotReported => "tested_not_reported",
         }
     }
 
@@ -88,6 +101,8 @@ impl ProjectSignal {
             ProjectSignal::RefusedAttempts => Rule::R6,
             ProjectSignal::OffSiteOrApart | ProjectSignal::MockLocation => Rule::R9,
             ProjectSignal::Equivocation => Rule::Integrity,
+            ProjectSignal::ReceivedNotTested => Rule::R12,
+            ProjectSignal::TestedNotReported => Rule::R13,
         }
     }
 
@@ -107,20 +122,34 @@ impl ProjectSignal {
             ProjectSignal::OffSiteOrApart => &["outside_site", "not_together"],
             ProjectSignal::MockLocation => &["mock_location"],
             ProjectSignal::Equivocation => &["chain"],
-            ProjectSignal::SamePairOddHours => &[],
+            ProjectSignal::SamePairOddHours
+            | ProjectSignal::ReceivedNotTested
+            | ProjectSignal::TestedNotReported => &[],
         }
     }
 
     pub fn title(self, lang: Lang) -> &'static str {
         let zh = lang == Lang::ZhCn;
         match self {
-            ProjectSignal::WitnessLateOrMissed => pick(zh, "见证超时或缺失比例高", "late or missing witnessing"),
+            ProjectSignal::WitnessLateOrMissed => {
+                pick(zh, "见证超时或缺失比例高", "late or missing witnessing")
+            }
             ProjectSignal::RefusedAttempts => pick(zh, "被拒绝的违规尝试多", "many refused attempts"),
-            ProjectSignal::OffSiteOrApart => pick(zh, "场外取样或见证人不在场", "off site or witness elsewhere"),
+            ProjectSignal::OffSiteOrApart => {
+                pick(zh, "场外取样或见证人不在场", "off site or witness elsewhere")
+            }
             ProjectSignal::MockLocation => pick(zh, "模拟定位", "mocked location"),
-            ProjectSignal::Equivocation => pick(zh, "企图改写设备记录链", "attempt to rewrite a device's chain"),
+            ProjectSignal::Equivocation => {
+                pick(zh, "企图改写设备记录链", "attempt to rewrite a device's chain")
+            }
             ProjectSignal::SamePairOddHours => {
                 pick(zh, "同一取样员与见证员经常在非工作时间取样", "same pair, again and again at odd hours")
+            }
+            ProjectSignal::ReceivedNotTested => {
+                pick(zh, "样品收样后未检测", "specimens received, never tested")
+            }
+            ProjectSignal::TestedNotReported => {
+                pick(zh, "样品检测后未出报告", "specimens tested, never reported")
             }
         }
     }
@@ -157,6 +186,16 @@ impl ProjectSignal {
                 "同一对取样员与见证员在 22:00–06:00（北京时间）共同完成的取样所占比例",
                 "share of one sampler-witness pair's samplings made 22:00–06:00 China time",
             ),
+            ProjectSignal::ReceivedNotTested => pick(
+                zh,
+                "检测机构收样已超过规定天数仍无检测数据的样品数（不得漏检，A4.1、R12）",
+                "specimens received longer ago than the configured days with no test data (no test may be missed, A4.1, R12)",
+            ),
+            ProjectSignal::TestedNotReported => pick(
+                zh,
+                "已检测超过规定天数仍未出具报告的样品数（R13）",
+                "specimens tested longer ago than the configured days with no report (R13)",
+            ),
         }
     }
 }
@@ -185,6 +224,14 @@ pub struct ProjectThresholds {
     pub pair_min_samplings: u64,
     /// Share of a pair's samplings at odd hours at or above which it warns.
     pub pair_odd_hours_rate: f64,
+    /// Days after receipt without test data before a specimen counts as not
+    /// tested: longer than the oldest common test age (concrete cubes at
+    /// 28 days, GB/T 50081) plus a week.
+    pub received_untested_days: u64,
+    /// Days after the last test without a report.
+    pub tested_unreported_days: u64,
+    /// Such specimens at or above which it warns (1: any).
+    pub stale_specimens: u64,
 }
 
 impl Default for ProjectThresholds {
@@ -198,6 +245,9 @@ impl Default for ProjectThresholds {
             equivocations: 1,
             pair_min_samplings: 5,
             pair_odd_hours_rate: 0.5,
+            received_untested_days: 35,
+            tested_unreported_days: 7,
+            stale_specimens: 1,
         }
     }
 }
@@ -226,7 +276,10 @@ const COUNT: &str = "must be at least 1";
 
 impl ProjectThresholds {
     pub fn check(&self) -> Result<(), ThresholdInvalid> {
-        let rates = [("late_or_missed_rate", self.late_or_missed_rate), ("pair_odd_hours_rate", self.pair_odd_hours_rate)];
+        let rates = [
+            ("late_or_missed_rate", self.late_or_missed_rate),
+            ("pair_odd_hours_rate", self.pair_odd_hours_rate),
+        ];
         for (key, r) in rates {
             if !(r > 0.0 && r <= 1.0) {
                 return Err(ThresholdInvalid { key, why: RATE });
@@ -239,6 +292,9 @@ impl ProjectThresholds {
             ("mock_locations", self.mock_locations),
             ("equivocations", self.equivocations),
             ("pair_min_samplings", self.pair_min_samplings),
+            ("received_untested_days", self.received_untested_days),
+            ("tested_unreported_days", self.tested_unreported_days),
+            ("stale_specimens", self.stale_specimens),
         ];
         for (key, n) in counts {
             if n == 0 {
@@ -280,6 +336,9 @@ pub fn project_warnings(t: &ProjectTally, th: &ProjectThresholds) -> Vec<Project
     ] {
         fire(signal, t.count(signal.finding_codes()) as f64, threshold as f64, String::new());
     }
+    let stale = th.stale_specimens as f64;
+    fire(ProjectSignal::ReceivedNotTested, t.received_untested as f64, stale, String::new());
+    fire(ProjectSignal::TestedNotReported, t.tested_unreported as f64, stale, String::new());
     for (pair, &(together, odd)) in &t.pairs {
         if together >= th.pair_min_samplings {
             let rate = odd as f64 / together as f64;
@@ -320,6 +379,7 @@ pub fn project_score(warnings: &[ProjectWarning]) -> (u32, Vec<ScoreComponent>) 
             ProjectSignal::WitnessLateOrMissed | ProjectSignal::Equivocation => 20,
             ProjectSignal::RefusedAttempts | ProjectSignal::MockLocation => 15,
             ProjectSignal::OffSiteOrApart | ProjectSignal::SamePairOddHours => 10,
+            ProjectSignal::ReceivedNotTested | ProjectSignal::TestedNotReported => 10,
         };
         components.push(match worst {
             Some(w) => {
@@ -382,6 +442,18 @@ mod tests {
         let w = project_warnings(&t, &ProjectThresholds::default());
         assert_eq!(w.len(), 1);
         assert_eq!((w[0].about.as_str(), w[0].measured), ("s1/w1", 0.5));
+    }
+
+    #[test]
+    fn a4_1_r12_r13_specimens_left_untested_or_unreported() {
+        let mut t = ProjectTally::default();
+        assert!(fired(&t).is_empty());
+        t.received_untested = 1;
+        assert_eq!(fired(&t), ["received_not_tested"]);
+        t.tested_unreported = 2;
+        assert_eq!(fired(&t), ["received_not_tested", "tested_not_reported"]);
+        let th = ProjectThresholds { stale_specimens: 3, ..Default::default() };
+        assert!(project_warnings(&t, &th).is_empty(), "below the configured count");
     }
 
     #[test]

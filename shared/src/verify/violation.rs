@@ -75,70 +75,169 @@ pub enum Missing {
 pub enum Violation {
     // --- reject ---
     BadSignature,
-    BadCosignature { index: usize },
-    CosignatureMisattributed { index: usize },
+    BadCosignature {
+        index: usize,
+    },
+    CosignatureMisattributed {
+        index: usize,
+    },
     UnknownDevice,
-    DeviceRevoked { effective_ms: Millis },
-    DeviceNotAuthors { device_person: Id },
+    DeviceRevoked {
+        effective_ms: Millis,
+    },
+    DeviceNotAuthors {
+        device_person: Id,
+    },
     AdminFactFromDevice,
     ServerKeyOnCustodyStep,
-    Chain { error: ChainError },
+    Chain {
+        error: ChainError,
+    },
     // --- refuse ---
-    NotAuthorised { role: PersonRole, project: Option<Id> },
-    AuthorisationInvalidAtTime { grant: Id, why: GrantProblem },
-    OrgCannotHoldRole { role: PersonRole, org_role: OrgRole },
-    TagUnknown { tag: TagCode },
-    TagOtherProject { tag: TagCode, tag_project: Id },
-    UnknownUnitProject { unit_project: Id },
-    Custody { tag: TagCode, error: CustodyError },
-    MissingEvidence { what: Missing },
-    MediaNotListed { hash: Hash },
+    NotAuthorised {
+        role: PersonRole,
+        project: Option<Id>,
+    },
+    AuthorisationInvalidAtTime {
+        grant: Id,
+        why: GrantProblem,
+    },
+    OrgCannotHoldRole {
+        role: PersonRole,
+        org_role: OrgRole,
+    },
+    TagUnknown {
+        tag: TagCode,
+    },
+    TagOtherProject {
+        tag: TagCode,
+        tag_project: Id,
+    },
+    UnknownUnitProject {
+        unit_project: Id,
+    },
+    Custody {
+        tag: TagCode,
+        error: CustodyError,
+    },
+    MissingEvidence {
+        what: Missing,
+    },
+    MediaNotListed {
+        hash: Hash,
+    },
     HandshakeMismatch,
-    TagDiffersFromSampling { sampling_tag: TagCode },
+    TagDiffersFromSampling {
+        sampling_tag: TagCode,
+    },
     SelfWitness,
-    LabNotCommissioned { lab: Id },
-    TagNotOnCommission { tag: TagCode },
-    WrongLab { lab: Id },
+    LabNotCommissioned {
+        lab: Id,
+    },
+    TagNotOnCommission {
+        tag: TagCode,
+    },
+    WrongLab {
+        lab: Id,
+    },
     EmptyCommission,
     // --- refuse: admin facts (the directory's own rules) ---
-    DirectoryIdTaken { entry: DirectoryEntry, id: String },
-    DirectoryEntryMissing { entry: DirectoryEntry, id: String },
-    OrgWrongRole { org: Id, expected: OrgRole },
+    DirectoryIdTaken {
+        entry: DirectoryEntry,
+        id: String,
+    },
+    DirectoryEntryMissing {
+        entry: DirectoryEntry,
+        id: String,
+    },
+    OrgWrongRole {
+        org: Id,
+        expected: OrgRole,
+    },
     GrantWithoutProject,
-    GrantAlreadyRevoked { grant: Id },
-    BatchInvalid { reason: String },
-    BatchOverlap { project: Id },
-    BoundaryInvalid { reason: String },
-    LabAlreadyCommissioned { lab: Id },
+    GrantAlreadyRevoked {
+        grant: Id,
+    },
+    BatchInvalid {
+        reason: String,
+    },
+    BatchOverlap {
+        project: Id,
+    },
+    BoundaryInvalid {
+        reason: String,
+    },
+    LabAlreadyCommissioned {
+        lab: Id,
+    },
     // --- defer ---
-    MissingReference { record: Hash },
+    MissingReference {
+        record: Hash,
+    },
     // --- flag ---
-    LateWitness { min_gap_ms: Millis },
+    LateWitness {
+        min_gap_ms: Millis,
+    },
     /// Raised by the server on its own clock (`oversight::missed`): the
     /// window closed `overdue_ms` ago and every phone that could witness
     /// has synced since without a witnessing.
-    WitnessMissing { closes_ms: Millis, overdue_ms: Millis },
-    OutsideSite { distance_m: i64 },
-    NotTogether { distance_m: i64 },
+    WitnessMissing {
+        closes_ms: Millis,
+        overdue_ms: Millis,
+    },
+    OutsideSite {
+        distance_m: i64,
+    },
+    NotTogether {
+        distance_m: i64,
+    },
     MockLocation,
-    ImplausibleTrack { speed_mps: i64 },
-    PoorAccuracy { accuracy_m: i64 },
-    FaceMismatch { score_milli: i32, threshold_milli: i32 },
+    ImplausibleTrack {
+        speed_mps: i64,
+    },
+    PoorAccuracy {
+        accuracy_m: i64,
+    },
+    FaceMismatch {
+        score_milli: i32,
+        threshold_milli: i32,
+    },
     LivenessFailed,
-    ClockSkew { skew_ms: Millis },
-    GnssMismatch { by_ms: Millis },
+    ClockSkew {
+        skew_ms: Millis,
+    },
+    GnssMismatch {
+        by_ms: Millis,
+    },
     AnchorInvalid,
     MonotonicInconsistent,
-    ClaimOutsideProven { by_ms: Millis },
-    AuthorisationUncertain { grant: Id },
-    DeviceRevocationUncertain { effective_ms: Millis },
+    ClaimOutsideProven {
+        by_ms: Millis,
+    },
+    AuthorisationUncertain {
+        grant: Id,
+    },
+    DeviceRevocationUncertain {
+        effective_ms: Millis,
+    },
     TestDataNotAutomatic,
-    CosignerNotAuthorised { person: Id },
-    UnconfirmedTrailFindings { codes: Vec<String> },
+    CosignerNotAuthorised {
+        person: Id,
+    },
+    UnconfirmedTrailFindings {
+        codes: Vec<String>,
+    },
     // --- notice ---
-    TimingUndetermined { reason: Undetermined, claimed_gap_ms: Millis },
-    SiteUncertain { edge_distance_m: i64 },
-    CoPresenceUncertain { distance_m: i64 },
+    TimingUndetermined {
+        reason: Undetermined,
+        claimed_gap_ms: Millis,
+    },
+    SiteUncertain {
+        edge_distance_m: i64,
+    },
+    CoPresenceUncertain {
+        distance_m: i64,
+    },
     ManualTagEntry,
     NoLivenessCheck,
     AwaitingWitnessCosignature,

@@ -43,6 +43,10 @@ pub fn tally_of(rows: &[&TallyRow]) -> ProjectTally {
             *slot += n;
         } else if let Some(code) = r.key.strip_prefix("finding:") {
             t.findings.insert(code.to_owned(), n);
+        } else if r.key == "stale:received" {
+            t.received_untested = n;
+        } else if r.key == "stale:tested" {
+            t.tested_unreported = n;
         } else if let Some(pair) = r.key.strip_prefix("pair:") {
             t.pairs.insert(pair.to_owned(), (n, u64::try_from(r.odd).unwrap_or(0)));
         }
@@ -213,9 +217,10 @@ pub async fn dashboard_csv(State(state): State<AppState>, u: User) -> Result<Res
         .into_response())
 }
 
-/// One record behind a warning.
+/// One record (or specimen) behind a warning.
 pub struct EvidenceLine {
-    pub record: String,
+    /// Where the evidence opens: a record's page, or a tag's trail.
+    pub href: String,
     pub short: String,
     pub what: String,
     pub when: String,
@@ -242,11 +247,12 @@ fn evidence(
     tx: &mut dyn Tx,
     project: &str,
     w: &ProjectWarning,
+    (th, now): (&ProjectThresholds, i64),
     lang: Lang,
 ) -> crate::store::Result<Vec<EvidenceLine>> {
     let mut out = Vec::new();
     let line = |id: custody_core::Hash, what: String, at: Option<i64>| EvidenceLine {
-        record: id.to_hex(),
+        href: paths::fill(paths::RECORD, &id.to_hex()),
         short: id.to_hex()[..12].to_owned(),
         what,
         when: when_opt(at),
@@ -269,6 +275,18 @@ fn evidence(
                     (Lang::En, s) => s.to_owned(),
                 };
                 out.push(line(r.sampling, what, r.latest_ms));
+            }
+        }
+        ProjectSignal::ReceivedNotTested | ProjectSignal::TestedNotReported => {
+            let stage = if w.signal == ProjectSignal::ReceivedNotTested { "received" } else { "tested" };
+            let before = crate::oversight::stale_before(th, stage, now);
+            for (code, at) in tx.stale_specimens_of(project, stage, before, EVIDENCE_LIMIT)? {
+                out.push(EvidenceLine {
+                    href: paths::fill(paths::TAG, &code),
+                    short: code,
+                    what: w.signal.title(lang).to_owned(),
+                    when: when_opt(Some(at)),
+                });
             }
         }
         signal => {
@@ -307,7 +325,7 @@ pub async fn project(
             };
             let mut warnings = Vec::new();
             for w in project_warnings(&p.t, &th) {
-                let evidence = evidence(tx, id.as_str(), &w, lang)?;
+                let evidence = evidence(tx, id.as_str(), &w, (&th, now), lang)?;
                 warnings.push(WarningEvidence { w: warning_line(&w, lang), evidence });
             }
             p.warnings.clear();

@@ -99,6 +99,19 @@ pub trait OversightTx {
     /// Add to a tally line (creating it).
     fn add_tally(&mut self, project: &str, key: &str, n: i64, odd: i64) -> Result<()>;
     fn tallies(&mut self) -> Result<Vec<TallyRow>>;
+    /// Replace every tally line of `key` with these counts per project.
+    fn set_tally_gauge(&mut self, key: &str, counts: &[(String, i64)]) -> Result<()>;
+    /// Specimens at `stage` since before `before_ms`, counted per project.
+    fn stale_specimens(&mut self, stage: &str, before_ms: i64) -> Result<Vec<(String, i64)>>;
+    /// One project's specimens at `stage` since before `before_ms`: tag
+    /// codes and when they reached it, oldest first (evidence).
+    fn stale_specimens_of(
+        &mut self,
+        project: &str,
+        stage: &str,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(String, i64)>>;
     /// The dashboard's figures computed from the rows themselves (every
     /// watch and finding grouped by project): the baseline the tallies are
     /// measured against. Returns how many watches it counted.

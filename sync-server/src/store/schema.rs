@@ -240,10 +240,13 @@ CREATE INDEX IF NOT EXISTS equivocations_device ON equivocations(device);
 };
 
 /// Oversight (issue 16): samplings watched for their witnessing (R8) and
-/// the tallies the early warnings read (R17). SQLite version 5, PostgreSQL
+/// the tallies the early warnings read (R17), spot-check draws (R20), and
+/// an index to find specimens left at a stage. SQLite version 5, PostgreSQL
 /// version 4.
-pub const OVERSIGHT: Migration =
-    Migration::Create { tables: &["witness_watch", "oversight_tally"], then: "" };
+pub const OVERSIGHT: Migration = Migration::Create {
+    tables: &["witness_watch", "oversight_tally", "spot_check_draws"],
+    then: "CREATE INDEX tags_stage ON tags(stage, updated_ms);\n",
+};
 
 const TABLE: Table = Table {
     name: "",
@@ -421,11 +424,15 @@ pub const TABLES: &[Table] = &[
             &["device", "server_ms", "boot_id", "device_mono_ms"],
         )
     },
-    keyed(
-        "tags",
-        &[text("code"), text("project").or_null(), text("stage"), text("state"), int("updated_ms")],
-        &["code"],
-    ),
+    Table {
+        // Oversight finds specimens left at a stage (issue 16).
+        indexes: &[Index { name: "tags_stage", columns: &["stage", "updated_ms"] }],
+        ..keyed(
+            "tags",
+            &[text("code"), text("project").or_null(), text("stage"), text("state"), int("updated_ms")],
+            &["code"],
+        )
+    },
     keyed(
         "media",
         &[

@@ -195,7 +195,7 @@ impl<C: Conn> OversightTx for SqlTx<'_, C> {
                 out.push(watch(r)?);
             }
         }
-        out.sort_by(|a, b| b.latest_ms.cmp(&a.latest_ms));
+        out.sort_by_key(|w| std::cmp::Reverse(w.latest_ms));
         out.truncate(limit as usize);
         Ok(out)
     }
@@ -215,6 +215,47 @@ impl<C: Conn> OversightTx for SqlTx<'_, C> {
             .rows("SELECT project, key, n, odd FROM oversight_tally", args![])?
             .into_iter()
             .map(|mut r| Ok(TallyRow { project: r.text(0)?, key: r.text(1)?, n: r.int(2)?, odd: r.int(3)? }))
+            .collect()
+    }
+
+    fn set_tally_gauge(&mut self, key: &str, counts: &[(String, i64)]) -> Result<()> {
+        self.c.exec("DELETE FROM oversight_tally WHERE key = $1", args![key])?;
+        for (project, n) in counts {
+            self.c.exec(
+                "INSERT INTO oversight_tally (project, key, n, odd) VALUES ($1,$2,$3,0)",
+                args![project, key, *n],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn stale_specimens(&mut self, stage: &str, before_ms: i64) -> Result<Vec<(String, i64)>> {
+        self.c
+            .rows(
+                "SELECT project, count(*) FROM tags WHERE stage = $1 AND updated_ms < $2 AND project IS NOT NULL \
+                 GROUP BY project",
+                args![stage, before_ms],
+            )?
+            .into_iter()
+            .map(|mut r| Ok((r.text(0)?, r.int(1)?)))
+            .collect()
+    }
+
+    fn stale_specimens_of(
+        &mut self,
+        project: &str,
+        stage: &str,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(String, i64)>> {
+        self.c
+            .rows(
+                "SELECT code, updated_ms FROM tags WHERE stage = $1 AND updated_ms < $2 AND project = $3 \
+                 ORDER BY updated_ms LIMIT $4",
+                args![stage, before_ms, project, limit],
+            )?
+            .into_iter()
+            .map(|mut r| Ok((r.text(0)?, r.int(1)?)))
             .collect()
     }
 
