@@ -19,7 +19,7 @@ mod common;
 
 use common::browser::signed_in;
 use common::*;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use sync_server::console::paths;
 use sync_server::demo;
 use sync_server::testing::Backend;
@@ -27,12 +27,6 @@ use sync_server::testing::Backend;
 const RECORDS: usize = 100_000;
 const DEVICES: usize = 8;
 const ROUNDS: usize = 200;
-
-fn quantiles(mut v: Vec<Duration>) -> (f64, f64) {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    (ms(v[v.len() / 2]), ms(v[(v.len() * 99 / 100).min(v.len() - 1)]))
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

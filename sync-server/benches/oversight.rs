@@ -30,12 +30,6 @@ const INGEST_RECORDS: usize = 20_000;
 const DEVICES: usize = 8;
 const ROUNDS: usize = 100;
 
-fn quantiles(mut v: Vec<Duration>) -> (f64, f64) {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    (ms(v[v.len() / 2]), ms(v[(v.len() * 99 / 100).min(v.len() - 1)]))
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let records = args

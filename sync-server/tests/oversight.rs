@@ -25,6 +25,25 @@ on_each_backend!(
 
 const MIN: i64 = 60_000;
 
+/// The demo world on a back end, with the sampler's and the witness's
+/// phones enrolled and synced.
+async fn world(b: Backend) -> (tempfile::TempDir, TestServer, Phone, Phone) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    world_on(dir, server).await
+}
+
+async fn world_on(
+    dir: tempfile::TempDir,
+    server: TestServer,
+) -> (tempfile::TempDir, TestServer, Phone, Phone) {
+    server.seed();
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    let witness = enrolled(&server, 3, demo::WITNESS).await;
+    sampler.sync_time().await;
+    (dir, server, sampler, witness)
+}
+
 async fn sample(sampler: &mut Phone, serial: u32) -> SignedRecord {
     let m = media(serial, "sampler");
     let s = sampler.field_record(demo_sampling(serial), 50.0, 60.0, &as_refs(&m));
@@ -45,13 +64,8 @@ fn tally(server: &TestServer, key: &str) -> i64 {
 }
 
 async fn r8_a_sampling_never_witnessed_is_found_missed_once_every_witness_phone_synced(b: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_on(b, dir.path()).await;
-    server.seed();
-    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
-    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
+    let (_dir, server, mut sampler, mut witness) = world(b).await;
     let inspector = enrolled(&server, 5, demo::INSPECTOR).await;
-    sampler.sync_time().await;
     let s = sample(&mut sampler, 301).await;
     server.oversight_pass();
     assert_eq!(watch_state(&server, &s).0, "open");
@@ -106,12 +120,7 @@ async fn r8_a_sampling_never_witnessed_is_found_missed_once_every_witness_phone_
 }
 
 async fn r8_an_offline_witness_keeps_it_pending_and_its_record_decides(b: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_on(b, dir.path()).await;
-    server.seed();
-    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
-    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
-    sampler.sync_time().await;
+    let (_dir, server, mut sampler, mut witness) = world(b).await;
     let s = sample(&mut sampler, 302).await;
     // The witness signs five minutes later, offline, and stays offline.
     server.clock.advance(5 * MIN);
@@ -137,10 +146,7 @@ async fn r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away(b
     let mut config = sync_server::testing::config_on(b, dir.path());
     config.oversight.project.min_samplings = 1;
     let server = TestServer::start_with(config, None).await;
-    server.seed();
-    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
-    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
-    sampler.sync_time().await;
+    let (_dir, server, mut sampler, mut witness) = world_on(dir, server).await;
     let s = sample(&mut sampler, 303).await;
     // Past the window and the 15 minutes a signed request may be under way.
     server.clock.advance(40 * MIN);
@@ -195,11 +201,7 @@ async fn r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away(b
 
 async fn r20_a_spot_check_draw_is_recomputed_from_its_published_inputs(b: Backend) {
     use sync_server::console::paths;
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_on(b, dir.path()).await;
-    server.seed();
-    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
-    sampler.sync_time().await;
+    let (dir, server, mut sampler, _) = world(b).await;
 
     // Only regulators' inspectors (and admins) may draw.
     let mut lab = signed_in(&server, "wangqiang", Some(demo::LAB_RECEIVER));
@@ -271,13 +273,8 @@ async fn r20_a_spot_check_draw_is_recomputed_from_its_published_inputs(b: Backen
 async fn a4_1_r12_a_specimen_received_and_never_tested_is_raised(b: Backend) {
     use custody_core::record::ReceiptDecision;
     use sync_server::console::paths;
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_on(b, dir.path()).await;
-    server.seed();
-    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
-    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
+    let (_dir, server, mut sampler, mut witness) = world(b).await;
     let mut lab = enrolled(&server, 4, demo::LAB_RECEIVER).await;
-    sampler.sync_time().await;
     witness.sync_time().await;
     // The whole trail, in time, and the lab receives the specimen.
     let s = sample(&mut sampler, 305).await;

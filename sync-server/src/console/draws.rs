@@ -200,8 +200,14 @@ fn with_status(mut r: Response, s: StatusCode) -> Response {
     r
 }
 
-/// A published draw, drawn first if its beacon now exists.
-async fn published(state: &AppState, id: String) -> Result<Option<(DrawRow, DrawSpec)>, Deny> {
+/// A published draw, drawn first if its beacon now exists; not found in
+/// the reader's language.
+async fn published(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    id: String,
+) -> Result<(DrawRow, DrawSpec, Lang), Deny> {
+    let lang = super::view::lang_of_headers(headers);
     let now = state.now();
     let row = state
         .store
@@ -213,7 +219,8 @@ async fn published(state: &AppState, id: String) -> Result<Option<(DrawRow, Draw
             tx.spot_check_draw(&id)
         })
         .await?;
-    Ok(row.and_then(|d| serde_json::from_str::<DrawSpec>(&d.spec).ok().map(|s| (d, s))))
+    row.and_then(|d| serde_json::from_str::<DrawSpec>(&d.spec).ok().map(|s| (d, s, lang)))
+        .ok_or_else(|| Deny::not_found(lang))
 }
 
 pub struct PickLine {
@@ -244,8 +251,7 @@ pub async fn public(
     headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Deny> {
-    let lang = super::view::lang_of_headers(&headers);
-    let Some((d, spec)) = published(&state, id).await? else { return Err(Deny::not_found(lang)) };
+    let (d, spec, lang) = published(&state, &headers, id).await?;
     let result: Option<DrawResult> = d.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
     let picks = result
         .map(|r| {
@@ -289,8 +295,7 @@ pub async fn public_json(
     headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Deny> {
-    let lang = super::view::lang_of_headers(&headers);
-    let Some((d, spec)) = published(&state, id).await? else { return Err(Deny::not_found(lang)) };
+    let (d, spec, _) = published(&state, &headers, id).await?;
     let result: Option<serde_json::Value> = d.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
     let body = serde_json::json!({
         "spec": spec,

@@ -386,3 +386,10 @@ pub async fn fill_samplings(server: &TestServer, n: usize, devices: usize, batch
         t.await.unwrap();
     }
 }
+
+/// Median and 99th percentile of timings, in milliseconds (benchmarks).
+pub fn quantiles(mut v: Vec<std::time::Duration>) -> (f64, f64) {
+    v.sort();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    (ms(v[v.len() / 2]), ms(v[(v.len() * 99 / 100).min(v.len() - 1)]))
+}
