@@ -38,6 +38,18 @@ pub fn state_key(state: &str) -> String {
 pub fn finding_key(code: &str) -> String {
     format!("finding:{code}")
 }
+/// The tally key of a month (China time) of samplings: `n` samplings
+/// made then, `odd` of them witnessed late or never.
+pub fn month_key(ms: i64) -> String {
+    let (y, m, ..) = custody_core::calendar::cst(ms);
+    format!("month:{y:04}-{m:02}")
+}
+
+/// Whether a watch state counts as late-or-missed in the monthly figures.
+fn late_or_missed(state: &str) -> bool {
+    state == "late" || state == "missed"
+}
+
 /// The tally key of a sampler-witness pair.
 pub fn pair_key(sampler: &str, witness: &str) -> String {
     format!("pair:{sampler}/{witness}")
@@ -124,7 +136,12 @@ fn cursor(tx: &mut dyn Tx, key: &str) -> Result<u64> {
 
 fn move_state(tx: &mut dyn Tx, w: &WatchRow, to: &str) -> Result<()> {
     tx.add_tally(&w.project, &state_key(&w.state), -1, 0)?;
-    tx.add_tally(&w.project, &state_key(to), 1, 0)
+    tx.add_tally(&w.project, &state_key(to), 1, 0)?;
+    let flagged = i64::from(late_or_missed(to)) - i64::from(late_or_missed(&w.state));
+    match (flagged, w.latest_ms) {
+        (0, _) | (_, None) => Ok(()),
+        (d, Some(at)) => tx.add_tally(&w.project, &month_key(at), 0, d),
+    }
 }
 
 /// Records since the cursor: new samplings are watched, witnessings decide
@@ -153,6 +170,9 @@ fn tally_records(tx: &mut dyn Tx, batch: u32, now: i64) -> Result<(usize, Vec<(H
                 };
                 if tx.insert_watch(&w)? {
                     tx.add_tally(&w.project, &state_key("open"), 1, 0)?;
+                    if let Some(at) = w.latest_ms {
+                        tx.add_tally(&w.project, &month_key(at), 1, 0)?;
+                    }
                 }
             }
             "witnessing" => {

@@ -87,6 +87,16 @@ async fn r8_a_sampling_never_witnessed_is_found_missed_once_every_witness_phone_
     assert_eq!(watch_state(&server, &s).0, "pending");
     let v: Vec<ViolationView> = inspector.get_json(routes::VIOLATIONS).await;
     assert!(!v.iter().any(|x| x.finding.code == "witness_missing"), "{v:?}");
+    // The console names what is known: the phone that has not synced.
+    let mut city = signed_in(&server, "zhaomin", Some(demo::INSPECTOR));
+    let page = city
+        .get(&sync_server::console::paths::fill(
+            sync_server::console::paths::OVERSIGHT_PROJECT,
+            demo::PROJECT,
+        ))
+        .await;
+    assert_eq!(page.attrs("pending-row", "data-testid").len(), 1, "{}", page.body);
+    assert!(page.body.contains(demo::WITNESS), "the witness's phone is named");
 
     // The witness's phone syncs (it holds no witnessing): now it is proven.
     witness.sync_time().await;
@@ -164,6 +174,18 @@ async fn r17_r18_the_dashboard_warns_in_scope_with_the_evidence_one_click_away(b
     assert_eq!(page.attrs("oversight-row", "data-missed")[i], "1");
     assert_eq!(page.attrs("oversight-row", "data-score")[i], "60", "100 less twice the rule's weight");
     assert!(page.attrs("oversight-warning", "data-code").contains(&"witness_late_or_missed".to_owned()));
+    // By month (China time): the sampling, witnessed never; the project on the map.
+    let id = s.id();
+    let latest = server.state.store.read(move |tx| tx.watch(&id)).unwrap().unwrap().latest_ms.unwrap();
+    let (y, m, ..) = custody_core::calendar::cst(latest);
+    let month = format!("{y:04}-{m:02}");
+    assert_eq!(page.attrs("month-row", "data-month"), [month]);
+    assert_eq!(
+        (page.attrs("month-row", "data-samplings"), page.attrs("month-row", "data-flagged")),
+        (vec!["1".to_owned()], vec!["1".to_owned()])
+    );
+    assert!(page.has("oversight-chart") && page.has("oversight-map"));
+    assert!(page.body.contains("score-bad"), "a score of 60 is drawn red");
     // One click: the project's page lists the sampling behind the warning.
     let detail = city
         .get(&sync_server::console::paths::fill(

@@ -18,6 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use custody_core::model::Id;
+use custody_core::oversight::missed::WitnessState;
 use custody_core::oversight::project::{
     ProjectSignal, ProjectTally, ProjectThresholds, ProjectWarning, ScoreComponent, odd_hour, project_score,
     project_warnings,
@@ -148,11 +149,117 @@ pub(super) fn project_lines(
     Ok(out)
 }
 
+/// One month (China time) of the scope's samplings.
+pub struct MonthLine {
+    pub month: String,
+    pub samplings: i64,
+    /// Witnessed late or never.
+    pub flagged: i64,
+    pub rate: String,
+}
+
+/// The last twelve months with samplings in scope, newest first.
+fn month_lines(tx: &mut dyn Tx, scope: &Scope) -> crate::store::Result<Vec<MonthLine>> {
+    let mut months: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for r in tx.tallies()? {
+        if let Some(month) = r.key.strip_prefix("month:")
+            && scope.has(Some(&r.project))
+        {
+            let e = months.entry(month.to_owned()).or_default();
+            e.0 += r.n;
+            e.1 += r.odd;
+        }
+    }
+    Ok(months
+        .into_iter()
+        .rev()
+        .take(12)
+        .map(|(month, (samplings, flagged))| MonthLine {
+            month,
+            samplings,
+            flagged,
+            rate: if samplings > 0 {
+                format!("{:.1}%", 100.0 * flagged as f64 / samplings as f64)
+            } else {
+                "—".into()
+            },
+        })
+        .collect())
+}
+
+/// The months as bars (oldest left): samplings, the part witnessed late or
+/// never in the warning colour. SVG drawn here: no script, prints as shown.
+fn month_chart(months: &[MonthLine], title: &str) -> String {
+    use std::fmt::Write;
+    let (w, h, pad) = (640.0_f64, 180.0_f64, 24.0_f64);
+    let max = months.iter().map(|m| m.samplings).max().unwrap_or(0).max(1) as f64;
+    let n = months.len().max(1) as f64;
+    let slot = (w - 2.0 * pad) / n;
+    let mut out = format!(
+        r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{title}" xmlns="http://www.w3.org/2000/svg"><title>{title}</title>"#
+    );
+    for (i, m) in months.iter().rev().enumerate() {
+        let x = pad + i as f64 * slot + slot * 0.15;
+        let bw = slot * 0.7;
+        let full = (h - 2.0 * pad) * m.samplings as f64 / max;
+        let bad = (h - 2.0 * pad) * m.flagged as f64 / max;
+        let base = h - pad;
+        let _ = write!(
+            out,
+            r#"<rect class="bar" x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{full:.1}"/><rect class="bar-bad" x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{bad:.1}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+            base - full,
+            base - bad,
+            x,
+            h - 6.0,
+            &m.month[2..]
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// The projects in scope on a map, one point each (the centre of its first
+/// unit's site), coloured by score.
+fn projects_map(
+    tx: &mut dyn Tx,
+    lines: &[ProjectLine],
+    tiles: Option<&super::map::Tiles>,
+    title: &str,
+) -> crate::store::Result<String> {
+    let mut points = Vec::new();
+    for l in lines {
+        let Ok(id) = Id::new(l.id.clone()) else { continue };
+        let Some(u) = tx.unit_projects_of(&id)?.into_iter().next() else { continue };
+        let ring = &u.boundary.exterior;
+        if ring.is_empty() {
+            continue;
+        }
+        let k = ring.len() as f64;
+        let (lat, lon) = ring.iter().fold((0.0, 0.0), |(a, b), p| (a + p.lat() / k, b + p.lon() / k));
+        let Ok(pos) = custody_core::place::LatLon::from_degrees(lat, lon) else { continue };
+        let class = match l.score {
+            90.. => "score-ok",
+            70..=89 => "score-warn",
+            _ => "score-bad",
+        };
+        points.push(super::map::MapPoint {
+            pos,
+            accuracy_m: 0.0,
+            label: format!("{} · {}", l.id, l.score),
+            class,
+        });
+    }
+    Ok(if points.is_empty() { String::new() } else { super::map::svg(title, &[], &points, tiles) })
+}
+
 #[derive(Template)]
 #[template(path = "console/oversight.html")]
 struct Dashboard {
     c: Chrome,
     projects: Vec<ProjectLine>,
+    months: Vec<MonthLine>,
+    chart: String,
+    map: String,
     csv: &'static str,
     events: &'static str,
 }
@@ -160,15 +267,35 @@ struct Dashboard {
 pub async fn dashboard(State(state): State<AppState>, u: User) -> Result<Response, Deny> {
     let (viewer, now, lang) = (u.viewer.clone(), state.now(), u.client.lang);
     let th = state.config.oversight.project.clone();
-    let projects = state
+    let tiles = state.config.console.tiles();
+    let zh = lang == Lang::ZhCn;
+    let (projects, months, map) = state
         .store
         .read_async(move |tx| {
             let scope = Scope::of(tx, &viewer, now)?;
-            project_lines(tx, &scope, &th, lang)
+            let projects = project_lines(tx, &scope, &th, lang)?;
+            let months = month_lines(tx, &scope)?;
+            let title = if zh { "项目分布与评分" } else { "Projects and their scores" };
+            let map = projects_map(tx, &projects, tiles.as_ref(), title)?;
+            Ok((projects, months, map))
         })
         .await?;
+    let title = if zh {
+        "按月取样数与超时或缺少见证数"
+    } else {
+        "Samplings per month, and those witnessed late or never"
+    };
+    let chart = if months.is_empty() { String::new() } else { month_chart(&months, title) };
     let c = Chrome::for_user(&u, "监管预警", "Oversight");
-    Ok(render(&Dashboard { c, projects, csv: paths::OVERSIGHT_CSV, events: paths::OVERSIGHT_EVENTS }))
+    Ok(render(&Dashboard {
+        c,
+        projects,
+        months,
+        chart,
+        map,
+        csv: paths::OVERSIGHT_CSV,
+        events: paths::OVERSIGHT_EVENTS,
+    }))
 }
 
 /// The dashboard as CSV (UTF-8 with a BOM for Excel), scoped like the
@@ -231,12 +358,41 @@ pub struct WarningEvidence {
     pub evidence: Vec<EvidenceLine>,
 }
 
+/// A sampling whose window closed while a witness phone had not synced
+/// since: what is known, and who has not synced.
+pub struct PendingLine {
+    pub sampling: String,
+    pub short: String,
+    pub closed: String,
+    pub phones: String,
+}
+
+fn pending_lines(tx: &mut dyn Tx, project: &str) -> crate::store::Result<Vec<PendingLine>> {
+    let mut out = Vec::new();
+    for w in tx.watches_of(project, &["pending"], EVIDENCE_LIMIT)? {
+        let state: Option<WitnessState> = serde_json::from_str(&w.detail).ok();
+        let Some(WitnessState::Pending { closes_ms, unsynced, .. }) = state else { continue };
+        let phones: Vec<String> = unsynced
+            .iter()
+            .map(|p| format!("{} ({}, {})", p.person, p.label, when_opt(p.covered_until_ms)))
+            .collect();
+        out.push(PendingLine {
+            sampling: w.sampling.to_hex(),
+            short: w.sampling.to_hex()[..12].to_owned(),
+            closed: when_opt(Some(closes_ms)),
+            phones: phones.join("; "),
+        });
+    }
+    Ok(out)
+}
+
 #[derive(Template)]
 #[template(path = "console/oversight_project.html")]
 struct ProjectPage {
     c: Chrome,
     p: ProjectLine,
     warnings: Vec<WarningEvidence>,
+    pending: Vec<PendingLine>,
     back: &'static str,
 }
 
@@ -329,12 +485,13 @@ pub async fn project(
                 warnings.push(WarningEvidence { w: warning_line(&w, lang), evidence });
             }
             p.warnings.clear();
-            Ok(Some((p, warnings)))
+            let pending = pending_lines(tx, id.as_str())?;
+            Ok(Some((p, warnings, pending)))
         })
         .await?;
-    let Some((p, warnings)) = found else { return Err(not_yours(lang)) };
+    let Some((p, warnings, pending)) = found else { return Err(not_yours(lang)) };
     let c = Chrome::for_user(&u, format!("监管预警 · {}", p.name), format!("Oversight · {}", p.name));
-    Ok(render(&ProjectPage { c, p, warnings, back: paths::OVERSIGHT }))
+    Ok(render(&ProjectPage { c, p, warnings, pending, back: paths::OVERSIGHT }))
 }
 
 // ---------------------------------------------------------------- the live feed

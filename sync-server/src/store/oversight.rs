@@ -35,8 +35,9 @@ pub struct StoredFinding {
     pub finding: String,
 }
 
-/// One tally line: `n` of `key` in `project` (`odd`: of them at odd hours,
-/// for sampler-witness pairs).
+/// One tally line: `n` of `key` in `project`; `odd`: of them, the part
+/// the key singles out (a sampler-witness pair's samplings at odd hours, a
+/// month's samplings witnessed late or never).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TallyRow {
     pub project: String,
