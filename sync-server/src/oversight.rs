@@ -286,6 +286,19 @@ fn witness_phones(
     Ok(phones)
 }
 
+/// Whether a watch still in the same state needs no new write: still open,
+/// or still pending on the same phones covered as far (how overdue it is
+/// grows every pass and is not worth a write).
+fn unchanged(state: &WitnessState, stored: &str) -> bool {
+    match (state, serde_json::from_str::<WitnessState>(stored)) {
+        (WitnessState::Open { .. }, _) => true,
+        (WitnessState::Pending { unsynced, .. }, Ok(WitnessState::Pending { unsynced: before, .. })) => {
+            *unsynced == before
+        }
+        _ => false,
+    }
+}
+
 /// What deciding one batch of due watches did: how many it saw, where the
 /// next batch starts, the samplings whose state changed.
 type Decided = (usize, Option<(i64, Hash)>, Vec<(Hash, String)>);
@@ -309,10 +322,10 @@ fn decide_due(
         let margin = custody_core::protocol::REQUEST_SKEW_MS;
         let state = missed::unwitnessed(w.latest_ms, window, margin, now, &phones);
         let code = state.code();
-        let detail = serde_json::to_string(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        if code == w.state && detail == w.detail {
+        if code == w.state && unchanged(&state, &w.detail) {
             continue;
         }
+        let detail = serde_json::to_string(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if code != w.state {
             move_state(tx, &w, code)?;
             decided.push((w.sampling, code.to_owned()));
