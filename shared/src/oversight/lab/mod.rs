@@ -1,5 +1,7 @@
-//! Lab signals (R17): statistical early warnings about a testing lab,
-//! computed from its results, the rest of the city's, and its force curves.
+//! Lab signals (R17): early warnings about a testing lab, computed from its
+//! results, the rest of the city's and its force curves (statistics), and
+//! from its tests, equipment, staff and reports (the registers of R3, R12,
+//! R13), with the lab's score over them.
 //!
 //! R17 asks the platform to analyse what it collects and warn early about
 //! labs. Each signal here is a named rule with a stable code
@@ -23,14 +25,33 @@
 //! | `last_digit_bias` | chi-square test of the last digit of raw readings | instruments give every digit alike; people typing favour 0 and 5 |
 //! | `near_identical_curves` | largest difference of two normalised force curves | real curves always differ in their noise; one test's curve reused |
 //!
+//! The registers the regulator keeps (R3: equipment with calibration dates,
+//! staff with qualifications) and what labs upload (tests with their
+//! modification log, reports) show rules broken outright, judged by
+//! [`lab_registry_signals`] (the notes' "What lab software must refuse",
+//! and the Idaho audit):
+//!
+//! | code | measures | why it matters |
+//! |---|---|---|
+//! | `equipment_out_of_calibration` | tests on equipment with no certificate valid at test time (R3) | results from uncalibrated equipment are not valid data |
+//! | `equipment_calibration_expiring` | days until an item's latest certificate ends (R3) | labs are warned a month ahead, to recalibrate before testing on it |
+//! | `tested_before_age` | tests sooner after making than the required age, less a tolerance (R12) | the result is not the strength at that age; times or data may be untrue |
+//! | `staff_not_matching` | tests by staff without a current qualification; qualified staff per parameter tested (A10.2, R3) | staff not matching the parameters is a focus of spot checks (R20) |
+//! | `results_edited` | share of tests edited after first entry (R12) | results adjusted after the fact (Idaho audit, 2021) |
+//! | `reports_replaced` | share of reports replaced or revoked (R13) | failing reports reissued as passing |
+//!
+//! [`lab_score`] turns one lab's warnings into a score out of 100, every
+//! deduction shown ([`LabSignal::weight`] documents the weights).
+//!
 //! # Thresholds
 //!
 //! [`LabThresholds::default`] documents each default and its reason. They
 //! are judgements (sources named where there is one: GB/T 50081-2019's
 //! reporting step, GB/T 50107-2010's floor on the standard deviation, the
-//! Western Electric run rules, Cochran's rule for chi-square cells), to be
-//! calibrated on the city's data; [`LabThresholds::check`] rejects values
-//! outside sensible ranges.
+//! Western Electric run rules, Cochran's rule for chi-square cells, ASTM
+//! C39's tolerance on test ages, the month-ahead calibration warning of
+//! comparable provincial systems), to be calibrated on the city's data;
+//! [`LabThresholds::check`] rejects values outside sensible ranges.
 //!
 //! # Comparisons and odd data
 //!
@@ -59,24 +80,43 @@
 //! the lab-results issue produces them (group values recomputed from curves,
 //! GB/T 50081-2019) and maps them onto [`LabResult`] and [`Curve`], and the
 //! server calls [`lab_signals`] per lab and period and stores or shows the
-//! warnings.
+//! warnings. Likewise tests, the equipment and staff registers and reports
+//! arrive with that issue, mapped onto [`LabTest`], [`Equipment`],
+//! [`StaffQualification`] and [`LabReport`] for [`lab_registry_signals`],
+//! which takes the caller's `now_ms` instead of reading a clock. Odd times
+//! (any `i64`, a certificate ending before it starts, a test before its
+//! specimen was made) are judged by plain arithmetic without overflow and
+//! never panic.
 
 mod curves;
+mod registry;
 mod rules;
+mod score;
 pub mod stats;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_registry;
+#[cfg(test)]
+mod tests_score;
 mod thresholds;
 
 use crate::verify::{Lang, Rule};
 use serde::{Deserialize, Serialize};
 
 pub use curves::near_identical_curves;
+pub use registry::{
+    Equipment, LabReport, LabTest, StaffQualification, equipment_calibration_expiring,
+    equipment_out_of_calibration, reports_replaced, results_edited, staff_not_matching, tested_before_age,
+};
 pub use rules::{
     at_design_value, clustered_above_pass_line, last_digit, last_digit_bias, pass_rate_above_city,
     too_uniform,
 };
-pub use thresholds::{LabThresholds, MAX_CURVE_CAP, MAX_CURVE_POINTS, ThresholdError};
+pub use score::{LabScoreComponent, lab_score};
+pub use thresholds::{
+    LabThresholds, MAX_AGE_TOLERANCE_HOURS, MAX_CURVE_CAP, MAX_CURVE_POINTS, ThresholdError,
+};
 
 /// One group's result as a lab reports it: the evidence key of every
 /// result-based signal.
@@ -121,17 +161,51 @@ pub enum LabSignal {
     TooUniform,
     LastDigitBias,
     NearIdenticalCurves,
+    EquipmentOutOfCalibration,
+    EquipmentCalibrationExpiring,
+    TestedBeforeAge,
+    StaffNotMatching,
+    ResultsEdited,
+    ReportsReplaced,
 }
 
 impl LabSignal {
-    /// Every signal, in the order [`lab_signals`] runs them.
-    pub const ALL: [LabSignal; 6] = [
+    /// Every signal: [`LabSignal::RESULTS`], then [`LabSignal::REGISTRY`].
+    pub const ALL: [LabSignal; 12] = [
         LabSignal::PassRateAboveCity,
         LabSignal::ClusteredAbovePassLine,
         LabSignal::AtDesignValue,
         LabSignal::TooUniform,
         LabSignal::LastDigitBias,
         LabSignal::NearIdenticalCurves,
+        LabSignal::EquipmentOutOfCalibration,
+        LabSignal::EquipmentCalibrationExpiring,
+        LabSignal::TestedBeforeAge,
+        LabSignal::StaffNotMatching,
+        LabSignal::ResultsEdited,
+        LabSignal::ReportsReplaced,
+    ];
+
+    /// The statistical signals over results and curves, in the order
+    /// [`lab_signals`] runs them.
+    pub const RESULTS: [LabSignal; 6] = [
+        LabSignal::PassRateAboveCity,
+        LabSignal::ClusteredAbovePassLine,
+        LabSignal::AtDesignValue,
+        LabSignal::TooUniform,
+        LabSignal::LastDigitBias,
+        LabSignal::NearIdenticalCurves,
+    ];
+
+    /// The signals over tests, equipment, staff and reports, in the order
+    /// [`lab_registry_signals`] runs them.
+    pub const REGISTRY: [LabSignal; 6] = [
+        LabSignal::EquipmentOutOfCalibration,
+        LabSignal::EquipmentCalibrationExpiring,
+        LabSignal::TestedBeforeAge,
+        LabSignal::StaffNotMatching,
+        LabSignal::ResultsEdited,
+        LabSignal::ReportsReplaced,
     ];
 
     /// The stable code (the serialised form).
@@ -143,12 +217,44 @@ impl LabSignal {
             LabSignal::TooUniform => "too_uniform",
             LabSignal::LastDigitBias => "last_digit_bias",
             LabSignal::NearIdenticalCurves => "near_identical_curves",
+            LabSignal::EquipmentOutOfCalibration => "equipment_out_of_calibration",
+            LabSignal::EquipmentCalibrationExpiring => "equipment_calibration_expiring",
+            LabSignal::TestedBeforeAge => "tested_before_age",
+            LabSignal::StaffNotMatching => "staff_not_matching",
+            LabSignal::ResultsEdited => "results_edited",
+            LabSignal::ReportsReplaced => "reports_replaced",
         }
     }
 
-    /// The requirement the signal serves: R17 (analysis and early warning).
+    /// The signal with this code, if any.
+    pub fn parse(code: &str) -> Option<LabSignal> {
+        LabSignal::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The requirement every signal serves: R17 (analysis and early
+    /// warning). The rules a signal also checks are in
+    /// [`LabSignal::requirements`].
     pub fn requirement(self) -> Rule {
         Rule::R17
+    }
+
+    /// Every requirement the signal serves, by its id in `REQUIREMENTS.md`
+    /// (R3 and R20 have no [`Rule`] of their own: the verifier never judges
+    /// them on a record). `staff_not_matching` is A10.2's "staff count not
+    /// matching test parameters", listed under R20.
+    pub fn requirements(self) -> &'static [&'static str] {
+        match self {
+            LabSignal::PassRateAboveCity
+            | LabSignal::ClusteredAbovePassLine
+            | LabSignal::AtDesignValue
+            | LabSignal::TooUniform
+            | LabSignal::LastDigitBias
+            | LabSignal::NearIdenticalCurves => &["R17"],
+            LabSignal::EquipmentOutOfCalibration | LabSignal::EquipmentCalibrationExpiring => &["R3", "R17"],
+            LabSignal::TestedBeforeAge | LabSignal::ResultsEdited => &["R12", "R17"],
+            LabSignal::StaffNotMatching => &["R3", "R17", "R20"],
+            LabSignal::ReportsReplaced => &["R13", "R17"],
+        }
     }
 
     /// A short title.
@@ -195,6 +301,48 @@ impl LabSignal {
                     "不同试件曲线几乎相同"
                 } else {
                     "Near-identical curves of different specimens"
+                }
+            }
+            LabSignal::EquipmentOutOfCalibration => {
+                if zh {
+                    "使用检定/校准失效的设备检测"
+                } else {
+                    "Tests on equipment out of calibration"
+                }
+            }
+            LabSignal::EquipmentCalibrationExpiring => {
+                if zh {
+                    "设备检定/校准即将到期"
+                } else {
+                    "Equipment calibration ending soon"
+                }
+            }
+            LabSignal::TestedBeforeAge => {
+                if zh {
+                    "未到规定龄期即检测"
+                } else {
+                    "Tested before the required age"
+                }
+            }
+            LabSignal::StaffNotMatching => {
+                if zh {
+                    "检测人员与检测参数不匹配"
+                } else {
+                    "Staff not matching the parameters tested"
+                }
+            }
+            LabSignal::ResultsEdited => {
+                if zh {
+                    "检测数据录入后被修改"
+                } else {
+                    "Results edited after entry"
+                }
+            }
+            LabSignal::ReportsReplaced => {
+                if zh {
+                    "报告被替换或撤销"
+                } else {
+                    "Reports replaced or revoked"
                 }
             }
         }
@@ -246,6 +394,48 @@ impl LabSignal {
                     "Compares the force curves of different specimens after normalising time and force; real curves always differ in their noise, toe and failure, so near-identical ones suggest one test's curve reused for another specimen."
                 }
             }
+            LabSignal::EquipmentOutOfCalibration => {
+                if zh {
+                    "统计在没有有效检定/校准证书的设备上完成的检测（证书已过期、尚未生效或设备未登记）；检测机构须登记设备并保持检定有效（A7.1），在失效设备上得到的结果不能作为有效数据。"
+                } else {
+                    "Counts tests run on equipment with no calibration or verification certificate valid at the time of testing (lapsed, not yet valid, or the equipment not registered); labs must register their equipment and keep it calibrated (A7.1), and results from uncalibrated equipment are not valid data."
+                }
+            }
+            LabSignal::EquipmentCalibrationExpiring => {
+                if zh {
+                    "登记设备的检定/校准证书在规定天数内到期或已经到期；同类系统提前一个月提醒检测机构，以便及时送检，避免在失效设备上检测。"
+                } else {
+                    "Registered equipment whose calibration or verification certificate ends within the configured days, or has ended; comparable systems warn labs a month ahead so they recalibrate in time rather than test on lapsed equipment."
+                }
+            }
+            LabSignal::TestedBeforeAge => {
+                if zh {
+                    "统计从试件制作到检测的时间短于规定龄期（如混凝土立方体 28 天，减去配置的允许偏差）的检测；提前检测的结果不代表该龄期的强度，也可能说明记录的时间或数据不真实。"
+                } else {
+                    "Counts tests made sooner after the specimen was made than its required age (such as 28 days for concrete cubes, less the configured tolerance); such a result does not show the strength at that age, and may mean the recorded times or data are not true."
+                }
+            }
+            LabSignal::StaffNotMatching => {
+                if zh {
+                    "统计由未登记相应参数有效资格的人员完成的检测，并比较持证人员数与所检测参数数；人员数量与检测参数不匹配是监督抽查的重点（A10.2）。"
+                } else {
+                    "Counts tests done by people without a registered, current qualification for that parameter, and compares the number of qualified staff with the number of parameters the lab tests; staff not matching the parameters tested is a focus of spot checks (A10.2)."
+                }
+            }
+            LabSignal::ResultsEdited => {
+                if zh {
+                    "统计首次录入后又被修改的检测所占比例；偶尔更正属正常，但大量修改（美国爱达荷州 2021 年审计发现每个项目有数百处无说明的更正）说明数据可能被事后调整。"
+                } else {
+                    "The share of tests whose result was edited after its first entry; an occasional correction is normal, but many (an Idaho audit in 2021 found several hundred unexplained corrections per project) suggest results adjusted after the fact."
+                }
+            }
+            LabSignal::ReportsReplaced => {
+                if zh {
+                    "统计检测机构的报告中被新报告替换或被撤销的比例；报告签发后频繁更换，可能是把不合格结果改出为合格报告。"
+                } else {
+                    "The share of a lab's reports replaced by a new report or revoked; reports often changed after issue may be failing results reissued as passing."
+                }
+            }
         }
     }
 }
@@ -268,69 +458,73 @@ pub enum Figure {
     DigitUniformityP,
     /// Largest difference of two normalised curves (fraction of peak).
     MaxCurveDifference,
+    /// Tests on equipment with no certificate valid at test time.
+    TestsOutOfCalibration,
+    /// Days until an equipment item's latest certificate ends (negative:
+    /// ended that many days ago).
+    DaysOfCalibrationLeft,
+    /// Tests sooner after making than the required age less the tolerance.
+    TestsBeforeAge,
+    /// Tests by people without a current qualification for the parameter.
+    TestsByUnqualifiedStaff,
+    /// Persons qualified for a parameter the lab tests, per parameter tested.
+    QualifiedStaffPerParameter,
+    /// Share of tests edited after their first entry.
+    ShareEdited,
+    /// Share of reports replaced or revoked.
+    ShareReplacedOrRevoked,
 }
 
 impl Figure {
     /// True when the rule fires at or above the threshold (shares, runs);
     /// false when it fires below it (probabilities, spread, differences).
     pub fn fires_at_or_above(self) -> bool {
-        matches!(self, Figure::ShareInBand | Figure::ShareAtDesign | Figure::RunWithinOneSigma)
+        matches!(
+            self,
+            Figure::ShareInBand
+                | Figure::ShareAtDesign
+                | Figure::RunWithinOneSigma
+                | Figure::TestsOutOfCalibration
+                | Figure::TestsBeforeAge
+                | Figure::TestsByUnqualifiedStaff
+                | Figure::ShareEdited
+                | Figure::ShareReplacedOrRevoked
+        )
     }
 
     /// What the figure is, for people.
     pub fn name(self, lang: Lang) -> &'static str {
-        let zh = lang == Lang::ZhCn;
-        match self {
+        let (zh, en) = match self {
             Figure::FailureTailProbability => {
-                if zh {
-                    "按全市不合格率出现如此少不合格的概率"
-                } else {
-                    "probability of so few failures"
-                }
+                ("按全市不合格率出现如此少不合格的概率", "probability of so few failures")
             }
-            Figure::ShareInBand => {
-                if zh {
-                    "合格线上方窄带内的比例"
-                } else {
-                    "share just above the pass line"
-                }
-            }
-            Figure::ShareAtDesign => {
-                if zh {
-                    "等于设计值的比例"
-                } else {
-                    "share at the design value"
-                }
-            }
-            Figure::CoefficientOfVariation => {
-                if zh {
-                    "变异系数"
-                } else {
-                    "coefficient of variation"
-                }
-            }
+            Figure::ShareInBand => ("合格线上方窄带内的比例", "share just above the pass line"),
+            Figure::ShareAtDesign => ("等于设计值的比例", "share at the design value"),
+            Figure::CoefficientOfVariation => ("变异系数", "coefficient of variation"),
             Figure::RunWithinOneSigma => {
-                if zh {
-                    "连续落在全市均值 ±1σ 内的最长次数"
-                } else {
-                    "longest run within ±1σ of the city's mean"
-                }
+                ("连续落在全市均值 ±1σ 内的最长次数", "longest run within ±1σ of the city's mean")
             }
-            Figure::DigitUniformityP => {
-                if zh {
-                    "末位数字均匀性检验 p 值"
-                } else {
-                    "p-value of last-digit uniformity"
-                }
-            }
+            Figure::DigitUniformityP => ("末位数字均匀性检验 p 值", "p-value of last-digit uniformity"),
             Figure::MaxCurveDifference => {
-                if zh {
-                    "归一化曲线最大差值"
-                } else {
-                    "largest difference of the normalised curves"
-                }
+                ("归一化曲线最大差值", "largest difference of the normalised curves")
             }
-        }
+            Figure::TestsOutOfCalibration => {
+                ("在检定/校准失效设备上的检测数", "tests on equipment out of calibration")
+            }
+            Figure::DaysOfCalibrationLeft => ("距检定/校准到期天数", "days of calibration left"),
+            Figure::TestsBeforeAge => ("未到龄期即检测的次数", "tests before the required age"),
+            Figure::TestsByUnqualifiedStaff => {
+                ("由无相应有效资格人员完成的检测数", "tests by staff without the qualification")
+            }
+            Figure::QualifiedStaffPerParameter => {
+                ("每个检测参数的持证人员数", "qualified staff per parameter tested")
+            }
+            Figure::ShareEdited => ("录入后被修改的检测比例", "share of tests edited after entry"),
+            Figure::ShareReplacedOrRevoked => {
+                ("被替换或撤销的报告比例", "share of reports replaced or revoked")
+            }
+        };
+        if lang == Lang::ZhCn { zh } else { en }
     }
 }
 
@@ -342,16 +536,21 @@ pub struct LabWarning {
     /// two tests fired).
     pub figure: Figure,
     pub lab: String,
-    /// The parameter judged; `None` for curves, which carry none.
+    /// The parameter judged; `None` for curves, which carry none, and for
+    /// the rules judged over the whole lab (equipment, the staff ratio,
+    /// edits, reports).
     pub parameter: Option<String>,
     /// The design value judged, for rules that group by it (`too_uniform`).
     pub design_value: Option<f64>,
     pub measured: f64,
     pub threshold: f64,
     /// What the rule counted: results, or raw readings (`last_digit_bias`),
-    /// or curves compared (`near_identical_curves`).
+    /// or curves compared (`near_identical_curves`); for the registry rules
+    /// the tests judged, the lab's equipment items, the parameters tested
+    /// or the reports (each rule's doc says which).
     pub n: usize,
-    /// Ids of the results (or curves) that made it fire.
+    /// Ids of the results (or curves, tests, equipment items, reports;
+    /// parameters for the staff ratio) that made it fire.
     pub evidence: Vec<String>,
 }
 
@@ -406,5 +605,33 @@ pub fn lab_signals(
     out.extend(too_uniform(lab, lab_results, city_results, t));
     out.extend(last_digit_bias(lab, lab_results, t));
     out.extend(near_identical_curves(lab, curves, t));
+    out
+}
+
+/// Runs every registry signal for `lab` and returns the warnings, in the
+/// order of [`LabSignal::REGISTRY`].
+///
+/// `tests`: the lab's tests for the period judged; `equipment`: its
+/// equipment register (every certificate, current and past, one row each);
+/// `staff`: its staff qualifications; `reports`: its reports for the period
+/// and any that replace them. Entries of other labs are ignored. `now_ms`
+/// (the caller's clock, ms since the Unix epoch) is when calibrations are
+/// looked ahead from and staff counted as qualified. Never panics, whatever
+/// the times or thresholds.
+pub fn lab_registry_signals(
+    lab: &str,
+    tests: &[LabTest],
+    equipment: &[Equipment],
+    staff: &[StaffQualification],
+    reports: &[LabReport],
+    now_ms: i64,
+    t: &LabThresholds,
+) -> Vec<LabWarning> {
+    let mut out = equipment_out_of_calibration(lab, tests, equipment, t);
+    out.extend(equipment_calibration_expiring(lab, equipment, now_ms, t));
+    out.extend(tested_before_age(lab, tests, t));
+    out.extend(staff_not_matching(lab, tests, staff, now_ms, t));
+    out.extend(results_edited(lab, tests, t));
+    out.extend(reports_replaced(lab, reports, t));
     out
 }
