@@ -162,11 +162,19 @@ pub struct OversightConfig {
     pub batch: u32,
     /// Thresholds of the project warnings (`custody_core::oversight::project`).
     pub project: custody_core::oversight::project::ProjectThresholds,
+    /// Thresholds of the lab signals (`custody_core::oversight::lab`), checked
+    /// at start; the signals run once lab results exist (issue 14).
+    pub lab: custody_core::oversight::lab::LabThresholds,
 }
 
 impl Default for OversightConfig {
     fn default() -> Self {
-        OversightConfig { interval_ms: 10_000, batch: 500, project: Default::default() }
+        OversightConfig {
+            interval_ms: 10_000,
+            batch: 500,
+            project: Default::default(),
+            lab: Default::default(),
+        }
     }
 }
 
@@ -303,6 +311,7 @@ impl Config {
         crate::console::map::Tiles::from_config(&self.console.map_tiles, &self.console.map_tiles_datum)
             .map_err(ConfigError)?;
         self.oversight.project.check().map_err(|e| ConfigError(e.to_string()))?;
+        self.oversight.lab.check().map_err(|e| ConfigError(format!("oversight.lab: {e}")))?;
         if self.oversight.batch == 0 {
             return Err(ConfigError("oversight.batch must be at least 1".into()));
         }
@@ -442,5 +451,27 @@ mod tests {
             assert!(e.to_string().contains("server.bind"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn oversight_thresholds_are_checked_at_start_and_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("JZQY_OVERSIGHT__PROJECT__LATE_OR_MISSED_RATE", "1.5");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("oversight.late_or_missed_rate"), "{e}");
+            jail.set_env("JZQY_OVERSIGHT__PROJECT__LATE_OR_MISSED_RATE", "0.1");
+            jail.set_env("JZQY_OVERSIGHT__PROJECT__MISSPELT", "1");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("misspelt"), "an unknown key is refused: {e}");
+            Ok(())
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[oversight]\nbatch = 0\n").unwrap();
+        assert!(Config::load(Some(&f)).unwrap_err().to_string().contains("oversight.batch"));
+        std::fs::write(&f, "[oversight.lab]\nnot_a_threshold = 3\n").unwrap();
+        assert!(Config::load(Some(&f)).is_err(), "lab thresholds refuse unknown keys too");
+        std::fs::write(&f, "[oversight.project]\nmin_samplings = 1\n[oversight.lab]\n").unwrap();
+        assert_eq!(Config::load(Some(&f)).unwrap().oversight.project.min_samplings, 1);
     }
 }

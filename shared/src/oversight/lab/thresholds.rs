@@ -24,7 +24,7 @@ pub const MAX_AGE_TOLERANCE_HOURS: u32 = 48;
 /// "n" below is what the rule counts: results, raw readings or curves;
 /// tests or reports for the registry rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LabThresholds {
     /// Fewest results of the other labs (same parameter, or same parameter
     /// and design value) that make a city reference. Default 100: at a city
