@@ -55,19 +55,12 @@ impl LabWarning {
     pub fn severity(&self) -> f64 {
         let (m, t) = (self.measured, self.threshold);
         let ratio = match self.figure {
-            Figure::ShareInBand
-            | Figure::ShareAtDesign
-            | Figure::RunWithinOneSigma
-            | Figure::TestsOutOfCalibration
-            | Figure::TestsBeforeAge
-            | Figure::TestsByUnqualifiedStaff
-            | Figure::ShareEdited
-            | Figure::ShareReplacedOrRevoked => m / t,
             Figure::FailureTailProbability | Figure::DigitUniformityP => m.ln() / t.ln(),
-            Figure::CoefficientOfVariation
-            | Figure::MaxCurveDifference
-            | Figure::QualifiedStaffPerParameter => t / m,
             Figure::DaysOfCalibrationLeft => 1.0 + (t - m) / t,
+            // Counts and shares fire at or above; spread, curve difference
+            // and staff ratio below.
+            f if f.fires_at_or_above() => m / t,
+            _ => t / m,
         };
         if ratio.is_nan() { 1.0 } else { ratio.clamp(1.0, 2.0) }
     }
