@@ -16,7 +16,6 @@ use crate::config::OversightConfig;
 use crate::ingest::{decode_stored, stored_verdict};
 use crate::store::oversight::WatchRow;
 use crate::store::{Result, Store, StoreError, Tx};
-use custody_core::model::PersonRole;
 use custody_core::oversight::missed::{self, WitnessPhone, WitnessState};
 use custody_core::oversight::project::odd_hour;
 use custody_core::policy::Policy;
@@ -231,40 +230,47 @@ fn tally_findings(tx: &mut dyn Tx, batch: u32) -> Result<usize> {
 }
 
 /// What deciding a batch of watches looks up, each at most once per batch:
-/// a project's grants, the devices, how far each phone is covered.
+/// the devices, a project's grants, how far each phone is covered.
 #[derive(Default)]
 struct Lookups {
-    grants: HashMap<String, Vec<crate::store::GrantRow>>,
     devices: Option<Vec<crate::store::DeviceRow>>,
+    grants: HashMap<String, Vec<(Id, custody_core::verify::context::Grant)>>,
     covered: HashMap<String, Option<i64>>,
 }
 
-/// The phones that could hold a witnessing of `w`: enrolled, unrevoked
-/// phones of people who may witness on its project (grants not revoked
-/// before the sampling), enrolled before its window closed.
+/// The phones that could hold a witnessing of `w` (the core decides which:
+/// `missed::may_hold_witnessing`, over the grants on its project), with
+/// how far each is covered.
 fn witness_phones(
     tx: &mut dyn Tx,
     l: &mut Lookups,
     w: &WatchRow,
     closes_ms: i64,
 ) -> Result<Vec<WitnessPhone>> {
+    let project = Id::new(w.project.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let latest = w.latest_ms.unwrap_or(closes_ms);
     if !l.grants.contains_key(&w.project) {
-        let project = Id::new(w.project.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        l.grants.insert(w.project.clone(), tx.grants_on(&project)?);
+        let grants =
+            tx.grants_on(&project)?.into_iter().map(|g| (g.person.clone(), crate::facts::grant_facts(g)));
+        l.grants.insert(w.project.clone(), grants.collect());
     }
-    let witnesses: Vec<&Id> = l.grants[&w.project]
-        .iter()
-        .filter(|g| g.role == PersonRole::Witness && g.valid_from_ms <= closes_ms)
-        .filter(|g| g.revoked_ms.is_none_or(|r| r > latest) && g.valid_until_ms.is_none_or(|u| u >= latest))
-        .map(|g| &g.person)
-        .collect();
     if l.devices.is_none() {
         l.devices = Some(tx.devices()?);
     }
+    let on_project = &l.grants[&w.project];
     let mut phones = Vec::new();
     for d in l.devices.iter().flatten() {
-        if !witnesses.contains(&&d.person) || d.revoked_ms.is_some() || d.enrolled_ms > closes_ms {
+        let grants: Vec<_> =
+            on_project.iter().filter(|(p, _)| *p == d.person).map(|(_, g)| g.clone()).collect();
+        if grants.is_empty() {
+            continue;
+        }
+        let facts = missed::PhoneFacts {
+            enrolled_ms: d.enrolled_ms,
+            revoked: d.revoked_ms.is_some(),
+            grants: &grants,
+        };
+        if !missed::may_hold_witnessing(&facts, &project, latest, closes_ms) {
             continue;
         }
         let key = d.key.to_b64();

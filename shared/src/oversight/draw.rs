@@ -381,6 +381,43 @@ pub fn draw(spec: &DrawSpec, beacon: &[u8]) -> Result<DrawResult, DrawError> {
     Ok(DrawResult { seed_hex: seed.to_hex(), picks })
 }
 
+// ---------------------------------------------------------------- who is in a draw
+
+/// A target's weight: 1, plus one for each open early warning, so targets
+/// with warnings are drawn more often and none is never drawn (R20: "aimed
+/// at the listed problems", still random).
+pub fn target_weight(open_warnings: usize) -> u32 {
+    u32::try_from(open_warnings).unwrap_or(u32::MAX - 1).saturating_add(1)
+}
+
+/// A person who might be in a draw's inspector pool.
+#[derive(Debug, Clone, Copy)]
+pub struct InspectorFacts<'a> {
+    pub person: &'a str,
+    /// The division code of the person's organisation, if it is a regulator.
+    pub regulator_jurisdiction: Option<&'a str>,
+    pub grants: &'a [crate::verify::context::Grant],
+}
+
+/// The inspectors a draw over `scope` (`None`: everywhere, an
+/// administrator's) may draw at `now`: people of regulators within the
+/// scope (R18) holding an inspector grant in force; sorted, so the pool
+/// does not depend on the order the caller found them in.
+pub fn inspector_pool(candidates: &[InspectorFacts<'_>], scope: Option<&str>, now: i64) -> Vec<String> {
+    let mut out: Vec<String> = candidates
+        .iter()
+        .filter(|c| {
+            c.regulator_jurisdiction
+                .is_some_and(|j| scope.is_none_or(|p| crate::access::jurisdiction_covers(p, j)))
+        })
+        .filter(|c| c.grants.iter().any(|g| g.role == crate::model::PersonRole::Inspector && g.valid_at(now)))
+        .map(|c| c.person.to_owned())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,5 +623,35 @@ mod tests {
             }
             prop_assert_eq!(draw(&s, &beacon).unwrap(), r);
         }
+    }
+
+    #[test]
+    fn r20_r18_the_pool_is_the_inspectors_in_force_within_the_scope() {
+        use crate::verify::context::Grant;
+        let grant = |role, revoked: Option<i64>| Grant {
+            grant: crate::Id::new("G").expect("id"),
+            role,
+            project: None,
+            valid_from_ms: 0,
+            valid_until_ms: None,
+            revoked_at_ms: revoked,
+            face_reference: None,
+        };
+        let inspector = [grant(crate::model::PersonRole::Inspector, None)];
+        let revoked = [grant(crate::model::PersonRole::Inspector, Some(50))];
+        let witness = [grant(crate::model::PersonRole::Witness, None)];
+        let c = |person, j, grants| InspectorFacts { person, regulator_jurisdiction: j, grants };
+        let people = [
+            c("P-ZQ", Some("210802"), &inspector[..]),
+            c("P-CITY", Some("2108"), &inspector[..]),
+            c("P-PJ", Some("211100"), &inspector[..]),
+            c("P-OLD", Some("210802"), &revoked[..]),
+            c("P-W", Some("210802"), &witness[..]),
+            c("P-LAB", None, &inspector[..]),
+        ];
+        assert_eq!(inspector_pool(&people, Some("2108"), 100), ["P-CITY", "P-ZQ"]);
+        assert_eq!(inspector_pool(&people, None, 100), ["P-CITY", "P-PJ", "P-ZQ"]);
+        assert_eq!(inspector_pool(&people, Some("210802"), 10), ["P-OLD", "P-ZQ"], "not yet revoked then");
+        assert_eq!((target_weight(0), target_weight(3), target_weight(usize::MAX)), (1, 4, u32::MAX));
     }
 }

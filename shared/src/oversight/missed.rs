@@ -25,7 +25,9 @@
 //!   **late**.
 
 use crate::Id;
+use crate::model::PersonRole;
 use crate::time::{Millis, WindowVerdict};
+use crate::verify::context::Grant;
 use serde::{Deserialize, Serialize};
 
 /// A phone that could hold a witnessing of the sampling.
@@ -38,6 +40,37 @@ pub struct WitnessPhone {
     /// Server time of the latest anchor this phone fetched whose chain head
     /// the server holds: every record it made before then is on the server.
     pub covered_until_ms: Option<Millis>,
+}
+
+/// What the server knows of a phone, to decide whether it could hold a
+/// witnessing.
+#[derive(Debug, Clone, Copy)]
+pub struct PhoneFacts<'a> {
+    pub enrolled_ms: Millis,
+    /// Revoked phones can no longer deliver a record (their uploads are
+    /// refused), so they cannot keep a sampling pending.
+    pub revoked: bool,
+    /// Every grant of the phone's person.
+    pub grants: &'a [Grant],
+}
+
+/// Could this phone hold a witnessing of a sampling on `project` made by
+/// `sampling_latest_ms`, in the window that closes at `closes_ms`? Enrolled
+/// before the close, not revoked, and its person may witness on the project
+/// at some moment between the sampling and the close.
+pub fn may_hold_witnessing(
+    p: &PhoneFacts<'_>,
+    project: &Id,
+    sampling_latest_ms: Millis,
+    closes_ms: Millis,
+) -> bool {
+    !p.revoked
+        && p.enrolled_ms <= closes_ms
+        && p.grants.iter().any(|g| {
+            g.covers(PersonRole::Witness, Some(project))
+                && g.valid_from_ms <= closes_ms
+                && g.end().is_none_or(|e| e > sampling_latest_ms)
+        })
 }
 
 /// Where a sampling without a witnessing on the server stands.
@@ -197,6 +230,39 @@ mod tests {
     #[test]
     fn r8_nobody_may_witness_is_missed() {
         assert_eq!(unwitnessed(Some(T0), WINDOW, MARGIN, T0 + WINDOW + 1, &[]).code(), "missed");
+    }
+
+    #[test]
+    fn r8_who_could_hold_a_witnessing() {
+        let project = Id::new("P-1").expect("id");
+        let grant = |role, project: Option<&str>, from: Millis, revoked: Option<Millis>| Grant {
+            grant: Id::new("G").expect("id"),
+            role,
+            project: project.map(|p| Id::new(p).expect("id")),
+            valid_from_ms: from,
+            valid_until_ms: None,
+            revoked_at_ms: revoked,
+            face_reference: None,
+        };
+        let closes = T0 + WINDOW;
+        let phone = |grants: &[Grant], enrolled: Millis, revoked: bool| {
+            may_hold_witnessing(&PhoneFacts { enrolled_ms: enrolled, revoked, grants }, &project, T0, closes)
+        };
+        let witness = [grant(PersonRole::Witness, Some("P-1"), T0 - MIN, None)];
+        assert!(phone(&witness, T0 - MIN, false));
+        assert!(!phone(&witness, T0 - MIN, true), "a revoked phone cannot deliver");
+        assert!(!phone(&witness, closes + 1, false), "enrolled after the close");
+        assert!(
+            phone(&[grant(PersonRole::Witness, Some("P-1"), T0 + MIN, None)], T0, false),
+            "granted in the window"
+        );
+        assert!(!phone(&[grant(PersonRole::Witness, Some("P-1"), closes + 1, None)], T0, false));
+        assert!(
+            !phone(&[grant(PersonRole::Witness, Some("P-1"), T0 - MIN, Some(T0 - 1))], T0, false),
+            "revoked before"
+        );
+        assert!(!phone(&[grant(PersonRole::Sampler, Some("P-1"), T0 - MIN, None)], T0, false));
+        assert!(!phone(&[grant(PersonRole::Witness, Some("P-2"), T0 - MIN, None)], T0, false));
     }
 
     #[test]

@@ -23,11 +23,14 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use custody_core::Hash;
-use custody_core::access::{self, jurisdiction_covers};
-use custody_core::model::{OrgRole, PersonRole};
-use custody_core::oversight::draw::{DrawResult, DrawSpec, DrawTarget};
+use custody_core::access;
+use custody_core::model::{Id, OrgRole};
+use custody_core::oversight::draw::{
+    DrawResult, DrawSpec, DrawTarget, InspectorFacts, inspector_pool, target_weight,
+};
 use custody_core::verify::Lang;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub struct DrawLine {
     pub id: String,
@@ -47,8 +50,8 @@ struct Draws {
 }
 
 /// The candidates of a new draw over `scope`: the projects the viewer
-/// sees, weighted 1 + their warnings, and the inspectors in force of the
-/// regulators within the jurisdiction.
+/// sees and the people of regulators, with the core choosing the weights
+/// and the inspector pool (`oversight::draw`).
 fn candidates(
     tx: &mut dyn Tx,
     scope: &Scope,
@@ -58,29 +61,28 @@ fn candidates(
 ) -> crate::store::Result<(Vec<DrawTarget>, Vec<String>)> {
     let targets = project_lines(tx, scope, th, Lang::ZhCn)?
         .into_iter()
-        .map(|p| DrawTarget { id: p.id, weight: 1 + p.warnings.len() as u32, label: p.name })
+        .map(|p| DrawTarget { id: p.id, weight: target_weight(p.warnings.len()), label: p.name })
         .collect();
-    let mut inspectors = Vec::new();
-    for o in tx.orgs()? {
-        let covered =
-            o.jurisdiction.as_deref().is_some_and(|j| jurisdiction.is_none_or(|p| jurisdiction_covers(p, j)));
-        if o.role != OrgRole::Regulator || !covered {
-            continue;
-        }
-        for p in tx.people()?.into_iter().filter(|p| p.org == o.id) {
-            let in_force = tx.grants_of(&p.id)?.iter().any(|g| {
-                g.role == PersonRole::Inspector
-                    && g.valid_from_ms <= now
-                    && g.revoked_ms.is_none()
-                    && g.valid_until_ms.is_none_or(|u| u > now)
-            });
-            if in_force {
-                inspectors.push(p.id.to_string());
-            }
-        }
+    let regulators: HashMap<Id, String> = tx
+        .orgs()?
+        .into_iter()
+        .filter(|o| o.role == OrgRole::Regulator)
+        .filter_map(|o| o.jurisdiction.map(|j| (o.id, j)))
+        .collect();
+    let mut people = Vec::new();
+    for p in tx.people()?.into_iter().filter(|p| regulators.contains_key(&p.org)) {
+        let grants: Vec<_> = tx.grants_of(&p.id)?.into_iter().map(crate::facts::grant_facts).collect();
+        people.push((p, grants));
     }
-    inspectors.sort();
-    Ok((targets, inspectors))
+    let facts: Vec<InspectorFacts<'_>> = people
+        .iter()
+        .map(|(p, grants)| InspectorFacts {
+            person: p.id.as_str(),
+            regulator_jurisdiction: regulators.get(&p.org).map(String::as_str),
+            grants,
+        })
+        .collect();
+    Ok((targets, inspector_pool(&facts, jurisdiction, now)))
 }
 
 async fn list_page(state: &AppState, u: &User, notice: Option<(String, String)>) -> Result<Response, Deny> {
