@@ -230,11 +230,13 @@ pub fn svg(
     for p in points {
         let (x, y) = proj.xy(p.pos.lat(), p.pos.lon());
         let r = (p.accuracy_m * proj.scale).max(3.0);
+        // Labels read to the right of their point, or to the left near the
+        // right edge, so none is cut off by the frame.
+        let (tx, anchor) = if x > W * 0.6 { (x - 6.0, "end") } else { (x + 6.0, "start") };
         let _ = write!(
             out,
-            r#"<g class="pt {c}"><circle class="acc" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/><circle class="dot" cx="{x:.1}" cy="{y:.1}" r="3"/><text x="{tx:.1}" y="{ty:.1}">{l}</text></g>"#,
+            r#"<g class="pt {c}"><circle class="acc" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/><circle class="dot" cx="{x:.1}" cy="{y:.1}" r="3"/><text x="{tx:.1}" y="{ty:.1}" text-anchor="{anchor}">{l}</text></g>"#,
             c = p.class,
-            tx = x + 6.0,
             ty = y - 6.0,
             l = esc(&p.label)
         );
