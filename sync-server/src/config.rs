@@ -155,7 +155,8 @@ pub struct ConsoleConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct OversightConfig {
     /// How often the server looks for samplings whose witness window closed
-    /// and tallies what arrived (0: never; `admin oversight` runs one pass).
+    /// and tallies what arrived (0: never; `sync-server admin oversight`
+    /// runs one pass by hand).
     pub interval_ms: u64,
     /// Records and findings tallied per transaction (keeps each pass's hold
     /// on the write lock short).

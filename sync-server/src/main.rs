@@ -205,6 +205,9 @@ enum AdminCmd {
     },
     /// Verify the whole store: signatures, chains, log, media hashes.
     Verify,
+    /// Run one oversight pass now (what the server's timer runs): watch new
+    /// samplings, decide closed windows, tally, draw due spot checks.
+    Oversight,
     /// Back up the database, media and keys to an empty directory.
     Backup {
         #[arg(long)]
@@ -648,6 +651,16 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
             AdminCmd::Token { label } => {
                 let t = admin.create_token(&label)?;
                 format!("admin token (shown once, keep it secret):\n{t}")
+            }
+            AdminCmd::Oversight => {
+                let c = &state.config;
+                let r = sync_server::oversight::pass(&state.store, &c.policy, &c.oversight, state.now())?;
+                let changed = r.decided.len();
+                format!(
+                    "监管统计完成：{} 条记录、{} 条违规已计入，{changed} 个取样的见证状态变化，{} 次抽查已抽取 / \
+                     oversight pass: {} records and {} findings tallied, {changed} samplings changed state, {} draws made",
+                    r.records, r.findings, r.draws, r.records, r.findings, r.draws
+                )
             }
             AdminCmd::Verify => {
                 let r = maintenance::verify_store(&state.store, &state.blobs, &state.key.public())?;

@@ -331,3 +331,26 @@ async fn a4_1_r12_a_specimen_received_and_never_tested_is_raised(b: Backend) {
     );
     server.stop().await;
 }
+
+/// `sync-server admin oversight` runs one pass by hand against the store a
+/// running server uses (here with a zero window, so the sampling's window
+/// has closed, and no witness phone enrolled, so nothing keeps it pending).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r8_admin_oversight_runs_one_pass_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(Backend::Embedded, dir.path()).await;
+    server.seed();
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    sampler.sync_time().await;
+    let s = sample(&mut sampler, 306).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sync-server"))
+        .args(["--data", dir.path().to_str().unwrap(), "admin", "oversight"])
+        .env("JZQY_POLICY__WITNESS_WINDOW_MS", "0")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("1 samplings changed state"), "{text}");
+    assert_eq!(watch_state(&server, &s).0, "missed");
+    server.stop().await;
+}
