@@ -261,6 +261,14 @@ pub enum MediaPurpose {
     ReportDocument,
 }
 
+impl MediaPurpose {
+    /// Its stable name, as the wire and the databases write it (`face`,
+    /// `process`, …): the serde name, so the two cannot drift.
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
 /// A photo, video or document, by content hash. The bytes travel separately.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

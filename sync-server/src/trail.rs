@@ -92,10 +92,7 @@ fn record_view(
             .map(|(m, complete)| MediaView {
                 url: access::shareable_purpose(m.purpose).then(|| routes::media_content(&m.sha256)),
                 sha256: m.sha256,
-                purpose: serde_json::to_value(m.purpose)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                purpose: m.purpose.name(),
                 media_type: m.media_type.clone(),
                 size: m.size,
                 complete: *complete,

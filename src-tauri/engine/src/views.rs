@@ -154,10 +154,7 @@ impl Engine {
             let complete = self.store.media_state(&m.sha256)?.is_some_and(|s| s.complete);
             media.push(MediaView {
                 sha256: m.sha256,
-                purpose: serde_json::to_value(m.purpose)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                purpose: m.purpose.name(),
                 media_type: m.media_type.clone(),
                 size: m.size,
                 complete,

@@ -472,10 +472,7 @@ fn record_media(
         media.push(MediaLine {
             sha: m.sha256.to_hex(),
             short: m.sha256.to_hex()[..12].to_owned(),
-            purpose: serde_json::to_value(m.purpose)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            purpose: m.purpose.name(),
             media_type: m.media_type.clone(),
             size: m.size,
             complete,

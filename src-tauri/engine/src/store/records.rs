@@ -132,7 +132,7 @@ impl LocalStore {
                     m.sha256.as_bytes().as_slice(),
                     m.size as i64,
                     m.media_type,
-                    serde_json::to_value(m.purpose).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                    m.purpose.name(),
                     m.purpose == MediaPurpose::Face,
                     now_wall()
                 ],
