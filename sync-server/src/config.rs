@@ -21,6 +21,7 @@ pub struct Config {
     pub log: LogConfig,
     pub console: ConsoleConfig,
     pub oversight: OversightConfig,
+    pub backup: BackupConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -33,6 +34,12 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Where the database (embedded default), media and keys live.
     pub data_dir: PathBuf,
+    /// Reverse proxies in front of this server: IP addresses or CIDR blocks
+    /// (`10.0.0.5`, `10.0.0.0/24`, `::1`). Only a request arriving from one
+    /// of them has its `X-Forwarded-For` and `X-Forwarded-Proto` believed, so
+    /// the console's per-address sign-in limits and its audit lines name the
+    /// real client. Empty: those headers are ignored (anyone could forge them).
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -179,6 +186,28 @@ impl Default for OversightConfig {
     }
 }
 
+/// Scheduled backups (`sync-server admin backup`, run nightly by the
+/// packaged `jzqy-backup.timer`): each is verified after it is made, then
+/// the oldest beyond `keep` are removed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Where dated backups go (one directory each). Empty: `admin backup`
+    /// needs `--to`. Put it on another disk than `server.data_dir`.
+    pub dir: PathBuf,
+    /// Verified backups kept; older ones are removed once a newer one has
+    /// verified (never the last good one).
+    pub keep: u32,
+    /// `admin status` and `/metrics` call a backup older than this stale.
+    pub max_age_hours: u64,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig { dir: PathBuf::new(), keep: 7, max_age_hours: 26 }
+    }
+}
+
 impl ConsoleConfig {
     /// The configured base tiles, if any (checked when the configuration loads).
     pub fn tiles(&self) -> Option<crate::console::map::Tiles> {
@@ -218,6 +247,7 @@ impl Default for ServerConfig {
             bind: "127.0.0.1:8787".into(),
             public_url: String::new(),
             data_dir: PathBuf::from("sync-data"),
+            trusted_proxies: vec![],
         }
     }
 }
@@ -284,7 +314,55 @@ impl fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("log", &self.log)
             .field("console", &self.console)
+            .field("backup", &self.backup)
             .finish_non_exhaustive()
+    }
+}
+
+/// An address block: `10.0.0.0/24`, `fd00::/8`, or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+    fn from_str(s: &str) -> Result<IpNet, String> {
+        let bad = || format!("{s:?} is not an IP address or CIDR block (e.g. 10.0.0.5 or 10.0.0.0/24)");
+        let (a, p) = s.trim().split_once('/').map_or((s.trim(), None), |(a, p)| (a, Some(p)));
+        let addr: std::net::IpAddr = a.parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+            None => max,
+        };
+        Ok(IpNet { addr, prefix })
+    }
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        // An IPv4 peer may arrive as an IPv4-mapped IPv6 address.
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        let bits = |a: std::net::IpAddr| -> u128 {
+            match a {
+                std::net::IpAddr::V4(v) => u32::from(v) as u128,
+                std::net::IpAddr::V6(v) => u128::from(v),
+            }
+        };
+        if ip.is_ipv4() != self.addr.is_ipv4() {
+            return false;
+        }
+        let width = if ip.is_ipv4() { 32 } else { 128 };
+        let shift = width - self.prefix as u32;
+        if shift >= width {
+            return true;
+        }
+        (bits(ip) >> shift) == (bits(self.addr) >> shift)
     }
 }
 
@@ -319,6 +397,14 @@ impl Config {
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError(format!("server.bind {:?} is not an address:port", self.server.bind)));
         }
+        if let Err(e) = self.proxies() {
+            return Err(ConfigError(format!("server.trusted_proxies: {e}")));
+        }
+        if self.backup.keep == 0 {
+            return Err(ConfigError(
+                "backup.keep must be at least 1 (the last verified backup is never removed)".into(),
+            ));
+        }
         if self.tls.mode == TlsMode::Files && (self.tls.cert.is_none() || self.tls.key.is_none()) {
             return Err(ConfigError("tls.mode = \"files\" needs tls.cert and tls.key".into()));
         }
@@ -342,6 +428,11 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The trusted reverse proxies, parsed (`server.trusted_proxies`).
+    pub fn proxies(&self) -> Result<Vec<IpNet>, String> {
+        self.server.trusted_proxies.iter().map(|s| s.parse()).collect()
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -440,6 +531,31 @@ mod tests {
             jail.set_env("JZQY_STORAGE__MEDIA_BUCKET", "gs://elsewhere");
             let e = Config::load(None).unwrap_err().to_string();
             assert!(e.contains("media_bucket") && e.contains("s3://bucket"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_are_address_blocks() {
+        let net = |s: &str| s.parse::<IpNet>().unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(net("10.0.0.0/24").contains(ip("10.0.0.200")));
+        assert!(!net("10.0.0.0/24").contains(ip("10.0.1.1")));
+        assert!(net("10.0.0.5").contains(ip("10.0.0.5")) && !net("10.0.0.5").contains(ip("10.0.0.6")));
+        assert!(net("10.0.0.5").contains(ip("::ffff:10.0.0.5")), "IPv4-mapped peers match");
+        assert!(net("fd00::/8").contains(ip("fd12::1")) && !net("fd00::/8").contains(ip("10.0.0.1")));
+        assert!(net("0.0.0.0/0").contains(ip("192.0.2.1")));
+        for bad in ["10.0.0.0/33", "proxy.local", "10.0.0/8", ""] {
+            assert!(bad.parse::<IpNet>().is_err(), "{bad}");
+        }
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("JZQY_SERVER__TRUSTED_PROXIES", "[\"10.0.0.0/24\", \"nginx\"]");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("server.trusted_proxies") && e.contains("nginx"), "{e}");
+            jail.set_env("JZQY_SERVER__TRUSTED_PROXIES", "[\"10.0.0.0/24\"]");
+            assert_eq!(Config::load(None).unwrap().proxies().unwrap().len(), 1);
+            jail.set_env("JZQY_BACKUP__KEEP", "0");
+            assert!(Config::load(None).unwrap_err().to_string().contains("backup.keep"));
             Ok(())
         });
     }

@@ -41,11 +41,9 @@ pub fn lang_of_headers(h: &HeaderMap) -> Lang {
 
 impl Client {
     pub fn from_parts(parts: &Parts, state: &AppState) -> Client {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "-".into());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let (ip, forwarded_https) = client_behind_proxies(peer, &parts.headers, &state.config);
+        let ip = ip.map_or_else(|| "-".into(), |ip| ip.to_string());
         let agent: String = parts
             .headers
             .get(header::USER_AGENT)
@@ -55,8 +53,45 @@ impl Client {
             .filter(|c| !c.is_control())
             .take(200)
             .collect();
-        Client { ip, agent, lang: lang_of_headers(&parts.headers), secure: state.config.tls_enabled() }
+        Client {
+            ip,
+            agent,
+            lang: lang_of_headers(&parts.headers),
+            secure: state.config.tls_enabled() || forwarded_https,
+        }
     }
+}
+
+/// The real client behind trusted reverse proxies (`server.trusted_proxies`),
+/// and whether the proxy says the client came over HTTPS. Only a request
+/// arriving from a trusted proxy has its forwarding headers read; then
+/// `X-Forwarded-For` is walked from the right past further trusted hops, so
+/// an address a client wrote into the header itself is never believed.
+pub fn client_behind_proxies(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    config: &crate::config::Config,
+) -> (Option<std::net::IpAddr>, bool) {
+    let proxies = config.proxies().unwrap_or_default();
+    let trusted = |ip: std::net::IpAddr| proxies.iter().any(|n| n.contains(ip));
+    let Some(peer) = peer else { return (None, false) };
+    if !trusted(peer) {
+        return (Some(peer), false);
+    }
+    let hops: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|h| h.trim().parse().ok())
+        .collect();
+    let client =
+        hops.iter().rev().copied().find(|ip| !trusted(*ip)).or(hops.first().copied()).unwrap_or(peer);
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    (Some(client), https)
 }
 
 impl FromRequestParts<AppState> for Client {
@@ -287,6 +322,40 @@ pub async fn switch_lang(State(state): State<AppState>, Query(q): Query<LangQuer
     let back = q.back.filter(|b| b.starts_with("/console")).unwrap_or_else(|| paths::HOME.into());
     let cookie = set_cookie(LANG_COOKIE, lang, state.config.tls_enabled(), Some(365 * 86_400));
     ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::client_behind_proxies;
+    use axum::http::HeaderMap;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let mut config = crate::config::Config::default();
+        config.server.trusted_proxies = vec!["10.0.0.0/24".into()];
+        let ip = |s: &str| Some(s.parse().unwrap());
+        let forged = headers(&[("x-forwarded-for", "203.0.113.9"), ("x-forwarded-proto", "https")]);
+        // A client talking to the server directly cannot choose its address.
+        assert_eq!(client_behind_proxies(ip("198.51.100.7"), &forged, &config), (ip("198.51.100.7"), false));
+        // Through the proxy: the address the proxy appended, not one the client wrote.
+        let through =
+            headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7"), ("x-forwarded-proto", "https")]);
+        assert_eq!(client_behind_proxies(ip("10.0.0.2"), &through, &config), (ip("198.51.100.7"), true));
+        // Two trusted hops are walked past.
+        let two = headers(&[("x-forwarded-for", "198.51.100.7, 10.0.0.3")]);
+        assert_eq!(client_behind_proxies(ip("10.0.0.2"), &two, &config), (ip("198.51.100.7"), false));
+        // No proxies configured: the headers mean nothing.
+        config.server.trusted_proxies.clear();
+        assert_eq!(client_behind_proxies(ip("10.0.0.2"), &through, &config), (ip("10.0.0.2"), false));
+    }
 }
 
 #[cfg(test)]
