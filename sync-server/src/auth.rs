@@ -89,6 +89,7 @@ pub async fn device_auth(
         ));
     }
     let now = state.now();
+    crate::status::note_clock(ts - now);
     if (ts - now).abs() > REQUEST_SKEW_MS {
         return Err(AppError::unauthorized(
             "clock_skew",

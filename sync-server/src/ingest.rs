@@ -223,6 +223,7 @@ impl Pipeline<'_> {
         tx.set_chain(&body.device, rec.tail(), row.earliest_ms)?;
         metrics::counter!("sync_records_total", "status" => format!("{status:?}").to_lowercase())
             .increment(1);
+        crate::status::note_record(status == RecordStatus::Refused);
 
         if status == RecordStatus::Accepted {
             self.apply(tx, &rec, &verdict, project.as_deref())?;

@@ -40,6 +40,14 @@ pub fn load_or_create_signing_key(dir: &Path) -> Result<SigningKey, KeyFileError
         let k = SigningKey::generate().map_err(|e| KeyFileError::Cert(e.to_string()))?;
         write_private(&path, hex::encode(k.seed()).as_bytes()).map_err(io)?;
     }
+    load_signing_key(dir)
+}
+
+/// The server's signing key from `dir`, which must hold one (backups,
+/// restore drills: never make a new key there).
+pub fn load_signing_key(dir: &Path) -> Result<SigningKey, KeyFileError> {
+    let path = dir.join("server-signing.key");
+    let io = |e| KeyFileError::Io { path: path.display().to_string(), source: e };
     let text = std::fs::read_to_string(&path).map_err(io)?;
     let seed: [u8; 32] = hex::decode(text.trim())
         .ok()

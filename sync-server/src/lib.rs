@@ -17,6 +17,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod config;
 pub mod console;
@@ -31,6 +32,7 @@ pub mod maintenance;
 pub mod migrate;
 pub mod openapi;
 pub mod oversight;
+pub mod status;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -266,6 +268,7 @@ pub async fn serve_on(
     // The client's address reaches handlers (the console's sign-in limits
     // and audit log).
     oversight::spawn(state.clone());
+    status::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let handle = axum_server::Handle::new();
     let h2 = handle.clone();

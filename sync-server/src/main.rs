@@ -208,15 +208,41 @@ enum AdminCmd {
     /// Run one oversight pass now (what the server's timer runs): watch new
     /// samplings, decide closed windows, tally, draw due spot checks.
     Oversight,
-    /// Back up the database, media and keys to an empty directory.
+    /// Back up the store (either back end: a consistent SQLite snapshot),
+    /// media and keys, then verify the copy in full. Without --to: a dated
+    /// directory in backup.dir, keeping backup.keep verified ones (what the
+    /// packaged nightly timer runs).
     Backup {
+        /// An empty directory instead of a dated one in backup.dir.
         #[arg(long)]
-        to: PathBuf,
+        to: Option<PathBuf>,
+    },
+    /// Restore a backup into a scratch directory, open it with this server
+    /// version and verify everything against the backup's manifest; prints
+    /// the time and size. Does not touch the live store.
+    RestoreDrill {
+        /// The backup (default: the newest verified one in backup.dir).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Where to restore (default: backup.dir/.drill, removed afterwards).
+        #[arg(long)]
+        scratch: Option<PathBuf>,
+        /// Keep the restored copy for inspection.
+        #[arg(long)]
+        keep: bool,
     },
     /// Restore a backup into an empty data directory.
     Restore {
         #[arg(long)]
         from: PathBuf,
+    },
+    /// The state of the deployment at a glance: log, checkpoint, disks,
+    /// backups, certificate, replica, instances and their devices' clocks,
+    /// then the alerts (exit status 1 when there are any).
+    Status {
+        /// Machine-readable (JSON) instead of the text page.
+        #[arg(long)]
+        json: bool,
     },
     /// Copy the embedded store to PostgreSQL (and media from a directory to a
     /// bucket), then verify the copy. Safe to re-run: it catches up.
@@ -330,9 +356,12 @@ fn main() -> ExitCode {
         Cmd::Demo { faces } => serve(config, Some(faces)),
         Cmd::Admin { cmd: AdminCmd::Restore { .. } } if config.is_postgres() || config.bucket().is_some() => {
             fail(
-                "备份只能恢复到内置数据库；请先恢复到数据目录，再用 admin migrate 迁移",
-                "a backup restores into the embedded store only: restore it into a data directory, then `admin migrate` it",
+                "备份只能恢复到内置数据库；请先恢复到数据目录，再用 admin migrate 迁移到 PostgreSQL",
+                "a backup restores into the embedded store: restore it into a data directory, then `admin migrate` it into PostgreSQL",
             )
+        }
+        Cmd::Admin { cmd: AdminCmd::RestoreDrill { from, scratch, keep } } => {
+            restore_drill(&config, from, scratch, keep)
         }
         Cmd::Admin { cmd: AdminCmd::Restore { from } } => {
             match maintenance::restore(
@@ -676,11 +705,24 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                     ));
                 }
             }
-            AdminCmd::Backup { to } => {
-                let n = maintenance::backup(&state.store, &state.blobs, &state.config.keys_dir(), &to)?;
-                format!("backed up to {} ({n} media files)", to.display())
+            AdminCmd::Backup { to } => backup_cmd(&state, to)?,
+            AdminCmd::Status { json } => {
+                let status = sync_server::status::Status::gather(&state.config, &state.store, state.now())?;
+                let page = if json {
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "status": status, "alerts": status.alerts() }),
+                    )
+                    .expect("status serialises")
+                } else {
+                    status.render()
+                };
+                if !status.alerts().is_empty() {
+                    println!("{page}");
+                    return Err(AdminError::invalid("有告警", format!("{} alert(s)", status.alerts().len())));
+                }
+                page
             }
-            AdminCmd::Restore { .. } | AdminCmd::Migrate { .. } => {
+            AdminCmd::Restore { .. } | AdminCmd::Migrate { .. } | AdminCmd::RestoreDrill { .. } => {
                 unreachable!("handled before opening the store")
             }
         })
@@ -691,6 +733,121 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.message_zh(), e),
+    }
+}
+
+/// `admin backup`: into `--to`, or a dated directory in `backup.dir` with rotation.
+fn backup_cmd(state: &AppState, to: Option<PathBuf>) -> Result<String, AdminError> {
+    let c = &state.config;
+    let key = state.key.public();
+    let (dir, m, removed) = match to {
+        Some(to) => {
+            let m = sync_server::backup::make(
+                &state.store,
+                &state.blobs,
+                &c.keys_dir(),
+                &key,
+                &to,
+                None,
+                state.now(),
+            )?;
+            (to, m, vec![])
+        }
+        None if c.backup.dir.as_os_str().is_empty() => {
+            return Err(AdminError::invalid(
+                "未配置备份目录：请设置 backup.dir 或使用 --to",
+                "no backup directory: set backup.dir (JZQY_BACKUP__DIR) or give --to",
+            ));
+        }
+        None => {
+            let s = sync_server::backup::scheduled(
+                &state.store,
+                &state.blobs,
+                &c.keys_dir(),
+                &key,
+                &c.backup.dir,
+                c.backup.keep,
+                state.now(),
+            )?;
+            (s.dir, s.manifest, s.removed)
+        }
+    };
+    if !m.verified {
+        return Err(AdminError::invalid(
+            "备份未通过校验",
+            format!("the backup in {} did not verify:\n{}", dir.display(), m.problems.join("\n")),
+        ));
+    }
+    let mut msg = format!(
+        "备份完成并已校验 / backed up and verified: {}\n  {} records (checkpoint {}), {} media files ({:.1} MB, {} linked from the previous backup), database {:.1} MB\n  copy {:.1} s, verify {:.1} s",
+        dir.display(),
+        m.records,
+        m.checkpoint_size,
+        m.media_files,
+        m.media_bytes as f64 / 1e6,
+        m.media_linked,
+        m.database_bytes as f64 / 1e6,
+        m.copy_seconds,
+        m.verify_seconds
+    );
+    for r in removed {
+        msg.push_str(&format!("\n  removed (retention) / 已按保留策略删除: {}", r.display()));
+    }
+    Ok(msg)
+}
+
+/// `admin restore-drill`: restore into scratch, verify, report, clean up.
+fn restore_drill(config: &Config, from: Option<PathBuf>, scratch: Option<PathBuf>, keep: bool) -> ExitCode {
+    let from = match from {
+        Some(f) => f,
+        None => match sync_server::backup::list(&config.backup.dir).map(|mut l| l.pop()) {
+            Ok(Some((p, _))) => p,
+            Ok(None) => {
+                return fail(
+                    "没有可演练的备份（backup.dir 中没有通过校验的备份；或用 --from 指定）",
+                    format!("no verified backup in {:?}; give --from", config.backup.dir),
+                );
+            }
+            Err(e) => return fail("无法读取备份目录", e),
+        },
+    };
+    let scratch = scratch.unwrap_or_else(|| {
+        let base = if config.backup.dir.as_os_str().is_empty() {
+            std::env::temp_dir()
+        } else {
+            config.backup.dir.clone()
+        };
+        base.join(format!(".drill-{}", std::process::id()))
+    });
+    let out = sync_server::backup::drill(&from, &scratch);
+    if !keep {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    match out {
+        Ok(d) if d.problems.is_empty() => {
+            println!(
+                "恢复演练通过 / restore drill passed: {}\n  {} records, {} device chains, {} media files verified; restored {:.1} MB in {:.1} s, verified in {:.1} s{}",
+                d.backup.display(),
+                d.records,
+                d.devices,
+                d.media,
+                d.restored_bytes as f64 / 1e6,
+                d.restore_seconds,
+                d.verify_seconds,
+                if keep { format!("\n  kept in {}", scratch.display()) } else { String::new() }
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(d) => fail(
+            &format!("恢复演练发现 {} 个问题", d.problems.len()),
+            format!(
+                "restore drill of {}: {} problem(s):\n{}",
+                d.backup.display(),
+                d.problems.len(),
+                d.problems.join("\n")
+            ),
+        ),
+        Err(e) => fail("恢复演练失败", e),
     }
 }
 

@@ -135,20 +135,6 @@ pub fn verify_store(
     Ok(report)
 }
 
-/// Back up to `dir`: a consistent database snapshot, then every media object
-/// (write-once, so everything the snapshot references is already there).
-pub fn backup(store: &Store, blobs: &Blobs, keys_dir: &Path, dir: &Path) -> Result<usize, StoreError> {
-    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-        return Err(StoreError::Conflict(format!("backup directory {} is not empty", dir.display())));
-    }
-    std::fs::create_dir_all(dir.join("media"))?;
-    store.backup(&dir.join("custody.sqlite"))?;
-    let dest = Blobs::open(&dir.join("media"))?;
-    let n = copy_media(blobs, &dest)?;
-    copy_dir(keys_dir, &dir.join("keys"))?;
-    Ok(n)
-}
-
 /// Copy every object `to` lacks (write-once and content-addressed: an
 /// object already there holds the same bytes). The number copied.
 pub fn copy_media(from: &Blobs, to: &Blobs) -> Result<usize, StoreError> {

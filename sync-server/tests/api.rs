@@ -446,30 +446,21 @@ async fn r14_restart_keeps_everything_and_the_store_verifies(b: Backend) {
     )
     .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
-    if b == Backend::Postgres {
-        // PostgreSQL is backed up with its own tools (pg_dump, base backups + WAL);
-        // `admin backup` refuses it with that advice rather than a partial copy.
-        let e = sync_server::maintenance::backup(
-            &server.state.store,
-            &server.state.blobs,
-            &server.state.config.keys_dir(),
-            &dir.path().join("b"),
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("pg_dump"), "{e}");
-        server.stop().await;
-        return;
-    }
-    // Backup and restore into a fresh directory verify too.
+    // Backup (either back end: a SQLite snapshot) and restore into a fresh
+    // directory verify too.
     let bdir = tempfile::tempdir().unwrap();
     let backup = bdir.path().join("b");
-    sync_server::maintenance::backup(
+    let m = sync_server::backup::make(
         &server.state.store,
         &server.state.blobs,
         &server.state.config.keys_dir(),
+        &server.state.key.public(),
         &backup,
+        None,
+        server.state.now(),
     )
     .unwrap();
+    assert!(m.verified, "{:?}", m.problems);
     server.stop().await;
     let rdir = tempfile::tempdir().unwrap();
     let c = config(rdir.path());

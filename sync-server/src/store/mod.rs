@@ -19,6 +19,7 @@ pub mod dialect;
 pub mod oversight;
 pub mod postgres;
 pub mod schema;
+mod snapshot;
 mod sql;
 pub mod sqlite;
 mod tx;
@@ -257,6 +258,8 @@ pub trait Tx: console::ConsoleTx + oversight::OversightTx {
 
     // --- metadata ---
     fn meta(&mut self, key: &str) -> Result<Option<String>>;
+    /// Every `meta` entry whose key starts with `prefix`, by key.
+    fn meta_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, String)>>;
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
 }
 
@@ -362,12 +365,14 @@ impl Store {
     }
 
     /// A consistent copy of the database at `to` (online backup).
-    pub fn backup(&self, to: &Path) -> Result<()> {
+    /// A consistent snapshot of the whole store as a new SQLite file (the
+    /// backup format for both back ends: a restore drill or an auditor opens
+    /// it with nothing but SQLite, and `admin migrate` puts it back into
+    /// PostgreSQL). The rows copied (PostgreSQL) or 0 (SQLite's own copy).
+    pub fn backup(&self, to: &Path) -> Result<u64> {
         match self {
-            Store::Sqlite(s) => s.backup(to),
-            Store::Postgres(_) => Err(StoreError::Conflict(
-                "a PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump, or base backups with WAL archiving); `admin backup` copies the embedded store only".into(),
-            )),
+            Store::Sqlite(s) => s.backup(to).map(|()| 0),
+            Store::Postgres(p) => snapshot::postgres_to_sqlite(p, to),
         }
     }
 

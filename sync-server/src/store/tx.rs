@@ -739,6 +739,19 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
         self.c.opt("SELECT value FROM meta WHERE key = $1", args![key])?.map(|mut r| r.text(0)).transpose()
     }
 
+    fn meta_with_prefix(&mut self, prefix: &str) -> Result<Vec<(String, String)>> {
+        // Prefixes are short fixed words ("instance:"): a range, not LIKE (no escaping).
+        let end = format!("{prefix}\u{10ffff}");
+        self.c
+            .rows(
+                "SELECT key, value FROM meta WHERE key >= $1 AND key < $2 ORDER BY key",
+                args![prefix, end.as_str()],
+            )?
+            .into_iter()
+            .map(|mut r| Ok((r.text(0)?, r.text(1)?)))
+            .collect()
+    }
+
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         self.c.exec(
             "INSERT INTO meta (key, value) VALUES ($1,$2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

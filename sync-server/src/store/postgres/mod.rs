@@ -155,6 +155,29 @@ impl PgConn {
         Ok(futures_executor::block_on(self.client.query(&st, params))?)
     }
 
+    /// Stream a parameterless query's rows through `f` (bulk copies: memory
+    /// stays flat however large the table). The number of rows.
+    pub(in crate::store) fn for_each_row(
+        &mut self,
+        sql: &str,
+        mut f: impl FnMut(&Row) -> Result<()>,
+    ) -> Result<u64> {
+        use futures_util::TryStreamExt as _;
+        self.flush()?;
+        let st = self.statement(sql)?;
+        let client = &self.client;
+        futures_executor::block_on(async {
+            let rows = client.query_raw(&st, std::iter::empty::<i64>()).await?;
+            futures_util::pin_mut!(rows);
+            let mut n = 0;
+            while let Some(row) = rows.try_next().await? {
+                f(&row)?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
     pub fn opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
         self.flush()?;
         let st = self.statement(sql)?;
@@ -299,6 +322,22 @@ impl PgStore {
     /// and it keeps that traffic off the primary). Without one, the primary.
     pub fn read_replica<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         read_on(self.replica.as_ref().unwrap_or(&self.primary), &self.nodes, f)
+    }
+
+    /// How far the read replica is behind the primary: WAL bytes not yet
+    /// replayed, and seconds since the last replayed transaction when any
+    /// are outstanding (an idle primary writes nothing, so age alone would
+    /// cry wolf). `None` without a replica.
+    pub fn replica_lag(&self) -> Result<Option<(f64, f64)>> {
+        let Some(replica) = &self.replica else { return Ok(None) };
+        let at: String = self.primary.get()?.one("SELECT pg_current_wal_lsn()::text", &[])?.get(0);
+        let row = replica.get()?.one(
+            "SELECT coalesce(pg_wal_lsn_diff($1::text::pg_lsn, pg_last_wal_replay_lsn()), 0)::float8, \
+             coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)::float8",
+            &[&at],
+        )?;
+        let (bytes, age): (f64, f64) = (row.get(0), row.get(1));
+        Ok(Some((bytes.max(0.0), if bytes > 0.0 { age } else { 0.0 })))
     }
 
     pub fn has_replica(&self) -> bool {
