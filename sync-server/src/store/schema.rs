@@ -586,3 +586,82 @@ pub const TABLES: &[Table] = &[
         )
     },
 ];
+
+/// Why a migration step would break a rolling upgrade, if it would: while
+/// instances are replaced one at a time, the first new instance migrates the
+/// shared database and the old ones keep serving on it. That is safe only
+/// when a step *expands* the schema — new tables, new indexes, new columns
+/// an old INSERT can leave out — and never drops, renames or retypes what
+/// the previous version reads and writes.
+pub fn breaks_rolling_upgrade(sql: &str) -> Option<String> {
+    for statement in sql.split(';') {
+        let s = statement.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
+        if s.is_empty() {
+            continue;
+        }
+        let words: Vec<&str> = s.split(' ').collect();
+        let bad = if words.first() == Some(&"DROP") {
+            Some("drops what the previous version uses")
+        } else if s.contains(" RENAME ") || s.starts_with("ALTER TABLE") && s.contains(" ALTER COLUMN ") {
+            Some("renames or retypes what the previous version uses")
+        } else if s.starts_with("ALTER TABLE") && s.contains(" DROP ") {
+            Some("drops a column or constraint the previous version uses")
+        } else if s.contains(" ADD COLUMN ") && s.contains("NOT NULL") && !s.contains(" DEFAULT ") {
+            Some("adds a NOT NULL column without a default: the previous version's inserts would fail")
+        } else if words.first() == Some(&"DELETE") || words.first() == Some(&"TRUNCATE") {
+            Some("deletes rows (evidence is never removed by a migration)")
+        } else {
+            None
+        };
+        if let Some(why) = bad {
+            return Some(format!("{why}: {}", statement.trim()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod rolling_upgrade {
+    use super::*;
+
+    #[test]
+    fn every_shipped_migration_only_expands_the_schema() {
+        for (d, migrations) in [
+            (Dialect::Sqlite, super::super::sqlite::MIGRATIONS),
+            (Dialect::Postgres, super::super::postgres::MIGRATIONS),
+        ] {
+            for (i, m) in migrations.iter().enumerate().skip(1) {
+                let sql = m.sql(d).expect("every step after the first has SQL");
+                assert_eq!(
+                    breaks_rolling_upgrade(&sql),
+                    None,
+                    "{d:?} migration to version {}: a rolling upgrade would break; split it into an expanding step now and a contracting one a release later",
+                    i + 1
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_check_catches_what_breaks_old_instances() {
+        for bad in [
+            "DROP TABLE tags",
+            "drop index records_change",
+            "ALTER TABLE records RENAME COLUMN envelope TO bytes",
+            "ALTER TABLE records ALTER COLUMN status TYPE INTEGER",
+            "ALTER TABLE records DROP COLUMN verdict",
+            "ALTER TABLE records ADD COLUMN origin TEXT NOT NULL",
+            "CREATE INDEX a ON b(c);\nDELETE FROM audit_log",
+        ] {
+            assert!(breaks_rolling_upgrade(bad).is_some(), "{bad}");
+        }
+        for fine in [
+            "ALTER TABLE records ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE records ADD COLUMN note TEXT",
+            "CREATE INDEX IF NOT EXISTS x ON y(z)",
+            "UPDATE records SET change_seq = log_index + 1",
+        ] {
+            assert_eq!(breaks_rolling_upgrade(fine), None, "{fine}");
+        }
+    }
+}

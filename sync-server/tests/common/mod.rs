@@ -119,6 +119,22 @@ impl Phone {
         nonce: &str,
         extra: &[(&str, String)],
     ) -> reqwest::Response {
+        self.try_signed_to(base, method, path, body, ts, nonce, extra).await.unwrap()
+    }
+
+    /// [`Phone::signed_to`], with a connection failure returned (an instance
+    /// going away in the middle of a test).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn try_signed_to(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        ts: i64,
+        nonce: &str,
+        extra: &[(&str, String)],
+    ) -> reqwest::Result<reqwest::Response> {
         let auth = RequestAuth {
             method: method.as_str().into(),
             path: path.into(),
@@ -138,7 +154,7 @@ impl Phone {
         for (k, v) in extra {
             rb = rb.header(*k, v);
         }
-        rb.body(body).send().await.unwrap()
+        rb.body(body).send().await
     }
 
     /// Fresh anchor from the server (bound to this boot and chain head).
@@ -166,6 +182,15 @@ impl Phone {
 
     /// Upload to a given instance, without asserting the outcome.
     pub async fn upload_to(&self, base: &str, records: &[&SignedRecord]) -> reqwest::Response {
+        self.try_upload_to(base, records).await.unwrap()
+    }
+
+    /// [`Phone::upload_to`], with a connection failure returned.
+    pub async fn try_upload_to(
+        &self,
+        base: &str,
+        records: &[&SignedRecord],
+    ) -> reqwest::Result<reqwest::Response> {
         let req = UploadRequest {
             state: self.state(),
             records: records
@@ -174,7 +199,7 @@ impl Phone {
                 .collect(),
         };
         let body = serde_json::to_vec(&req).unwrap();
-        self.signed_to(base, reqwest::Method::POST, "/v1/records", body, self.now(), &random_nonce(), &[])
+        self.try_signed_to(base, reqwest::Method::POST, "/v1/records", body, self.now(), &random_nonce(), &[])
             .await
     }
 
