@@ -362,6 +362,35 @@ pub async fn upload_media(phone: &Phone, m: &[(MediaPurpose, Vec<u8>)]) {
 /// `devices` phones uploading batches of 100 at once, on tags of a batch
 /// `batch` registered for them (benchmarks).
 pub async fn fill_samplings(server: &TestServer, n: usize, devices: usize, batch: u16) {
+    fill_samplings_with_photos(server, n, devices, batch, 0).await
+}
+
+/// A process photo of `len` incompressible bytes, different for each serial
+/// (as camera JPEGs are), or the short test text when `len` is 0.
+pub fn sized_photo(serial: u32, len: usize) -> Vec<u8> {
+    if len == 0 {
+        return process_photo(serial, "bench");
+    }
+    let mut out = Vec::with_capacity(len + 32);
+    let mut h = Hash::of(format!("photo {serial}").as_bytes());
+    while out.len() < len {
+        out.extend_from_slice(h.as_bytes());
+        h = Hash::of(h.as_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// [`fill_samplings`], each sampling with its own process photo of
+/// `photo_bytes` uploaded through the media endpoint (0: photos referenced
+/// but not uploaded).
+pub async fn fill_samplings_with_photos(
+    server: &TestServer,
+    n: usize,
+    devices: usize,
+    batch: u16,
+    photo_bytes: usize,
+) {
     use custody_core::tag::{BatchKey, SerialRange, TagBatch};
     server
         .admin()
@@ -381,19 +410,22 @@ pub async fn fill_samplings(server: &TestServer, n: usize, devices: usize, batch
         p.sync_time().await;
         tasks.push(tokio::spawn(async move {
             for start in (0..per).step_by(100) {
-                let recs: Vec<SignedRecord> = (start..(start + 100).min(per))
-                    .map(|i| {
-                        let serial = (d * per + i + 1) as u32;
+                let serials: Vec<u32> =
+                    (start..(start + 100).min(per)).map(|i| (d * per + i + 1) as u32).collect();
+                let photos: Vec<Vec<u8>> = serials.iter().map(|s| sized_photo(*s, photo_bytes)).collect();
+                let recs: Vec<SignedRecord> = serials
+                    .iter()
+                    .zip(&photos)
+                    .map(|(serial, photo)| {
                         let mut payload = demo_sampling(1);
                         if let Payload::Sampling(s) = &mut payload {
-                            s.tag = custody_core::TagCode::from_parts(310, 26, batch, serial).unwrap();
+                            s.tag = custody_core::TagCode::from_parts(310, 26, batch, *serial).unwrap();
                         }
-                        let photo = process_photo(serial, "bench");
                         p.field_record(
                             payload,
                             50.0,
                             50.0,
-                            &[(MediaPurpose::Face, FACE), (MediaPurpose::Process, &photo)],
+                            &[(MediaPurpose::Face, FACE), (MediaPurpose::Process, photo)],
                         )
                     })
                     .collect();
@@ -404,6 +436,14 @@ pub async fn fill_samplings(server: &TestServer, n: usize, devices: usize, batch
                     "{:?}",
                     r.results[0].findings
                 );
+                if photo_bytes > 0 {
+                    let m: Vec<(MediaPurpose, Vec<u8>)> =
+                        photos.into_iter().map(|b| (MediaPurpose::Process, b)).collect();
+                    upload_media(&p, &m).await;
+                }
+            }
+            if photo_bytes > 0 {
+                upload_media(&p, &[(MediaPurpose::Face, FACE.to_vec())]).await;
             }
         }));
     }
