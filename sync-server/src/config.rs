@@ -145,7 +145,9 @@ pub struct ConsoleConfig {
     pub qr_login_minutes: i64,
     /// How long an account's one-time setup link works.
     pub setup_hours: i64,
-    /// Largest letter of authorisation or face reference uploaded.
+    /// Largest letter of authorisation or face reference uploaded. The
+    /// whole form may be this plus 64 KiB: a grant's letter and face
+    /// together, or a unit project's form with its boundary.
     pub upload_bytes: usize,
     /// Base tiles drawn under the console's maps: an XYZ Web Mercator URL
     /// template with `{z}`, `{x}`, `{y}` (a tile server the office PCs can
