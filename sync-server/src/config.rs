@@ -382,7 +382,8 @@ impl Config {
             }
             fig = fig.merge(Toml::file(f));
         }
-        fig = fig.merge(Env::prefixed("JZQY_").split("__"));
+        // JZQY_CONFIG names the file (the command line's `--config`), not a key.
+        fig = fig.merge(Env::prefixed("JZQY_").ignore(&["config"]).split("__"));
         let c: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         c.validate()?;
         Ok(c)
@@ -503,6 +504,15 @@ mod tests {
     }
 
     #[test]
+    fn the_config_file_variable_is_not_a_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("JZQY_CONFIG", "/etc/jzqy/sync-server.toml");
+            Config::load(None).expect("JZQY_CONFIG is --config's variable, not an unknown key");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn secrets_are_never_printed() {
         let mut c = Config::default();
         c.storage.database = "postgres://jzqy:hunter2@db:5432/custody".into();
@@ -577,7 +587,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("JZQY_OVERSIGHT__PROJECT__LATE_OR_MISSED_RATE", "1.5");
             let e = Config::load(None).unwrap_err().to_string();
-            assert!(e.contains("oversight.late_or_missed_rate"), "{e}");
+            assert!(e.contains("oversight.project.late_or_missed_rate"), "{e}");
             jail.set_env("JZQY_OVERSIGHT__PROJECT__LATE_OR_MISSED_RATE", "0.1");
             jail.set_env("JZQY_OVERSIGHT__PROJECT__MISSPELT", "1");
             let e = Config::load(None).unwrap_err().to_string();

@@ -30,6 +30,21 @@ pub const REPLICA_LAG_ALARM_S: f64 = 60.0;
 pub const CLOCK_SKEW_ALARM_S: f64 = 120.0;
 /// An instance whose last report is older than this is presumed down.
 pub const INSTANCE_SILENT_S: i64 = 120;
+/// Every alert [`Status::alerts`] can raise; each has a rule in
+/// `packaging/alerts.yml` (checked by `tests/operations.rs`).
+pub const ALERT_KEYS: &[&str] = &[
+    "log_backlog",
+    "checkpoint_stale",
+    "disk_free",
+    "backup_missing",
+    "backup_stale",
+    "backup_failed",
+    "certificate_expiry",
+    "replica_lag",
+    "instance_silent",
+    "device_clock_skew",
+];
+
 /// How often a serving instance refreshes its gauges and its report.
 pub const REFRESH_MS: u64 = 15_000;
 
@@ -555,6 +570,7 @@ mod tests {
             now_ms: 1_000_000,
         };
         let keys: Vec<&str> = s.alerts().iter().map(|a| a.key).collect();
+        assert!(keys.iter().all(|k| ALERT_KEYS.contains(k)), "listed in ALERT_KEYS");
         assert_eq!(
             keys,
             [

@@ -254,7 +254,7 @@ impl Default for ProjectThresholds {
 
 /// A threshold that cannot be used, named by its configuration key.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("oversight.{key}: {why}")]
+#[error("oversight.project.{key}: {why}")]
 pub struct ThresholdInvalid {
     pub key: &'static str,
     pub why: &'static str,
@@ -267,7 +267,7 @@ impl ThresholdInvalid {
             (Lang::ZhCn, _) => "须至少为 1",
             (Lang::En, w) => w,
         };
-        format!("oversight.{}: {why}", self.key)
+        format!("oversight.project.{}: {why}", self.key)
     }
 }
 

@@ -350,7 +350,16 @@ struct Status {
 /// checkpoint, records and devices, equivocations, storage.
 pub async fn status(State(state): State<AppState>, u: AdminUser) -> Result<Response, Deny> {
     let (describe, media) = (state.store.describe(), state.blobs.describe());
-    let facts = state
+    // The operator's view (`admin status`): disks, backups, certificate, replica, alerts.
+    let ops = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::status::Status::gather(&state.config, &state.store, state.now())
+        })
+        .await
+        .map_err(|e| crate::store::StoreError::Join(e.to_string()))??
+    };
+    let mut facts = state
         .store
         .read_async(move |tx| {
             let size = tx.log_size()?;
@@ -386,5 +395,37 @@ pub async fn status(State(state): State<AppState>, u: AdminUser) -> Result<Respo
             ])
         })
         .await?;
+    for d in &ops.disks {
+        facts.push((
+            "磁盘可用",
+            "disk free",
+            format!("{} · {:.1} / {:.1} GB", d.what, d.free_bytes as f64 / 1e9, d.total_bytes as f64 / 1e9),
+        ));
+    }
+    facts.push((
+        "最近通过校验的备份",
+        "newest verified backup",
+        match &ops.backup.latest {
+            Some((dir, age, n)) => format!("{} · {} h · {n}", dir.display(), age / 3600),
+            None if ops.backup.dir.as_os_str().is_empty() => "backup.dir —".into(),
+            None => "—".into(),
+        },
+    ));
+    if let Some(days) = ops.cert_days {
+        facts.push(("证书剩余天数", "certificate days left", format!("{days:.0}")));
+    }
+    if let Some((bytes, secs)) = ops.replica_lag {
+        facts.push(("只读副本延迟", "replica lag", format!("{bytes:.0} B · {secs:.0} s")));
+    }
+    let alerts = ops.alerts();
+    facts.push((
+        "告警",
+        "alerts",
+        if alerts.is_empty() {
+            "无 / none".into()
+        } else {
+            alerts.iter().map(|a| format!("[{}] {} / {}", a.key, a.zh, a.en)).collect::<Vec<_>>().join("；")
+        },
+    ));
     Ok(render(&Status { c: Chrome::for_user(&u.0, "系统状态", "Status"), facts }))
 }
