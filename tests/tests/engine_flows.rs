@@ -392,13 +392,17 @@ async fn a_rolled_back_server_log_raises_a_persistent_alarm() {
     let sampler = Phone::enrolled_at(&server, demo::SAMPLER, &via).await;
     let backup = tempfile::tempdir().unwrap();
     let bpath = backup.path().join("b");
-    sync_server::maintenance::backup(
+    let made = sync_server::backup::make(
         &server.state.store,
         &server.state.blobs,
         &server.state.config.keys_dir(),
+        &server.state.key.public(),
         &bpath,
+        None,
+        server.state.now(),
     )
     .unwrap();
+    assert!(made.verified, "{:?}", made.problems);
     for serial in 20..23 {
         sampler.engine.create_sampling(sampler.sampling_input(serial, 50.0, 60.0), false).unwrap();
     }
