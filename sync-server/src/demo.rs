@@ -38,6 +38,13 @@ pub const REGULATORS: [(&str, &str, &str, &str, &str); 4] = [
 pub const REGULATOR_LOGINS: [(&str, &str); 4] =
     [("sunli", "P-SUNLI"), ("zhaomin", INSPECTOR), ("zhoujie", "P-ZHOUJIE"), ("wuhao", "P-WUHAO")];
 
+/// Whether the demo may seed this store: it is empty, or the demo made it.
+/// Never a real archive — the demo's people, accounts and setup links
+/// would stay in its append-only log for good.
+pub fn may_seed(store: &crate::store::Store) -> Result<bool, crate::store::StoreError> {
+    store.read(|tx| Ok(tx.project(&id(PROJECT))?.is_some() || tx.log_size()? == 0))
+}
+
 fn id(s: &str) -> Id {
     Id::new(s).expect("demo ids are valid")
 }

@@ -474,6 +474,18 @@ fn serve(config: Config, demo: Option<Option<PathBuf>>) -> ExitCode {
     if let Some(faces) = &demo {
         let admin =
             Admin { store: &state.store, blobs: &state.blobs, key: &state.key, policy: &state.config.policy };
+        // The demo's people, accounts and setup links would stay in a real
+        // archive for good (the log is append-only): only into an empty
+        // store, or one the demo made.
+        if !demo::may_seed(&state.store).unwrap_or(false) {
+            return fail(
+                "此数据库已有非演示数据：演示只能用于空数据库（生产环境请用 serve）",
+                format!(
+                    "{} holds records that are not the demo's: the demo seeds only an empty store (production runs `serve`)",
+                    state.store.describe()
+                ),
+            );
+        }
         match demo::seed_with_faces(&admin, faces.as_deref()) {
             Ok(true) => println!("演示项目已创建 / demo project created: {}", demo::PROJECT),
             Ok(false) => println!("演示项目已存在 / demo project already present: {}", demo::PROJECT),

@@ -481,6 +481,50 @@ async fn r14_restart_keeps_everything_and_the_store_verifies(b: Backend) {
     restored.stop().await;
 }
 
+/// Production with a real certificate (`tls.mode = "files"`, issue 20): a
+/// CA-issued chain is served, a client trusting only that CA connects, and
+/// `admin status` reads the certificate's expiry from the same file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_a_certificate_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(vec![]).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let ca_pem = ca_params.self_signed(&ca_key).unwrap().pem();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let mut leaf = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+    leaf.not_after = rcgen::date_time_ymd(2040, 1, 1);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    let (cert_file, key_file) = (dir.path().join("fullchain.pem"), dir.path().join("privkey.pem"));
+    std::fs::write(&cert_file, format!("{}{}", cert.pem(), ca_pem)).unwrap();
+    std::fs::write(&key_file, leaf_key.serialize_pem()).unwrap();
+
+    let mut c = config(&dir.path().join("data"));
+    c.tls.mode = sync_server::config::TlsMode::Files;
+    c.tls.cert = Some(cert_file.clone());
+    c.tls.key = Some(key_file.clone());
+    let tls = sync_server::keys::load_tls_files(&cert_file, &key_file).unwrap();
+    let server = TestServer::start_with(c, Some(tls)).await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let url = server.url.replace("127.0.0.1", "localhost");
+    assert!(url.starts_with("https://"), "{url}");
+    let r = client.get(format!("{url}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let status =
+        sync_server::status::Status::gather(&server.state.config, &server.state.store, server.state.now())
+            .unwrap();
+    let days =
+        custody_core::calendar::days_from_civil(2040, 1, 1) as f64 - server.state.now() as f64 / 86_400_000.0;
+    assert!((status.cert_days.unwrap() - days).abs() < 1.0, "{:?} vs {days}", status.cert_days);
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_pinned_self_signed_certificate() {
     let dir = tempfile::tempdir().unwrap();

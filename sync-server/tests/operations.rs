@@ -120,3 +120,54 @@ fn the_alert_rules_read_real_metrics_and_match_admin_status() {
         );
     }
 }
+
+/// The demo is kept out of production: `sync-server demo` refuses a store
+/// that holds anything but the demo's own records (and starts on an empty one).
+#[test]
+fn the_demo_refuses_a_store_with_real_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = sync_server::testing::config(dir.path());
+    {
+        let state = sync_server::AppState::open(config).unwrap();
+        assert!(sync_server::demo::may_seed(&state.store).unwrap(), "an empty store may take the demo");
+        let admin = sync_server::admin::Admin {
+            store: &state.store,
+            blobs: &state.blobs,
+            key: &state.key,
+            policy: &state.config.policy,
+        };
+        let org = custody_core::model::Organisation {
+            id: custody_core::model::Id::new("ORG-REAL").unwrap(),
+            name: "某真实单位".into(),
+            role: custody_core::model::OrgRole::Owner,
+            credit_code: None,
+            jurisdiction: None,
+        };
+        admin.add_org(org).unwrap();
+        assert!(!sync_server::demo::may_seed(&state.store).unwrap());
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sync-server"))
+        .args(["--data", dir.path().to_str().unwrap(), "demo"])
+        .env("JZQY_SERVER__BIND", "127.0.0.1:0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Refusing is immediate; a demo that seeded would serve until killed.
+    let mut status = None;
+    for _ in 0..600 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    if status.is_none() {
+        child.kill().unwrap();
+        panic!("`sync-server demo` started serving on a store with real records");
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut text).unwrap();
+    assert!(!status.unwrap().success(), "{text}");
+    assert!(text.contains("演示只能用于空数据库") && text.contains("not the demo's"), "{text}");
+}
