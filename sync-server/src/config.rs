@@ -368,6 +368,25 @@ impl IpNet {
     }
 }
 
+/// `[policy]` is custody_core's `Policy`, which also travels to phones in
+/// their profile and so accepts fields it does not know (an older app must
+/// read a newer server's policy). The server's own configuration is stricter:
+/// a misspelt key would silently leave a rule's default in force.
+fn check_policy_keys(fig: &Figment) -> Result<(), ConfigError> {
+    let Ok(value) = fig.find_value("policy") else { return Ok(()) };
+    let Some(given) = value.as_dict() else { return Ok(()) };
+    let known = serde_json::to_value(Policy::default()).expect("the policy serialises");
+    let known = known.as_object().expect("the policy is a table");
+    for key in given.keys() {
+        if !known.contains_key(key) {
+            let mut names: Vec<&str> = known.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            return Err(ConfigError(format!("policy.{key}: unknown key (known: {})", names.join(", "))));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
@@ -384,6 +403,7 @@ impl Config {
         }
         // JZQY_CONFIG names the file (the command line's `--config`), not a key.
         fig = fig.merge(Env::prefixed("JZQY_").ignore(&["config"]).split("__"));
+        check_policy_keys(&fig)?;
         let c: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         c.validate()?;
         Ok(c)
@@ -501,6 +521,22 @@ mod tests {
             assert!(c.tls_enabled(), "a non-loopback bind gets TLS by default");
             Ok(())
         });
+    }
+
+    #[test]
+    fn a_misspelt_policy_key_is_refused_not_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("JZQY_POLICY__WITNES_WINDOW_MS", "600000");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("policy.witnes_window_ms") && e.contains("witness_window_ms"), "{e}");
+            Ok(())
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[policy]\nwitness_window_ms = 600000\n").unwrap();
+        assert_eq!(Config::load(Some(&f)).unwrap().policy.witness_window_ms, 600_000);
+        std::fs::write(&f, "[policy]\nwitness_windw_ms = 600000\n").unwrap();
+        assert!(Config::load(Some(&f)).unwrap_err().to_string().contains("policy.witness_windw_ms"));
     }
 
     #[test]

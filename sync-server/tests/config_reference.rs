@@ -451,8 +451,7 @@ fn case(key: &str, var: String, keys: &BTreeMap<String, Value>) -> Result<Case, 
 }
 
 /// (d) Each variable the reference names, set to another valid value, loads
-/// and changes exactly its key (a misspelt variable would be refused, or in
-/// `[policy]`, which does not refuse unknown keys, ignored).
+/// and changes exactly its key (a misspelt variable would be refused).
 #[test]
 fn every_variable_in_the_reference_sets_its_key() {
     let keys = defaults();
