@@ -28,7 +28,7 @@
 //! (both are 0700 here). Sealing it is issue 18's.
 
 use crate::blobs::{Blobs, DirBlobs};
-use crate::maintenance::{VerifyReport, restore, verify_store};
+use crate::maintenance::{VerifyReport, copy_keys, create_private_dir, restore, verify_store};
 use crate::store::{Store, StoreError};
 use custody_core::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -176,27 +176,6 @@ fn verify_copy(dir: &Path) -> Result<CopyFindings, StoreError> {
     let checkpoint =
         checkpoint.map_or((0, String::new()), |c| (c.checkpoint.size, c.checkpoint.root.to_hex()));
     Ok((report, Some(key), checkpoint))
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
-}
-
-fn copy_keys(from: &Path, to: &Path) -> std::io::Result<()> {
-    create_private_dir(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        if e.file_type()?.is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name()))?;
-        }
-    }
-    Ok(())
 }
 
 /// What a scheduled backup did.

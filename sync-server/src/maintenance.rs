@@ -154,11 +154,25 @@ pub fn copy_media(from: &Blobs, to: &Blobs) -> Result<usize, StoreError> {
     Ok(n)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
+/// A directory only its owner can enter (keys, backups, restore drills).
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Copy the key files of `from` into a private `to` (backups and restores).
+pub(crate) fn copy_keys(from: &Path, to: &Path) -> std::io::Result<()> {
+    create_private_dir(to)?;
     for e in std::fs::read_dir(from)? {
         let e = e?;
-        std::fs::copy(e.path(), to.join(e.file_name()))?;
+        if e.file_type()?.is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name()))?;
+        }
     }
     Ok(())
 }
@@ -177,7 +191,7 @@ pub fn restore(backup: &Path, database: &Path, media_dir: &Path, keys_dir: &Path
     std::fs::copy(backup.join("custody.sqlite"), database)?;
     copy_media(&Blobs::open(&backup.join("media"))?, &Blobs::open(media_dir)?)?;
     if !keys_dir.exists() {
-        copy_dir(&backup.join("keys"), keys_dir)?;
+        copy_keys(&backup.join("keys"), keys_dir)?;
     }
     Ok(())
 }
