@@ -12,6 +12,7 @@
 //! * [`place`]: WGS-84/GCJ-02/BD-09, site boundaries, co-presence (R7-R9).
 //! * [`calendar`]: civil dates and China Standard Time, for what people read and type.
 //! * [`geojson`]: site boundaries imported from GeoJSON in any of those datums.
+//! * [`curve`]: testing machines' force curves as parsed from their files (R12).
 //! * [`custody`]: the custody state machine (R6-R13).
 //! * [`tag`]: tag codes with check digits, tag batches (R6, R15, R16).
 //! * [`log`]: the transparency log's proofs and receipts (R14).
@@ -30,6 +31,7 @@ pub mod access;
 pub mod calendar;
 pub mod canonical;
 pub mod crypto;
+pub mod curve;
 pub mod custody;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

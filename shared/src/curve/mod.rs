@@ -1,0 +1,63 @@
+//! Machine curves (R12): what a testing machine records for one specimen,
+//! kept exactly as it came (the raw file is stored unaltered as media) and
+//! parsed into these types for the recomputation in [`crate::results`].
+//!
+//! Universal and compression testing machines (万能试验机, 压力试验机)
+//! export a header (specimen, machine, rates, dimensions) and a table of
+//! samples: time, force and displacement or extension. Units differ between
+//! makers (N or kN, s or ms); the parser converts to the units here and
+//! keeps the declared ones in [`CurveHeader::units`], so nothing is guessed
+//! silently.
+
+use serde::{Deserialize, Serialize};
+
+/// One sample as the machine recorded it, converted to SI-ish lab units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Seconds since the test started.
+    pub t_s: f64,
+    /// Force in kN.
+    pub force_kn: f64,
+    /// Crosshead displacement or extensometer extension in mm, as the
+    /// machine recorded it (`None` when the file has no such column).
+    pub ext_mm: Option<f64>,
+}
+
+/// What the file's header says. Every field is optional because machines
+/// differ; the recomputation names what it lacked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CurveHeader {
+    /// The specimen's tag as printed (the tag code), when the machine was given it.
+    pub specimen: Option<String>,
+    /// The testing machine's registered id or serial.
+    pub machine: Option<String>,
+    /// What was tested, e.g. `concrete_cube_strength`, `rebar_tensile`, `coupler_tensile`.
+    pub test: Option<String>,
+    /// Cross-section in mm² (S0 for bars, A for cubes).
+    pub area_mm2: Option<f64>,
+    /// Cube edge in mm (100, 150, 200).
+    pub cube_mm: Option<f64>,
+    /// Nominal bar diameter in mm.
+    pub diameter_mm: Option<f64>,
+    /// Original gauge length L0 in mm (for A).
+    pub gauge_mm: Option<f64>,
+    /// Extensometer gauge length Le in mm (for Rp0.2 and Agt).
+    pub extensometer_gauge_mm: Option<f64>,
+    /// Final gauge length Lu in mm, measured after fracture (for A).
+    pub final_gauge_mm: Option<f64>,
+    /// The declared loading rate, as written (e.g. `0.5 MPa/s`).
+    pub rate: Option<String>,
+    /// Start of the test as written by the machine (its own clock: a claim).
+    pub started: Option<String>,
+    /// The units the file declared for its columns, as written (e.g. `s`, `kN`, `mm`).
+    pub units: Vec<String>,
+    /// Header lines the parser did not map, kept as (key, value).
+    pub other: Vec<(String, String)>,
+}
+
+/// A parsed machine curve: the header and every sample in file order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MachineCurve {
+    pub header: CurveHeader,
+    pub samples: Vec<Sample>,
+}
