@@ -27,6 +27,8 @@ pub enum Domain {
     ServerStatement,
     /// A device proving possession of its key in a sync request.
     DeviceRequest,
+    /// The system vouching for an accepted test report (R13, the report QR).
+    ReportSeal,
 }
 
 impl Domain {
@@ -38,6 +40,7 @@ impl Domain {
             Domain::Checkpoint => b"jzqy/checkpoint/v1",
             Domain::ServerStatement => b"jzqy/server-statement/v1",
             Domain::DeviceRequest => b"jzqy/device-request/v1",
+            Domain::ReportSeal => b"jzqy/report-seal/v1",
         }
     }
 

@@ -8,6 +8,7 @@
 //! * [`canonical`]: RFC 8785 canonical JSON, integers only.
 //! * [`crypto`]: SHA-256, Ed25519 (ring) with domain separation.
 //! * [`record`]: the signed, versioned, hash-chained record format.
+//! * [`report_seal`]: the report QR, signed by the system, checkable offline (R13).
 //! * [`time`]: trusted time intervals and the 20-minute rule (R8).
 //! * [`place`]: WGS-84/GCJ-02/BD-09, site boundaries, co-presence (R7-R9).
 //! * [`calendar`]: civil dates and China Standard Time, for what people read and type.
@@ -43,6 +44,7 @@ pub mod place;
 pub mod policy;
 pub mod protocol;
 pub mod record;
+pub mod report_seal;
 pub mod routes;
 pub mod tag;
 pub mod time;

@@ -98,6 +98,10 @@ pub const VIOLATIONS: &str = "/v1/violations";
 pub const PUBLIC_TAG: &str = "/v1/public/tags/{code}";
 /// Anyone's check of one custody record: the commission form's QR (R10).
 pub const PUBLIC_RECORD: &str = "/v1/public/records/{id}";
+/// Anyone's check of a report QR: status, lab, document hash, custody (R13).
+pub const PUBLIC_REPORT: &str = "/v1/public/reports/{seal}";
+/// The report QR's seal for the lab that issued the report (R13).
+pub const LAB_REPORT_SEAL: &str = "/v1/lab/reports/{id}/seal";
 /// A sign-in to the web console the field app is asked to approve: what
 /// is asking (GET) and the approval (POST).
 pub const CONSOLE_LOGIN: &str = "/v1/console/logins/{id}";
@@ -115,6 +119,7 @@ pub const ALL: &[Route] = &[
     r(Method::Post, ENROLL, Caller::Public),
     r(Method::Get, PUBLIC_TAG, Caller::Public),
     r(Method::Get, PUBLIC_RECORD, Caller::Public),
+    r(Method::Get, PUBLIC_REPORT, Caller::Public),
     r(Method::Get, PROFILE, Caller::Device),
     r(Method::Post, TIME, Caller::Device),
     r(Method::Post, RECORDS, Caller::Device),
@@ -127,12 +132,23 @@ pub const ALL: &[Route] = &[
     r(Method::Patch, MEDIA, Caller::Device),
     r(Method::Get, MEDIA_CONTENT, Caller::Device),
     r(Method::Get, LAB_TAG, Caller::Device),
+    r(Method::Get, LAB_REPORT_SEAL, Caller::Device),
     r(Method::Get, VIOLATIONS, Caller::Device),
     r(Method::Get, CONSOLE_LOGIN, Caller::Device),
     r(Method::Post, CONSOLE_LOGIN, Caller::Device),
     r(Method::Get, ADMIN_TAG, Caller::Admin),
     r(Method::Get, ADMIN_VIOLATIONS, Caller::Admin),
 ];
+
+/// Pages for people, printed as QR codes: the console mounts them (its
+/// `paths::ALL` lists them as public), and they answer in HTML, each with a
+/// JSON twin above.
+///
+/// The report QR's page (R13). Short on purpose: a QR's size grows with
+/// every character.
+pub const REPORT_CHECK: &str = "/q/{seal}";
+/// One custody record's public page: the commission form's QR (R10).
+pub const RECORD_PAGE: &str = "/r/{id}";
 
 /// Fill a template's one `{…}` parameter.
 fn fill(template: &str, value: &str) -> String {
@@ -162,9 +178,25 @@ pub fn lab_tag(tag: &TagCode) -> String {
 pub fn public_tag(tag: &TagCode) -> String {
     fill(PUBLIC_TAG, tag.as_str())
 }
-/// The public page of one record: what the commission form's QR points to (R10).
+/// The public view of one record as JSON (the twin of [`record_page`]).
 pub fn public_record(id: &Hash) -> String {
     fill(PUBLIC_RECORD, &id.to_hex())
+}
+/// The JSON check of a report seal.
+pub fn public_report(seal: &str) -> String {
+    fill(PUBLIC_REPORT, seal)
+}
+/// Where the lab fetches its report's seal.
+pub fn lab_report_seal(id: &Hash) -> String {
+    fill(LAB_REPORT_SEAL, &id.to_hex())
+}
+/// The report QR's page for a seal's text.
+pub fn report_check(seal: &str) -> String {
+    fill(REPORT_CHECK, seal)
+}
+/// The public page of one record (HTML), printed on the commission form (R10).
+pub fn record_page(id: &Hash) -> String {
+    fill(RECORD_PAGE, &id.to_hex())
 }
 /// A console sign-in the field app approves.
 pub fn console_login(id: &str) -> String {

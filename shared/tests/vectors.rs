@@ -218,3 +218,47 @@ fn golden_rejections() {
         &json!({"description": "envelopes every implementation must refuse", "cases": out}),
     );
 }
+
+/// R13: the report QR's seal, byte for byte, so a third party's offline
+/// checker (a court's, an archive's) can be written from this file alone.
+#[test]
+fn golden_report_seal() {
+    use custody_core::model::Id;
+    use custody_core::report_seal::{ReportSeal, SignedSeal, key_id};
+    let server = SigningKey::from_seed(&[1; 32]).unwrap();
+    let seal = ReportSeal {
+        report: Hash::of(b"report record"),
+        lab: Id::new("lab-yk-01").unwrap(),
+        report_no: "YK-BG-2026-000123".into(),
+        document: Hash::of(b"report document"),
+        issued_ms: T0,
+    };
+    let signed = seal.clone().sign(&server).unwrap();
+    let bytes = signed.to_bytes().unwrap();
+    let signed_len = bytes.len() - 64;
+    assert_eq!(
+        SignedSeal::decode(&signed.encode().unwrap()).unwrap().verify(&[server.public()]).unwrap(),
+        &seal
+    );
+    check_or_write(
+        "report_seal.json",
+        &json!({
+            "description": "R13 report seal v1: version(1) key_id(8) report(32) document(32) issued_ms(i64 BE, 8) len+lab len+report_no, then Ed25519 over jzqy/report-seal/v1 || 0x00 || those bytes; text = RFC 4648 base32 without padding; QR = <base>/q/<text>",
+            "server_seed_hex": hex::encode([1u8; 32]),
+            "server_public_key": server.public().to_b64(),
+            "key_id_hex": hex::encode(key_id(&server.public())),
+            "seal": {
+                "report": seal.report.to_hex(),
+                "lab": seal.lab.as_str(),
+                "report_no": seal.report_no,
+                "document": seal.document.to_hex(),
+                "issued_ms": seal.issued_ms,
+            },
+            "signed_bytes_hex": hex::encode(&bytes[..signed_len]),
+            "signed_message_hex": hex::encode(Domain::ReportSeal.message(&bytes[..signed_len])),
+            "seal_hex": hex::encode(&bytes),
+            "text": signed.encode().unwrap(),
+            "qr": signed.qr_text("https://jzqy.example.cn").unwrap(),
+        }),
+    );
+}
