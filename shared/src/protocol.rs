@@ -556,6 +556,64 @@ pub struct PublicRecordView {
     pub receipt: Receipt,
 }
 
+/// R13: what the report QR's check answers (`/v1/public/reports/{seal}`,
+/// and the page `/q/{seal}`): the seal verified, the report's standing
+/// now, and the custody verdict of its specimens — without personal data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PublicReportView {
+    /// The report record's id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub report: Hash,
+    pub report_no: String,
+    /// The lab's id and registered name.
+    pub lab: String,
+    pub lab_name: Option<String>,
+    pub project_name: Option<String>,
+    /// The test items and standards of its specimens' test data.
+    pub tests: Vec<String>,
+    pub conclusion: String,
+    /// SHA-256 of the report document the lab signed: compare a printed
+    /// or forwarded copy's file with it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub document_sha256: Hash,
+    /// When the system accepted it (its trusted time).
+    pub issued_ms: i64,
+    /// The fingerprint of the system key that signed the seal.
+    pub key_id: String,
+    /// `valid`, `replaced_by` (with the later report) or `revoked`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub status: crate::report_seal::ReportStatus,
+    /// The check page of the report that replaced this one, if any.
+    pub replaced_by_url: Option<String>,
+    pub specimens: Vec<PublicSpecimen>,
+}
+
+/// One specimen of a checked report: its stage and the lab's verdict over
+/// its custody trail, check by check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PublicSpecimen {
+    /// The tag as printed.
+    pub tag: String,
+    pub stage: String,
+    pub stage_zh: String,
+    pub ok: bool,
+    pub checks: Vec<TrailCheck>,
+}
+
+/// R13: a report's seal for the lab that issued it: the QR's text (print
+/// it on every page, error correction Q or H) and when the system issued it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReportSealResponse {
+    /// The seal alone (base32).
+    pub seal: String,
+    /// What the QR carries: the check page's URL for this seal.
+    pub qr: String,
+    pub issued_ms: i64,
+}
+
 /// What the web console's sign-in QR carries (issue 13): where the server
 /// is, which sign-in, and its secret. The field app scans it, shows who
 /// is asking, and approves with the enrolled device's signed request.

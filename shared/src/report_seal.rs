@@ -351,6 +351,109 @@ pub fn report_status(events: &[ReportEvent]) -> ReportStatus {
         })
 }
 
+/// What the server knows of one specimen a report covers, for [`issuable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecimenFacts {
+    /// The tag as printed.
+    pub tag: String,
+    /// The lab's verdict over its whole trail passed (sampled, witnessed in
+    /// time, on site, commissioned, intact tag: `trail::judge`).
+    pub trail_ok: bool,
+    /// The organisation whose accepted receipt took it in (R11).
+    pub received_by: Option<Id>,
+    /// An accepted test-data record of it carries a machine curve (R12).
+    pub curve: bool,
+}
+
+/// Everything [`issuable`] decides on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuance {
+    /// The report record was accepted (signatures, device, custody order).
+    pub accepted: bool,
+    /// Codes of the findings on the report record itself.
+    pub findings: Vec<String>,
+    /// The organisation of the report's author (`None`: unknown, so no
+    /// specimen can have been received by it).
+    pub lab: Option<Id>,
+    pub specimens: Vec<SpecimenFacts>,
+}
+
+/// Why the system will not vouch for a report (yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "gap", rename_all = "snake_case")]
+pub enum Gap {
+    NotAccepted,
+    Findings { codes: Vec<String> },
+    NoSpecimens,
+    TrailNotWhole { tag: String },
+    NotReceivedByThisLab { tag: String, received_by: Option<String> },
+    NoCurve { tag: String },
+}
+
+impl Gap {
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Gap::NotAccepted, Lang::ZhCn) => "报告记录未被系统接受".into(),
+            (Gap::NotAccepted, Lang::En) => "the report record was not accepted".into(),
+            (Gap::Findings { codes }, Lang::ZhCn) => format!("报告记录本身有问题：{}", codes.join("、")),
+            (Gap::Findings { codes }, Lang::En) => {
+                format!("the report record has findings: {}", codes.join(", "))
+            }
+            (Gap::NoSpecimens, Lang::ZhCn) => "报告没有列出任何试件标识".into(),
+            (Gap::NoSpecimens, Lang::En) => "the report lists no tagged specimen".into(),
+            (Gap::TrailNotWhole { tag }, Lang::ZhCn) => {
+                format!("试件 {tag} 的取样见证链不完整或未通过核验（R8–R11）")
+            }
+            (Gap::TrailNotWhole { tag }, Lang::En) => {
+                format!("specimen {tag}: its custody trail is not whole or failed verification (R8–R11)")
+            }
+            (Gap::NotReceivedByThisLab { tag, .. }, Lang::ZhCn) => {
+                format!("试件 {tag} 不是本检测机构收样的（R2、R11）")
+            }
+            (Gap::NotReceivedByThisLab { tag, .. }, Lang::En) => {
+                format!("specimen {tag} was not received by this lab (R2, R11)")
+            }
+            (Gap::NoCurve { tag }, Lang::ZhCn) => format!("试件 {tag} 没有自动采集的试验曲线（R12）"),
+            (Gap::NoCurve { tag }, Lang::En) => {
+                format!("specimen {tag} has no automatically captured machine curve (R12)")
+            }
+        }
+    }
+}
+
+/// R13: a report is issued — sealed — only when its chain is whole: the
+/// record accepted without findings, and every specimen sampled,
+/// witnessed, commissioned and received by this very lab (its trail
+/// verdict), and tested with a machine curve. Every gap is named, so the
+/// lab knows what to mend; an empty answer means the seal may be made.
+pub fn issuable(i: &Issuance) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    if !i.accepted {
+        gaps.push(Gap::NotAccepted);
+    }
+    if !i.findings.is_empty() {
+        gaps.push(Gap::Findings { codes: i.findings.clone() });
+    }
+    if i.specimens.is_empty() {
+        gaps.push(Gap::NoSpecimens);
+    }
+    for s in &i.specimens {
+        if !s.trail_ok {
+            gaps.push(Gap::TrailNotWhole { tag: s.tag.clone() });
+        }
+        if i.lab.is_none() || s.received_by != i.lab {
+            gaps.push(Gap::NotReceivedByThisLab {
+                tag: s.tag.clone(),
+                received_by: s.received_by.as_ref().map(|l| l.as_str().to_owned()),
+            });
+        }
+        if !s.curve {
+            gaps.push(Gap::NoCurve { tag: s.tag.clone() });
+        }
+    }
+    gaps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,6 +527,41 @@ mod tests {
         let mut s = seal();
         s.report_no = "9".repeat(MAX_FIELD + 1);
         assert_eq!(s.sign(&key(7)), Err(SealError::FieldTooLong));
+    }
+
+    #[test]
+    fn r13_only_a_whole_chain_is_issued_and_every_gap_is_named() {
+        let lab = Id::new("lab-a").unwrap();
+        let good =
+            SpecimenFacts { tag: "T1".into(), trail_ok: true, received_by: Some(lab.clone()), curve: true };
+        let whole = Issuance {
+            accepted: true,
+            findings: vec![],
+            lab: Some(lab.clone()),
+            specimens: vec![good.clone()],
+        };
+        assert_eq!(issuable(&whole), vec![]);
+        let other = SpecimenFacts {
+            tag: "T2".into(),
+            trail_ok: false,
+            received_by: Some(Id::new("lab-b").unwrap()),
+            curve: false,
+        };
+        let broken = Issuance {
+            accepted: false,
+            findings: vec!["missing_evidence".into()],
+            lab: Some(lab),
+            specimens: vec![good, other],
+        };
+        let gaps = issuable(&broken);
+        assert_eq!(gaps.len(), 5, "{gaps:?}");
+        assert!(
+            gaps.contains(&Gap::NotReceivedByThisLab { tag: "T2".into(), received_by: Some("lab-b".into()) })
+        );
+        assert!(gaps.iter().all(|g| !g.message(Lang::ZhCn).is_empty() && !g.message(Lang::En).is_empty()));
+        let unknown_lab = Issuance { lab: None, ..whole.clone() };
+        assert!(matches!(issuable(&unknown_lab)[..], [Gap::NotReceivedByThisLab { .. }]));
+        assert_eq!(issuable(&Issuance { specimens: vec![], ..whole }), vec![Gap::NoSpecimens]);
     }
 
     #[test]

@@ -326,7 +326,7 @@ async fn form_context(engine: &Engine, id: &Hash) -> Result<(SignedRecord, Strin
         witness_cosigned: view.cosigners.iter().any(|x| x == c.witness.as_str()),
         items,
         hand_signature_png: hand_signature,
-        verify_url: format!("{}{}", enrollment.server_url, routes::public_record(id)),
+        verify_url: format!("{}{}", enrollment.server_url.trim_end_matches('/'), routes::record_page(id)),
         issued_at: local_time(view.created_ms),
     };
     let record = engine.signed_record(id)?.ok_or(FormError::NoSuchForm)?;

@@ -32,6 +32,7 @@ pub mod maintenance;
 pub mod migrate;
 pub mod openapi;
 pub mod oversight;
+pub mod reports;
 pub mod status;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
@@ -200,6 +201,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::MEDIA, get(api::media_status))
         .route(routes::MEDIA_CONTENT, get(api::media_content))
         .route(routes::LAB_TAG, get(api::lab_trail))
+        .route(routes::LAB_REPORT_SEAL, get(api::lab_report_seal))
         .route(routes::VIOLATIONS, get(api::violations))
         .merge(console::device_routes())
         .layer(signed(limits.upload_body_bytes))
@@ -216,6 +218,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::ENROLL, post(api::enroll))
         .route(routes::PUBLIC_TAG, get(api::public_tag))
         .route(routes::PUBLIC_RECORD, get(api::public_record))
+        .route(routes::PUBLIC_REPORT, get(api::public_report))
         .route(routes::ADMIN_TAG, get(api::admin_trail))
         .route(routes::ADMIN_VIOLATIONS, get(api::admin_violations))
         .layer(DefaultBodyLimit::max(64 * 1024))

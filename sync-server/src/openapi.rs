@@ -14,14 +14,15 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         crate::api::upload, crate::api::cosign, crate::api::feed, crate::api::checkpoint, crate::api::consistency,
         crate::api::receipt, crate::api::media_status, crate::api::media_upload, crate::api::media_content,
         crate::api::lab_trail, crate::api::admin_trail, crate::api::violations, crate::api::admin_violations,
-        crate::api::public_tag, crate::api::public_record,
+        crate::api::public_tag, crate::api::public_record, crate::api::public_report, crate::api::lab_report_seal,
         crate::console::sign_in::device_info, crate::console::sign_in::device_approve,
     ),
     components(schemas(
         ApiError, Finding, EnrollmentOffer, EnrollRequest, EnrollResponse, GrantView, ProjectView, DeviceProfile,
         DeviceState, TimeResponse, UploadRequest, UploadResponse, RecordStatus, RecordResult, CosignRequest,
         FeedItem, FeedResponse, ConsistencyResponse, MediaStatus, TrailCheck, MediaView, TrailRecord, TrailResponse,
-        ViolationView, PublicRecordView, ConsoleLoginInfo, ConsoleApproval,
+        ViolationView, PublicRecordView, PublicReportView, PublicSpecimen, ReportSealResponse, ConsoleLoginInfo,
+        ConsoleApproval,
     )),
     modifiers(&Security),
 )]

@@ -1,15 +1,18 @@
 //! What anyone may check without credentials, and without learning
-//! anything personal: a tag's stage and report (R13), and one custody
-//! record by id — the target of the commission form's QR (R10).
+//! anything personal: a tag's stage and report (R13), a report's seal (the
+//! report QR, R13), and one custody record by id — the commission form's
+//! QR (R10). The pages for people (`/q/{seal}`, `/r/{id}`) are the
+//! console's and show the same answers.
 
 use super::{ApiResult, parse_hash, parse_tag};
 use crate::error::AppError;
 use crate::ingest::{decode_stored, stored_verdict};
-use crate::{AppState, logtree};
+use crate::{AppState, logtree, reports};
 use axum::Json;
 use axum::extract::{Path, State};
 use custody_core::protocol::*;
 use custody_core::record::Payload;
+use custody_core::verify::Lang;
 use custody_core::verify::Violation;
 
 /// R13: anyone may check a tag or report QR; answers carry no personal data.
@@ -54,9 +57,36 @@ pub async fn public_tag(
     responses((status = 200, body = PublicRecordView), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn public_record(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<PublicRecordView>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let id = parse_hash(&id)?;
+    // A person who opens this address in a browser (an older printed form's
+    // QR) gets the page; programs keep getting JSON.
+    if wants_html(&headers) {
+        return Ok(axum::response::Redirect::to(&custody_core::routes::record_page(&id)).into_response());
+    }
+    record_view(&state, id)
+        .await?
+        .map(|v| Json(v).into_response())
+        .ok_or_else(|| AppError::not_found("record_unknown", "没有这条公开记录", "no such public record"))
+}
+
+/// A browser's navigation asks for HTML first; a program's request does not.
+pub(crate) fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.split(',').next().is_some_and(|first| first.trim().starts_with("text/html")))
+}
+
+/// The public view of record `id`: `None` when it does not exist or is an
+/// admin fact. The JSON route and the page `/r/{id}` both show it.
+pub(crate) async fn record_view(
+    state: &AppState,
+    id: custody_core::Hash,
+) -> crate::store::Result<Option<PublicRecordView>> {
     let (key, now) = (state.key.clone(), state.now());
     let view = state
         .store
@@ -104,6 +134,81 @@ pub async fn public_record(
             }))
         })
         .await?;
-    view.map(Json)
-        .ok_or_else(|| AppError::not_found("record_unknown", "没有这条公开记录", "no such public record"))
+    Ok(view)
+}
+
+/// What a failed check says, in both languages (the page shows the same).
+pub(crate) fn check_failure(f: &reports::CheckFailure) -> AppError {
+    let status = match f {
+        reports::CheckFailure::Seal(_) => axum::http::StatusCode::BAD_REQUEST,
+        reports::CheckFailure::Unknown => axum::http::StatusCode::NOT_FOUND,
+        reports::CheckFailure::Mismatch => axum::http::StatusCode::CONFLICT,
+    };
+    AppError::new(status, f.code(), f.message(Lang::ZhCn), f.message(Lang::En))
+}
+
+/// R13: the report QR's check as JSON — the twin of the page `/q/{seal}`:
+/// the seal verified by the system's key, the report's status now (valid,
+/// replaced by, revoked), lab, number, conclusion, the document's SHA-256
+/// and its specimens' custody verdict. No personal data.
+#[utoipa::path(get, path = "/v1/public/reports/{seal}", params(("seal" = String, Path, description = "the seal's base32 text (or the whole QR text, URL-encoded)")),
+    responses((status = 200, body = PublicReportView), (status = 400, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn public_report(
+    State(state): State<AppState>,
+    Path(seal): Path<String>,
+) -> ApiResult<Json<PublicReportView>> {
+    check_report(&state, seal).await?.map(Json).map_err(|f| check_failure(&f))
+}
+
+/// The check both the JSON and the page run.
+pub(crate) async fn check_report(
+    state: &AppState,
+    seal: String,
+) -> crate::store::Result<Result<PublicReportView, reports::CheckFailure>> {
+    let (key, now, base) = (state.key.clone(), state.now(), state.public_url(None));
+    let keys = vec![key.public()];
+    state.store.write_async(move |tx| reports::check(tx, &key, &keys, &seal, &base, now)).await
+}
+
+/// R13: the lab fetches its report's seal to print the QR on every page —
+/// only the report's own lab, and only when the chain is whole (else 409
+/// with every gap named).
+#[utoipa::path(get, path = "/v1/lab/reports/{id}/seal", params(("id" = String, Path, description = "the report record's id")),
+    responses((status = 200, body = ReportSealResponse), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn lab_report_seal(
+    State(state): State<AppState>,
+    dev: crate::auth::AuthedDevice,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReportSealResponse>> {
+    let id = parse_hash(&id)?;
+    let (key, now, base) = (state.key.clone(), state.now(), state.public_url(None));
+    let org = dev.org.clone();
+    let out = state.store.write_async(move |tx| reports::seal_for_lab(tx, &key, &id, &org, now)).await?;
+    match out {
+        Ok(seal) => {
+            let text = seal.encode().map_err(|e| {
+                AppError::bad_request("seal_invalid", e.message(Lang::ZhCn), e.message(Lang::En))
+            })?;
+            Ok(Json(ReportSealResponse {
+                qr: format!("{}{}", base.trim_end_matches('/'), custody_core::routes::report_check(&text)),
+                seal: text,
+                issued_ms: seal.seal.issued_ms,
+            }))
+        }
+        Err(reports::NotIssued::Unknown) => {
+            Err(AppError::not_found("report_unknown", "没有这份报告记录", "no such report record"))
+        }
+        Err(reports::NotIssued::NotYours) => Err(AppError::forbidden(
+            "not_your_report",
+            "只有出具报告的检测机构可以取得其防伪二维码",
+            "only the lab that issued a report may fetch its seal",
+        )),
+        Err(reports::NotIssued::Gaps(gaps)) => Err(AppError::new(
+            axum::http::StatusCode::CONFLICT,
+            "report_not_issuable",
+            gaps.iter().map(|g| g.message(Lang::ZhCn)).collect::<Vec<_>>().join("；"),
+            gaps.iter().map(|g| g.message(Lang::En)).collect::<Vec<_>>().join("; "),
+        )
+        .with_detail(serde_json::json!({ "gaps": gaps }))),
+    }
 }

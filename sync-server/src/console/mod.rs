@@ -31,6 +31,7 @@ mod oversight;
 mod pages;
 pub mod password;
 pub mod paths;
+mod public;
 mod scope;
 pub mod session;
 // The device side of its QR sign-in is documented with the device API (openapi.rs).
@@ -79,6 +80,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(DRAWS), get(draws::list).post(draws::announce))
         .route(mounted(DRAW_PUBLIC), get(draws::public))
         .route(mounted(DRAW_JSON), get(draws::public_json))
+        .route(mounted(REPORT_CHECK), get(public::report_check))
+        .route(mounted(RECORD_PAGE), get(public::record_page))
         .route(mounted(ADMIN_ORGS), get(admin::orgs).post(admin::add_org))
         .route(mounted(ADMIN_PEOPLE), get(admin::people).post(admin::add_person))
         .route(mounted(ADMIN_PERSON), get(admin::person))

@@ -58,6 +58,10 @@ pub const OVERSIGHT_EVENTS: &str = "/console/oversight-events";
 pub const DRAWS: &str = "/console/draws";
 pub const DRAW_PUBLIC: &str = "/console/public/draws/{id}";
 pub const DRAW_JSON: &str = "/console/public/draws/{id}/json";
+/// The report QR's page (R13): anyone with a phone camera.
+pub const REPORT_CHECK: &str = custody_core::routes::REPORT_CHECK;
+/// A custody record's public page (the commission form's QR, R10).
+pub const RECORD_PAGE: &str = custody_core::routes::RECORD_PAGE;
 pub const ADMIN_ORGS: &str = "/console/admin/orgs";
 pub const ADMIN_PEOPLE: &str = "/console/admin/people";
 pub const ADMIN_PERSON: &str = "/console/admin/people/{id}";
@@ -109,6 +113,8 @@ pub const ALL: &[Page] = &[
     p(Post, DRAWS, SignedIn),
     p(Get, DRAW_PUBLIC, Public),
     p(Get, DRAW_JSON, Public),
+    p(Get, REPORT_CHECK, Public),
+    p(Get, RECORD_PAGE, Public),
     p(Get, ADMIN_ORGS, Admin),
     p(Post, ADMIN_ORGS, Admin),
     p(Get, ADMIN_PEOPLE, Admin),

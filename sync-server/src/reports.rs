@@ -1,0 +1,281 @@
+//! R13: reports the system vouches for. The store's side of the report QR:
+//! gather what `custody_core::report_seal` decides on (is the chain whole?
+//! what is the report's standing now?), make the seal, answer a check.
+//!
+//! Nothing is stored for a seal: Ed25519 is deterministic and the issue
+//! time is the report record's first-seen time (the server's own clock), so
+//! the same report always gets the same seal, on any instance, after any
+//! restore.
+
+use crate::ingest::{decode_stored, stored_verdict};
+use crate::logtree;
+use crate::store::{RecordRow, Result, StoreError, Tx};
+use crate::trail;
+use custody_core::SigningKey;
+use custody_core::crypto::Hash;
+use custody_core::log::SignedCheckpoint;
+use custody_core::model::Id;
+use custody_core::protocol::{PublicReportView, PublicSpecimen, RecordStatus};
+use custody_core::record::{Payload, ReceiptDecision, Report};
+use custody_core::report_seal::{
+    self, Gap, Issuance, ReportEvent, ReportSeal, SealError, SignedSeal, SpecimenFacts,
+};
+use custody_core::routes;
+use custody_core::verify::Lang;
+use custody_core::{PublicKey, TagCode};
+
+/// A stored report record, decoded.
+struct Stored {
+    row: RecordRow,
+    report: Report,
+    author_org: Option<Id>,
+}
+
+fn load(tx: &mut dyn Tx, id: &Hash) -> Result<Option<Stored>> {
+    let Some(row) = tx.record(id)? else { return Ok(None) };
+    let rec = decode_stored(&row)?;
+    let Payload::Report(report) = &rec.body().payload else { return Ok(None) };
+    let author_org = tx.person(&rec.body().author)?.map(|p| p.org);
+    Ok(Some(Stored { report: report.clone(), author_org, row }))
+}
+
+/// Why a report gets no seal.
+#[derive(Debug)]
+pub enum NotIssued {
+    Unknown,
+    /// The asking device's organisation is not the report's lab.
+    NotYours,
+    Gaps(Vec<Gap>),
+}
+
+/// The facts of one specimen: its trail verdict, who received it, whether
+/// an accepted test of it carries a curve.
+fn specimen(
+    tx: &mut dyn Tx,
+    key: &PublicKey,
+    checkpoint: &SignedCheckpoint,
+    tag: &TagCode,
+) -> Result<(SpecimenFacts, PublicSpecimen, Vec<String>)> {
+    let judged = trail::trail(tx, tag, checkpoint, key, None)?
+        .map_err(|_| StoreError::Corrupt("an admin view was denied".into()))?;
+    let (mut received_by, mut curve, mut tests) = (None, false, Vec::new());
+    for row in tx.records_for_tag(tag.as_str())? {
+        if row.status != RecordStatus::Accepted {
+            continue;
+        }
+        let rec = decode_stored(&row)?;
+        match &rec.body().payload {
+            Payload::LabReceipt(r) if r.decision == ReceiptDecision::Accepted => {
+                received_by = tx.person(&rec.body().author)?.map(|p| p.org);
+            }
+            Payload::TestData(t) => {
+                curve |= t.curve.is_some() && t.automatic;
+                let item = format!("{} {}", t.test, t.standard).trim().to_owned();
+                if !tests.contains(&item) {
+                    tests.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    let facts = SpecimenFacts { tag: tag.printed(), trail_ok: judged.ok, received_by, curve };
+    let public = PublicSpecimen {
+        tag: tag.printed(),
+        stage: judged.stage,
+        stage_zh: judged.stage_zh,
+        ok: judged.ok,
+        checks: judged.checks,
+    };
+    Ok((facts, public, tests))
+}
+
+fn issuance(
+    tx: &mut dyn Tx,
+    key: &SigningKey,
+    s: &Stored,
+    now: i64,
+) -> Result<(Issuance, Vec<PublicSpecimen>, Vec<String>)> {
+    let verdict = stored_verdict(&s.row)?;
+    let checkpoint = logtree::checkpoint(tx, key, now)?;
+    let mut specimens = Vec::new();
+    let mut public = Vec::new();
+    let mut tests = Vec::new();
+    for tag in &s.report.tags {
+        let (f, p, t) = specimen(tx, &key.public(), &checkpoint, tag)?;
+        specimens.push(f);
+        public.push(p);
+        for item in t {
+            if !tests.contains(&item) {
+                tests.push(item);
+            }
+        }
+    }
+    let issuance = Issuance {
+        accepted: s.row.status == RecordStatus::Accepted,
+        findings: verdict.violations.iter().map(|v| v.code()).collect(),
+        lab: s.author_org.clone(),
+        specimens,
+    };
+    Ok((issuance, public, tests))
+}
+
+fn sealed(s: &Stored, lab: &Id, key: &SigningKey) -> std::result::Result<SignedSeal, SealError> {
+    ReportSeal {
+        report: s.row.id,
+        lab: lab.clone(),
+        report_no: s.report.report_no.clone(),
+        document: s.report.document,
+        issued_ms: s.row.first_seen_ms,
+    }
+    .sign(key)
+}
+
+/// R13: the seal of report `id` for a device of organisation `asking_org`,
+/// when the chain is whole.
+pub fn seal_for_lab(
+    tx: &mut dyn Tx,
+    key: &SigningKey,
+    id: &Hash,
+    asking_org: &Id,
+    now: i64,
+) -> Result<std::result::Result<SignedSeal, NotIssued>> {
+    let Some(s) = load(tx, id)? else { return Ok(Err(NotIssued::Unknown)) };
+    if s.author_org.as_ref() != Some(asking_org) {
+        return Ok(Err(NotIssued::NotYours));
+    }
+    let (issuance, _, _) = issuance(tx, key, &s, now)?;
+    let gaps = report_seal::issuable(&issuance);
+    if !gaps.is_empty() {
+        return Ok(Err(NotIssued::Gaps(gaps)));
+    }
+    Ok(sealed(&s, asking_org, key)
+        .map_err(|e| NotIssued::Gaps(vec![Gap::Findings { codes: vec![e.to_string()] }])))
+}
+
+/// Why a seal does not check out.
+#[derive(Debug)]
+pub enum CheckFailure {
+    Seal(SealError),
+    /// Validly signed, but no such report here: another deployment's seal
+    /// under the same key, or records lost — either way, said plainly.
+    Unknown,
+    /// Validly signed but not matching the stored report: never expected.
+    Mismatch,
+}
+
+impl CheckFailure {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckFailure::Seal(_) => "seal_invalid",
+            CheckFailure::Unknown => "report_unknown",
+            CheckFailure::Mismatch => "report_mismatch",
+        }
+    }
+
+    /// What the person holding the report is told.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (CheckFailure::Seal(e), _) => e.message(lang),
+            (CheckFailure::Unknown, Lang::ZhCn) => {
+                "二维码签名有效，但本系统没有这份报告：请勿采信，并向监管部门核实".into()
+            }
+            (CheckFailure::Unknown, Lang::En) => {
+                "the seal's signature is valid but this system holds no such report: do not rely on it; ask the regulator".into()
+            }
+            (CheckFailure::Mismatch, Lang::ZhCn) => "二维码与系统中的报告不一致：请勿采信，并向监管部门报告".into(),
+            (CheckFailure::Mismatch, Lang::En) => {
+                "the seal does not match the report this system holds: do not rely on it; tell the regulator".into()
+            }
+        }
+    }
+}
+
+/// The report's later events: reports amending it, from the records of
+/// its tags (a replacement covers the same specimens).
+fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<(ReportEvent, Option<Hash>)>> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for tag in &s.report.tags {
+        for row in tx.records_for_tag(tag.as_str())? {
+            if row.kind != "report" || row.status != RecordStatus::Accepted || !seen.insert(row.id) {
+                continue;
+            }
+            let rec = decode_stored(&row)?;
+            if let Payload::Report(r) = &rec.body().payload
+                && r.amends == Some(s.row.id)
+            {
+                out.push((
+                    ReportEvent::Amended {
+                        by: row.id,
+                        report_no: r.report_no.clone(),
+                        at_ms: row.first_seen_ms,
+                    },
+                    Some(row.id),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// R13: check a seal's text and answer what anyone may know of the report.
+/// `keys`: the system's keys (current first).
+pub fn check(
+    tx: &mut dyn Tx,
+    key: &SigningKey,
+    keys: &[PublicKey],
+    text: &str,
+    base_url: &str,
+    now: i64,
+) -> Result<std::result::Result<PublicReportView, CheckFailure>> {
+    let signed = match SignedSeal::decode(text) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(CheckFailure::Seal(e))),
+    };
+    let seal = match signed.verify(keys) {
+        Ok(s) => s.clone(),
+        Err(e) => return Ok(Err(CheckFailure::Seal(e))),
+    };
+    let Some(s) = load(tx, &seal.report)? else { return Ok(Err(CheckFailure::Unknown)) };
+    if s.report.document != seal.document
+        || s.report.report_no != seal.report_no
+        || s.row.first_seen_ms != seal.issued_ms
+        || s.author_org.as_ref() != Some(&seal.lab)
+    {
+        return Ok(Err(CheckFailure::Mismatch));
+    }
+    let (_, specimens, tests) = issuance(tx, key, &s, now)?;
+    let events = events(tx, &s)?;
+    let status = report_seal::report_status(&events.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>());
+    let replaced_by_url = match &status {
+        report_seal::ReportStatus::ReplacedBy { report, .. } => match load(tx, report)? {
+            // The replacement's own seal when it is issued; its record page otherwise.
+            Some(r) => Some(match sealed(&r, &seal.lab, key).and_then(|x| x.encode()) {
+                Ok(text) => format!("{base_url}{}", routes::report_check(&text)),
+                Err(_) => format!("{base_url}{}", routes::record_page(report)),
+            }),
+            None => None,
+        },
+        _ => None,
+    };
+    let project_name = match s.row.project.as_deref().map(Id::new) {
+        Some(Ok(p)) => tx.project(&p)?.map(|p| p.name),
+        _ => None,
+    };
+    let lab_name = tx.org(&seal.lab)?.map(|o| o.name);
+    Ok(Ok(PublicReportView {
+        report: s.row.id,
+        report_no: s.report.report_no.clone(),
+        lab: seal.lab.as_str().to_owned(),
+        lab_name,
+        project_name,
+        tests,
+        conclusion: s.report.conclusion.clone(),
+        document_sha256: s.report.document,
+        issued_ms: s.row.first_seen_ms,
+        key_id: signed.key_id_hex(),
+        status,
+        replaced_by_url,
+        specimens,
+    }))
+}

@@ -1,0 +1,293 @@
+//! Reports that count (R12, R13) through the real server on both storage
+//! back ends: a whole chain from sampling to a report, the report QR's seal
+//! for its lab only, the public check (JSON and page) valid → replaced, a
+//! tampered or foreign seal refused, a report without a curve not sealed;
+//! and the commission form's QR opening a page (R10).
+
+#[macro_use]
+mod common;
+
+use common::*;
+use custody_core::fixtures::{self, id};
+use custody_core::protocol::*;
+use custody_core::record::{MediaPurpose, Payload, ReceiptDecision, Report, SignedRecord, TestData};
+use custody_core::report_seal::{ReportStatus, SignedSeal};
+use custody_core::{Hash, routes};
+use reqwest::Method;
+use sync_server::demo;
+use sync_server::testing::{Backend, TestServer};
+
+on_each_backend!(
+    r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_shown,
+    r13_no_seal_without_a_curve_or_for_another_organisation,
+    r10_the_commission_forms_qr_opens_a_page,
+);
+
+/// A concrete cube's machine file (R12), as a machine writes it.
+fn curve_file(serial: u32) -> Vec<u8> {
+    let mut s =
+        format!("试样编号: {}\n设备编号: YJ-2000-01\n时间(s),力(kN)\n", fixtures::tag(serial).printed());
+    for i in 0..=70 {
+        s.push_str(&format!("{i},{:.1}\n", f64::from(i) * 12.0 + f64::from(serial % 7)));
+    }
+    s.into_bytes()
+}
+
+struct Chain {
+    sampler: Phone,
+    witness: Phone,
+    lab: Phone,
+    commission: SignedRecord,
+    receipt: SignedRecord,
+}
+
+async fn accepted(phone: &mut Phone, rec: &SignedRecord) {
+    let r = phone.upload(&[rec]).await;
+    assert_eq!(r.results[0].status, RecordStatus::Accepted, "{:?}", r.results[0].findings);
+}
+
+/// Sampled, witnessed, commissioned (co-signed) and received by the
+/// commissioned lab.
+async fn received(server: &TestServer, serial: u32) -> Chain {
+    let mut sampler = enrolled(server, 2, demo::SAMPLER).await;
+    let mut witness = enrolled(server, 3, demo::WITNESS).await;
+    let mut lab = enrolled(server, 4, demo::LAB_RECEIVER).await;
+    sampler.sync_time().await;
+    witness.sync_time().await;
+    lab.sync_time().await;
+    let sm = media(serial, "sampler");
+    let s = sampler.field_record(demo_sampling(serial), 50.0, 60.0, &as_refs(&sm));
+    accepted(&mut sampler, &s).await;
+    upload_media(&sampler, &sm).await;
+    let wm = media(serial, "witness");
+    let w = witness.field_record(demo_witnessing(&s), 52.0, 61.0, &as_refs(&wm));
+    accepted(&mut witness, &w).await;
+    upload_media(&witness, &wm).await;
+    let body = sampler.dev.body(demo_commission(&[(&s, &w)]), vec![], vec![], sampler.now());
+    let c = sampler.dev.sign(body);
+    accepted(&mut sampler, &c).await;
+    let mut cosigned = c.clone();
+    cosigned.cosign(&witness.dev.key, id(demo::WITNESS));
+    let cosig = cosigned.cosigs()[0].clone();
+    let r = witness
+        .signed(
+            Method::POST,
+            routes::COSIGNATURES,
+            serde_json::to_vec(&CosignRequest { record: c.id(), cosig }).unwrap(),
+        )
+        .await;
+    assert!(r.status().is_success());
+    let body = lab.dev.body(
+        fixtures::receipt(fixtures::tag(serial), c.id(), ReceiptDecision::Accepted),
+        vec![],
+        vec![],
+        lab.now(),
+    );
+    let receipt = lab.dev.sign(body);
+    accepted(&mut lab, &receipt).await;
+    Chain { sampler, witness, lab, commission: c, receipt }
+}
+
+/// The lab's test data for the chain's specimen, with its machine curve
+/// (or without one).
+async fn tested(chain: &mut Chain, serial: u32, with_curve: bool) -> SignedRecord {
+    let curve = curve_file(serial);
+    let media: Vec<(MediaPurpose, &[u8])> =
+        if with_curve { vec![(MediaPurpose::TestCurve, curve.as_slice())] } else { vec![] };
+    let t = TestData {
+        tag: fixtures::tag(serial),
+        receipt: chain.receipt.id(),
+        test: "concrete_cube_strength".into(),
+        standard: "GB/T 50081-2019".into(),
+        results: vec![],
+        curve: with_curve.then(|| Hash::of(&curve)),
+        automatic: true,
+        equipment: None,
+    };
+    let rec = chain.lab.field_record(Payload::TestData(t), 0.0, 0.0, &media);
+    accepted(&mut chain.lab, &rec).await;
+    upload_media(&chain.lab, &media.iter().map(|(p, b)| (*p, b.to_vec())).collect::<Vec<_>>()).await;
+    rec
+}
+
+async fn report(
+    chain: &mut Chain,
+    serials: &[u32],
+    no: &str,
+    amends: Option<Hash>,
+) -> (SignedRecord, Vec<u8>) {
+    let pdf = format!("%PDF-1.7 report {no}").into_bytes();
+    let r = Report {
+        report_no: no.into(),
+        tags: serials.iter().map(|s| fixtures::tag(*s)).collect(),
+        conclusion: "所检项目符合 C30 要求".into(),
+        document: Hash::of(&pdf),
+        amends,
+    };
+    let rec = chain.lab.field_record(Payload::Report(r), 0.0, 0.0, &[(MediaPurpose::ReportDocument, &pdf)]);
+    accepted(&mut chain.lab, &rec).await;
+    upload_media(&chain.lab, &[(MediaPurpose::ReportDocument, pdf.clone())]).await;
+    (rec, pdf)
+}
+
+async fn seal_of(phone: &Phone, report: &SignedRecord) -> reqwest::Response {
+    phone.signed(Method::GET, &routes::lab_report_seal(&report.id()), vec![]).await
+}
+
+async fn check(server: &TestServer, seal: &str) -> (u16, String) {
+    let r = reqwest::get(format!("{}{}", server.url, routes::public_report(seal))).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn page(server: &TestServer, path: &str) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", server.url))
+        .header("accept", "text/html")
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_shown(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut chain = received(&server, 11).await;
+    tested(&mut chain, 11, true).await;
+    let (first, pdf) = report(&mut chain, &[11], "YK-BG-2026-0001", None).await;
+
+    let r = seal_of(&chain.lab, &first).await;
+    assert_eq!(r.status(), 200);
+    let sealed: ReportSealResponse = r.json().await.unwrap();
+    assert_eq!(sealed.qr, format!("{}{}", server.url, routes::report_check(&sealed.seal)));
+    // Offline: the seal verifies with the system's public key alone.
+    let offline = SignedSeal::decode(&sealed.qr).unwrap();
+    let s = offline.verify(&[server.state.key.public()]).unwrap();
+    assert_eq!((s.report, s.document, s.report_no.as_str()), (first.id(), Hash::of(&pdf), "YK-BG-2026-0001"));
+    // Printed at level Q it stays a QR a phone reads from paper.
+    let qr = qrcode::QrCode::with_error_correction_level(sealed.qr.as_bytes(), qrcode::EcLevel::Q).unwrap();
+    let qrcode::Version::Normal(version) = qr.version() else { panic!("micro QR") };
+    println!("report QR: {} characters, version {version} at level Q", sealed.qr.len());
+    assert!(version <= 15, "version {version}");
+    // The same report always gets the same seal (nothing stored).
+    let again: ReportSealResponse = seal_of(&chain.lab, &first).await.json().await.unwrap();
+    assert_eq!(again.seal, sealed.seal);
+
+    // Online: anyone checks it; the answer is valid and carries no personal data.
+    let (status, text) = check(&server, &sealed.seal).await;
+    assert_eq!(status, 200, "{text}");
+    let view: PublicReportView = serde_json::from_str(&text).unwrap();
+    assert_eq!(view.status, ReportStatus::Valid);
+    assert_eq!(view.document_sha256, Hash::of(&pdf));
+    assert_eq!(view.tests, vec!["concrete_cube_strength GB/T 50081-2019".to_owned()]);
+    assert_eq!(view.specimens.len(), 1);
+    assert!(view.specimens[0].ok, "{:?}", view.specimens[0].checks);
+    assert_eq!(view.specimens[0].stage, "reported");
+    for personal in ["张伟", "李娜", "王强", demo::SAMPLER, demo::WITNESS, demo::LAB_RECEIVER, "\"lat\""]
+    {
+        assert!(!text.contains(personal), "{personal} must not be public: {text}");
+    }
+    let (status, html) = page(&server, &routes::report_check(&sealed.seal)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"data-status="valid""#), "{html}");
+    assert!(html.contains(&Hash::of(&pdf).to_hex()));
+    for personal in ["张伟", "李娜", "王强"] {
+        assert!(!html.contains(personal), "{personal} on the public page");
+    }
+    // A lower-cased URL (some scanners) still checks.
+    assert_eq!(check(&server, &sealed.seal.to_lowercase()).await.0, 200);
+
+    // Tampered: one character changed → refused, said plainly, never a 500.
+    let mut chars: Vec<char> = sealed.seal.chars().collect();
+    chars[100] = if chars[100] == 'A' { 'B' } else { 'A' };
+    let forged: String = chars.into_iter().collect();
+    let (status, text) = check(&server, &forged).await;
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(serde_json::from_str::<ApiError>(&text).unwrap().code, "seal_invalid");
+    let (status, html) = page(&server, &routes::report_check(&forged)).await;
+    assert_eq!(status, 400);
+    assert!(html.contains(r#"data-status="invalid""#) && html.contains("伪造"), "{html}");
+    assert_eq!(check(&server, "not-a-seal").await.0, 400);
+    // A seal signed by another key (another system, or a forger's).
+    let other = custody_core::SigningKey::from_seed(&[42; 32]).unwrap();
+    let foreign = offline.seal.clone().sign(&other).unwrap().encode().unwrap();
+    let (status, text) = check(&server, &foreign).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("不是本系统"), "{text}");
+
+    // Replaced: a corrected report amends the first; the first's QR keeps
+    // answering "replaced by", with a link to the new one's check.
+    let (second, _) = report(&mut chain, &[11], "YK-BG-2026-0001-R1", Some(first.id())).await;
+    let second_seal: ReportSealResponse = seal_of(&chain.lab, &second).await.json().await.unwrap();
+    let (_, text) = check(&server, &sealed.seal).await;
+    let view: PublicReportView = serde_json::from_str(&text).unwrap();
+    assert!(
+        matches!(&view.status, ReportStatus::ReplacedBy { report, report_no, .. } if *report == second.id() && report_no == "YK-BG-2026-0001-R1"),
+        "{:?}",
+        view.status
+    );
+    assert_eq!(view.replaced_by_url.as_deref(), Some(second_seal.qr.as_str()));
+    let (_, html) = page(&server, &routes::report_check(&sealed.seal)).await;
+    assert!(html.contains(r#"data-status="replaced""#) && html.contains(r#"data-testid="replaced-by""#));
+    let (_, text) = check(&server, &second_seal.seal).await;
+    assert_eq!(serde_json::from_str::<PublicReportView>(&text).unwrap().status, ReportStatus::Valid);
+    drop((chain.sampler, chain.witness, chain.commission));
+    server.stop().await;
+}
+
+async fn r13_no_seal_without_a_curve_or_for_another_organisation(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut chain = received(&server, 12).await;
+    tested(&mut chain, 12, false).await;
+    let (rep, _) = report(&mut chain, &[12], "YK-BG-2026-0002", None).await;
+    let r = seal_of(&chain.lab, &rep).await;
+    assert_eq!(r.status(), 409);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, "report_not_issuable");
+    assert!(e.message_zh.contains("曲线"), "{}", e.message_zh);
+    let gaps = e.detail.unwrap()["gaps"].clone();
+    assert_eq!(gaps[0]["gap"], "no_curve", "{gaps}");
+    // The sampler's organisation did not issue it: no seal, whatever its state.
+    let r = seal_of(&chain.sampler, &rep).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, "not_your_report");
+    // Not a report at all.
+    let r = seal_of(&chain.lab, &chain.commission).await;
+    assert_eq!(r.status(), 404);
+    server.stop().await;
+}
+
+async fn r10_the_commission_forms_qr_opens_a_page(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let chain = received(&server, 13).await;
+    let c = chain.commission.id();
+    let (status, html) = page(&server, &routes::record_page(&c)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"data-testid="witness-cosigned" data-value="true""#), "{html}");
+    assert!(html.contains(&fixtures::tag(13).printed()));
+    for personal in ["张伟", "李娜", demo::SAMPLER, demo::WITNESS] {
+        assert!(!html.contains(personal), "{personal} on the public page");
+    }
+    // Forms printed before the page existed carry the JSON address: a
+    // browser opening it is sent to the page; programs still get JSON.
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = no_redirect
+        .get(format!("{}{}", server.url, routes::public_record(&c)))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], routes::record_page(&c).as_str());
+    let r = reqwest::get(format!("{}{}", server.url, routes::public_record(&c))).await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(page(&server, "/r/nothex").await.0, 400);
+    assert_eq!(page(&server, &routes::record_page(&Hash::of(b"none"))).await.0, 404);
+    server.stop().await;
+}
