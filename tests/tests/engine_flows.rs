@@ -4,7 +4,7 @@
 mod support;
 
 use custody_core::record::{MediaPurpose, ReceiptDecision, RejectReason, TagRead, TagReadMethod};
-use field_engine::{CommissionInput, EngineError, ReceiptInput};
+use field_engine::{CommissionInput, EngineError, ReceiptInput, ReportInput, TestDataInput};
 use support::*;
 use sync_server::demo;
 
@@ -103,6 +103,52 @@ async fn full_flow_from_two_devices_and_a_lab() {
     assert_eq!(lab.engine.record(&r.id).unwrap().unwrap().state, "accepted");
     let trail = lab.engine.verify_tag(&custody_core::fixtures::tag(1).to_string()).await.unwrap();
     assert_eq!(trail.stage, "received");
+
+    // R12: test data with the machine's curve file, stored unaltered; a
+    // specimen this lab never received cannot be tested.
+    let tested = |tag: u32, curve: Option<custody_core::record::MediaRef>| TestDataInput {
+        tag: custody_core::fixtures::tag(tag),
+        test: "concrete_cube_strength".into(),
+        standard: "GB/T 50081-2019".into(),
+        results: vec![],
+        curve,
+        automatic: true,
+        equipment: None,
+    };
+    let err = lab.engine.create_test_data(tested(2, None), true).unwrap_err();
+    assert!(err.to_string().contains("not received"), "{err}");
+    let curve_file = "时间(s),力(kN)\n0,0.0\n1,12.5\n2,25.1\n3,0.4\n".as_bytes();
+    let curve = lab.engine.store_media(curve_file, MediaPurpose::TestCurve, "text/csv").unwrap();
+    lab.engine.create_test_data(tested(1, Some(curve)), false).unwrap();
+    // R13: the report with its document; the server seals it once the chain is whole.
+    let pdf = b"%PDF-1.7 report WT-BG-0001";
+    let document = lab.engine.store_media(pdf, MediaPurpose::ReportDocument, "application/pdf").unwrap();
+    let report = lab
+        .engine
+        .create_report(
+            ReportInput {
+                report_no: "WT-BG-0001".into(),
+                tags: vec![custody_core::fixtures::tag(1)],
+                conclusion: "符合 C30 要求".into(),
+                document,
+                amends: None,
+            },
+            false,
+        )
+        .unwrap();
+    let rep = lab.engine.sync_once().await.unwrap();
+    assert_eq!((rep.accepted, rep.media_completed), (2, 2));
+    let seal = lab.engine.report_seal(&report.id).await.unwrap();
+    assert!(seal.qr.starts_with(&format!("{}/q/", server.url)), "{}", seal.qr);
+    let (key, now) = (server.state.key.clone(), server.state.now());
+    let view = server
+        .state
+        .store
+        .write(|tx| sync_server::reports::check(tx, &key, &[key.public()], &seal.qr, &server.url, now))
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.document_sha256, custody_core::Hash::of(pdf));
+    assert_eq!(view.status, custody_core::report_seal::ReportStatus::Valid);
     // The server's own check of its store.
     let report = sync_server::maintenance::verify_store(
         &server.state.store,

@@ -34,6 +34,9 @@ pub mod views;
 pub use engine::Engine;
 pub use enrollment::Enrollment;
 pub use error::{EngineError, Result};
-pub use steps::{CommissionInput, Created, FieldEvidence, ReceiptInput, SamplingInput, WitnessInput};
+pub use steps::{
+    CommissionInput, Created, FieldEvidence, ReceiptInput, ReportInput, SamplingInput, TestDataInput,
+    WitnessInput,
+};
 pub use sync::{MEDIA_CHUNK, SyncReport, UPLOAD_BATCH, backoff};
 pub use views::{Alarm, OpenSampling, RecordView, SyncStatus};

@@ -21,7 +21,8 @@ use custody_core::{Hash, TagCode};
 use field_engine::clock::{DeviceClock, SystemClock};
 use field_engine::vault::{FileSecretStore, Vault};
 use field_engine::{
-    CommissionInput, Engine, EngineError, FieldEvidence, ReceiptInput, SamplingInput, WitnessInput,
+    CommissionInput, Engine, EngineError, FieldEvidence, ReceiptInput, ReportInput, SamplingInput,
+    TestDataInput, WitnessInput,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -130,6 +131,39 @@ enum Cmd {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Test data for a received specimen (R12), with the machine's curve file
+    /// stored unaltered.
+    Test {
+        #[arg(long)]
+        tag: String,
+        /// The machine's curve file (CSV/TXT as the machine wrote it).
+        #[arg(long)]
+        curve: Option<PathBuf>,
+        #[arg(long, default_value = "concrete_cube_strength")]
+        test: String,
+        #[arg(long, default_value = "GB/T 50081-2019")]
+        standard: String,
+        /// Values typed by hand instead of captured from the machine.
+        #[arg(long)]
+        manual: bool,
+    },
+    /// Issue a report (R13) on tested specimens, with its document.
+    Report {
+        #[arg(long = "tag", required = true)]
+        tags: Vec<String>,
+        #[arg(long)]
+        no: String,
+        #[arg(long)]
+        conclusion: String,
+        /// The report document (PDF).
+        #[arg(long)]
+        document: PathBuf,
+        /// The report this one corrects.
+        #[arg(long)]
+        amends: Option<String>,
+    },
+    /// The report QR for one of this lab's reports (online): prints its text.
+    Seal { report: String },
     /// Records on this device.
     History,
     /// Samplings waiting for a witness, with countdowns.
@@ -566,6 +600,43 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
                 true,
             )?;
             println!("{}", c.id);
+        }
+        Cmd::Test { tag, curve, test, standard, manual } => {
+            let curve = match curve {
+                Some(p) => Some(engine.store_media_file(&p, MediaPurpose::TestCurve, "text/csv")?),
+                None => None,
+            };
+            let c = engine.create_test_data(
+                TestDataInput {
+                    tag: parse_tag(&tag)?,
+                    test,
+                    standard,
+                    results: vec![],
+                    curve,
+                    automatic: !manual,
+                    equipment: None,
+                },
+                true,
+            )?;
+            println!("{}", c.id);
+        }
+        Cmd::Report { tags, no, conclusion, document, amends } => {
+            let document =
+                engine.store_media_file(&document, MediaPurpose::ReportDocument, "application/pdf")?;
+            let c = engine.create_report(
+                ReportInput {
+                    report_no: no,
+                    tags: tags.iter().map(|t| parse_tag(t)).collect::<Result<_, _>>()?,
+                    conclusion,
+                    document,
+                    amends: amends.as_deref().map(parse_hash).transpose()?,
+                },
+                true,
+            )?;
+            println!("{}", c.id);
+        }
+        Cmd::Seal { report } => {
+            println!("{}", engine.report_seal(&parse_hash(&report)?).await?.qr);
         }
         Cmd::History => {
             for r in engine.history(200)? {

@@ -1,14 +1,16 @@
-//! The four custody steps a phone signs, one module each: sampling (R6-R7),
-//! witnessing (R8-R9), the commission form and its co-signature (R10), and
-//! the lab's receipt (R11). Each builds its payload, checks what only the
+//! The custody steps a device signs, one module each: sampling (R6-R7),
+//! witnessing (R8-R9), the commission form and its co-signature (R10), the
+//! lab's receipt (R11), and the lab's test data and report (R12-R13). Each builds its payload, checks what only the
 //! phone can check, and goes through [`crate::signing`].
 
 mod commission;
+mod lab;
 mod receipt;
 mod sampling;
 mod witnessing;
 
 pub use commission::CommissionInput;
+pub use lab::{ReportInput, TestDataInput};
 pub use receipt::ReceiptInput;
 pub use sampling::SamplingInput;
 pub use witnessing::WitnessInput;

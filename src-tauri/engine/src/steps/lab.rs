@@ -1,0 +1,152 @@
+//! R12-R13: what the lab signs after receiving a specimen — its test data
+//! with the machine's curve, and the report — and the report QR's seal the
+//! server gives once the chain is whole.
+
+use super::{Created, FieldEvidence};
+use crate::engine::Engine;
+use crate::error::{EngineError, Result};
+use custody_core::protocol::ReportSealResponse;
+use custody_core::record::{
+    LabReceipt, Measurement, MediaPurpose, MediaRef, Payload, ReceiptDecision, Report, TestData,
+};
+use custody_core::report_seal::MAX_FIELD;
+use custody_core::{Hash, TagCode, routes};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestDataInput {
+    pub tag: TagCode,
+    /// What was tested, e.g. `concrete_cube_strength`.
+    pub test: String,
+    /// The standard tested to, e.g. `GB/T 50081-2019`.
+    pub standard: String,
+    /// The values the lab reports (the server recomputes them from the curve).
+    pub results: Vec<Measurement>,
+    /// The machine's raw curve file, stored unaltered (purpose `test_curve`).
+    pub curve: Option<MediaRef>,
+    /// Captured from the testing machine (a watched folder), not typed (R12).
+    pub automatic: bool,
+    pub equipment: Option<custody_core::Id>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportInput {
+    pub report_no: String,
+    pub tags: Vec<TagCode>,
+    pub conclusion: String,
+    /// The signed report document (purpose `report_document`).
+    pub document: MediaRef,
+    /// The report this one corrects.
+    pub amends: Option<Hash>,
+}
+
+fn bad(zh: &str, en: &str) -> EngineError {
+    EngineError::invalid(zh, en)
+}
+
+impl Engine {
+    /// The receipt by which this lab took the specimen in (R11): its latest
+    /// acceptance held on this device and not refused by the server.
+    pub fn lab_receipt_of(&self, tag: &TagCode) -> Result<Option<Hash>> {
+        let mut found = None;
+        for held in self.store.records_naming_tag(tag.as_str())? {
+            if matches!(held.state.as_str(), "refused" | "rejected") {
+                continue;
+            }
+            if let Payload::LabReceipt(LabReceipt { decision: ReceiptDecision::Accepted, .. }) =
+                &held.record.body().payload
+            {
+                found = Some(held.record.id());
+            }
+        }
+        Ok(found)
+    }
+
+    /// R12: test data for one received specimen, with the machine's curve.
+    pub fn create_test_data(&self, input: TestDataInput, confirm: bool) -> Result<Created> {
+        self.enrolled()?;
+        if input.test.trim().is_empty() || input.standard.trim().is_empty() {
+            return Err(bad("请填写检测项目和依据标准", "name the test and the standard it follows"));
+        }
+        let Some(receipt) = self.lab_receipt_of(&input.tag)? else {
+            return Err(bad(
+                &format!("试件 {} 未在本机收样，不能录入检测数据（R11）", input.tag.printed()),
+                &format!(
+                    "specimen {} was not received here: receive it before testing (R11)",
+                    input.tag.printed()
+                ),
+            ));
+        };
+        let media: Vec<MediaRef> = input.curve.iter().cloned().collect();
+        if media.iter().any(|m| m.purpose != MediaPurpose::TestCurve) {
+            return Err(bad("曲线文件用途不对", "the curve file is not stored as a test curve"));
+        }
+        self.check_media_present(&media)?;
+        let payload = Payload::TestData(TestData {
+            tag: input.tag,
+            receipt,
+            test: input.test.trim().into(),
+            standard: input.standard.trim().into(),
+            results: input.results,
+            curve: input.curve.map(|m| m.sha256),
+            automatic: input.automatic,
+            equipment: input.equipment,
+        });
+        let ev = FieldEvidence { media: media.clone(), fixes: vec![] };
+        let judged = self.draft(payload.clone(), &ev)?.judge(vec![], &[], confirm)?;
+        self.commit(payload, media, vec![], judged)
+    }
+
+    /// R13: the lab's report on tested specimens, with its signed document.
+    pub fn create_report(&self, input: ReportInput, confirm: bool) -> Result<Created> {
+        self.enrolled()?;
+        let no = input.report_no.trim();
+        if no.is_empty() || no.len() > MAX_FIELD {
+            return Err(bad(
+                &format!("报告编号应为 1 到 {MAX_FIELD} 个字节"),
+                &format!("the report number must be 1 to {MAX_FIELD} bytes"),
+            ));
+        }
+        if input.tags.is_empty() {
+            return Err(bad("报告至少要包括一个试件", "a report covers at least one specimen"));
+        }
+        if input.conclusion.trim().is_empty() {
+            return Err(bad("请填写检测结论", "write the report's conclusion"));
+        }
+        if input.document.purpose != MediaPurpose::ReportDocument {
+            return Err(bad("报告文件用途不对", "the document is not stored as a report document"));
+        }
+        let media = vec![input.document.clone()];
+        self.check_media_present(&media)?;
+        let payload = Payload::Report(Report {
+            report_no: no.into(),
+            tags: input.tags,
+            conclusion: input.conclusion.trim().into(),
+            document: input.document.sha256,
+            amends: input.amends,
+        });
+        let ev = FieldEvidence { media: media.clone(), fixes: vec![] };
+        let amends: Vec<Hash> = input.amends.into_iter().collect();
+        let judged = self.draft(payload.clone(), &ev)?.judge(vec![], &amends, confirm)?;
+        self.commit(payload, media, vec![], judged)
+    }
+
+    /// R13: the report QR for one of this lab's reports, from the server
+    /// (online; the server gives it only when the chain is whole).
+    pub async fn report_seal(&self, report: &Hash) -> Result<ReportSealResponse> {
+        let e = self.enrolled()?;
+        let client = self.client(&e);
+        let seal: ReportSealResponse =
+            self.signed(&client, reqwest::Method::GET, &routes::lab_report_seal(report), vec![], &[]).await?;
+        // Check the system's signature ourselves, against the pinned keys.
+        let signed = custody_core::report_seal::SignedSeal::decode(&seal.seal)
+            .map_err(|err| bad(&err.message(custody_core::verify::Lang::ZhCn), &err.to_string()))?;
+        let s = signed
+            .verify(&e.profile.server_keys)
+            .map_err(|err| bad(&err.message(custody_core::verify::Lang::ZhCn), &err.to_string()))?;
+        if s.report != *report {
+            return Err(bad("服务器返回的二维码不属于这份报告", "the server's seal is for another report"));
+        }
+        Ok(seal)
+    }
+}
