@@ -104,6 +104,21 @@ async fn full_flow_from_two_devices_and_a_lab() {
     let trail = lab.engine.verify_tag(&custody_core::fixtures::tag(1).to_string()).await.unwrap();
     assert_eq!(trail.stage, "received");
 
+    tests_and_reports(&lab, &server).await;
+    // The server's own check of its store.
+    let report = sync_server::maintenance::verify_store(
+        &server.state.store,
+        &server.state.blobs,
+        &server.state.key.public(),
+    )
+    .unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    server.stop().await;
+}
+
+/// R12-R13 after the receipt: test data with the machine's curve, the
+/// report, and its QR checked on the server.
+async fn tests_and_reports(lab: &Phone, server: &TestServer) {
     // R12: test data with the machine's curve file, stored unaltered; a
     // specimen this lab never received cannot be tested.
     let tested = |tag: u32, curve: Option<custody_core::record::MediaRef>| TestDataInput {
@@ -149,15 +164,6 @@ async fn full_flow_from_two_devices_and_a_lab() {
         .unwrap();
     assert_eq!(view.document_sha256, custody_core::Hash::of(pdf));
     assert_eq!(view.status, custody_core::report_seal::ReportStatus::Valid);
-    // The server's own check of its store.
-    let report = sync_server::maintenance::verify_store(
-        &server.state.store,
-        &server.state.blobs,
-        &server.state.key.public(),
-    )
-    .unwrap();
-    assert!(report.ok(), "{:?}", report.problems);
-    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
