@@ -195,3 +195,120 @@ fn r12_results_serialise_round_trip() {
     let back: ResultsError = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
     assert_eq!(back, e);
 }
+
+// ---- Rebar (GB/T 228.1-2021, GB/T 1499.2-2018) ----
+
+use custody_core::results::rebar::{self, SteelGrade, TensileCheck, Verdict};
+use custody_core::results::{Measured, Unmeasurable};
+
+fn value(m: Measured) -> f64 {
+    m.value().unwrap_or_else(|| panic!("no value: {m:?}")).raw
+}
+
+#[test]
+fn r12_rebar_plateau_recovers_reh_rel_rm() {
+    // Ripple below the drop threshold (one valley, a smooth plateau) and
+    // above it (several valleys, the first one ignored).
+    for ripple in [1.0, 6.0] {
+        for (reh, rel, rm) in [(430.0, 420.0, 560.0), (455.0, 440.0, 600.0), (540.0, 525.0, 680.0)] {
+            let c = rebar_curve(20.0, 40_001, |e| yield_stress(e, reh, rel, rm, ripple));
+            let r = rebar::tensile(&c).unwrap();
+            let (got_reh, got_rel) = (value(r.reh_mpa), value(r.rel_mpa));
+            assert!((got_reh - reh).abs() <= 1.0, "ReH {got_reh} vs {reh} (ripple {ripple})");
+            assert!((got_rel - rel).abs() <= 1.0, "ReL {got_rel} vs {rel} (ripple {ripple})");
+            assert!((r.rm_mpa.raw - rm).abs() <= 1.0, "Rm {} vs {rm}", r.rm_mpa.raw);
+            // Agt at Fm: 12 % strain.
+            assert_eq!(r.agt_percent.value().unwrap().rounded, 12.0);
+            assert_eq!(r.area_source, rebar::AreaSource::NominalDiameter);
+        }
+    }
+}
+
+#[test]
+fn r12_rebar_rp02_matches_ramberg_osgood() {
+    for (sigma_y, rm, n) in [(400.0, 520.0, 12.0), (500.0, 640.0, 20.0), (450.0, 600.0, 8.0)] {
+        let c = ramberg_osgood_curve(16.0, 20_000, sigma_y, rm, n);
+        let r = rebar::tensile(&c).unwrap();
+        let rp = value(r.rp02_mpa);
+        assert!((rp - sigma_y).abs() / sigma_y < 0.01, "Rp0.2 {rp} vs {sigma_y} (n {n})");
+        // A continuous-yielding bar has no ReH/ReL; Rp0.2 stands in for ReL.
+        assert_eq!(r.rel_mpa, Measured::Unmeasurable(Unmeasurable::NoYieldPoint));
+        assert_eq!(r.yield_strength().unwrap().raw, rp);
+        // The slope is E × S0 / Le in kN/mm; a low exponent bends the
+        // curve inside the 10–40 % band already, hence 2 %.
+        let e_fit = r.elastic_slope_kn_per_mm.unwrap() * 50.0 / r.s0_mm2 * 1000.0;
+        assert!((e_fit - 200_000.0).abs() / 200_000.0 < 0.02, "E {e_fit}");
+    }
+}
+
+#[test]
+fn r12_rebar_says_what_it_cannot_measure() {
+    let mut c = rebar_curve(20.0, 4_001, |e| yield_stress(e, 430.0, 420.0, 560.0, 1.0));
+    c.header.extensometer_gauge_mm = None;
+    let r = rebar::tensile(&c).unwrap();
+    assert_eq!(r.agt_percent, Measured::Unmeasurable(Unmeasurable::NoExtensometerGauge));
+    assert_eq!(r.rp02_mpa, Measured::Unmeasurable(Unmeasurable::NoExtensometerGauge));
+    assert_eq!(r.a_percent, Measured::Unmeasurable(Unmeasurable::NoGaugeLengths));
+    assert!(r.rel_mpa.value().is_some());
+    for s in &mut c.samples {
+        s.ext_mm = None;
+    }
+    c.header.extensometer_gauge_mm = Some(50.0);
+    let r = rebar::tensile(&c).unwrap();
+    assert_eq!(r.agt_percent, Measured::Unmeasurable(Unmeasurable::NoExtension));
+    assert!(Unmeasurable::NoGaugeLengths.message(Lang::En).contains("not measurable from the curve"));
+}
+
+#[test]
+fn r12_rebar_a_from_gauge_lengths_and_area_from_header() {
+    let mut c = rebar_curve(20.0, 4_001, |e| yield_stress(e, 430.0, 420.0, 560.0, 1.0));
+    c.header.gauge_mm = Some(100.0);
+    c.header.final_gauge_mm = Some(118.3);
+    let r = rebar::tensile(&c).unwrap();
+    // 18.3 % → 18.5 % (0.5 % increment).
+    assert_eq!(r.a_percent.value().unwrap().rounded, 18.5);
+    c.header.area_mm2 = Some(314.2);
+    let r = rebar::tensile(&c).unwrap();
+    assert_eq!((r.s0_mm2, r.area_source), (314.2, rebar::AreaSource::Header));
+    c.header.area_mm2 = Some(-1.0);
+    assert!(rebar::tensile(&c).is_err());
+}
+
+#[test]
+fn r12_gbt1499_judgement() {
+    let mut c = rebar_curve(20.0, 4_001, |e| yield_stress(e, 440.0, 430.0, 580.0, 1.0));
+    c.header.gauge_mm = Some(100.0);
+    c.header.final_gauge_mm = Some(120.0);
+    let r = rebar::tensile(&c).unwrap();
+    let j = rebar::judge(&r, SteelGrade::Hrb400);
+    assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
+    assert_eq!(j.criteria.len(), 4);
+    // HRB500: yield and Rm too low.
+    let j = rebar::judge(&r, SteelGrade::Hrb500);
+    assert_eq!(j.verdict, Verdict::Fail);
+    let failed: Vec<_> = j.criteria.iter().filter(|c| c.pass == Some(false)).map(|c| c.check).collect();
+    assert_eq!(failed, [TensileCheck::Yield, TensileCheck::Rm]);
+    // HRB400E: Rm/ReL = 580/430 = 1.349 ≥ 1.25, ReL/400 = 1.075 ≤ 1.30, Agt 12 ≥ 9.
+    let j = rebar::judge(&r, SteelGrade::parse("hrb400e").unwrap());
+    assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
+    // A bar too strong for its seismic grade: ReL 540 / 400 = 1.35 > 1.30.
+    let strong =
+        rebar::tensile(&rebar_curve(20.0, 4_001, |e| yield_stress(e, 550.0, 540.0, 700.0, 1.0))).unwrap();
+    let j = rebar::judge(&strong, SteelGrade::Hrb400E);
+    assert_eq!(j.verdict, Verdict::Fail);
+    let over = j.criteria.iter().find(|c| c.check == TensileCheck::RelOverNominal).unwrap();
+    assert_eq!(over.pass, Some(false));
+    // Without L0/Lu, plain grades are incomplete, not passed.
+    let r = rebar::tensile(&rebar_curve(20.0, 4_001, |e| yield_stress(e, 440.0, 430.0, 580.0, 1.0))).unwrap();
+    assert_eq!(rebar::judge(&r, SteelGrade::Hrb400).verdict, Verdict::Incomplete);
+    assert_eq!(SteelGrade::parse("HRBF500E"), Some(SteelGrade::Hrb500E));
+    assert_eq!(SteelGrade::parse("Q235"), None);
+}
+
+#[test]
+fn r12_coupler_strength_from_curve() {
+    use custody_core::results::coupler;
+    let c = rebar_curve(20.0, 4_001, |e| yield_stress(e, 440.0, 430.0, 580.0, 1.0));
+    let f = coupler::joint_strength(&c).unwrap();
+    assert_eq!(f.rounded, 580.0);
+}

@@ -28,6 +28,8 @@
 
 pub mod batch;
 pub mod concrete;
+pub mod coupler;
+pub mod rebar;
 pub mod rounding;
 
 pub use rounding::{Rounded, round_to};
