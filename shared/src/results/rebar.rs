@@ -153,7 +153,10 @@ pub fn yield_forces(up_to_fm: &[Sample], fm: f64) -> Option<(f64, f64)> {
     let drop = DROP_FRACTION * fm;
     let reh_i = upper_yield_index(up_to_fm, fm, drop)?;
     let reh = up_to_fm[reh_i].force_kn;
+    // The yield phase is over once the force climbs a drop above ReH:
+    // later dips belong to work hardening (a rate change, a pause).
     let after = &up_to_fm[reh_i..];
+    let after = &after[..after.iter().position(|s| s.force_kn > reh + drop).unwrap_or(after.len())];
     let valleys = valleys(after, drop);
     let rel = match valleys.as_slice() {
         // The force never rose a drop above its low again before Fm: the
