@@ -191,6 +191,9 @@ fn r12_results_serialise_round_trip() {
     let r = concrete::release_check(&c, &ReleaseThresholds::default()).unwrap();
     let back: concrete::ReleaseCheck = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);
+    let r = rebar::tensile(&rebar_curve(20.0, 4_001, |e| yield_stress(e, 440.0, 430.0, 580.0, 1.0))).unwrap();
+    let back: rebar::TensileResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back, r);
     let e = ResultsError::NonFiniteSample { index: 2 };
     let back: ResultsError = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
     assert_eq!(back, e);
@@ -311,4 +314,36 @@ fn r12_coupler_strength_from_curve() {
     let c = rebar_curve(20.0, 4_001, |e| yield_stress(e, 440.0, 430.0, 580.0, 1.0));
     let f = coupler::joint_strength(&c).unwrap();
     assert_eq!(f.rounded, 580.0);
+}
+
+#[test]
+fn r12_errors_read_in_both_languages() {
+    use custody_core::results::{Dimension, Phase};
+    let errors = [
+        ResultsError::EmptyCurve,
+        ResultsError::NonFiniteSample { index: 0 },
+        ResultsError::TimeGoesBack { index: 1 },
+        ResultsError::NoPositiveForce,
+        ResultsError::MissingArea,
+        ResultsError::BadDimension { dimension: Dimension::Area, value: 0.0 },
+        ResultsError::UnknownCubeSize { cube_mm: 70.7 },
+        ResultsError::MissingCubeEdge,
+        ResultsError::CubeEdgesDiffer,
+        ResultsError::SizeFactorFromTests { cube_mm: 100.0, grade: 60 },
+        ResultsError::TooFewPoints { phase: Phase::ElasticFit, found: 1 },
+        ResultsError::GroupNeedsThree { found: 2 },
+        ResultsError::EmptyBatch,
+        ResultsError::BadValue { value: -1.0 },
+        ResultsError::BadGrade { grade: "X".into() },
+        ResultsError::BadIncrement { increment: 0.0 },
+        ResultsError::FirstRoundNeedsThree { found: 1 },
+        ResultsError::RetestNeedsSix { found: 5 },
+        ResultsError::RetestNotCalledFor,
+        ResultsError::BatchTooLarge { joints: 600, limit: 500 },
+    ];
+    for e in errors {
+        let (zh, en) = (e.message(Lang::ZhCn), e.message(Lang::En));
+        assert!(!zh.is_empty() && !en.is_empty() && zh != en, "{e:?}");
+        assert_eq!(e.to_string(), en);
+    }
 }

@@ -359,7 +359,9 @@ pub(crate) fn fit_line(points: impl Iterator<Item = (f64, f64)> + Clone) -> Opti
         return None;
     }
     let slope = sxy / sxx;
-    Some((slope, my - slope * mx))
+    let intercept = my - slope * mx;
+    // Absurd magnitudes overflow the sums: no line rather than a NaN one.
+    (slope.is_finite() && intercept.is_finite()).then_some((slope, intercept))
 }
 
 /// Whether a lab's reported value agrees with the recomputation.

@@ -148,7 +148,8 @@ pub fn tensile(curve: &MachineCurve) -> Result<TensileResult, ResultsError> {
 /// first is the initial transient and ReL is the lowest of the others (the
 /// standard's rule). With one valley the curve either settles on a smooth
 /// plateau — whose lowest force is ReL — or goes straight on into work
-/// hardening, and then that valley is ReL. See [`plateau_after_transient`].
+/// hardening, and then that valley is ReL (`plateau_after_transient` in
+/// the source says how the two are told apart).
 pub fn yield_forces(up_to_fm: &[Sample], fm: f64) -> Option<(f64, f64)> {
     let drop = DROP_FRACTION * fm;
     let reh_i = upper_yield_index(up_to_fm, fm, drop)?;
