@@ -347,3 +347,31 @@ fn r12_errors_read_in_both_languages() {
         assert_eq!(e.to_string(), en);
     }
 }
+
+#[test]
+fn r12_rebar_tolerates_load_cell_noise() {
+    // ±0.4 MPa of noise (about 0.1 % of the force at yield) must not make
+    // a yield point of every wiggle.
+    for seed in 1..6 {
+        let noise = std::cell::RefCell::new(Noise::new(seed));
+        let c = rebar_curve(20.0, 20_000, |e| {
+            yield_stress(e, 440.0, 430.0, 580.0, 1.0) + 0.4 * noise.borrow_mut().next()
+        });
+        let r = rebar::tensile(&c).unwrap();
+        assert!((value(r.reh_mpa) - 440.0).abs() <= 1.0, "seed {seed}: ReH {}", value(r.reh_mpa));
+        assert!((value(r.rel_mpa) - 430.0).abs() <= 1.0, "seed {seed}: ReL {}", value(r.rel_mpa));
+        assert!((r.rm_mpa.raw - 580.0).abs() <= 1.0);
+    }
+}
+
+#[test]
+fn r12_release_detector_tolerates_sensor_noise() {
+    // ±0.05 kN of noise on a slow bleed: still smooth, still flagged.
+    let mut noise = Noise::new(11);
+    let mut c = released_cube(150.0, 800.0, 0.5, 30.0);
+    for s in &mut c.samples {
+        s.force_kn += 0.05 * noise.next();
+    }
+    let r = concrete::release_check(&c, &ReleaseThresholds::default()).unwrap();
+    assert_eq!(r.verdict, ReleaseVerdict::SuspectedManualRelease, "{r:?}");
+}
