@@ -14,6 +14,7 @@
 //! * [`calendar`]: civil dates and China Standard Time, for what people read and type.
 //! * [`geojson`]: site boundaries imported from GeoJSON in any of those datums.
 //! * [`curve`]: testing machines' force curves as parsed from their files (R12).
+//! * [`results`]: mechanical results recomputed from the raw curve, by the standards (R12).
 //! * [`custody`]: the custody state machine (R6-R13).
 //! * [`tag`]: tag codes with check digits, tag batches (R6, R15, R16).
 //! * [`log`]: the transparency log's proofs and receipts (R14).
@@ -45,6 +46,7 @@ pub mod policy;
 pub mod protocol;
 pub mod record;
 pub mod report_seal;
+pub mod results;
 pub mod routes;
 pub mod tag;
 pub mod time;
