@@ -71,6 +71,8 @@ pub enum Payload {
     TestData(TestData),
     /// R13: a test report with its anti-counterfeit code.
     Report(Report),
+    /// R13: the lab withdraws one of its reports, saying why.
+    ReportRevoked(ReportRevocation),
     // --- admin facts, authored by the server (operator) ---
     OrganisationRegistered(Organisation),
     ProjectRegistered(Project),
@@ -98,6 +100,7 @@ pub enum RecordKind {
     LabReceipt,
     TestData,
     Report,
+    ReportRevoked,
     OrganisationRegistered,
     ProjectRegistered,
     UnitProjectRegistered,
@@ -119,6 +122,7 @@ impl RecordKind {
             RecordKind::LabReceipt => "lab_receipt",
             RecordKind::TestData => "test_data",
             RecordKind::Report => "report",
+            RecordKind::ReportRevoked => "report_revoked",
             RecordKind::OrganisationRegistered => "organisation_registered",
             RecordKind::ProjectRegistered => "project_registered",
             RecordKind::UnitProjectRegistered => "unit_project_registered",
@@ -140,6 +144,7 @@ impl RecordKind {
             RecordKind::LabReceipt => "收样",
             RecordKind::TestData => "检测数据",
             RecordKind::Report => "检测报告",
+            RecordKind::ReportRevoked => "撤销报告",
             RecordKind::OrganisationRegistered => "单位登记",
             RecordKind::ProjectRegistered => "项目登记",
             RecordKind::UnitProjectRegistered => "单位工程登记",
@@ -163,6 +168,7 @@ impl RecordKind {
                 | RecordKind::LabReceipt
                 | RecordKind::TestData
                 | RecordKind::Report
+                | RecordKind::ReportRevoked
         )
     }
 
@@ -173,7 +179,7 @@ impl RecordKind {
             RecordKind::Witnessing => Some(PersonRole::Witness),
             RecordKind::LabReceipt => Some(PersonRole::LabReceiver),
             RecordKind::TestData => Some(PersonRole::LabTester),
-            RecordKind::Report => Some(PersonRole::LabReporter),
+            RecordKind::Report | RecordKind::ReportRevoked => Some(PersonRole::LabReporter),
             _ => None,
         }
     }
@@ -188,6 +194,7 @@ impl Payload {
             Payload::LabReceipt(_) => RecordKind::LabReceipt,
             Payload::TestData(_) => RecordKind::TestData,
             Payload::Report(_) => RecordKind::Report,
+            Payload::ReportRevoked(_) => RecordKind::ReportRevoked,
             Payload::OrganisationRegistered(_) => RecordKind::OrganisationRegistered,
             Payload::ProjectRegistered(_) => RecordKind::ProjectRegistered,
             Payload::UnitProjectRegistered(_) => RecordKind::UnitProjectRegistered,
@@ -210,6 +217,7 @@ impl Payload {
             Payload::LabReceipt(r) => vec![&r.tag],
             Payload::TestData(t) => vec![&t.tag],
             Payload::Report(r) => r.tags.iter().collect(),
+            Payload::ReportRevoked(r) => r.tags.iter().collect(),
             _ => vec![],
         }
     }
@@ -231,6 +239,7 @@ impl Payload {
             Payload::LabReceipt(r) => vec![r.commission],
             Payload::TestData(t) => vec![t.receipt],
             Payload::Report(r) => r.amends.into_iter().collect(),
+            Payload::ReportRevoked(r) => vec![r.report],
             _ => vec![],
         }
     }
@@ -557,6 +566,22 @@ pub struct Report {
     pub document: Hash,
     /// The previous report this one corrects, if any.
     pub amends: Option<Hash>,
+}
+
+/// R13: a report withdrawn by its lab. Custody does not move (the
+/// specimens stay reported); the report's check answers "revoked" with the
+/// reason and date, forever. It names the report's tags, so it sits in their
+/// trails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportRevocation {
+    /// The report record withdrawn.
+    pub report: Hash,
+    /// Its tags, exactly as the report lists them.
+    pub tags: Vec<TagCode>,
+    /// Why, in the lab's words (shown on the public check).
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

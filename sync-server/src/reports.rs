@@ -190,28 +190,32 @@ impl CheckFailure {
     }
 }
 
-/// The report's later events: reports amending it, from the records of
-/// its tags (a replacement covers the same specimens).
-fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<(ReportEvent, Option<Hash>)>> {
+/// The report's later events, from the records of its tags (a replacement
+/// or a revocation names the same specimens): accepted reports amending
+/// it, and accepted revocations of it by its own lab — a revocation signed
+/// by anyone else changes nothing.
+fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<ReportEvent>> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for tag in &s.report.tags {
         for row in tx.records_for_tag(tag.as_str())? {
-            if row.kind != "report" || row.status != RecordStatus::Accepted || !seen.insert(row.id) {
+            if row.status != RecordStatus::Accepted || !seen.insert(row.id) {
                 continue;
             }
             let rec = decode_stored(&row)?;
-            if let Payload::Report(r) = &rec.body().payload
-                && r.amends == Some(s.row.id)
-            {
-                out.push((
-                    ReportEvent::Amended {
-                        by: row.id,
-                        report_no: r.report_no.clone(),
-                        at_ms: row.first_seen_ms,
-                    },
-                    Some(row.id),
-                ));
+            match &rec.body().payload {
+                Payload::Report(r) if r.amends == Some(s.row.id) => out.push(ReportEvent::Amended {
+                    by: row.id,
+                    report_no: r.report_no.clone(),
+                    at_ms: row.first_seen_ms,
+                }),
+                Payload::ReportRevoked(r) if r.report == s.row.id => {
+                    let by = tx.person(&rec.body().author)?.map(|p| p.org);
+                    if by.is_some() && by == s.author_org {
+                        out.push(ReportEvent::Revoked { reason: r.reason.clone(), at_ms: row.first_seen_ms });
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -245,8 +249,7 @@ pub fn check(
         return Ok(Err(CheckFailure::Mismatch));
     }
     let (_, specimens, tests) = issuance(tx, key, &s, now)?;
-    let events = events(tx, &s)?;
-    let status = report_seal::report_status(&events.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>());
+    let status = report_seal::report_status(&events(tx, &s)?);
     let replaced_by_url = match &status {
         report_seal::ReportStatus::ReplacedBy { report, .. } => match load(tx, report)? {
             // The replacement's own seal when it is issued; its record page otherwise.

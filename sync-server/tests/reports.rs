@@ -9,8 +9,11 @@ mod common;
 
 use common::*;
 use custody_core::fixtures::{self, id};
+use custody_core::model::{OrgRole, Person, PersonRole};
 use custody_core::protocol::*;
-use custody_core::record::{MediaPurpose, Payload, ReceiptDecision, Report, SignedRecord, TestData};
+use custody_core::record::{
+    MediaPurpose, Payload, ReceiptDecision, Report, ReportRevocation, SignedRecord, TestData,
+};
 use custody_core::report_seal::{ReportStatus, SignedSeal};
 use custody_core::{Hash, routes};
 use reqwest::Method;
@@ -20,6 +23,7 @@ use sync_server::testing::{Backend, TestServer};
 on_each_backend!(
     r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_shown,
     r13_no_seal_without_a_curve_or_for_another_organisation,
+    r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_elses_changes_nothing,
     r10_the_commission_forms_qr_opens_a_page,
 );
 
@@ -289,5 +293,73 @@ async fn r10_the_commission_forms_qr_opens_a_page(b: Backend) {
     assert_eq!(r.headers()["content-type"], "application/json");
     assert_eq!(page(&server, "/r/nothex").await.0, 400);
     assert_eq!(page(&server, &routes::record_page(&Hash::of(b"none"))).await.0, 404);
+    server.stop().await;
+}
+
+async fn r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_elses_changes_nothing(
+    b: Backend,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    // Another lab with a report issuer of its own.
+    let admin = server.admin();
+    admin.add_org(org("ORG-LAB-X", OrgRole::Lab, None)).unwrap();
+    admin.add_person(Person { id: id("P-LABX"), name: "P-LABX".into(), org: id("ORG-LAB-X") }).unwrap();
+    let letter = (b"letter".as_slice(), "text/plain");
+    admin
+        .grant(id("G-LX"), id("P-LABX"), None, PersonRole::LabReporter, letter, "id".into(), None, None)
+        .unwrap();
+    let mut chain = received(&server, 14).await;
+    tested(&mut chain, 14, true).await;
+    let (rep, _) = report(&mut chain, &[14], "YK-BG-2026-0003", None).await;
+    let sealed: ReportSealResponse = seal_of(&chain.lab, &rep).await.json().await.unwrap();
+    let revocation = |reason: &str, tags: Vec<u32>| {
+        Payload::ReportRevoked(ReportRevocation {
+            report: rep.id(),
+            tags: tags.into_iter().map(fixtures::tag).collect(),
+            reason: reason.into(),
+        })
+    };
+
+    // Another lab cannot withdraw it: its revocation is kept but counts for nothing.
+    let mut stranger = enrolled(&server, 9, "P-LABX").await;
+    stranger.sync_time().await;
+    let r = stranger.field_record(revocation("我们撤销", vec![14]), 0.0, 0.0, &[]);
+    stranger.upload(&[&r]).await;
+    let (_, text) = check(&server, &sealed.seal).await;
+    assert_eq!(serde_json::from_str::<PublicReportView>(&text).unwrap().status, ReportStatus::Valid);
+
+    // Without a reason, or naming other tags: refused, with the rule.
+    for (reason, tags, code) in [("  ", vec![14], "no_reason"), ("数据录入错误", vec![15], "tags_differ")]
+    {
+        let r = chain.lab.field_record(revocation(reason, tags), 0.0, 0.0, &[]);
+        let resp = chain.lab.upload(&[&r]).await;
+        assert_eq!(resp.results[0].status, RecordStatus::Refused, "{:?}", resp.results[0].findings);
+        assert!(
+            resp.results[0]
+                .findings
+                .iter()
+                .any(|f| f.code == "revocation_invalid" && f.message_en.contains("R13")),
+            "{code}: {:?}",
+            resp.results[0].findings
+        );
+    }
+    let (_, text) = check(&server, &sealed.seal).await;
+    assert_eq!(serde_json::from_str::<PublicReportView>(&text).unwrap().status, ReportStatus::Valid);
+
+    // Its own lab withdraws it: the QR answers "revoked", with the reason and date, forever.
+    let r = chain.lab.field_record(revocation("试验机标定过期，数据作废", vec![14]), 0.0, 0.0, &[]);
+    accepted(&mut chain.lab, &r).await;
+    let (status, text) = check(&server, &sealed.seal).await;
+    assert_eq!(status, 200);
+    let view: PublicReportView = serde_json::from_str(&text).unwrap();
+    assert!(
+        matches!(&view.status, ReportStatus::Revoked { reason, .. } if reason == "试验机标定过期，数据作废"),
+        "{:?}",
+        view.status
+    );
+    let (_, html) = page(&server, &routes::report_check(&sealed.seal)).await;
+    assert!(html.contains(r#"data-status="revoked""#) && html.contains("试验机标定过期"), "{html}");
     server.stop().await;
 }

@@ -69,6 +69,7 @@ export type { RecordStatus } from './RecordStatus';
 export type { RecordView } from './RecordView';
 export type { RejectReason } from './RejectReason';
 export type { Report } from './Report';
+export type { ReportRevocation } from './ReportRevocation';
 export type { Rule } from './Rule';
 export type { Sampling } from './Sampling';
 export type { SamplingForm } from './SamplingForm';

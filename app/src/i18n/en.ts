@@ -135,6 +135,7 @@ export const en: Record<keyof typeof zh, string> = {
   'record.lab_receipt': 'Lab receipt',
   'record.test_data': 'Test data',
   'record.report': 'Test report',
+  'record.report_revoked': 'Report revoked',
   'state.pending': 'Pending',
   'state.accepted': 'Accepted',
   'state.refused': 'Refused',

@@ -133,6 +133,7 @@ export const zh = {
   'record.lab_receipt': '收样',
   'record.test_data': '检测数据',
   'record.report': '检测报告',
+  'record.report_revoked': '撤销报告',
   'state.pending': '待同步',
   'state.accepted': '已受理',
   'state.refused': '不予受理',

@@ -1,7 +1,7 @@
 //! What people read: every finding in zh-CN and English. Messages name the
 //! requirement they enforce where a person would look it up.
 
-use super::violation::{DirectoryEntry, GrantProblem, Lang, Missing, Violation};
+use super::violation::{DirectoryEntry, GrantProblem, Lang, Missing, RevocationProblem, Violation};
 use crate::model::{Id, OrgRole, PersonRole};
 use crate::time::{Millis, Undetermined};
 
@@ -178,6 +178,18 @@ impl Violation {
                 }
             }
             V::EmptyCommission => t("委托单没有样品", "the commission form lists no specimens"),
+            V::RevocationInvalid { what } => match what {
+                RevocationProblem::NotAReport => {
+                    t("撤销的对象不是检测报告（R13）", "what is revoked is not a test report (R13)")
+                }
+                RevocationProblem::TagsDiffer => t(
+                    "撤销记录列出的标识与报告不一致（R13）",
+                    "the revocation lists other tags than the report (R13)",
+                ),
+                RevocationProblem::NoReason => {
+                    t("撤销报告必须说明原因（R13）", "a report is revoked only with a reason (R13)")
+                }
+            },
             V::DirectoryIdTaken { entry, id } => {
                 let (z, e) = entry_names(*entry);
                 if zh { format!("{z} {id} 已存在") } else { format!("{e} {id} already exists") }

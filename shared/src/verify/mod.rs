@@ -47,7 +47,9 @@ pub use context::{
     VerifyContext, build, counted_cosigners,
 };
 pub use messages::org_role_names;
-pub use violation::{DirectoryEntry, Disposition, GrantProblem, Lang, Missing, Rule, Violation};
+pub use violation::{
+    DirectoryEntry, Disposition, GrantProblem, Lang, Missing, RevocationProblem, Rule, Violation,
+};
 
 use crate::custody::SpecimenState;
 use crate::model::Id;

@@ -4,7 +4,9 @@ use super::{Judging, Missing, Verdict, Violation, counted_cosigners};
 use crate::crypto::Hash;
 use crate::custody::{self, CustodyError};
 use crate::place::{self, CoPresence};
-use crate::record::{Commission, LabReceipt, MediaPurpose, Payload, ReceiptDecision, Witnessing};
+use crate::record::{
+    Commission, LabReceipt, MediaPurpose, Payload, ReceiptDecision, ReportRevocation, Witnessing,
+};
 use crate::time::{self, WindowVerdict};
 
 pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>, verdict: &mut Verdict) {
@@ -31,7 +33,31 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>, verdict: &mut Verdi
         {
             v.push(Violation::MissingEvidence { what: Missing::ReportDocument });
         }
+        Payload::ReportRevoked(r) => revocation(j, r, v),
         _ => {}
+    }
+}
+
+/// R13: a revocation names a report, its very tags, and a reason. Whether
+/// the revoker is of the report's lab is the server's to judge (it holds
+/// the directory); a revocation from elsewhere never changes the status.
+fn revocation(j: &Judging<'_>, r: &ReportRevocation, v: &mut Vec<Violation>) {
+    use super::RevocationProblem as P;
+    if r.reason.trim().is_empty() {
+        v.push(Violation::RevocationInvalid { what: P::NoReason });
+    }
+    let Some(refd) = j.ctx.referenced.get(&r.report) else { return };
+    match &refd.record.body().payload {
+        Payload::Report(rep) => {
+            let mut a: Vec<&crate::TagCode> = rep.tags.iter().collect();
+            let mut b: Vec<&crate::TagCode> = r.tags.iter().collect();
+            a.sort();
+            b.sort();
+            if a != b {
+                v.push(Violation::RevocationInvalid { what: P::TagsDiffer });
+            }
+        }
+        _ => v.push(Violation::RevocationInvalid { what: P::NotAReport }),
     }
 }
 

@@ -69,6 +69,16 @@ pub enum Missing {
     TestCurve,
 }
 
+/// What is wrong with a report revocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum RevocationProblem {
+    NotAReport,
+    TagsDiffer,
+    NoReason,
+}
+
 /// One broken rule. The `code` (snake_case tag) is stable: apps match on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -141,6 +151,11 @@ pub enum Violation {
         lab: Id,
     },
     EmptyCommission,
+    /// A report revocation that does not name a report, lists other tags,
+    /// or gives no reason (R13).
+    RevocationInvalid {
+        what: RevocationProblem,
+    },
     // --- refuse: admin facts (the directory's own rules) ---
     DirectoryIdTaken {
         entry: DirectoryEntry,
@@ -292,6 +307,7 @@ impl Violation {
             | V::TagNotOnCommission { .. }
             | V::WrongLab { .. }
             | V::EmptyCommission
+            | V::RevocationInvalid { .. }
             | V::DirectoryIdTaken { .. }
             | V::DirectoryEntryMissing { .. }
             | V::OrgWrongRole { .. }
@@ -389,6 +405,7 @@ impl Violation {
             | V::SiteUncertain { .. } => Rule::R9,
             V::OutsideSite { .. } => Rule::R17,
             V::EmptyCommission | V::AwaitingWitnessCosignature => Rule::R10,
+            V::RevocationInvalid { .. } => Rule::R13,
             V::TagNotOnCommission { .. } | V::WrongLab { .. } | V::UnconfirmedTrailFindings { .. } => {
                 Rule::R11
             }

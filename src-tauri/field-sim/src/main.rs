@@ -164,6 +164,12 @@ enum Cmd {
     },
     /// The report QR for one of this lab's reports (online): prints its text.
     Seal { report: String },
+    /// Revoke one of this lab's reports (R13), with the reason the public check shows.
+    Revoke {
+        report: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Records on this device.
     History,
     /// Samplings waiting for a witness, with countdowns.
@@ -634,6 +640,9 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
                 true,
             )?;
             println!("{}", c.id);
+        }
+        Cmd::Revoke { report, reason } => {
+            println!("{}", engine.revoke_report(&parse_hash(&report)?, &reason, true)?.id);
         }
         Cmd::Seal { report } => {
             println!("{}", engine.report_seal(&parse_hash(&report)?).await?.qr);

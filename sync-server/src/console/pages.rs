@@ -304,13 +304,14 @@ struct Records {
     csv: String,
 }
 
-const KINDS: [(&str, &str, &str); 6] = [
+const KINDS: [(&str, &str, &str); 7] = [
     ("sampling", "取样", "sampling"),
     ("witnessing", "见证", "witnessing"),
     ("commission", "委托", "commission"),
     ("lab_receipt", "收样", "lab receipt"),
     ("test_data", "检测数据", "test data"),
     ("report", "检测报告", "report"),
+    ("report_revoked", "撤销报告", "report revoked"),
 ];
 
 const PAGE: u32 = 50;

@@ -7,7 +7,8 @@ use crate::engine::Engine;
 use crate::error::{EngineError, Result};
 use custody_core::protocol::ReportSealResponse;
 use custody_core::record::{
-    LabReceipt, Measurement, MediaPurpose, MediaRef, Payload, ReceiptDecision, Report, TestData,
+    LabReceipt, Measurement, MediaPurpose, MediaRef, Payload, ReceiptDecision, Report, ReportRevocation,
+    TestData,
 };
 use custody_core::report_seal::MAX_FIELD;
 use custody_core::{Hash, TagCode, routes};
@@ -129,6 +130,29 @@ impl Engine {
         let amends: Vec<Hash> = input.amends.into_iter().collect();
         let judged = self.draft(payload.clone(), &ev)?.judge(vec![], &amends, confirm)?;
         self.commit(payload, media, vec![], judged)
+    }
+
+    /// R13: withdraw one of this lab's reports, with the reason the public
+    /// check will show. The report must be held here (its tags are copied
+    /// from it).
+    pub fn revoke_report(&self, report: &Hash, reason: &str, confirm: bool) -> Result<Created> {
+        self.enrolled()?;
+        if reason.trim().is_empty() {
+            return Err(bad("撤销报告必须说明原因", "say why the report is revoked"));
+        }
+        let Some(held) = self.store.record(report)? else {
+            return Err(bad("本机没有这份报告", "this device holds no such report"));
+        };
+        let Payload::Report(r) = &held.record.body().payload else {
+            return Err(bad("这条记录不是检测报告", "this record is not a test report"));
+        };
+        let payload = Payload::ReportRevoked(ReportRevocation {
+            report: *report,
+            tags: r.tags.clone(),
+            reason: reason.trim().into(),
+        });
+        let judged = self.draft(payload.clone(), &FieldEvidence::default())?.judge(vec![], &[], confirm)?;
+        self.commit(payload, vec![], vec![], judged)
     }
 
     /// R13: the report QR for one of this lab's reports, from the server
