@@ -3,12 +3,13 @@
 //! flows: anchors, uploads, a witness arriving on time or late.
 
 use custody_core::Hash;
+use custody_core::TagCode;
 use custody_core::custody::{CustodyError, Stage};
 use custody_core::fixtures::*;
 use custody_core::model::PersonRole;
 use custody_core::record::*;
 use custody_core::time::{Undetermined, WindowVerdict};
-use custody_core::verify::{Disposition, Lang, Missing, Violation};
+use custody_core::verify::{Disposition, Lang, Missing, RevocationProblem, Violation};
 
 /// Sampler samples tag `serial` at the current world time (anchored a minute
 /// before), uploads 30 s later. Returns the sampling record.
@@ -437,8 +438,25 @@ fn r11_r12_r13_full_trail_to_a_report() {
     let mut doc = media(MediaPurpose::ReportDocument, "pdf");
     doc.sha256 = Hash::of(b"pdf");
     let body = lab.body(report(Hash::of(b"pdf")), vec![doc], vec![], w.now);
-    let v = w.submit(&lab.sign(body));
+    let rec = lab.sign(body);
+    let v = w.submit(&rec);
     assert!(v.applies(), "{:?}", v.violations);
+    assert_eq!(w.tags[&tag(25)].state.stage, Stage::Reported);
+    // R13: a revocation names the report, its very tags and a reason; it
+    // moves no custody (the specimens stay reported).
+    let revoke = |report: Hash, tags: Vec<TagCode>, reason: &str| {
+        Payload::ReportRevoked(ReportRevocation { report, tags, reason: reason.into() })
+    };
+    let problem = |what| move |x: &Violation| *x == Violation::RevocationInvalid { what };
+    let body = lab.body(revoke(rec.id(), vec![tag(25)], " "), vec![], vec![], w.now);
+    assert!(w.submit(&lab.sign(body)).has(problem(RevocationProblem::NoReason)));
+    let body = lab.body(revoke(rec.id(), vec![tag(25), tag(26)], "录入错误"), vec![], vec![], w.now);
+    assert!(w.submit(&lab.sign(body)).has(problem(RevocationProblem::TagsDiffer)));
+    let body = lab.body(revoke(r.id(), vec![tag(25)], "录入错误"), vec![], vec![], w.now);
+    assert!(w.submit(&lab.sign(body)).has(problem(RevocationProblem::NotAReport)));
+    let body = lab.body(revoke(rec.id(), vec![tag(25)], "录入错误"), vec![], vec![], w.now);
+    let v = w.submit(&lab.sign(body));
+    assert!(v.applies() && v.violations.is_empty(), "{:?}", v.violations);
     assert_eq!(w.tags[&tag(25)].state.stage, Stage::Reported);
 }
 
