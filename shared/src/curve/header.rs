@@ -217,19 +217,20 @@ pub(super) fn is_mm2(unit: &str) -> bool {
     matches!(unit.trim(), "mm²" | "mm2" | "mm^2" | "MM2" | "平方毫米")
 }
 
-/// Multiplier from a declared unit to the parser's unit (s, kN, mm), or `None`
-/// for a unit that is not accepted for that quantity.
-pub(super) fn unit_factor(quantity: Quantity, unit: &str) -> Option<f64> {
+/// Divisor from a declared unit to the parser's unit (s, kN, mm), or `None`
+/// for a unit that is not accepted for that quantity. A divisor, not a
+/// factor: 174 N / 1000 is the double nearest 0.174 kN, 174 × 0.001 is not.
+pub(super) fn unit_divisor(quantity: Quantity, unit: &str) -> Option<f64> {
     let u = unit.trim();
     match quantity {
         Quantity::Time => match u {
             "s" | "S" | "sec" | "秒" => Some(1.0),
-            "ms" | "MS" | "毫秒" => Some(0.001),
+            "ms" | "MS" | "毫秒" => Some(1000.0),
             _ => None,
         },
         Quantity::Force => match u {
             "kN" | "KN" | "kn" | "千牛" => Some(1.0),
-            "N" | "n" | "牛" => Some(0.001),
+            "N" | "n" | "牛" => Some(1000.0),
             _ => None,
         },
         Quantity::Extension | Quantity::Length => is_mm(u).then_some(1.0),

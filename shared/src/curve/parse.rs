@@ -272,7 +272,7 @@ fn dimension(
 ) -> Result<Option<f64>, CurveError> {
     let Some((v, rest)) = header::leading_number(value) else { return Ok(None) };
     let unit = if rest.is_empty() { key_unit.unwrap_or_default() } else { rest };
-    if !unit.is_empty() && header::unit_factor(q, unit).is_none() {
+    if !unit.is_empty() && header::unit_divisor(q, unit).is_none() {
         return Err(CurveError::WrongUnit { line, quantity: q, unit: clip(unit) });
     }
     Ok((v > 0.0).then_some(v))
@@ -306,11 +306,11 @@ fn clip(cell: &str) -> String {
 struct Table {
     sep: Separator,
     width: usize,
-    /// (column index, factor to s).
+    /// (column index, divisor to s).
     time: (usize, f64),
-    /// (column index, factor to kN).
+    /// (column index, divisor to kN).
     force: (usize, f64),
-    /// (column index, source, factor to mm).
+    /// (column index, source, divisor to mm).
     ext: Option<(usize, ExtSource, f64)>,
     /// The declared units as written: time, force, then extension when read.
     units: Vec<String>,
@@ -349,15 +349,15 @@ impl Table {
                     })
                     .or_else(|| header.units_by_position.get(i).map(String::as_str))
                     .ok_or(CurveError::MissingUnit { line, quantity })?;
-                let factor = header::unit_factor(quantity, declared)
+                let divisor = header::unit_divisor(quantity, declared)
                     .ok_or_else(|| CurveError::WrongUnit { line, quantity, unit: clip(declared) })?;
-                Ok((factor, declared.to_owned()))
+                Ok((divisor, declared.to_owned()))
             };
         let (Some(time), Some(force)) = (time, force) else {
             return Err(CurveError::NoTable { lines: line });
         };
-        let (time_factor, time_unit) = unit(time, Quantity::Time)?;
-        let (force_factor, force_unit) = unit(force, Quantity::Force)?;
+        let (time_divisor, time_unit) = unit(time, Quantity::Time)?;
+        let (force_divisor, force_unit) = unit(force, Quantity::Force)?;
         let mut units = vec![time_unit, force_unit];
         let ext = match (extensometer, crosshead) {
             (Some(i), _) => Some((i, ExtSource::Extensometer)),
@@ -366,17 +366,17 @@ impl Table {
         };
         let ext = match ext {
             Some((i, source)) => {
-                let (factor, ext_unit) = unit(i, Quantity::Extension)?;
+                let (divisor, ext_unit) = unit(i, Quantity::Extension)?;
                 units.push(ext_unit);
-                Some((i, source, factor))
+                Some((i, source, divisor))
             }
             None => None,
         };
         Ok(Table {
             sep,
             width: labels.len(),
-            time: (time, time_factor),
-            force: (force, force_factor),
+            time: (time, time_divisor),
+            force: (force, force_divisor),
             ext,
             units,
         })
@@ -392,15 +392,15 @@ impl Table {
                 CurveError::FieldCount { line: number, fields, expected }
             });
         }
-        let value = |(i, factor): (usize, f64), quantity: Quantity| -> Result<f64, CurveError> {
+        let value = |(i, divisor): (usize, f64), quantity: Quantity| -> Result<f64, CurveError> {
             let cell = cells.get(i).copied().unwrap_or_default();
-            Ok(self.number(cell, quantity, number)? * factor)
+            Ok(self.number(cell, quantity, number)? / divisor)
         };
         Ok(Sample {
             t_s: value(self.time, Quantity::Time)?,
             force_kn: value(self.force, Quantity::Force)?,
             ext_mm: match self.ext {
-                Some((i, _, factor)) => Some(value((i, factor), Quantity::Extension)?),
+                Some((i, _, divisor)) => Some(value((i, divisor), Quantity::Extension)?),
                 None => None,
             },
         })
