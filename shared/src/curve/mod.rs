@@ -14,9 +14,12 @@ use serde::{Deserialize, Serialize};
 mod error;
 mod header;
 pub mod parse;
+pub mod sim;
+mod write;
 
 pub use error::{CurveError, Quantity};
 pub use parse::parse;
+pub use write::{FileStyle, to_file};
 
 /// How the file's text was encoded. Chinese Windows lab PCs write GBK (code
 /// page 936); newer software writes UTF-8, often with a byte-order mark.
