@@ -60,61 +60,107 @@ pub const MAX_HEADER_LINES: usize = 1_000;
 /// Parses one machine curve file. Never panics.
 pub fn parse(bytes: &[u8]) -> Result<MachineCurve, CurveError> {
     let (text, encoding) = decode(bytes)?;
-    let lines = split_lines(&text);
+    // Lines are read one at a time, never collected: 64 MiB of line ends
+    // must not become a billion-byte index.
+    let mut lines = split_lines(&text).enumerate().map(|(i, line)| (i + 1, line));
     let mut reader = HeaderReader {
         header: CurveHeader { encoding: Some(encoding), ..Default::default() },
         ..Default::default()
     };
 
-    let mut index = 0;
+    let mut seen = 0;
     let table = loop {
-        let Some(line) = lines.get(index) else {
-            return Err(CurveError::NoTable { lines: lines.len() });
+        let Some((number, line)) = lines.next() else {
+            return Err(CurveError::NoTable { lines: seen });
         };
-        index += 1;
+        seen = number;
         if line.trim().is_empty() {
             continue;
         }
         if let Some(labels) = table_labels(line) {
-            break Table::new(&labels, Separator::detect(line), &reader, index)?;
+            break Table::new(&labels, Separator::detect(line), &reader, number)?;
         }
-        reader.read(line, index)?;
+        reader.read(line, number)?;
     };
 
     // Rows run to the last line that starts like a number; what follows is
     // a footer. A row cut short (`12.`, `1.2e`) still starts like a number,
-    // so truncation is never mistaken for a footer.
-    let rest = lines.get(index..).unwrap_or_default();
-    let Some(last_row) = rest.iter().rposition(|l| starts_numeric(l, table.sep)) else {
-        return Err(CurveError::NoRows { line: index });
-    };
-    let mut samples = Vec::with_capacity((last_row + 1).min(MAX_SAMPLES));
-    for (offset, line) in rest.iter().enumerate().take(last_row + 1) {
-        let number = index + offset + 1;
+    // so truncation is never mistaken for a footer. Lines that do not start
+    // like a number wait in `maybe_footer` until a later row shows they
+    // were inside the table after all.
+    let mut rows = Rows { table: &table, samples: Vec::new(), short: None };
+    let mut maybe_footer: Vec<(usize, &str)> = Vec::new();
+    for (number, line) in lines {
         if line.trim().is_empty() {
             continue;
         }
-        if samples.len() >= MAX_SAMPLES {
-            return Err(CurveError::TooManySamples { line: number, max: MAX_SAMPLES });
+        if !starts_numeric(line, table.sep) {
+            if maybe_footer.len() >= MAX_HEADER_LINES {
+                return Err(CurveError::TooManyHeaderLines { line: number, max: MAX_HEADER_LINES });
+            }
+            maybe_footer.push((number, line));
+            continue;
         }
-        let sample = table.row(line, number, offset == last_row)?;
-        if let Some(previous) = samples.last().map(|s: &Sample| s.t_s)
-            && sample.t_s < previous
-        {
-            return Err(CurveError::TimeBackwards { line: number, t_s: sample.t_s, previous_s: previous });
+        for (n, l) in maybe_footer.drain(..) {
+            rows.push(l, n)?;
         }
-        samples.push(sample);
+        rows.push(line, number)?;
     }
-    for (offset, line) in rest.iter().enumerate().skip(last_row + 1) {
-        if !line.trim().is_empty() {
-            reader.read(line, index + offset + 1)?;
-        }
+    let samples = rows.finish(seen)?;
+    for (number, line) in maybe_footer {
+        reader.read(line, number)?;
     }
 
     let mut header = reader.header;
     header.units = table.units;
     header.ext_source = table.ext.map(|(_, source, _)| source);
     Ok(MachineCurve { header, samples })
+}
+
+/// The table's rows as they are read.
+struct Rows<'t> {
+    table: &'t Table,
+    samples: Vec<Sample>,
+    /// A row with fewer fields than the columns: the truncated end of the
+    /// file if no row follows it, an error where it stands if one does.
+    short: Option<(usize, usize)>,
+}
+
+impl Rows<'_> {
+    fn push(&mut self, line: &str, number: usize) -> Result<(), CurveError> {
+        let expected = self.table.width;
+        if let Some((line, fields)) = self.short {
+            return Err(CurveError::FieldCount { line, fields, expected });
+        }
+        if self.samples.len() >= MAX_SAMPLES {
+            return Err(CurveError::TooManySamples { line: number, max: MAX_SAMPLES });
+        }
+        let sample = match self.table.row(line, number) {
+            Err(CurveError::FieldCount { fields, .. }) if fields < expected => {
+                self.short = Some((number, fields));
+                return Ok(());
+            }
+            other => other?,
+        };
+        if let Some(previous) = self.samples.last().map(|s| s.t_s)
+            && sample.t_s < previous
+        {
+            return Err(CurveError::TimeBackwards { line: number, t_s: sample.t_s, previous_s: previous });
+        }
+        self.samples.push(sample);
+        Ok(())
+    }
+
+    /// The samples, unless the file ended in a short row or had none.
+    fn finish(self, column_header: usize) -> Result<Vec<Sample>, CurveError> {
+        if let Some((line, fields)) = self.short {
+            return Err(CurveError::Truncated { line, fields, expected: self.table.width });
+        }
+        if self.samples.is_empty() {
+            return Err(CurveError::NoRows { line: column_header });
+        }
+        Ok(self.samples)
+    }
 }
 
 /// The text and how it was encoded; see the module doc for the rule.
@@ -171,11 +217,9 @@ fn line_at(bytes: &[u8], at: usize) -> usize {
 }
 
 /// Lines without their ends: CRLF (Windows), LF, or lone CR (old Mac software).
-fn split_lines(text: &str) -> Vec<&str> {
-    if !text.contains('\n') && text.contains('\r') {
-        return text.split('\r').collect();
-    }
-    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let end = if !text.contains('\n') && text.contains('\r') { '\r' } else { '\n' };
+    text.split(end).map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
 /// The column labels when `line` is a column header (it names time and force).
@@ -382,15 +426,10 @@ impl Table {
         })
     }
 
-    fn row(&self, line: &str, number: usize, last: bool) -> Result<Sample, CurveError> {
+    fn row(&self, line: &str, number: usize) -> Result<Sample, CurveError> {
         let cells = self.sep.cells(line);
         if cells.len() != self.width {
-            let (fields, expected) = (cells.len(), self.width);
-            return Err(if last && fields < expected {
-                CurveError::Truncated { line: number, fields, expected }
-            } else {
-                CurveError::FieldCount { line: number, fields, expected }
-            });
+            return Err(CurveError::FieldCount { line: number, fields: cells.len(), expected: self.width });
         }
         let value = |(i, divisor): (usize, f64), quantity: Quantity| -> Result<f64, CurveError> {
             let cell = cells.get(i).copied().unwrap_or_default();

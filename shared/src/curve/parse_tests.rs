@@ -100,6 +100,23 @@ fn r12_footer_after_the_rows_is_read_like_a_header() {
 }
 
 #[test]
+fn r12_a_label_between_rows_is_a_bad_row_not_a_footer() {
+    assert_eq!(
+        err("时间(s),力(kN)\n0,1\n最大力,2\n1,2\n"),
+        CurveError::NonNumeric { line: 3, quantity: Quantity::Time, cell: "最大力".into() }
+    );
+}
+
+#[test]
+fn r12_a_file_of_line_ends_is_read_without_indexing_it() {
+    assert_eq!(parse(&vec![b'\n'; MAX_BYTES]), Err(CurveError::NoTable { lines: MAX_BYTES + 1 }));
+    let mut text = String::from("t(s),F(kN)\n0,1\n");
+    text.push_str(&"\r\n".repeat(1_000_000));
+    text.push_str("1,2");
+    assert_eq!(ok(&text).samples.len(), 2);
+}
+
+#[test]
 fn r12_truncation_is_named() {
     assert_eq!(
         err("时间(s),力(kN),位移(mm)\n0,1,0\n1,2"),
