@@ -11,6 +11,40 @@
 
 use serde::{Deserialize, Serialize};
 
+mod error;
+mod header;
+pub mod parse;
+pub mod sim;
+mod write;
+
+pub use error::{CurveError, Quantity};
+pub use parse::parse;
+pub use write::{FileStyle, to_file};
+
+/// How the file's text was encoded. Chinese Windows lab PCs write GBK (code
+/// page 936); newer software writes UTF-8, often with a byte-order mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextEncoding {
+    Utf8,
+    /// UTF-8 that began with the byte-order mark EF BB BF (Windows Notepad, Excel).
+    Utf8Bom,
+    /// Not valid UTF-8, decoded as GB18030 (a superset of GBK and GB2312).
+    Gb18030,
+}
+
+/// Where the extension column came from: the crosshead (or piston) moves
+/// with the whole machine's compliance, an extensometer measures over its
+/// own gauge Le. Rp0.2 and Agt need the extensometer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtSource {
+    /// 引伸计, 变形, extension, dL: the extensometer.
+    Extensometer,
+    /// 位移, displacement, stroke: crosshead or piston travel.
+    Crosshead,
+}
+
 /// One sample as the machine recorded it, converted to SI-ish lab units.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
@@ -53,6 +87,13 @@ pub struct CurveHeader {
     pub units: Vec<String>,
     /// Header lines the parser did not map, kept as (key, value).
     pub other: Vec<(String, String)>,
+    /// How the file was encoded (set by the parser; `None` for curves built in memory).
+    #[serde(default)]
+    pub encoding: Option<TextEncoding>,
+    /// Which column [`Sample::ext_mm`] came from (set by the parser; when a file
+    /// has both, the extensometer wins).
+    #[serde(default)]
+    pub ext_source: Option<ExtSource>,
 }
 
 /// A parsed machine curve: the header and every sample in file order.
