@@ -27,6 +27,7 @@
 //!   said as [`Unmeasurable`], not guessed.
 
 pub mod batch;
+pub mod check;
 pub mod concrete;
 pub mod coupler;
 pub mod rebar;
