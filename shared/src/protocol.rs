@@ -600,6 +600,44 @@ pub struct PublicSpecimen {
     pub stage_zh: String,
     pub ok: bool,
     pub checks: Vec<TrailCheck>,
+    /// Its tests recomputed by the system from their raw curves (R12).
+    pub results: Vec<PublicTestResult>,
+}
+
+/// One test of a specimen as the system recomputed it from the raw curve
+/// (R12): the figures, the lab's values beside them, and what to look at.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PublicTestResult {
+    pub test: String,
+    pub standard: String,
+    /// The curve file's SHA-256, when the test names one.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub curve: Option<Hash>,
+    pub figures: Vec<PublicFigure>,
+    /// Each flag's code with its zh-CN and English message.
+    pub flags: Vec<PublicFlag>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PublicFigure {
+    /// The standard's symbol (`f_cu`, `ReL`, `Rm` …).
+    pub name: String,
+    pub unit: String,
+    /// Rounded per GB/T 8170, and the raw value it came from.
+    pub value: f64,
+    pub raw: f64,
+    /// What the lab reported for it, if it did.
+    pub reported: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PublicFlag {
+    pub code: String,
+    pub message_zh: String,
+    pub message_en: String,
 }
 
 /// R13: a report's seal for the lab that issued it: the QR's text (print

@@ -363,6 +363,12 @@ pub struct SpecimenFacts {
     pub received_by: Option<Id>,
     /// An accepted test-data record of it carries a machine curve (R12).
     pub curve: bool,
+    /// A curve its test data names has not been uploaded yet.
+    pub curve_pending: bool,
+    /// A curve could not be read or recomputed (`results::check`).
+    pub curve_unreadable: bool,
+    /// Values the lab reported that the recomputation does not give.
+    pub mismatches: Vec<String>,
 }
 
 /// Everything [`issuable`] decides on.
@@ -388,6 +394,9 @@ pub enum Gap {
     TrailNotWhole { tag: String },
     NotReceivedByThisLab { tag: String, received_by: Option<String> },
     NoCurve { tag: String },
+    CurvePending { tag: String },
+    CurveUnreadable { tag: String },
+    ResultMismatch { tag: String, names: Vec<String> },
 }
 
 impl Gap {
@@ -417,6 +426,27 @@ impl Gap {
             (Gap::NoCurve { tag }, Lang::En) => {
                 format!("specimen {tag} has no automatically captured machine curve (R12)")
             }
+            (Gap::CurvePending { tag }, Lang::ZhCn) => {
+                format!("试件 {tag} 的试验曲线尚未上传完毕，请同步后再试（R12）")
+            }
+            (Gap::CurvePending { tag }, Lang::En) => {
+                format!(
+                    "specimen {tag}: its machine curve has not finished uploading; sync and try again (R12)"
+                )
+            }
+            (Gap::CurveUnreadable { tag }, Lang::ZhCn) => {
+                format!("试件 {tag} 的试验曲线无法读取或复核（R12）")
+            }
+            (Gap::CurveUnreadable { tag }, Lang::En) => {
+                format!("specimen {tag}: its machine curve cannot be read or recomputed (R12)")
+            }
+            (Gap::ResultMismatch { tag, names }, Lang::ZhCn) => {
+                format!("试件 {tag} 的报告值 {} 与系统按曲线复核的结果不符（R12）", names.join("、"))
+            }
+            (Gap::ResultMismatch { tag, names }, Lang::En) => format!(
+                "specimen {tag}: reported {} differ from what the system recomputes from the curve (R12)",
+                names.join(", ")
+            ),
         }
     }
 }
@@ -424,7 +454,8 @@ impl Gap {
 /// R13: a report is issued — sealed — only when its chain is whole: the
 /// record accepted without findings, and every specimen sampled,
 /// witnessed, commissioned and received by this very lab (its trail
-/// verdict), and tested with a machine curve. Every gap is named, so the
+/// verdict), and tested with a machine curve that has arrived, can be read,
+/// and gives the values the lab reported (R12, `results::check`). Every gap is named, so the
 /// lab knows what to mend; an empty answer means the seal may be made.
 pub fn issuable(i: &Issuance) -> Vec<Gap> {
     let mut gaps = Vec::new();
@@ -449,6 +480,15 @@ pub fn issuable(i: &Issuance) -> Vec<Gap> {
         }
         if !s.curve {
             gaps.push(Gap::NoCurve { tag: s.tag.clone() });
+        }
+        if s.curve_pending {
+            gaps.push(Gap::CurvePending { tag: s.tag.clone() });
+        }
+        if s.curve_unreadable {
+            gaps.push(Gap::CurveUnreadable { tag: s.tag.clone() });
+        }
+        if !s.mismatches.is_empty() {
+            gaps.push(Gap::ResultMismatch { tag: s.tag.clone(), names: s.mismatches.clone() });
         }
     }
     gaps
@@ -532,8 +572,15 @@ mod tests {
     #[test]
     fn r13_only_a_whole_chain_is_issued_and_every_gap_is_named() {
         let lab = Id::new("lab-a").unwrap();
-        let good =
-            SpecimenFacts { tag: "T1".into(), trail_ok: true, received_by: Some(lab.clone()), curve: true };
+        let good = SpecimenFacts {
+            tag: "T1".into(),
+            trail_ok: true,
+            received_by: Some(lab.clone()),
+            curve: true,
+            curve_pending: false,
+            curve_unreadable: false,
+            mismatches: vec![],
+        };
         let whole = Issuance {
             accepted: true,
             findings: vec![],
@@ -546,6 +593,9 @@ mod tests {
             trail_ok: false,
             received_by: Some(Id::new("lab-b").unwrap()),
             curve: false,
+            curve_pending: true,
+            curve_unreadable: true,
+            mismatches: vec!["f_cu".into()],
         };
         let broken = Issuance {
             accepted: false,
@@ -554,7 +604,8 @@ mod tests {
             specimens: vec![good, other],
         };
         let gaps = issuable(&broken);
-        assert_eq!(gaps.len(), 5, "{gaps:?}");
+        assert_eq!(gaps.len(), 8, "{gaps:?}");
+        assert!(gaps.contains(&Gap::ResultMismatch { tag: "T2".into(), names: vec!["f_cu".into()] }));
         assert!(
             gaps.contains(&Gap::NotReceivedByThisLab { tag: "T2".into(), received_by: Some("lab-b".into()) })
         );

@@ -21,7 +21,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         ApiError, Finding, EnrollmentOffer, EnrollRequest, EnrollResponse, GrantView, ProjectView, DeviceProfile,
         DeviceState, TimeResponse, UploadRequest, UploadResponse, RecordStatus, RecordResult, CosignRequest,
         FeedItem, FeedResponse, ConsistencyResponse, MediaStatus, TrailCheck, MediaView, TrailRecord, TrailResponse,
-        ViolationView, PublicRecordView, PublicReportView, PublicSpecimen, ReportSealResponse, ConsoleLoginInfo,
+        ViolationView, PublicRecordView, PublicReportView, PublicSpecimen, PublicTestResult, PublicFigure, PublicFlag, ReportSealResponse, ConsoleLoginInfo,
         ConsoleApproval,
     )),
     modifiers(&Security),

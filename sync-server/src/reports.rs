@@ -7,6 +7,7 @@
 //! the same report always gets the same seal, on any instance, after any
 //! restore.
 
+use crate::blobs::Blobs;
 use crate::ingest::{decode_stored, stored_verdict};
 use crate::logtree;
 use crate::store::{RecordRow, Result, StoreError, Tx};
@@ -15,11 +16,14 @@ use custody_core::SigningKey;
 use custody_core::crypto::Hash;
 use custody_core::log::SignedCheckpoint;
 use custody_core::model::Id;
-use custody_core::protocol::{PublicReportView, PublicSpecimen, RecordStatus};
-use custody_core::record::{Payload, ReceiptDecision, Report};
+use custody_core::protocol::{
+    PublicFigure, PublicFlag, PublicReportView, PublicSpecimen, PublicTestResult, RecordStatus,
+};
+use custody_core::record::{Payload, ReceiptDecision, Report, TestData};
 use custody_core::report_seal::{
     self, Gap, Issuance, ReportEvent, ReportSeal, SealError, SignedSeal, SpecimenFacts,
 };
+use custody_core::results::check::{TestCheck, TestFlag, TestInput, check_test};
 use custody_core::routes;
 use custody_core::verify::Lang;
 use custody_core::{PublicKey, TagCode};
@@ -48,49 +52,144 @@ pub enum NotIssued {
     Gaps(Vec<Gap>),
 }
 
-/// The facts of one specimen: its trail verdict, who received it, whether
-/// an accepted test of it carries a curve.
+/// The facts of one specimen: its trail verdict, who received it, and its
+/// tests recomputed from their raw curves (R12, `results::check`).
 fn specimen(
     tx: &mut dyn Tx,
+    blobs: &Blobs,
     key: &PublicKey,
     checkpoint: &SignedCheckpoint,
     tag: &TagCode,
 ) -> Result<(SpecimenFacts, PublicSpecimen, Vec<String>)> {
     let judged = trail::trail(tx, tag, checkpoint, key, None)?
         .map_err(|_| StoreError::Corrupt("an admin view was denied".into()))?;
-    let (mut received_by, mut curve, mut tests) = (None, false, Vec::new());
-    for row in tx.records_for_tag(tag.as_str())? {
-        if row.status != RecordStatus::Accepted {
-            continue;
-        }
-        let rec = decode_stored(&row)?;
+    let mut facts = SpecimenFacts {
+        tag: tag.printed(),
+        trail_ok: judged.ok,
+        received_by: None,
+        curve: false,
+        curve_pending: false,
+        curve_unreadable: false,
+        mismatches: vec![],
+    };
+    let (mut grade, mut tests, mut results) = (None, Vec::new(), Vec::new());
+    let rows: Vec<_> = tx
+        .records_for_tag(tag.as_str())?
+        .into_iter()
+        .filter(|r| r.status == RecordStatus::Accepted)
+        .collect();
+    for row in &rows {
+        let rec = decode_stored(row)?;
         match &rec.body().payload {
+            Payload::Sampling(s) => grade = Some(s.specimen.grade.clone()),
             Payload::LabReceipt(r) if r.decision == ReceiptDecision::Accepted => {
-                received_by = tx.person(&rec.body().author)?.map(|p| p.org);
-            }
-            Payload::TestData(t) => {
-                curve |= t.curve.is_some() && t.automatic;
-                let item = format!("{} {}", t.test, t.standard).trim().to_owned();
-                if !tests.contains(&item) {
-                    tests.push(item);
-                }
+                facts.received_by = tx.person(&rec.body().author)?.map(|p| p.org);
             }
             _ => {}
         }
     }
-    let facts = SpecimenFacts { tag: tag.printed(), trail_ok: judged.ok, received_by, curve };
+    for row in &rows {
+        let rec = decode_stored(row)?;
+        let Payload::TestData(t) = &rec.body().payload else { continue };
+        facts.curve |= t.curve.is_some() && t.automatic;
+        let item = format!("{} {}", t.test, t.standard).trim().to_owned();
+        if !tests.contains(&item) {
+            tests.push(item);
+        }
+        let (check, pending) = recompute(tx, blobs, row.id, t, grade.as_deref())?;
+        facts.curve_pending |= pending;
+        facts.curve_unreadable |= check
+            .flags
+            .iter()
+            .any(|f| matches!(f, TestFlag::CurveUnreadable { .. } | TestFlag::NotRecomputable { .. }));
+        for f in &check.flags {
+            if let TestFlag::Mismatch { name, .. } = f {
+                facts.mismatches.push(name.clone());
+            }
+        }
+        results.push(public_result(t, &check));
+    }
     let public = PublicSpecimen {
         tag: tag.printed(),
         stage: judged.stage,
         stage_zh: judged.stage_zh,
         ok: judged.ok,
         checks: judged.checks,
+        results,
     };
     Ok((facts, public, tests))
 }
 
+/// R12: one test recomputed from its curve, if the curve has arrived
+/// (`true` beside it when it has not). Other specimens' test data naming
+/// the very same file are named too.
+fn recompute(
+    tx: &mut dyn Tx,
+    blobs: &Blobs,
+    record: Hash,
+    t: &TestData,
+    grade: Option<&str>,
+) -> Result<(TestCheck, bool)> {
+    let (mut bytes, mut pending, mut elsewhere) = (None, false, Vec::new());
+    if let Some(sha) = t.curve {
+        if tx.media(&sha)?.is_some_and(|m| m.complete) {
+            bytes = Some(blobs.read(&sha).map_err(|e| StoreError::Corrupt(format!("curve {sha}: {e}")))?);
+        } else {
+            pending = true;
+        }
+        for other in tx.records_with_curve(&sha)? {
+            if other.id == record || other.status != RecordStatus::Accepted {
+                continue;
+            }
+            if let Payload::TestData(o) = &decode_stored(&other)?.body().payload
+                && o.tag != t.tag
+            {
+                elsewhere.push(o.tag.printed());
+            }
+        }
+    }
+    let check = check_test(&TestInput {
+        test: &t.test,
+        grade,
+        curve: bytes.as_deref(),
+        names_curve: t.curve.is_some(),
+        reported: &t.results,
+        same_curve_elsewhere: elsewhere,
+    });
+    Ok((check, pending))
+}
+
+fn public_result(t: &TestData, c: &TestCheck) -> PublicTestResult {
+    PublicTestResult {
+        test: t.test.clone(),
+        standard: t.standard.clone(),
+        curve: t.curve,
+        figures: c
+            .recomputed
+            .iter()
+            .map(|f| PublicFigure {
+                name: f.name.clone(),
+                unit: f.unit.clone(),
+                value: f.value.rounded,
+                raw: f.value.raw,
+                reported: c.comparisons.iter().find(|x| x.name == f.name).and_then(|x| x.reported),
+            })
+            .collect(),
+        flags: c
+            .flags
+            .iter()
+            .map(|f| PublicFlag {
+                code: f.code().into(),
+                message_zh: f.message(Lang::ZhCn),
+                message_en: f.message(Lang::En),
+            })
+            .collect(),
+    }
+}
+
 fn issuance(
     tx: &mut dyn Tx,
+    blobs: &Blobs,
     key: &SigningKey,
     s: &Stored,
     now: i64,
@@ -101,7 +200,7 @@ fn issuance(
     let mut public = Vec::new();
     let mut tests = Vec::new();
     for tag in &s.report.tags {
-        let (f, p, t) = specimen(tx, &key.public(), &checkpoint, tag)?;
+        let (f, p, t) = specimen(tx, blobs, &key.public(), &checkpoint, tag)?;
         specimens.push(f);
         public.push(p);
         for item in t {
@@ -134,6 +233,7 @@ fn sealed(s: &Stored, lab: &Id, key: &SigningKey) -> std::result::Result<SignedS
 /// when the chain is whole.
 pub fn seal_for_lab(
     tx: &mut dyn Tx,
+    blobs: &Blobs,
     key: &SigningKey,
     id: &Hash,
     asking_org: &Id,
@@ -143,7 +243,7 @@ pub fn seal_for_lab(
     if s.author_org.as_ref() != Some(asking_org) {
         return Ok(Err(NotIssued::NotYours));
     }
-    let (issuance, _, _) = issuance(tx, key, &s, now)?;
+    let (issuance, _, _) = issuance(tx, blobs, key, &s, now)?;
     let gaps = report_seal::issuable(&issuance);
     if !gaps.is_empty() {
         return Ok(Err(NotIssued::Gaps(gaps)));
@@ -226,6 +326,7 @@ fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<ReportEvent>> {
 /// `keys`: the system's keys (current first).
 pub fn check(
     tx: &mut dyn Tx,
+    blobs: &Blobs,
     key: &SigningKey,
     keys: &[PublicKey],
     text: &str,
@@ -248,7 +349,7 @@ pub fn check(
     {
         return Ok(Err(CheckFailure::Mismatch));
     }
-    let (_, specimens, tests) = issuance(tx, key, &s, now)?;
+    let (_, specimens, tests) = issuance(tx, blobs, key, &s, now)?;
     let status = report_seal::report_status(&events(tx, &s)?);
     let replaced_by_url = match &status {
         report_seal::ReportStatus::ReplacedBy { report, .. } => match load(tx, report)? {

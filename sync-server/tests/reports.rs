@@ -8,9 +8,12 @@
 mod common;
 
 use common::*;
+use custody_core::curve::sim::{self, CubeParams};
+use custody_core::curve::{FileStyle, to_file};
 use custody_core::fixtures::{self, id};
 use custody_core::model::{OrgRole, Person, PersonRole};
 use custody_core::protocol::*;
+use custody_core::record::Measurement;
 use custody_core::record::{
     MediaPurpose, Payload, ReceiptDecision, Report, ReportRevocation, SignedRecord, TestData,
 };
@@ -24,17 +27,16 @@ on_each_backend!(
     r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_shown,
     r13_no_seal_without_a_curve_or_for_another_organisation,
     r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_elses_changes_nothing,
+    r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed,
     r10_the_commission_forms_qr_opens_a_page,
 );
 
-/// A concrete cube's machine file (R12), as a machine writes it.
+/// A concrete cube's machine file (R12), as a machine writes it: the
+/// simulator's C30 cube of 150 mm, in the GBK export of a Chinese machine.
 fn curve_file(serial: u32) -> Vec<u8> {
-    let mut s =
-        format!("试样编号: {}\n设备编号: YJ-2000-01\n时间(s),力(kN)\n", fixtures::tag(serial).printed());
-    for i in 0..=70 {
-        s.push_str(&format!("{i},{:.1}\n", f64::from(i) * 12.0 + f64::from(serial % 7)));
-    }
-    s.into_bytes()
+    let mut p = CubeParams::new(150.0, 30, u64::from(serial));
+    p.labels.specimen = Some(fixtures::tag(serial).printed());
+    to_file(&sim::cube(&p), FileStyle::GbkChinese)
 }
 
 struct Chain {
@@ -51,11 +53,20 @@ async fn accepted(phone: &mut Phone, rec: &SignedRecord) {
 }
 
 /// Sampled, witnessed, commissioned (co-signed) and received by the
-/// commissioned lab.
+/// commissioned lab, on three new phones.
 async fn received(server: &TestServer, serial: u32) -> Chain {
-    let mut sampler = enrolled(server, 2, demo::SAMPLER).await;
-    let mut witness = enrolled(server, 3, demo::WITNESS).await;
-    let mut lab = enrolled(server, 4, demo::LAB_RECEIVER).await;
+    let sampler = enrolled(server, 2, demo::SAMPLER).await;
+    let witness = enrolled(server, 3, demo::WITNESS).await;
+    let lab = enrolled(server, 4, demo::LAB_RECEIVER).await;
+    received_on(sampler, witness, lab, serial).await
+}
+
+/// The same, for another specimen on the same phones.
+async fn received_again(c: Chain, serial: u32) -> Chain {
+    received_on(c.sampler, c.witness, c.lab, serial).await
+}
+
+async fn received_on(mut sampler: Phone, mut witness: Phone, mut lab: Phone, serial: u32) -> Chain {
     sampler.sync_time().await;
     witness.sync_time().await;
     lab.sync_time().await;
@@ -95,6 +106,15 @@ async fn received(server: &TestServer, serial: u32) -> Chain {
 /// The lab's test data for the chain's specimen, with its machine curve
 /// (or without one).
 async fn tested(chain: &mut Chain, serial: u32, with_curve: bool) -> SignedRecord {
+    tested_reporting(chain, serial, with_curve, vec![]).await
+}
+
+async fn tested_reporting(
+    chain: &mut Chain,
+    serial: u32,
+    with_curve: bool,
+    results: Vec<Measurement>,
+) -> SignedRecord {
     let curve = curve_file(serial);
     let media: Vec<(MediaPurpose, &[u8])> =
         if with_curve { vec![(MediaPurpose::TestCurve, curve.as_slice())] } else { vec![] };
@@ -103,7 +123,7 @@ async fn tested(chain: &mut Chain, serial: u32, with_curve: bool) -> SignedRecor
         receipt: chain.receipt.id(),
         test: "concrete_cube_strength".into(),
         standard: "GB/T 50081-2019".into(),
-        results: vec![],
+        results,
         curve: with_curve.then(|| Hash::of(&curve)),
         automatic: true,
         equipment: None,
@@ -188,6 +208,12 @@ async fn r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_sho
     assert_eq!(view.tests, vec!["concrete_cube_strength GB/T 50081-2019".to_owned()]);
     assert_eq!(view.specimens.len(), 1);
     assert!(view.specimens[0].ok, "{:?}", view.specimens[0].checks);
+    // R12: the system's own strength from the raw curve, and nothing to flag.
+    let result = &view.specimens[0].results[0];
+    assert_eq!(result.curve, Some(Hash::of(&curve_file(11))));
+    let f = result.figures.iter().find(|f| f.name == "f_cu").expect("f_cu recomputed");
+    assert!(f.value > 30.0 && f.value < 50.0, "{f:?}");
+    assert!(result.flags.is_empty(), "{:?}", result.flags);
     assert_eq!(view.specimens[0].stage, "reported");
     for personal in ["张伟", "李娜", "王强", demo::SAMPLER, demo::WITNESS, demo::LAB_RECEIVER, "\"lat\""]
     {
@@ -196,6 +222,7 @@ async fn r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_sho
     let (status, html) = page(&server, &routes::report_check(&sealed.seal)).await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"data-status="valid""#), "{html}");
+    assert!(html.contains(&format!(r#"data-figure="f_cu" data-value="{}""#, f.value)), "{html}");
     assert!(html.contains(&Hash::of(&pdf).to_hex()));
     for personal in ["张伟", "李娜", "王强"] {
         assert!(!html.contains(personal), "{personal} on the public page");
@@ -361,5 +388,64 @@ async fn r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_els
     );
     let (_, html) = page(&server, &routes::report_check(&sealed.seal)).await;
     assert!(html.contains(r#"data-status="revoked""#) && html.contains("试验机标定过期"), "{html}");
+    server.stop().await;
+}
+
+async fn r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut chain = received(&server, 16).await;
+    // The lab's software says 3 MPa more than its own machine's curve gives.
+    let curve = custody_core::curve::parse(&curve_file(16)).unwrap();
+    let honest = custody_core::results::concrete::cube_strength(&curve).unwrap().strength_mpa.rounded;
+    let nudged = vec![Measurement {
+        name: "抗压强度".into(),
+        value_milli: ((honest + 3.0) * 1000.0).round() as i64,
+        unit: "MPa".into(),
+    }];
+    tested_reporting(&mut chain, 16, true, nudged).await;
+    let (rep, _) = report(&mut chain, &[16], "YK-BG-2026-0004", None).await;
+    let r = seal_of(&chain.lab, &rep).await;
+    assert_eq!(r.status(), 409);
+    let e: ApiError = r.json().await.unwrap();
+    assert!(
+        e.message_zh.contains("不符") && e.message_en.contains("f_cu"),
+        "{} / {}",
+        e.message_zh,
+        e.message_en
+    );
+    assert_eq!(e.detail.unwrap()["gaps"][0]["gap"], "result_mismatch");
+    // A reused curve: the same file for a second specimen is flagged on both.
+    let mut second = received_again(chain, 17).await;
+    let t = TestData {
+        tag: fixtures::tag(17),
+        receipt: second.receipt.id(),
+        test: "concrete_cube_strength".into(),
+        standard: "GB/T 50081-2019".into(),
+        results: vec![],
+        curve: Some(Hash::of(&curve_file(16))),
+        automatic: true,
+        equipment: None,
+    };
+    let file = curve_file(16);
+    let rec = second.lab.field_record(
+        Payload::TestData(t),
+        0.0,
+        0.0,
+        &[(MediaPurpose::TestCurve, file.as_slice())],
+    );
+    accepted(&mut second.lab, &rec).await;
+    let (rep17, _) = report(&mut second, &[17], "YK-BG-2026-0005", None).await;
+    let r = seal_of(&second.lab, &rep17).await;
+    assert_eq!(r.status(), 200, "the reuse is a flag for a person, not a refusal");
+    let sealed: ReportSealResponse = r.json().await.unwrap();
+    let (_, text) = check(&server, &sealed.seal).await;
+    let view: PublicReportView = serde_json::from_str(&text).unwrap();
+    let flags = &view.specimens[0].results[0].flags;
+    assert!(
+        flags.iter().any(|f| f.code == "curve_reused" && f.message_zh.contains(&fixtures::tag(16).printed())),
+        "{flags:?}"
+    );
     server.stop().await;
 }

@@ -132,8 +132,9 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
     };
     let err = lab.engine.create_test_data(tested(2, None), true).unwrap_err();
     assert!(err.to_string().contains("not received"), "{err}");
-    let curve_file = "时间(s),力(kN)\n0,0.0\n1,12.5\n2,25.1\n3,0.4\n".as_bytes();
-    let curve = lab.engine.store_media(curve_file, MediaPurpose::TestCurve, "text/csv").unwrap();
+    let machine = custody_core::curve::sim::cube(&custody_core::curve::sim::CubeParams::new(150.0, 30, 1));
+    let curve_file = custody_core::curve::to_file(&machine, custody_core::curve::FileStyle::GbkChinese);
+    let curve = lab.engine.store_media(&curve_file, MediaPurpose::TestCurve, "text/csv").unwrap();
     lab.engine.create_test_data(tested(1, Some(curve)), false).unwrap();
     // R13: the report with its document; the server seals it once the chain is whole.
     let pdf = b"%PDF-1.7 report WT-BG-0001";
@@ -159,7 +160,17 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
     let view = server
         .state
         .store
-        .write(|tx| sync_server::reports::check(tx, &key, &[key.public()], &seal.qr, &server.url, now))
+        .write(|tx| {
+            sync_server::reports::check(
+                tx,
+                &server.state.blobs,
+                &key,
+                &[key.public()],
+                &seal.qr,
+                &server.url,
+                now,
+            )
+        })
         .unwrap()
         .unwrap();
     assert_eq!(view.document_sha256, custody_core::Hash::of(pdf));

@@ -165,9 +165,10 @@ pub(crate) async fn check_report(
     state: &AppState,
     seal: String,
 ) -> crate::store::Result<Result<PublicReportView, reports::CheckFailure>> {
-    let (key, now, base) = (state.key.clone(), state.now(), state.public_url(None));
+    let (key, now, base, blobs) =
+        (state.key.clone(), state.now(), state.public_url(None), state.blobs.clone());
     let keys = vec![key.public()];
-    state.store.write_async(move |tx| reports::check(tx, &key, &keys, &seal, &base, now)).await
+    state.store.write_async(move |tx| reports::check(tx, &blobs, &key, &keys, &seal, &base, now)).await
 }
 
 /// R13: the lab fetches its report's seal to print the QR on every page —
@@ -182,8 +183,9 @@ pub async fn lab_report_seal(
 ) -> ApiResult<Json<ReportSealResponse>> {
     let id = parse_hash(&id)?;
     let (key, now, base) = (state.key.clone(), state.now(), state.public_url(None));
-    let org = dev.org.clone();
-    let out = state.store.write_async(move |tx| reports::seal_for_lab(tx, &key, &id, &org, now)).await?;
+    let (org, blobs) = (dev.org.clone(), state.blobs.clone());
+    let out =
+        state.store.write_async(move |tx| reports::seal_for_lab(tx, &blobs, &key, &id, &org, now)).await?;
     match out {
         Ok(seal) => {
             let text = seal.encode().map_err(|e| {

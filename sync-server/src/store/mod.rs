@@ -234,6 +234,10 @@ pub trait Tx: console::ConsoleTx + oversight::OversightTx {
     /// project, and the purpose and type it declares.
     fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<custody_core::access::MediaReference>>;
 
+    /// The stored records that list `sha` as a test curve (R12: one curve,
+    /// one specimen), in log order.
+    fn records_with_curve(&mut self, sha: &Hash) -> Result<Vec<RecordRow>>;
+
     // --- violations (R8, R17, R18) ---
     fn insert_violation(
         &mut self,

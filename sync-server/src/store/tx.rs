@@ -661,6 +661,16 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
             .collect()
     }
 
+    fn records_with_curve(&mut self, sha: &Hash) -> Result<Vec<RecordRow>> {
+        self.records(
+            select_records!(
+                "WHERE id IN (SELECT record FROM record_media WHERE sha256 = $1 AND purpose = 'test_curve') \
+                 ORDER BY log_index"
+            ),
+            args![sha],
+        )
+    }
+
     fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<MediaReference>> {
         self.c
             .rows(
