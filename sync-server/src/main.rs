@@ -503,6 +503,18 @@ fn serve(config: Config, demo: Option<Option<PathBuf>>) -> ExitCode {
             }
             Err(e) => return fail(&e.message_zh(), e),
         }
+        // A second phone per person for `field-sim rehearse` (scripts/run's
+        // finished demo report), so the app's own codes stay unused.
+        match demo::offers(&admin, &url, state.tls_cert_sha256) {
+            Ok(offers) => {
+                let dir = state.config.server.data_dir.join("demo-rehearsal");
+                let _ = std::fs::create_dir_all(&dir);
+                for (person, offer) in &offers {
+                    let _ = std::fs::write(dir.join(format!("{person}.txt")), offer.to_qr());
+                }
+            }
+            Err(e) => return fail(&e.message_zh(), e),
+        }
         if let Err(e) = demo_console(&state, &url) {
             return fail(&e.message_zh(), e);
         }
