@@ -227,6 +227,9 @@ async fn r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_sho
     for personal in ["张伟", "李娜", "王强"] {
         assert!(!html.contains(personal), "{personal} on the public page");
     }
+    // The page's file comparison script is served from the console itself (CSP 'self').
+    assert!(html.contains("/console/assets/check.js"));
+    assert_eq!(page(&server, "/console/assets/check.js").await.0, 200);
     // A lower-cased URL (some scanners) still checks.
     assert_eq!(check(&server, &sealed.seal.to_lowercase()).await.0, 200);
 

@@ -35,14 +35,14 @@ const signedIn = {};
 
 /** A Chromium window: pages by path, elements by CSS, a screenshot of each page. */
 class Browser extends Session {
-  static async open(name) {
+  static async open(name, size = '1280,1000') {
     const profile = path.join(ART, 'profiles', name);
     fs.rmSync(profile, { recursive: true, force: true });
     const s = await Session.start(driverBase, {
       browserName: 'chrome',
       'goog:chromeOptions': {
         binary: process.env.CHROMIUM ?? '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1280,1000', '--lang=zh-CN', `--user-data-dir=${profile}`],
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu', `--window-size=${size}`, '--lang=zh-CN', `--user-data-dir=${profile}`],
         // What a Chinese office PC's browser asks for: the console answers in its language.
         prefs: { 'intl.accept_languages': 'zh-CN,zh' },
       },
@@ -390,4 +390,74 @@ test('a spot-check draw is announced, drawn by the log and recomputed from its p
   assert.deepEqual(recomputed, JSON.parse(published).result);
   const shown = await anyone.attrs('[data-testid="draw-pick"]', 'data-target');
   assert.deepEqual(shown, recomputed.picks.map((p) => p.target));
+});
+
+test('a report QR is checked on a phone: valid, a file compared, replaced, revoked, tampered (R12, R13)', async () => {
+  // A whole morning to a sealed report, through real engines on phones of
+  // their own: the rehearsal prints the report and its QR.
+  const rehearsal = path.join(ART, 'devices', 'rehearsal');
+  const out = fieldSim(rehearsal, 'rehearse', '--offers', path.join(server.data, 'demo-rehearsal'), '--tag', '1501');
+  const m = out.match(/report ([0-9a-f]{64}) of ([0-9 ]+) sealed; QR: (\S+)/);
+  assert.ok(m, out);
+  const sealed = { report: m[1], tag: m[2].trim(), qr: m[3] };
+  const phone = await Browser.open('phone', '390,844');
+  const checkPath = sealed.qr.replace(server.url, '');
+  await phone.visit(checkPath, 'report-valid');
+  assert.deepEqual(await phone.attrs('[data-testid="report-status"]', 'data-status'), ['valid']);
+  assert.match(await phone.body(), /有效/);
+  // The system's own strength from the raw curve is shown beside the report.
+  assert.equal((await phone.attrs('tr[data-figure="f_cu"]', 'data-value')).length, 1);
+  // The file the reader holds, compared on the phone: the lab's document matches ...
+  const sha = (await phone.attrs('[data-testid="file-input"]', 'data-sha'))[0];
+  const doc = path.join(rehearsal, 'lab', 'engine', 'media', sha.slice(0, 2), sha);
+  assert.ok(fs.existsSync(doc), doc);
+  const input = await phone.$('[data-testid="file-input"]');
+  await phone.cmd('POST', `/element/${input}/value`, { text: doc });
+  const compared = async () => {
+    const got = await phone.exec('var i = document.querySelector(\'[data-testid="file-input"]\'); return [i.files.length, document.querySelector(\'[data-testid="file-result"]\').outerHTML];');
+    return got;
+  };
+  try {
+    await until('the file compared', async () => (await phone.attrs('[data-testid="file-result"]', 'data-match'))[0] === 'true');
+  } catch (e) {
+    throw new Error(`${e.message}: ${JSON.stringify(await compared())}`);
+  }
+  await phone.snap('report-file-same');
+  // ... and an altered copy does not.
+  const altered = path.join(ART, 'altered.pdf');
+  fs.writeFileSync(altered, Buffer.concat([fs.readFileSync(doc), Buffer.from('\n% edited')]));
+  await phone.cmd('POST', `/element/${input}/clear`, {});
+  await phone.cmd('POST', `/element/${input}/value`, { text: altered });
+  await until('the altered file refused', async () => (await phone.attrs('[data-testid="file-result"]', 'data-match'))[0] === 'false');
+  await phone.snap('report-file-different');
+  // The plain SHA-256 used where the page is not a secure context agrees with WebCrypto.
+  const same = await phone.exec(`return crypto.subtle.digest('SHA-256', new TextEncoder().encode('见证取样 abc')).then((d) =>
+    Array.from(new Uint8Array(d)).map((b) => b.toString(16).padStart(2, '0')).join('') === window.jzqySha256Plain(new TextEncoder().encode('见证取样 abc').buffer));`);
+  assert.equal(same, true);
+
+  // Replaced: the lab issues a corrected report; the old QR keeps answering "replaced by", with a link.
+  const lab = path.join(rehearsal, 'lab');
+  const corrected = fieldSim(lab, 'report', '--tag', sealed.tag, '--no', 'REH-BG-1501-R1', '--conclusion', '所检项目符合 C30 要求（更正）',
+    '--document', altered, '--amends', sealed.report).trim();
+  fieldSim(lab, 'sync');
+  const newQr = fieldSim(lab, 'seal', corrected).trim();
+  await phone.visit(checkPath, 'report-replaced');
+  assert.deepEqual(await phone.attrs('[data-testid="report-status"]', 'data-status'), ['replaced']);
+  assert.deepEqual(await phone.attrs('[data-testid="replaced-by"]', 'href'), [newQr]);
+  await phone.press('[data-testid="replaced-by"]');
+  await until('the replacement open', async () => (await phone.attrs('[data-testid="report-status"]', 'data-status'))[0] === 'valid');
+
+  // Revoked: the lab withdraws the correction, with its reason, shown forever.
+  fieldSim(lab, 'revoke', corrected, '--reason', '试验机标定过期，数据作废');
+  fieldSim(lab, 'sync');
+  await phone.visit(newQr.replace(server.url, ''), 'report-revoked');
+  assert.deepEqual(await phone.attrs('[data-testid="report-status"]', 'data-status'), ['revoked']);
+  assert.match(await phone.textOf('[data-testid="status-detail"]'), /试验机标定过期/);
+
+  // Tampered: one character of the QR changed is refused, said plainly.
+  const seal = checkPath.split('/q/')[1];
+  const tampered = seal.slice(0, 100) + (seal[100] === 'A' ? 'B' : 'A') + seal.slice(101);
+  await phone.visit(`/q/${tampered}`, 'report-tampered');
+  assert.deepEqual(await phone.attrs('[data-testid="report-status"]', 'data-status'), ['invalid']);
+  assert.match(await phone.textOf('[data-testid="failure"]'), /伪造|不是本系统/);
 });

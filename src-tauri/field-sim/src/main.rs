@@ -939,6 +939,7 @@ async fn report_rehearsal(lab: &Engine, tag: TagCode) -> Result<String, EngineEr
     println!("   test data {} ({} bytes of curve, kept unaltered)", &t.id.to_hex()[..12], file.len());
     println!("9. the report, then its anti-counterfeit QR from the system");
     let no = format!("REH-BG-{}", tag.serial());
+    let tag_printed = tag.printed();
     let pdf = report_pdf(&[
         "Yingkou construction testing - test report (rehearsal)",
         &format!("Report no. {no}"),
@@ -959,7 +960,7 @@ async fn report_rehearsal(lab: &Engine, tag: TagCode) -> Result<String, EngineEr
     )?;
     lab.sync_once().await?;
     let seal = lab.report_seal(&rep.id).await?;
-    println!("   report {} sealed; QR: {}", &rep.id.to_hex()[..12], seal.qr);
+    println!("   report {} of {} sealed; QR: {}", rep.id, tag_printed, seal.qr);
     Ok(seal.qr)
 }
 

@@ -176,6 +176,7 @@ async fn hardening_headers(State(state): State<AppState>, mut resp: Response) ->
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("console.css", "text/css; charset=utf-8", include_bytes!("../../console-assets/console.css")),
     ("console.js", "text/javascript; charset=utf-8", include_bytes!("../../console-assets/console.js")),
+    ("check.js", "text/javascript; charset=utf-8", include_bytes!("../../console-assets/check.js")),
     (
         "htmx-2.0.11.min.js",
         "text/javascript; charset=utf-8",
