@@ -303,7 +303,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_in_chinese_and_english_map_to_fields() {
+    fn r12_keys_in_chinese_and_english_map_to_fields() {
         assert_eq!(field("试样编号"), Some(Field::Specimen));
         assert_eq!(field("Sample ID"), Some(Field::Specimen));
         assert_eq!(field("S0(mm²)"), Some(Field::Area));
@@ -313,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn column_labels_carry_units_in_any_bracket() {
+    fn r12_column_labels_carry_units_in_any_bracket() {
         assert_eq!(split_unit("力(kN)"), ("力", Some("kN")));
         assert_eq!(split_unit("Time [s]"), ("Time", Some("s")));
         assert_eq!(split_unit("时间（ms）"), ("时间", Some("ms")));
@@ -325,7 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn key_value_splits_at_the_first_separator() {
+    fn r12_key_value_splits_at_the_first_separator() {
         assert_eq!(key_value("开始时间：2026-11-20 09:41:07"), ("开始时间", "2026-11-20 09:41:07"));
         assert_eq!(key_value("Specimen: A: 1"), ("Specimen", "A: 1"));
         assert_eq!(key_value("样品编号,YK-1,,,"), ("样品编号", "YK-1"));
@@ -335,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_lead_and_units_follow() {
+    fn r12_numbers_lead_and_units_follow() {
         assert_eq!(leading_number("22500 mm²"), Some((22500.0, "mm²")));
         assert_eq!(leading_number("150mm"), Some((150.0, "mm")));
         assert_eq!(leading_number("Φ20"), Some((20.0, "")));
@@ -348,7 +348,7 @@ mod tests {
     }
 
     #[test]
-    fn spaced_headers_keep_units_with_names() {
+    fn r12_spaced_headers_keep_units_with_names() {
         assert_eq!(
             Separator::Spaces.labels("Time [s]   Force (kN)  dL"),
             vec!["Time [s]", "Force (kN)", "dL"]

@@ -8,6 +8,11 @@
 //! makers (N or kN, s or ms); the parser converts to the units here and
 //! keeps the declared ones in [`CurveHeader::units`], so nothing is guessed
 //! silently.
+//!
+//! * [`parse()`]: a machine's export (GBK or UTF-8) into a [`MachineCurve`],
+//!   or a [`CurveError`] naming the line, in zh-CN and English.
+//! * [`sim`]: a testing machine in software, deterministic from a seed.
+//! * [`to_file`]: a curve written as a machine writes it ([`FileStyle`]).
 
 use serde::{Deserialize, Serialize};
 

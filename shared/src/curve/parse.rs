@@ -30,11 +30,16 @@
 //!   are skipped. When a file has both an extensometer and a crosshead
 //!   column the extensometer is read ([`ExtSource`]).
 //! * **Units** come from the column header, else from `力单位: kN`-style or
-//!   `单位: s,kN,mm` header lines. A time or force column without a unit is
-//!   refused rather than guessed: N read as kN is a thousandfold error, and a
-//!   file that does not say cannot be trusted. Forces become kN, times s.
+//!   `单位: s,kN,mm` header lines before the table. A column read without a
+//!   unit is refused rather than guessed: N read as kN is a thousandfold
+//!   error, and a file that does not say cannot be trusted. Forces become
+//!   kN, times s (by dividing by 1000, so 174 N and 0.174 kN read alike).
 //! * **Footer lines** after the last data row (some software writes its
 //!   results there) are read like header lines.
+//!
+//! Not read: several key/value pairs on one line (`试样编号,A1,设备编号,M7`,
+//! as some spreadsheet-style exports write); the value then holds the rest
+//! of the line, verbatim.
 //!
 //! # What is refused
 //!

@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod machine;
+
 #[derive(Parser)]
 #[command(
     name = "field-sim",
@@ -192,6 +194,9 @@ enum Cmd {
         #[arg(long)]
         glare: bool,
     },
+    /// Be a testing machine (R12): write curve files into a watched folder,
+    /// one per specimen, each appearing whole (temporary name, then rename).
+    Machine(machine::MachineArgs),
     /// Rehearse whole flows with fresh simulated phones from the demo's enrollment files.
     Rehearse {
         /// Directory with P-ZHANGWEI.txt, P-LINA.txt, P-WANGQIANG.txt (sync-server demo writes them).
@@ -450,6 +455,9 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
     if let Cmd::TagPhoto { serial, out, glare } = &cli.cmd {
         return tag_photo(*serial, out, *glare);
     }
+    if let Cmd::Machine(args) = &cli.cmd {
+        return machine::run(args).await;
+    }
     let engine = open(&cli.data)?;
     match cli.cmd {
         Cmd::Enroll { offer } => {
@@ -674,7 +682,7 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
         }
         Cmd::Stress { start, count } => stress(&engine, start, count)?,
         Cmd::Rehearse { offers, faces, tag } => rehearse(&cli.data, &offers, faces, tag).await?,
-        Cmd::TagPhoto { .. } => unreachable!("handled before the engine opens"),
+        Cmd::TagPhoto { .. } | Cmd::Machine(_) => unreachable!("handled before the engine opens"),
     }
     Ok(())
 }
