@@ -190,17 +190,16 @@ fn public_result(t: &TestData, c: &TestCheck) -> PublicTestResult {
 fn issuance(
     tx: &mut dyn Tx,
     blobs: &Blobs,
-    key: &SigningKey,
+    key: &PublicKey,
+    checkpoint: &SignedCheckpoint,
     s: &Stored,
-    now: i64,
 ) -> Result<(Issuance, Vec<PublicSpecimen>, Vec<String>)> {
     let verdict = stored_verdict(&s.row)?;
-    let checkpoint = logtree::checkpoint(tx, key, now)?;
     let mut specimens = Vec::new();
     let mut public = Vec::new();
     let mut tests = Vec::new();
     for tag in &s.report.tags {
-        let (f, p, t) = specimen(tx, blobs, &key.public(), &checkpoint, tag)?;
+        let (f, p, t) = specimen(tx, blobs, key, checkpoint, tag)?;
         specimens.push(f);
         public.push(p);
         for item in t {
@@ -243,7 +242,8 @@ pub fn seal_for_lab(
     if s.author_org.as_ref() != Some(asking_org) {
         return Ok(Err(NotIssued::NotYours));
     }
-    let (issuance, _, _) = issuance(tx, blobs, key, &s, now)?;
+    let checkpoint = logtree::checkpoint(tx, key, now)?;
+    let (issuance, _, _) = issuance(tx, blobs, &key.public(), &checkpoint, &s)?;
     let gaps = report_seal::issuable(&issuance);
     if !gaps.is_empty() {
         return Ok(Err(NotIssued::Gaps(gaps)));
@@ -323,6 +323,9 @@ fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<ReportEvent>> {
 }
 
 /// R13: check a seal's text and answer what anyone may know of the report.
+/// Reads only: the trails are proven against `checkpoint`, which must cover
+/// the log ([`covering_checkpoint`]), so the check runs on a reader, beside
+/// the writers, however many phones ask at once.
 /// `keys`: the system's keys (current first).
 pub fn check(
     tx: &mut dyn Tx,
@@ -331,7 +334,7 @@ pub fn check(
     keys: &[PublicKey],
     text: &str,
     base_url: &str,
-    now: i64,
+    checkpoint: &SignedCheckpoint,
 ) -> Result<std::result::Result<PublicReportView, CheckFailure>> {
     let signed = match SignedSeal::decode(text) {
         Ok(s) => s,
@@ -349,7 +352,7 @@ pub fn check(
     {
         return Ok(Err(CheckFailure::Mismatch));
     }
-    let (_, specimens, tests) = issuance(tx, blobs, key, &s, now)?;
+    let (_, specimens, tests) = issuance(tx, blobs, &key.public(), checkpoint, &s)?;
     let status = report_seal::report_status(&events(tx, &s)?);
     let replaced_by_url = match &status {
         report_seal::ReportStatus::ReplacedBy { report, .. } => match load(tx, report)? {
@@ -382,4 +385,11 @@ pub fn check(
         replaced_by_url,
         specimens,
     }))
+}
+
+/// The latest signed checkpoint when it covers the whole log (a read);
+/// `None` when records arrived since, and one must be signed (a write).
+pub fn covering_checkpoint(tx: &mut dyn Tx) -> Result<Option<SignedCheckpoint>> {
+    let size = tx.log_size()?;
+    Ok(tx.latest_checkpoint()?.filter(|c| c.checkpoint.size >= size))
 }

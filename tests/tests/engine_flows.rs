@@ -156,11 +156,12 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
     assert_eq!((rep.accepted, rep.media_completed), (2, 2));
     let seal = lab.engine.report_seal(&report.id).await.unwrap();
     assert!(seal.qr.starts_with(&format!("{}/q/", server.url)), "{}", seal.qr);
-    let (key, now) = (server.state.key.clone(), server.state.now());
+    let key = server.state.key.clone();
     let view = server
         .state
         .store
         .write(|tx| {
+            let c = sync_server::logtree::checkpoint(tx, &key, server.state.now())?;
             sync_server::reports::check(
                 tx,
                 &server.state.blobs,
@@ -168,7 +169,7 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
                 &[key.public()],
                 &seal.qr,
                 &server.url,
-                now,
+                &c,
             )
         })
         .unwrap()

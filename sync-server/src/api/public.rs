@@ -167,8 +167,17 @@ pub(crate) async fn check_report(
 ) -> crate::store::Result<Result<PublicReportView, reports::CheckFailure>> {
     let (key, now, base, blobs) =
         (state.key.clone(), state.now(), state.public_url(None), state.blobs.clone());
+    // A checkpoint covering the log: the stored one (a read) unless records
+    // arrived since, then one signed now (a short write).
+    let checkpoint = match state.store.read_async(reports::covering_checkpoint).await? {
+        Some(c) => c,
+        None => {
+            let k = key.clone();
+            state.store.write_async(move |tx| logtree::checkpoint(tx, &k, now)).await?
+        }
+    };
     let keys = vec![key.public()];
-    state.store.write_async(move |tx| reports::check(tx, &blobs, &key, &keys, &seal, &base, now)).await
+    state.store.read_async(move |tx| reports::check(tx, &blobs, &key, &keys, &seal, &base, &checkpoint)).await
 }
 
 /// R13: the lab fetches its report's seal to print the QR on every page —

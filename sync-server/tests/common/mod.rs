@@ -15,6 +15,8 @@ use sync_server::demo;
 pub use sync_server::testing::{TestClock, TestServer, config, crypto};
 
 pub mod browser;
+#[allow(dead_code)]
+pub mod lab;
 
 /// A simulated phone talking to a real server.
 pub struct Phone {
