@@ -71,6 +71,9 @@ pub enum Payload {
     TestData(TestData),
     /// R13: a test report with its anti-counterfeit code.
     Report(Report),
+    /// R12: a second person of the lab reviews one test's data (no
+    /// self-approval).
+    TestReviewed(TestReview),
     /// R13: the lab withdraws one of its reports, saying why.
     ReportRevoked(ReportRevocation),
     // --- admin facts, authored by the server (operator) ---
@@ -99,6 +102,7 @@ pub enum RecordKind {
     Commission,
     LabReceipt,
     TestData,
+    TestReviewed,
     Report,
     ReportRevoked,
     OrganisationRegistered,
@@ -121,6 +125,7 @@ impl RecordKind {
             RecordKind::Commission => "commission",
             RecordKind::LabReceipt => "lab_receipt",
             RecordKind::TestData => "test_data",
+            RecordKind::TestReviewed => "test_reviewed",
             RecordKind::Report => "report",
             RecordKind::ReportRevoked => "report_revoked",
             RecordKind::OrganisationRegistered => "organisation_registered",
@@ -143,6 +148,7 @@ impl RecordKind {
             RecordKind::Commission => "委托",
             RecordKind::LabReceipt => "收样",
             RecordKind::TestData => "检测数据",
+            RecordKind::TestReviewed => "检测数据审核",
             RecordKind::Report => "检测报告",
             RecordKind::ReportRevoked => "撤销报告",
             RecordKind::OrganisationRegistered => "单位登记",
@@ -167,6 +173,7 @@ impl RecordKind {
                 | RecordKind::Commission
                 | RecordKind::LabReceipt
                 | RecordKind::TestData
+                | RecordKind::TestReviewed
                 | RecordKind::Report
                 | RecordKind::ReportRevoked
         )
@@ -179,7 +186,11 @@ impl RecordKind {
             RecordKind::Witnessing => Some(PersonRole::Witness),
             RecordKind::LabReceipt => Some(PersonRole::LabReceiver),
             RecordKind::TestData => Some(PersonRole::LabTester),
-            RecordKind::Report | RecordKind::ReportRevoked => Some(PersonRole::LabReporter),
+            // The lab's reviewer (审核) is one of its report issuers: a person
+            // other than the tester (R12), authorised to sign for the lab.
+            RecordKind::TestReviewed | RecordKind::Report | RecordKind::ReportRevoked => {
+                Some(PersonRole::LabReporter)
+            }
             _ => None,
         }
     }
@@ -195,6 +206,7 @@ impl Payload {
             Payload::TestData(_) => RecordKind::TestData,
             Payload::Report(_) => RecordKind::Report,
             Payload::ReportRevoked(_) => RecordKind::ReportRevoked,
+            Payload::TestReviewed(_) => RecordKind::TestReviewed,
             Payload::OrganisationRegistered(_) => RecordKind::OrganisationRegistered,
             Payload::ProjectRegistered(_) => RecordKind::ProjectRegistered,
             Payload::UnitProjectRegistered(_) => RecordKind::UnitProjectRegistered,
@@ -218,6 +230,7 @@ impl Payload {
             Payload::TestData(t) => vec![&t.tag],
             Payload::Report(r) => r.tags.iter().collect(),
             Payload::ReportRevoked(r) => r.tags.iter().collect(),
+            Payload::TestReviewed(r) => vec![&r.tag],
             _ => vec![],
         }
     }
@@ -240,6 +253,7 @@ impl Payload {
             Payload::TestData(t) => vec![t.receipt],
             Payload::Report(r) => r.amends.into_iter().collect(),
             Payload::ReportRevoked(r) => vec![r.report],
+            Payload::TestReviewed(r) => vec![r.test_data],
             _ => vec![],
         }
     }
@@ -566,6 +580,24 @@ pub struct Report {
     pub document: Hash,
     /// The previous report this one corrects, if any.
     pub amends: Option<Hash>,
+}
+
+/// R12: one test's data reviewed by a second person of the lab. A report is
+/// sealed only when every test of its specimens is approved by someone
+/// other than its tester (`report_seal::issuable`); returning it for
+/// correction needs a note, and a corrected test is a new test-data record
+/// (who and when are its signature; the review's note says why).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TestReview {
+    /// The test-data record reviewed.
+    pub test_data: Hash,
+    /// Its tag.
+    pub tag: TagCode,
+    pub approved: bool,
+    /// Why it was returned (required then), or a remark.
+    pub note: String,
 }
 
 /// R13: a report withdrawn by its lab. Custody does not move (the

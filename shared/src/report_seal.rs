@@ -369,6 +369,9 @@ pub struct SpecimenFacts {
     pub curve_unreadable: bool,
     /// Values the lab reported that the recomputation does not give.
     pub mismatches: Vec<String>,
+    /// Its tests not (or no longer) approved by a reviewer other than the
+    /// tester: the latest review of each must approve it (R12).
+    pub unreviewed: Vec<String>,
 }
 
 /// Everything [`issuable`] decides on.
@@ -397,6 +400,7 @@ pub enum Gap {
     CurvePending { tag: String },
     CurveUnreadable { tag: String },
     ResultMismatch { tag: String, names: Vec<String> },
+    NotReviewed { tag: String, tests: Vec<String> },
 }
 
 impl Gap {
@@ -443,6 +447,13 @@ impl Gap {
             (Gap::ResultMismatch { tag, names }, Lang::ZhCn) => {
                 format!("试件 {tag} 的报告值 {} 与系统按曲线复核的结果不符（R12）", names.join("、"))
             }
+            (Gap::NotReviewed { tag, tests }, Lang::ZhCn) => {
+                format!("试件 {tag} 的检测数据 {} 尚未经他人审核通过（R12）", tests.join("、"))
+            }
+            (Gap::NotReviewed { tag, tests }, Lang::En) => format!(
+                "specimen {tag}: test data {} not yet approved by a reviewer other than the tester (R12)",
+                tests.join(", ")
+            ),
             (Gap::ResultMismatch { tag, names }, Lang::En) => format!(
                 "specimen {tag}: reported {} differ from what the system recomputes from the curve (R12)",
                 names.join(", ")
@@ -455,7 +466,8 @@ impl Gap {
 /// record accepted without findings, and every specimen sampled,
 /// witnessed, commissioned and received by this very lab (its trail
 /// verdict), and tested with a machine curve that has arrived, can be read,
-/// and gives the values the lab reported (R12, `results::check`). Every gap is named, so the
+/// gives the values the lab reported (R12, `results::check`), and was
+/// approved by a reviewer other than its tester (R12). Every gap is named, so the
 /// lab knows what to mend; an empty answer means the seal may be made.
 pub fn issuable(i: &Issuance) -> Vec<Gap> {
     let mut gaps = Vec::new();
@@ -489,6 +501,9 @@ pub fn issuable(i: &Issuance) -> Vec<Gap> {
         }
         if !s.mismatches.is_empty() {
             gaps.push(Gap::ResultMismatch { tag: s.tag.clone(), names: s.mismatches.clone() });
+        }
+        if !s.unreviewed.is_empty() {
+            gaps.push(Gap::NotReviewed { tag: s.tag.clone(), tests: s.unreviewed.clone() });
         }
     }
     gaps
@@ -580,6 +595,7 @@ mod tests {
             curve_pending: false,
             curve_unreadable: false,
             mismatches: vec![],
+            unreviewed: vec![],
         };
         let whole = Issuance {
             accepted: true,
@@ -596,6 +612,7 @@ mod tests {
             curve_pending: true,
             curve_unreadable: true,
             mismatches: vec!["f_cu".into()],
+            unreviewed: vec!["concrete_cube_strength".into()],
         };
         let broken = Issuance {
             accepted: false,
@@ -604,7 +621,7 @@ mod tests {
             specimens: vec![good, other],
         };
         let gaps = issuable(&broken);
-        assert_eq!(gaps.len(), 8, "{gaps:?}");
+        assert_eq!(gaps.len(), 9, "{gaps:?}");
         assert!(gaps.contains(&Gap::ResultMismatch { tag: "T2".into(), names: vec!["f_cu".into()] }));
         assert!(
             gaps.contains(&Gap::NotReceivedByThisLab { tag: "T2".into(), received_by: Some("lab-b".into()) })

@@ -330,7 +330,26 @@ impl<'a> Seen<'a> {
 
     /// R10, R16, and what is still missing or was attempted.
     fn completeness(&self) -> Vec<TrailCheck> {
-        let refused = self.facts.entries.iter().filter(|e| e.status == RecordStatus::Refused).count();
+        // Refused attempts at custody itself (a rebinding, a second witness,
+        // a forged receipt …). The lab's own later records (test data,
+        // reviews, reports, revocations) refused for their own rules are
+        // the lab's mistakes, judged where they are made, and do not make
+        // the specimen's custody doubtful.
+        let refused = self
+            .facts
+            .entries
+            .iter()
+            .filter(|e| {
+                e.status == RecordStatus::Refused
+                    && matches!(
+                        e.record.body().kind(),
+                        RecordKind::Sampling
+                            | RecordKind::Witnessing
+                            | RecordKind::Commission
+                            | RecordKind::LabReceipt
+                    )
+            })
+            .count();
         let equivocating = &self.facts.equivocating_devices;
         vec![
             pass_fail(

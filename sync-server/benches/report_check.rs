@@ -64,7 +64,7 @@ async fn run(backend: Backend) {
     server.seed();
     fill_samplings(&server, BACKGROUND, 4, 3).await;
     let mut chain = received(&server, 11).await;
-    tested(&mut chain, 11, true).await;
+    tested_and_reviewed(&mut chain, 11).await;
     let (rep, _) = report(&mut chain, &[11], "BENCH-0001", None).await;
     let sealed: custody_core::protocol::ReportSealResponse =
         seal_of(&chain.lab, &rep).await.json().await.unwrap();

@@ -23,6 +23,9 @@ pub const PROJECT: &str = "PRJ-YK-2026-001";
 pub const SAMPLER: &str = "P-ZHANGWEI";
 pub const WITNESS: &str = "P-LINA";
 pub const LAB_RECEIVER: &str = "P-WANGQIANG";
+/// The lab's reviewer (审核人): a second person, so no tester approves
+/// their own data (R12).
+pub const LAB_REVIEWER: &str = "P-LIUYANG";
 pub const INSPECTOR: &str = "P-ZHAOMIN";
 pub const LAB_ORG: &str = "ORG-LAB-YKJC";
 /// The second project, in another district (Xishi, 210804).
@@ -115,6 +118,7 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
         (SAMPLER, "张伟", "ORG-CON-ZJ"),
         (WITNESS, "李娜", "ORG-SUP-YJ"),
         (LAB_RECEIVER, "王强", LAB_ORG),
+        (LAB_REVIEWER, "刘洋", LAB_ORG),
         (INSPECTOR, "赵敏", "ORG-REG-YK"),
     ] {
         admin.add_person(Person { id: id(pid), name: name.into(), org: id(org) })?;
@@ -250,6 +254,17 @@ fn grant_demo_people(
             None,
         )?;
     }
+    let l = letter("刘洋", "审核人");
+    admin.grant(
+        id("G-LY-P"),
+        id(LAB_REVIEWER),
+        None,
+        PersonRole::LabReporter,
+        (&l, "text/plain; charset=utf-8"),
+        method.clone(),
+        None,
+        None,
+    )?;
     let l = letter("赵敏", "监督员");
     admin.grant(
         id("G-ZM-I"),
@@ -271,7 +286,7 @@ pub fn offers(
     tls: Option<custody_core::Hash>,
 ) -> Result<Vec<(String, EnrollmentOffer)>, AdminError> {
     let week = 7 * 24 * 3_600_000;
-    [SAMPLER, WITNESS, LAB_RECEIVER, INSPECTOR]
+    [SAMPLER, WITNESS, LAB_RECEIVER, LAB_REVIEWER, INSPECTOR]
         .iter()
         .map(|p| Ok((p.to_string(), admin.enrollment_offer(&id(p), week, server_url, tls)?)))
         .collect()

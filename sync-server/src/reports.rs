@@ -71,6 +71,7 @@ fn specimen(
         curve_pending: false,
         curve_unreadable: false,
         mismatches: vec![],
+        unreviewed: vec![],
     };
     let (mut grade, mut tests, mut results) = (None, Vec::new(), Vec::new());
     let rows: Vec<_> = tx
@@ -88,9 +89,19 @@ fn specimen(
             _ => {}
         }
     }
+    // R12: the latest review of each test decides (rows are in log order).
+    let mut reviews: std::collections::BTreeMap<Hash, bool> = std::collections::BTreeMap::new();
+    for row in &rows {
+        if let Payload::TestReviewed(r) = &decode_stored(row)?.body().payload {
+            reviews.insert(r.test_data, r.approved);
+        }
+    }
     for row in &rows {
         let rec = decode_stored(row)?;
         let Payload::TestData(t) = &rec.body().payload else { continue };
+        if reviews.get(&row.id) != Some(&true) {
+            facts.unreviewed.push(t.test.clone());
+        }
         facts.curve |= t.curve.is_some() && t.automatic;
         let item = format!("{} {}", t.test, t.standard).trim().to_owned();
         if !tests.contains(&item) {

@@ -12,8 +12,8 @@ use common::*;
 use custody_core::fixtures::{self, id};
 use custody_core::model::{OrgRole, Person, PersonRole};
 use custody_core::protocol::*;
-use custody_core::record::Measurement;
-use custody_core::record::{MediaPurpose, Payload, ReportRevocation, TestData};
+
+use custody_core::record::{Measurement, MediaPurpose, Payload, ReportRevocation, TestData, TestReview};
 use custody_core::report_seal::{ReportStatus, SignedSeal};
 use custody_core::{Hash, routes};
 use sync_server::demo;
@@ -24,6 +24,7 @@ on_each_backend!(
     r13_no_seal_without_a_curve_or_for_another_organisation,
     r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_elses_changes_nothing,
     r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed,
+    r12_a_second_person_approves_each_test_before_its_report_is_sealed,
     r10_the_commission_forms_qr_opens_a_page,
 );
 
@@ -32,7 +33,7 @@ async fn r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_sho
     let server = TestServer::start_on(b, dir.path()).await;
     server.seed();
     let mut chain = received(&server, 11).await;
-    tested(&mut chain, 11, true).await;
+    tested_and_reviewed(&mut chain, 11).await;
     let (first, pdf) = report(&mut chain, &[11], "YK-BG-2026-0001", None).await;
 
     let r = seal_of(&chain.lab, &first).await;
@@ -194,7 +195,7 @@ async fn r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_els
         .grant(id("G-LX"), id("P-LABX"), None, PersonRole::LabReporter, letter, "id".into(), None, None)
         .unwrap();
     let mut chain = received(&server, 14).await;
-    tested(&mut chain, 14, true).await;
+    tested_and_reviewed(&mut chain, 14).await;
     let (rep, _) = report(&mut chain, &[14], "YK-BG-2026-0003", None).await;
     let sealed: ReportSealResponse = seal_of(&chain.lab, &rep).await.json().await.unwrap();
     let revocation = |reason: &str, tags: Vec<u32>| {
@@ -292,6 +293,7 @@ async fn r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed(b: Ba
         &[(MediaPurpose::TestCurve, file.as_slice())],
     );
     accepted(&mut second.lab, &rec).await;
+    assert_eq!(review(&mut second, &rec, true, "").await.status, RecordStatus::Accepted);
     let (rep17, _) = report(&mut second, &[17], "YK-BG-2026-0005", None).await;
     let r = seal_of(&second.lab, &rep17).await;
     assert_eq!(r.status(), 200, "the reuse is a flag for a person, not a refusal");
@@ -303,5 +305,36 @@ async fn r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed(b: Ba
         flags.iter().any(|f| f.code == "curve_reused" && f.message_zh.contains(&fixtures::tag(16).printed())),
         "{flags:?}"
     );
+    server.stop().await;
+}
+
+async fn r12_a_second_person_approves_each_test_before_its_report_is_sealed(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut chain = received(&server, 18).await;
+    let test = tested(&mut chain, 18, true).await;
+    let (rep, _) = report(&mut chain, &[18], "YK-BG-2026-0006", None).await;
+    let gap = |e: &ApiError| e.detail.as_ref().unwrap()["gaps"][0]["gap"].clone();
+    // Not reviewed: no seal, and the lab is told why.
+    let r = seal_of(&chain.lab, &rep).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(gap(&r.json().await.unwrap()), "not_reviewed");
+    // The tester reviewing their own data is refused (R12).
+    let Payload::TestData(t) = &test.body().payload else { unreachable!() };
+    let own = TestReview { test_data: test.id(), tag: t.tag.clone(), approved: true, note: String::new() };
+    let rec = chain.lab.field_record(Payload::TestReviewed(own), 0.0, 0.0, &[]);
+    let res = chain.lab.upload(&[&rec]).await.results.remove(0);
+    assert_eq!(res.status, RecordStatus::Refused, "{:?}", res.findings);
+    assert!(res.findings.iter().any(|f| f.code == "self_review"), "{:?}", res.findings);
+    // Returned without a reason: refused; with one: accepted, and still no seal.
+    let res = review(&mut chain, &test, false, " ").await;
+    assert!(res.findings.iter().any(|f| f.code == "review_invalid"), "{:?}", res.findings);
+    let res = review(&mut chain, &test, false, "曲线峰值后数据缺失，请复核").await;
+    assert_eq!(res.status, RecordStatus::Accepted, "{:?}", res.findings);
+    assert_eq!(seal_of(&chain.lab, &rep).await.status(), 409);
+    // Approved by the second person: the seal is given.
+    assert_eq!(review(&mut chain, &test, true, "").await.status, RecordStatus::Accepted);
+    assert_eq!(seal_of(&chain.lab, &rep).await.status(), 200);
     server.stop().await;
 }

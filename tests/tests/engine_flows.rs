@@ -135,7 +135,16 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
     let machine = custody_core::curve::sim::cube(&custody_core::curve::sim::CubeParams::new(150.0, 30, 1));
     let curve_file = custody_core::curve::to_file(&machine, custody_core::curve::FileStyle::GbkChinese);
     let curve = lab.engine.store_media(&curve_file, MediaPurpose::TestCurve, "text/csv").unwrap();
-    lab.engine.create_test_data(tested(1, Some(curve)), false).unwrap();
+    let test = lab.engine.create_test_data(tested(1, Some(curve)), false).unwrap();
+    lab.engine.sync_once().await.unwrap();
+    // A tester may not approve their own data (R12); a second person does.
+    let own = lab.engine.create_review(test.id, custody_core::fixtures::tag(1), true, "", true).unwrap_err();
+    assert!(own.to_string().contains("own test data"), "{own}");
+    let reviewer = Phone::enrolled(server, demo::LAB_REVIEWER).await;
+    reviewer.clock.set_wall(server.state.now()); // the others' clocks moved with the server's
+    reviewer.engine.sync_once().await.unwrap(); // a time anchor first, as a phone in use has
+    reviewer.engine.create_review(test.id, custody_core::fixtures::tag(1), true, "", false).unwrap();
+    assert_eq!(reviewer.engine.sync_once().await.unwrap().accepted, 1);
     // R13: the report with its document; the server seals it once the chain is whole.
     let pdf = b"%PDF-1.7 report WT-BG-0001";
     let document = lab.engine.store_media(pdf, MediaPurpose::ReportDocument, "application/pdf").unwrap();
@@ -153,7 +162,7 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
         )
         .unwrap();
     let rep = lab.engine.sync_once().await.unwrap();
-    assert_eq!((rep.accepted, rep.media_completed), (2, 2));
+    assert_eq!((rep.accepted, rep.media_completed), (1, 1));
     let seal = lab.engine.report_seal(&report.id).await.unwrap();
     assert!(seal.qr.starts_with(&format!("{}/q/", server.url)), "{}", seal.qr);
     let key = server.state.key.clone();

@@ -88,6 +88,7 @@ export type { TagCode } from './TagCode';
 export type { TagRead } from './TagRead';
 export type { TagReadMethod } from './TagReadMethod';
 export type { TestData } from './TestData';
+export type { TestReview } from './TestReview';
 export type { TimeAnchor } from './TimeAnchor';
 export type { TimeEvidence } from './TimeEvidence';
 export type { TrailCheck } from './TrailCheck';

@@ -136,6 +136,7 @@ export const en: Record<keyof typeof zh, string> = {
   'record.test_data': 'Test data',
   'record.report': 'Test report',
   'record.report_revoked': 'Report revoked',
+  'record.test_reviewed': 'Test data reviewed',
   'state.pending': 'Pending',
   'state.accepted': 'Accepted',
   'state.refused': 'Refused',

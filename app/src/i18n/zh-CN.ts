@@ -134,6 +134,7 @@ export const zh = {
   'record.test_data': '检测数据',
   'record.report': '检测报告',
   'record.report_revoked': '撤销报告',
+  'record.test_reviewed': '检测数据审核',
   'state.pending': '待同步',
   'state.accepted': '已受理',
   'state.refused': '不予受理',

@@ -54,7 +54,7 @@ export function orgRoleKey(r: string): MsgKey {
   return ((ORG_ROLES as string[]).includes(r) ? `org.${r}` : 'role.unknown') as MsgKey;
 }
 
-const RECORD_KINDS = ['sampling', 'witnessing', 'commission', 'lab_receipt', 'test_data', 'report', 'report_revoked'];
+const RECORD_KINDS = ['sampling', 'witnessing', 'commission', 'lab_receipt', 'test_data', 'test_reviewed', 'report', 'report_revoked'];
 /** A record kind's label; admin facts fall back to Rust's kind_zh / kind. */
 export function recordKindKey(kind: string): MsgKey | null {
   return RECORD_KINDS.includes(kind) ? (`record.${kind}` as MsgKey) : null;

@@ -1,7 +1,9 @@
 //! What people read: every finding in zh-CN and English. Messages name the
 //! requirement they enforce where a person would look it up.
 
-use super::violation::{DirectoryEntry, GrantProblem, Lang, Missing, RevocationProblem, Violation};
+use super::violation::{
+    DirectoryEntry, GrantProblem, Lang, Missing, ReviewProblem, RevocationProblem, Violation,
+};
 use crate::model::{Id, OrgRole, PersonRole};
 use crate::time::{Millis, Undetermined};
 
@@ -178,6 +180,22 @@ impl Violation {
                 }
             }
             V::EmptyCommission => t("委托单没有样品", "the commission form lists no specimens"),
+            V::SelfReview => t(
+                "检测员不能审核自己录入的检测数据（R12）",
+                "a tester may not review their own test data (R12)",
+            ),
+            V::ReviewInvalid { what } => match what {
+                ReviewProblem::NotTestData => {
+                    t("审核的对象不是检测数据（R12）", "what is reviewed is not test data (R12)")
+                }
+                ReviewProblem::OtherTag => t(
+                    "审核记录的标识与检测数据不一致（R12）",
+                    "the review names another tag than the test data (R12)",
+                ),
+                ReviewProblem::ReturnedWithoutNote => {
+                    t("退回检测数据必须说明原因（R12）", "test data is returned only with a reason (R12)")
+                }
+            },
             V::RevocationInvalid { what } => match what {
                 RevocationProblem::NotAReport => {
                     t("撤销的对象不是检测报告（R13）", "what is revoked is not a test report (R13)")

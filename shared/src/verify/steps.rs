@@ -5,7 +5,7 @@ use crate::crypto::Hash;
 use crate::custody::{self, CustodyError};
 use crate::place::{self, CoPresence};
 use crate::record::{
-    Commission, LabReceipt, MediaPurpose, Payload, ReceiptDecision, ReportRevocation, Witnessing,
+    Commission, LabReceipt, MediaPurpose, Payload, ReceiptDecision, ReportRevocation, TestReview, Witnessing,
 };
 use crate::time::{self, WindowVerdict};
 
@@ -34,7 +34,30 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>, verdict: &mut Verdi
             v.push(Violation::MissingEvidence { what: Missing::ReportDocument });
         }
         Payload::ReportRevoked(r) => revocation(j, r, v),
+        Payload::TestReviewed(r) => review(j, r, v),
         _ => {}
+    }
+}
+
+/// R12: a review names a test of its tag, is by someone other than the
+/// tester, and says why when it returns the data.
+fn review(j: &Judging<'_>, r: &TestReview, v: &mut Vec<Violation>) {
+    use super::ReviewProblem as P;
+    if !r.approved && r.note.trim().is_empty() {
+        v.push(Violation::ReviewInvalid { what: P::ReturnedWithoutNote });
+    }
+    let Some(refd) = j.ctx.referenced.get(&r.test_data) else { return };
+    let b = refd.record.body();
+    match &b.payload {
+        Payload::TestData(t) => {
+            if t.tag != r.tag {
+                v.push(Violation::ReviewInvalid { what: P::OtherTag });
+            }
+            if b.author == j.body.author {
+                v.push(Violation::SelfReview);
+            }
+        }
+        _ => v.push(Violation::ReviewInvalid { what: P::NotTestData }),
     }
 }
 

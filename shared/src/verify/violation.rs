@@ -79,6 +79,16 @@ pub enum RevocationProblem {
     NoReason,
 }
 
+/// What is wrong with a test review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum ReviewProblem {
+    NotTestData,
+    OtherTag,
+    ReturnedWithoutNote,
+}
+
 /// One broken rule. The `code` (snake_case tag) is stable: apps match on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -155,6 +165,13 @@ pub enum Violation {
     /// or gives no reason (R13).
     RevocationInvalid {
         what: RevocationProblem,
+    },
+    /// The tester reviewing their own test data (R12).
+    SelfReview,
+    /// A review that does not name a test of this tag, or returns it
+    /// without saying why (R12).
+    ReviewInvalid {
+        what: ReviewProblem,
     },
     // --- refuse: admin facts (the directory's own rules) ---
     DirectoryIdTaken {
@@ -308,6 +325,8 @@ impl Violation {
             | V::WrongLab { .. }
             | V::EmptyCommission
             | V::RevocationInvalid { .. }
+            | V::SelfReview
+            | V::ReviewInvalid { .. }
             | V::DirectoryIdTaken { .. }
             | V::DirectoryEntryMissing { .. }
             | V::OrgWrongRole { .. }
@@ -406,6 +425,7 @@ impl Violation {
             V::OutsideSite { .. } => Rule::R17,
             V::EmptyCommission | V::AwaitingWitnessCosignature => Rule::R10,
             V::RevocationInvalid { .. } => Rule::R13,
+            V::SelfReview | V::ReviewInvalid { .. } => Rule::R12,
             V::TagNotOnCommission { .. } | V::WrongLab { .. } | V::UnconfirmedTrailFindings { .. } => {
                 Rule::R11
             }

@@ -8,7 +8,7 @@ use field_engine::{Engine, EngineError, ReportInput, TestDataInput};
 /// Steps 8-9 of the rehearsal: the testing machine's curve captured as test
 /// data (R12), the report (R13), and its QR from the server once the chain
 /// is whole. Returns the check URL the QR carries.
-pub async fn report_rehearsal(lab: &Engine, tag: TagCode) -> Result<String, EngineError> {
+pub async fn report_rehearsal(lab: &Engine, reviewer: &Engine, tag: TagCode) -> Result<String, EngineError> {
     use custody_core::curve::{FileStyle, sim, to_file};
     println!("8. the compression machine writes the cube's curve; the station signs it as test data");
     let mut cube = sim::CubeParams::new(150.0, 30, u64::from(tag.serial()));
@@ -29,6 +29,10 @@ pub async fn report_rehearsal(lab: &Engine, tag: TagCode) -> Result<String, Engi
         true,
     )?;
     println!("   test data {} ({} bytes of curve, kept unaltered)", &t.id.to_hex()[..12], file.len());
+    lab.sync_once().await?;
+    let r = reviewer.create_review(t.id, tag.clone(), true, "", true)?;
+    reviewer.sync_once().await?;
+    println!("   reviewed and approved by a second person: {}", &r.id.to_hex()[..12]);
     println!("9. the report, then its anti-counterfeit QR from the system");
     let no = format!("REH-BG-{}", tag.serial());
     let tag_printed = tag.printed();

@@ -167,6 +167,17 @@ enum Cmd {
     },
     /// The report QR for one of this lab's reports (online): prints its text.
     Seal { report: String },
+    /// Review a test's data as a second person of the lab (R12): approve, or
+    /// --return with a --note.
+    Review {
+        test_data: String,
+        #[arg(long)]
+        tag: String,
+        #[arg(long = "return")]
+        returned: bool,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Revoke one of this lab's reports (R13), with the reason the public check shows.
     Revoke {
         report: String,
@@ -200,7 +211,7 @@ enum Cmd {
     Machine(machine::MachineArgs),
     /// Rehearse whole flows with fresh simulated phones from the demo's enrollment files.
     Rehearse {
-        /// Directory with P-ZHANGWEI.txt, P-LINA.txt, P-WANGQIANG.txt (sync-server demo writes them).
+        /// Directory with P-ZHANGWEI.txt, P-LINA.txt, P-WANGQIANG.txt, P-LIUYANG.txt (sync-server demo writes them).
         #[arg(long)]
         offers: PathBuf,
         /// Face photos: reference and probe per person (default: .models/faces).
@@ -650,6 +661,11 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
             )?;
             println!("{}", c.id);
         }
+        Cmd::Review { test_data, tag, returned, note } => {
+            let c =
+                engine.create_review(parse_hash(&test_data)?, parse_tag(&tag)?, !returned, &note, true)?;
+            println!("{}", c.id);
+        }
         Cmd::Revoke { report, reason } => {
             println!("{}", engine.revoke_report(&parse_hash(&report)?, &reason, true)?.id);
         }
@@ -772,8 +788,11 @@ async fn rehearse(
     let sampler = phone("sampler")?;
     let witness = phone("witness")?;
     let lab = phone("lab")?;
-    println!("1. enroll three phones");
-    for (e, p) in [(&sampler, "P-ZHANGWEI"), (&witness, "P-LINA"), (&lab, "P-WANGQIANG")] {
+    let reviewer = phone("reviewer")?;
+    println!("1. enroll four phones");
+    for (e, p) in
+        [(&sampler, "P-ZHANGWEI"), (&witness, "P-LINA"), (&lab, "P-WANGQIANG"), (&reviewer, "P-LIUYANG")]
+    {
         if e.enrollment()?.is_none() {
             let prof = e.enroll(&offer(p)?, "rehearsal", "field-sim").await?;
             println!("   {} — {}", prof.person.name, prof.org.name);
@@ -916,7 +935,7 @@ async fn rehearse(
     )?;
     lab.sync_once().await?;
     println!("   received: {}", lab.record(&r.id)?.map(|v| v.state).unwrap_or_default());
-    let check = lab::report_rehearsal(&lab, tag(first_tag)).await?;
+    let check = lab::report_rehearsal(&lab, &reviewer, tag(first_tag)).await?;
     println!("done: {}", if t.ok { "clean trail, accepted" } else { "trail had problems (see above)" });
     println!("report check: {check}");
     Ok(())

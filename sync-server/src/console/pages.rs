@@ -304,12 +304,13 @@ struct Records {
     csv: String,
 }
 
-const KINDS: [(&str, &str, &str); 7] = [
+const KINDS: [(&str, &str, &str); 8] = [
     ("sampling", "取样", "sampling"),
     ("witnessing", "见证", "witnessing"),
     ("commission", "委托", "commission"),
     ("lab_receipt", "收样", "lab receipt"),
     ("test_data", "检测数据", "test data"),
+    ("test_reviewed", "检测数据审核", "test data reviewed"),
     ("report", "检测报告", "report"),
     ("report_revoked", "撤销报告", "report revoked"),
 ];

@@ -6,9 +6,9 @@ use super::*;
 use custody_core::curve::sim::{self, CubeParams};
 use custody_core::curve::{FileStyle, to_file};
 use custody_core::fixtures::{self, id};
-use custody_core::protocol::{CosignRequest, RecordStatus};
+use custody_core::protocol::{CosignRequest, RecordResult, RecordStatus};
 use custody_core::record::{
-    Measurement, MediaPurpose, Payload, ReceiptDecision, Report, SignedRecord, TestData,
+    Measurement, MediaPurpose, Payload, ReceiptDecision, Report, SignedRecord, TestData, TestReview,
 };
 use custody_core::{Hash, routes};
 use reqwest::Method;
@@ -24,6 +24,8 @@ pub fn curve_file(serial: u32) -> Vec<u8> {
 }
 
 pub struct Chain {
+    /// The lab's second person (demo::LAB_REVIEWER), who reviews the tests (R12).
+    pub reviewer: Phone,
     pub sampler: Phone,
     pub witness: Phone,
     pub lab: Phone,
@@ -42,15 +44,23 @@ pub async fn received(server: &TestServer, serial: u32) -> Chain {
     let sampler = enrolled(server, 2, demo::SAMPLER).await;
     let witness = enrolled(server, 3, demo::WITNESS).await;
     let lab = enrolled(server, 4, demo::LAB_RECEIVER).await;
-    received_on(sampler, witness, lab, serial).await
+    let mut reviewer = enrolled(server, 5, demo::LAB_REVIEWER).await;
+    reviewer.sync_time().await;
+    received_on(sampler, witness, lab, reviewer, serial).await
 }
 
 /// The same, for another specimen on the same phones.
 pub async fn received_again(c: Chain, serial: u32) -> Chain {
-    received_on(c.sampler, c.witness, c.lab, serial).await
+    received_on(c.sampler, c.witness, c.lab, c.reviewer, serial).await
 }
 
-pub async fn received_on(mut sampler: Phone, mut witness: Phone, mut lab: Phone, serial: u32) -> Chain {
+pub async fn received_on(
+    mut sampler: Phone,
+    mut witness: Phone,
+    mut lab: Phone,
+    reviewer: Phone,
+    serial: u32,
+) -> Chain {
     sampler.sync_time().await;
     witness.sync_time().await;
     lab.sync_time().await;
@@ -84,7 +94,7 @@ pub async fn received_on(mut sampler: Phone, mut witness: Phone, mut lab: Phone,
     );
     let receipt = lab.dev.sign(body);
     accepted(&mut lab, &receipt).await;
-    Chain { sampler, witness, lab, commission: c, receipt }
+    Chain { sampler, witness, lab, reviewer, commission: c, receipt }
 }
 
 /// The lab's test data for the chain's specimen, with its machine curve
@@ -156,4 +166,20 @@ pub async fn page(server: &TestServer, path: &str) -> (u16, String) {
         .await
         .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// R12: the lab's second person reviews a test: approves it, or returns it.
+pub async fn review(chain: &mut Chain, test: &SignedRecord, approved: bool, note: &str) -> RecordResult {
+    let Payload::TestData(t) = &test.body().payload else { panic!("not test data") };
+    let r = TestReview { test_data: test.id(), tag: t.tag.clone(), approved, note: note.into() };
+    let rec = chain.reviewer.field_record(Payload::TestReviewed(r), 0.0, 0.0, &[]);
+    chain.reviewer.upload(&[&rec]).await.results.remove(0)
+}
+
+/// Test data approved by the reviewer: what a report needs of each test.
+pub async fn tested_and_reviewed(chain: &mut Chain, serial: u32) -> SignedRecord {
+    let t = tested(chain, serial, true).await;
+    let r = review(chain, &t, true, "").await;
+    assert_eq!(r.status, RecordStatus::Accepted, "{:?}", r.findings);
+    t
 }

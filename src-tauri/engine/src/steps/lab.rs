@@ -8,7 +8,7 @@ use crate::error::{EngineError, Result};
 use custody_core::protocol::ReportSealResponse;
 use custody_core::record::{
     LabReceipt, Measurement, MediaPurpose, MediaRef, Payload, ReceiptDecision, Report, ReportRevocation,
-    TestData,
+    TestData, TestReview,
 };
 use custody_core::report_seal::MAX_FIELD;
 use custody_core::{Hash, TagCode, routes};
@@ -130,6 +130,37 @@ impl Engine {
         let amends: Vec<Hash> = input.amends.into_iter().collect();
         let judged = self.draft(payload.clone(), &ev)?.judge(vec![], &amends, confirm)?;
         self.commit(payload, media, vec![], judged)
+    }
+
+    /// R12: review a test's data as a second person of the lab: approve it,
+    /// or return it with the reason. The server refuses a tester reviewing
+    /// their own data; the test data need not be held here (the server
+    /// checks it).
+    pub fn create_review(
+        &self,
+        test_data: Hash,
+        tag: TagCode,
+        approved: bool,
+        note: &str,
+        confirm: bool,
+    ) -> Result<Created> {
+        self.enrolled()?;
+        if !approved && note.trim().is_empty() {
+            return Err(bad("退回检测数据时请说明原因", "say why the test data is returned"));
+        }
+        if let Some(held) = self.store.record(&test_data)?
+            && held.record.body().author == self.enrolled()?.profile.person.id
+        {
+            return Err(bad(
+                "不能审核自己录入的检测数据（R12）",
+                "you may not review your own test data (R12)",
+            ));
+        }
+        let payload =
+            Payload::TestReviewed(TestReview { test_data, tag, approved, note: note.trim().into() });
+        let judged =
+            self.draft(payload.clone(), &FieldEvidence::default())?.judge(vec![], &[test_data], confirm)?;
+        self.commit(payload, vec![], vec![], judged)
     }
 
     /// R13: withdraw one of this lab's reports, with the reason the public
