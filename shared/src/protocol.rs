@@ -614,6 +614,9 @@ pub struct PublicTestResult {
     /// The curve file's SHA-256, when the test names one.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub curve: Option<Hash>,
+    /// When this test corrects earlier test data: why (the earlier one
+    /// stays in the log, R12, R20).
+    pub correction: Option<String>,
     pub figures: Vec<PublicFigure>,
     /// Each flag's code with its zh-CN and English message.
     pub flags: Vec<PublicFlag>,

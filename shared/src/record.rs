@@ -250,7 +250,7 @@ impl Payload {
             Payload::Witnessing(w) => vec![w.sampling],
             Payload::Commission(c) => c.items.iter().flat_map(|i| [i.sampling, i.witnessing]).collect(),
             Payload::LabReceipt(r) => vec![r.commission],
-            Payload::TestData(t) => vec![t.receipt],
+            Payload::TestData(t) => [Some(t.receipt), t.revises].into_iter().flatten().collect(),
             Payload::Report(r) => r.amends.into_iter().collect(),
             Payload::ReportRevoked(r) => vec![r.report],
             Payload::TestReviewed(r) => vec![r.test_data],
@@ -566,6 +566,13 @@ pub struct TestData {
     /// Captured automatically from the testing machine (R12), not typed.
     pub automatic: bool,
     pub equipment: Option<Id>,
+    /// An edit after first entry (R12, R20): the earlier test data of this
+    /// tag and test that this record corrects. The earlier one stays in the
+    /// log; who and when are this record's signature, `reason` says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revises: Option<Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// R13.

@@ -403,6 +403,8 @@ fn test_data(t: custody_core::TagCode, receipt: Hash, automatic: bool) -> Payloa
         curve: Some(Hash::of(b"curve")),
         automatic,
         equipment: None,
+        revises: None,
+        reason: None,
     })
 }
 

@@ -89,16 +89,27 @@ fn specimen(
             _ => {}
         }
     }
-    // R12: the latest review of each test decides (rows are in log order).
+    // R12: the latest review of each test decides (rows are in log order);
+    // a test corrected by a later one is superseded (it stays in the log).
     let mut reviews: std::collections::BTreeMap<Hash, bool> = std::collections::BTreeMap::new();
+    let mut superseded = std::collections::BTreeSet::new();
     for row in &rows {
-        if let Payload::TestReviewed(r) = &decode_stored(row)?.body().payload {
-            reviews.insert(r.test_data, r.approved);
+        match &decode_stored(row)?.body().payload {
+            Payload::TestReviewed(r) => {
+                reviews.insert(r.test_data, r.approved);
+            }
+            Payload::TestData(TestData { revises: Some(earlier), .. }) => {
+                superseded.insert(*earlier);
+            }
+            _ => {}
         }
     }
     for row in &rows {
         let rec = decode_stored(row)?;
         let Payload::TestData(t) = &rec.body().payload else { continue };
+        if superseded.contains(&row.id) {
+            continue;
+        }
         if reviews.get(&row.id) != Some(&true) {
             facts.unreviewed.push(t.test.clone());
         }
@@ -175,6 +186,7 @@ fn public_result(t: &TestData, c: &TestCheck) -> PublicTestResult {
         test: t.test.clone(),
         standard: t.standard.clone(),
         curve: t.curve,
+        correction: t.reason.clone().filter(|_| t.revises.is_some()),
         figures: c
             .recomputed
             .iter()

@@ -24,7 +24,7 @@ on_each_backend!(
     r13_no_seal_without_a_curve_or_for_another_organisation,
     r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_elses_changes_nothing,
     r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed,
-    r12_a_second_person_approves_each_test_before_its_report_is_sealed,
+    r12_r20_a_second_person_approves_each_test_and_corrections_say_why,
     r10_the_commission_forms_qr_opens_a_page,
 );
 
@@ -284,6 +284,8 @@ async fn r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed(b: Ba
         curve: Some(Hash::of(&curve_file(16))),
         automatic: true,
         equipment: None,
+        revises: None,
+        reason: None,
     };
     let file = curve_file(16);
     let rec = second.lab.field_record(
@@ -308,18 +310,12 @@ async fn r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed(b: Ba
     server.stop().await;
 }
 
-async fn r12_a_second_person_approves_each_test_before_its_report_is_sealed(b: Backend) {
+async fn r12_r20_a_second_person_approves_each_test_and_corrections_say_why(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_on(b, dir.path()).await;
     server.seed();
     let mut chain = received(&server, 18).await;
     let test = tested(&mut chain, 18, true).await;
-    let (rep, _) = report(&mut chain, &[18], "YK-BG-2026-0006", None).await;
-    let gap = |e: &ApiError| e.detail.as_ref().unwrap()["gaps"][0]["gap"].clone();
-    // Not reviewed: no seal, and the lab is told why.
-    let r = seal_of(&chain.lab, &rep).await;
-    assert_eq!(r.status(), 409);
-    assert_eq!(gap(&r.json().await.unwrap()), "not_reviewed");
     // The tester reviewing their own data is refused (R12).
     let Payload::TestData(t) = &test.body().payload else { unreachable!() };
     let own = TestReview { test_data: test.id(), tag: t.tag.clone(), approved: true, note: String::new() };
@@ -327,14 +323,44 @@ async fn r12_a_second_person_approves_each_test_before_its_report_is_sealed(b: B
     let res = chain.lab.upload(&[&rec]).await.results.remove(0);
     assert_eq!(res.status, RecordStatus::Refused, "{:?}", res.findings);
     assert!(res.findings.iter().any(|f| f.code == "self_review"), "{:?}", res.findings);
-    // Returned without a reason: refused; with one: accepted, and still no seal.
+    // Returned without a reason: refused; with one: accepted.
     let res = review(&mut chain, &test, false, " ").await;
     assert!(res.findings.iter().any(|f| f.code == "review_invalid"), "{:?}", res.findings);
     let res = review(&mut chain, &test, false, "曲线峰值后数据缺失，请复核").await;
     assert_eq!(res.status, RecordStatus::Accepted, "{:?}", res.findings);
-    assert_eq!(seal_of(&chain.lab, &rep).await.status(), 409);
-    // Approved by the second person: the seal is given.
-    assert_eq!(review(&mut chain, &test, true, "").await.status, RecordStatus::Accepted);
-    assert_eq!(seal_of(&chain.lab, &rep).await.status(), 200);
+    // The tester corrects it: without a reason, refused; with one, a new
+    // record beside the old (who and when are its signature, R20).
+    let corrected = |reason: Option<&str>| {
+        let Payload::TestData(mut t) = test.body().payload.clone() else { unreachable!() };
+        t.revises = Some(test.id());
+        t.reason = reason.map(str::to_owned);
+        t
+    };
+    let file = curve_file(18);
+    let media = [(MediaPurpose::TestCurve, file.as_slice())];
+    let bad = chain.lab.field_record(Payload::TestData(corrected(None)), 0.0, 0.0, &media);
+    let res = chain.lab.upload(&[&bad]).await.results.remove(0);
+    assert!(res.findings.iter().any(|f| f.code == "revision_invalid"), "{:?}", res.findings);
+    let fixed =
+        chain.lab.field_record(Payload::TestData(corrected(Some("补录峰值后数据"))), 0.0, 0.0, &media);
+    let res = chain.lab.upload(&[&fixed]).await.results.remove(0);
+    assert_eq!(res.status, RecordStatus::Accepted, "{:?}", res.findings);
+    // Reported before the correction is approved: no seal, and the lab is told why.
+    let (rep, _) = report(&mut chain, &[18], "YK-BG-2026-0006", None).await;
+    let r = seal_of(&chain.lab, &rep).await;
+    assert_eq!(r.status(), 409);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.detail.unwrap()["gaps"][0]["gap"], "not_reviewed");
+    // Approved by the second person: sealed; the old test no longer counts.
+    assert_eq!(review(&mut chain, &fixed, true, "").await.status, RecordStatus::Accepted);
+    let r = seal_of(&chain.lab, &rep).await;
+    assert_eq!(r.status(), 200);
+    let sealed: ReportSealResponse = r.json().await.unwrap();
+    let (_, text) = check(&server, &sealed.seal).await;
+    let view: PublicReportView = serde_json::from_str(&text).unwrap();
+    assert_eq!(view.specimens[0].results.len(), 1, "the superseded test is not shown as current");
+    assert_eq!(view.specimens[0].results[0].correction.as_deref(), Some("补录峰值后数据"));
+    let (_, html) = page(&server, &routes::report_check(&sealed.seal)).await;
+    assert!(html.contains("补录峰值后数据"));
     server.stop().await;
 }

@@ -129,6 +129,8 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
         curve,
         automatic: true,
         equipment: None,
+        revises: None,
+        reason: None,
     };
     let err = lab.engine.create_test_data(tested(2, None), true).unwrap_err();
     assert!(err.to_string().contains("not received"), "{err}");

@@ -15,4 +15,10 @@ curve: Hash | null,
 /**
  * Captured automatically from the testing machine (R12), not typed.
  */
-automatic: boolean, equipment: Id | null, };
+automatic: boolean, equipment: Id | null, 
+/**
+ * An edit after first entry (R12, R20): the earlier test data of this
+ * tag and test that this record corrects. The earlier one stays in the
+ * log; who and when are this record's signature, `reason` says why.
+ */
+revises?: Hash | null, reason?: string | null, };

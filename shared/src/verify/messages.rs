@@ -2,7 +2,7 @@
 //! requirement they enforce where a person would look it up.
 
 use super::violation::{
-    DirectoryEntry, GrantProblem, Lang, Missing, ReviewProblem, RevocationProblem, Violation,
+    DirectoryEntry, GrantProblem, Lang, Missing, ReviewProblem, RevisionProblem, RevocationProblem, Violation,
 };
 use crate::model::{Id, OrgRole, PersonRole};
 use crate::time::{Millis, Undetermined};
@@ -180,6 +180,19 @@ impl Violation {
                 }
             }
             V::EmptyCommission => t("委托单没有样品", "the commission form lists no specimens"),
+            V::RevisionInvalid { what } => match what {
+                RevisionProblem::NotTestData => {
+                    t("更正的对象不是检测数据（R12）", "what is corrected is not test data (R12)")
+                }
+                RevisionProblem::OtherTagOrTest => t(
+                    "更正的检测数据属于其他标识或其他检测项目（R12）",
+                    "the corrected test data is of another tag or test (R12)",
+                ),
+                RevisionProblem::NoReason => t(
+                    "更正检测数据必须说明原因（R12、R20）",
+                    "test data is corrected only with a reason (R12, R20)",
+                ),
+            },
             V::SelfReview => t(
                 "检测员不能审核自己录入的检测数据（R12）",
                 "a tester may not review their own test data (R12)",

@@ -48,8 +48,8 @@ pub use context::{
 };
 pub use messages::org_role_names;
 pub use violation::{
-    DirectoryEntry, Disposition, GrantProblem, Lang, Missing, ReviewProblem, RevocationProblem, Rule,
-    Violation,
+    DirectoryEntry, Disposition, GrantProblem, Lang, Missing, ReviewProblem, RevisionProblem,
+    RevocationProblem, Rule, Violation,
 };
 
 use crate::custody::SpecimenState;

@@ -5,7 +5,8 @@ use crate::crypto::Hash;
 use crate::custody::{self, CustodyError};
 use crate::place::{self, CoPresence};
 use crate::record::{
-    Commission, LabReceipt, MediaPurpose, Payload, ReceiptDecision, ReportRevocation, TestReview, Witnessing,
+    Commission, LabReceipt, MediaPurpose, Payload, ReceiptDecision, ReportRevocation, TestData, TestReview,
+    Witnessing,
 };
 use crate::time::{self, WindowVerdict};
 
@@ -27,6 +28,7 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>, verdict: &mut Verdi
             if !t.automatic {
                 v.push(Violation::TestDataNotAutomatic);
             }
+            revision(j, t, v);
         }
         Payload::Report(r)
             if !j.body.evidence.media_with(MediaPurpose::ReportDocument).any(|m| m.sha256 == r.document) =>
@@ -36,6 +38,27 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>, verdict: &mut Verdi
         Payload::ReportRevoked(r) => revocation(j, r, v),
         Payload::TestReviewed(r) => review(j, r, v),
         _ => {}
+    }
+}
+
+/// R12, R20: a correction names earlier test data of the same tag and test,
+/// and says why; a reason without a correction is meaningless and refused.
+fn revision(j: &Judging<'_>, t: &TestData, v: &mut Vec<Violation>) {
+    use super::RevisionProblem as P;
+    let Some(earlier) = t.revises else {
+        if t.reason.is_some() {
+            v.push(Violation::RevisionInvalid { what: P::NotTestData });
+        }
+        return;
+    };
+    if t.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        v.push(Violation::RevisionInvalid { what: P::NoReason });
+    }
+    let Some(refd) = j.ctx.referenced.get(&earlier) else { return };
+    match &refd.record.body().payload {
+        Payload::TestData(e) if e.tag == t.tag && e.test == t.test => {}
+        Payload::TestData(_) => v.push(Violation::RevisionInvalid { what: P::OtherTagOrTest }),
+        _ => v.push(Violation::RevisionInvalid { what: P::NotTestData }),
     }
 }
 

@@ -79,6 +79,16 @@ pub enum RevocationProblem {
     NoReason,
 }
 
+/// What is wrong with a correction of test data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum RevisionProblem {
+    NotTestData,
+    OtherTagOrTest,
+    NoReason,
+}
+
 /// What is wrong with a test review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -168,6 +178,11 @@ pub enum Violation {
     },
     /// The tester reviewing their own test data (R12).
     SelfReview,
+    /// A correction of test data that does not name earlier test data of
+    /// the same tag and test, or gives no reason (R12, R20).
+    RevisionInvalid {
+        what: RevisionProblem,
+    },
     /// A review that does not name a test of this tag, or returns it
     /// without saying why (R12).
     ReviewInvalid {
@@ -327,6 +342,7 @@ impl Violation {
             | V::RevocationInvalid { .. }
             | V::SelfReview
             | V::ReviewInvalid { .. }
+            | V::RevisionInvalid { .. }
             | V::DirectoryIdTaken { .. }
             | V::DirectoryEntryMissing { .. }
             | V::OrgWrongRole { .. }
@@ -425,7 +441,7 @@ impl Violation {
             V::OutsideSite { .. } => Rule::R17,
             V::EmptyCommission | V::AwaitingWitnessCosignature => Rule::R10,
             V::RevocationInvalid { .. } => Rule::R13,
-            V::SelfReview | V::ReviewInvalid { .. } => Rule::R12,
+            V::SelfReview | V::ReviewInvalid { .. } | V::RevisionInvalid { .. } => Rule::R12,
             V::TagNotOnCommission { .. } | V::WrongLab { .. } | V::UnconfirmedTrailFindings { .. } => {
                 Rule::R11
             }

@@ -25,6 +25,8 @@ pub async fn report_rehearsal(lab: &Engine, reviewer: &Engine, tag: TagCode) -> 
             curve: Some(curve),
             automatic: true,
             equipment: None,
+            revises: None,
+            reason: None,
         },
         true,
     )?;

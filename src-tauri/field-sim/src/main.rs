@@ -149,6 +149,11 @@ enum Cmd {
         /// Values typed by hand instead of captured from the machine.
         #[arg(long)]
         manual: bool,
+        /// Correct earlier test data of this tag and test (its record id), with --reason.
+        #[arg(long)]
+        revises: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Issue a report (R13) on tested specimens, with its document.
     Report {
@@ -627,7 +632,7 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
             )?;
             println!("{}", c.id);
         }
-        Cmd::Test { tag, curve, test, standard, manual } => {
+        Cmd::Test { tag, curve, test, standard, manual, revises, reason } => {
             let curve = match curve {
                 Some(p) => Some(engine.store_media_file(&p, MediaPurpose::TestCurve, "text/csv")?),
                 None => None,
@@ -641,6 +646,8 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
                     curve,
                     automatic: !manual,
                     equipment: None,
+                    revises: revises.as_deref().map(parse_hash).transpose()?,
+                    reason,
                 },
                 true,
             )?;

@@ -121,6 +121,8 @@ pub async fn tested_reporting(
         curve: with_curve.then(|| Hash::of(&curve)),
         automatic: true,
         equipment: None,
+        revises: None,
+        reason: None,
     };
     let rec = chain.lab.field_record(Payload::TestData(t), 0.0, 0.0, &media);
     accepted(&mut chain.lab, &rec).await;

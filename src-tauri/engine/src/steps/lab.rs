@@ -28,6 +28,12 @@ pub struct TestDataInput {
     /// Captured from the testing machine (a watched folder), not typed (R12).
     pub automatic: bool,
     pub equipment: Option<custody_core::Id>,
+    /// A correction after first entry: the earlier test data it corrects,
+    /// and why (R12, R20). The earlier one stays; the review starts over.
+    #[serde(default)]
+    pub revises: Option<Hash>,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +75,9 @@ impl Engine {
         if input.test.trim().is_empty() || input.standard.trim().is_empty() {
             return Err(bad("请填写检测项目和依据标准", "name the test and the standard it follows"));
         }
+        if input.revises.is_some() && input.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(bad("更正检测数据时请说明原因", "say why the test data is corrected"));
+        }
         let Some(receipt) = self.lab_receipt_of(&input.tag)? else {
             return Err(bad(
                 &format!("试件 {} 未在本机收样，不能录入检测数据（R11）", input.tag.printed()),
@@ -92,6 +101,8 @@ impl Engine {
             curve: input.curve.map(|m| m.sha256),
             automatic: input.automatic,
             equipment: input.equipment,
+            revises: input.revises,
+            reason: input.reason,
         });
         let ev = FieldEvidence { media: media.clone(), fixes: vec![] };
         let judged = self.draft(payload.clone(), &ev)?.judge(vec![], &[], confirm)?;
