@@ -7,6 +7,8 @@
 //! capture pipeline's collector (from a recorded track, or a simulated GNSS
 //! receiver near the site), faces through the real face check on image files.
 
+mod station_cmd;
+
 use capture::face::step::ReferenceCache;
 use capture::face::{FaceChecker, FaceConfig, FaceModels};
 use capture::frame::{Frame, PixelFormat};
@@ -192,6 +194,9 @@ enum Cmd {
         #[arg(long)]
         glare: bool,
     },
+    /// The lab station (R12): capture the curve files a testing machine
+    /// exports into a folder as signed test data, and upload them.
+    Station(station_cmd::StationArgs),
     /// Rehearse whole flows with fresh simulated phones from the demo's enrollment files.
     Rehearse {
         /// Directory with P-ZHANGWEI.txt, P-LINA.txt, P-WANGQIANG.txt (sync-server demo writes them).
@@ -673,6 +678,7 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
             }
         }
         Cmd::Stress { start, count } => stress(&engine, start, count)?,
+        Cmd::Station(args) => station_cmd::run(&engine, args).await?,
         Cmd::Rehearse { offers, faces, tag } => rehearse(&cli.data, &offers, faces, tag).await?,
         Cmd::TagPhoto { .. } => unreachable!("handled before the engine opens"),
     }
