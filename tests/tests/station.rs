@@ -194,6 +194,22 @@ async fn r12_the_station_captures_machine_files_and_keeps_bad_ones() {
     assert_eq!(again.captured[0].1, pass.captured.iter().find(|(f, _)| f.ends_with("cube-1.csv")).unwrap().1);
     assert!(again.captured[0].0.ends_with("done/cube-1 (1).csv"), "{:?}", again.captured[0].0);
     assert_eq!(lab.engine.sync_once().await.unwrap().uploaded, 0, "nothing new to sign or send");
+
+    // A file the machine is still writing in place waits until a pass finds
+    // it as the last one left it (a long settle time: only that rule applies).
+    let patient = StationOptions { settle: Duration::from_secs(3600), ..Default::default() };
+    let growing = cube_file(5, Some(&tag), FileStyle::Utf8English);
+    let half = growing.len() / 2;
+    std::fs::write(machine.join("cube-5.csv"), &growing[..half]).unwrap();
+    let first = lab.engine.capture_folder(&machine, &patient).unwrap();
+    assert_eq!((first.captured.len(), first.failed.len(), first.waiting), (0, 0, 1));
+    std::fs::write(machine.join("cube-5.csv"), &growing).unwrap();
+    let second = lab.engine.capture_folder(&machine, &patient).unwrap();
+    assert_eq!((second.captured.len(), second.waiting), (0, 1), "it grew since: still waiting");
+    let third = lab.engine.capture_folder(&machine, &patient).unwrap();
+    assert_eq!((third.captured.len(), third.failed.len(), third.waiting), (1, 0, 0));
+    let r = lab.engine.signed_record(&third.captured[0].1).unwrap().unwrap();
+    assert_eq!(test_data_by_curve([r]).keys().next(), Some(&Hash::of(&growing)), "the whole file");
     server.stop().await;
 }
 
