@@ -21,7 +21,8 @@
 //!   `failed/` with `<name>.error.txt` beside it, saying why in zh-CN and
 //!   English (the parser's message names the line). Nothing is ever deleted;
 //!   an existing name is never overwritten (a ` (n)` suffix is added).
-//! * A captured file is moved to `done/`.
+//! * A captured file is moved to `done/`. A file whose bytes changed between
+//!   being read and being moved stays where it is for the next pass.
 //!
 //! # Crash safety (kill -9 at any instant)
 //!
@@ -293,6 +294,13 @@ impl Engine {
                 Err(Failure::Engine(e)) => return Err(e),
             },
         };
+        // Changed since it was read (a machine rewriting it, or still
+        // writing): moving it would file bytes never captured, or fail a file
+        // about to be whole. Left for the next pass; what was signed stays signed.
+        if std::fs::read(path).ok().map(|b| Hash::of(&b)) != Some(sha) {
+            pass.waiting += 1;
+            return Ok(());
+        }
         match record {
             Ok(id) => {
                 let at = move_into(path, &dir.join(DONE_DIR)).map_err(io_error)?;
