@@ -220,7 +220,8 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// A file that is not a curve file, or still being written, is skipped.
+/// Whether the machine has finished writing a file: unmodified for `settle`,
+/// or exactly as the previous pass saw it (size and modification time).
 fn ready(path: &Path, meta: &std::fs::Metadata, opts: &StationOptions, seen: &Seen, now: SystemTime) -> bool {
     let mtime = meta.modified().ok();
     let settled = mtime.and_then(|m| now.duration_since(m).ok()).is_some_and(|age| age >= opts.settle);
