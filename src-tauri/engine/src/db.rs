@@ -41,6 +41,11 @@ CREATE INDEX own_records_state ON own_records(state);
     r#"
 CREATE TABLE trail_findings(tag TEXT PRIMARY KEY, findings TEXT NOT NULL, fetched_ms INTEGER NOT NULL);
 "#,
+    // v4: machine files the lab station captured (R12), by content: written
+    // in the record's own transaction, so a file is never signed twice.
+    r#"
+CREATE TABLE station_files(sha256 BLOB PRIMARY KEY, record_id BLOB NOT NULL, name TEXT NOT NULL, captured_ms INTEGER NOT NULL);
+"#,
 ];
 
 pub fn configure(c: &Connection) -> rusqlite::Result<()> {

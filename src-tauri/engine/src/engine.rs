@@ -32,6 +32,9 @@ pub struct Engine {
     pub(crate) server_offset: Mutex<i64>,
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     pub(crate) wake: tokio::sync::Notify,
+    /// What the lab station's last pass saw of each waiting file (its size
+    /// and modification time), to tell a finished file from one being written.
+    pub(crate) station_seen: Mutex<crate::station::Seen>,
     data_dir: PathBuf,
 }
 
@@ -50,6 +53,7 @@ impl Engine {
             server_offset: Mutex::new(0),
             sync_lock: tokio::sync::Mutex::new(()),
             wake: tokio::sync::Notify::new(),
+            station_seen: Mutex::new(Default::default()),
             data_dir: dir.to_owned(),
         })
     }

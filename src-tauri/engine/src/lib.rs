@@ -8,7 +8,8 @@
 //!
 //! `Engine`'s API is split by concern: [`enrollment`], the custody steps in
 //! [`steps`], media in `evidence`, the screens' [`views`], [`sync`] and the
-//! on-demand requests in `lookup`, the console sign-in in `console`. All SQL is in the `store` module; the
+//! on-demand requests in `lookup`, the console sign-in in `console`, the lab
+//! station's watched folder of machine files in [`station`] (R12). All SQL is in the `store` module; the
 //! verification context a draft is checked on is gathered in `context`, and
 //! every step signs through `signing`.
 
@@ -25,6 +26,7 @@ pub mod handshake;
 mod lookup;
 pub mod media;
 mod signing;
+pub mod station;
 pub mod steps;
 mod store;
 pub mod sync;
@@ -34,6 +36,7 @@ pub mod views;
 pub use engine::Engine;
 pub use enrollment::Enrollment;
 pub use error::{EngineError, Result};
+pub use station::{StationOptions, StationPass};
 pub use steps::{
     CommissionInput, Created, FieldEvidence, ReceiptInput, ReportInput, SamplingInput, TestDataInput,
     WitnessInput,

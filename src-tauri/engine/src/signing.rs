@@ -9,6 +9,7 @@ use crate::context;
 use crate::engine::Engine;
 use crate::error::{EngineError, Result};
 use crate::steps::{Created, FieldEvidence};
+use crate::store::StationFile;
 use custody_core::Hash;
 use custody_core::custody;
 use custody_core::place::Fix;
@@ -71,20 +72,36 @@ impl Engine {
         fixes: Vec<Fix>,
         judged: Judged,
     ) -> Result<Created> {
+        self.commit_with(payload, media, fixes, judged, None)
+    }
+
+    /// [`Self::commit`], noting in the same transaction the lab station's
+    /// machine file the record captures (R12).
+    pub(crate) fn commit_with(
+        &self,
+        payload: Payload,
+        media: Vec<MediaRef>,
+        fixes: Vec<Fix>,
+        judged: Judged,
+        station: Option<&StationFile>,
+    ) -> Result<Created> {
         let time = self.time_evidence()?;
         let author = self.enrolled()?.profile.person.id.clone();
-        let rec = self.store.append_own_record(|seq, prev| {
-            let body = RecordBody {
-                v: FORMAT_VERSION,
-                device: self.key.public(),
-                author,
-                seq,
-                prev,
-                payload,
-                evidence: Evidence { media, fixes, time },
-            };
-            SignedRecord::sign(body, &self.key).expect("the device key signs its own records")
-        })?;
+        let rec = self.store.append_own_record_with(
+            |seq, prev| {
+                let body = RecordBody {
+                    v: FORMAT_VERSION,
+                    device: self.key.public(),
+                    author,
+                    seq,
+                    prev,
+                    payload,
+                    evidence: Evidence { media, fixes, time },
+                };
+                SignedRecord::sign(body, &self.key).expect("the device key signs its own records")
+            },
+            station,
+        )?;
         self.wake.notify_one();
         Ok(Created {
             id: rec.id(),

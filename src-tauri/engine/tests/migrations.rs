@@ -80,5 +80,10 @@ fn opens_every_earlier_version_without_loss() {
         // The tables later versions added are usable.
         c.execute("INSERT INTO alarms (kind, message_zh, message_en, created_ms) VALUES ('k','z','e',1)", [])
             .unwrap();
+        c.execute(
+            "INSERT INTO station_files (sha256, record_id, name, captured_ms) VALUES (?1, ?2, 'a.csv', 1)",
+            params![custody_core::Hash::of(b"curve").as_bytes().as_slice(), rec.id().as_bytes().as_slice()],
+        )
+        .unwrap();
     }
 }

@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 mod lab;
 mod machine;
+mod station_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -214,6 +215,9 @@ enum Cmd {
     /// Be a testing machine (R12): write curve files into a watched folder,
     /// one per specimen, each appearing whole (temporary name, then rename).
     Machine(machine::MachineArgs),
+    /// The lab station (R12): capture the curve files a testing machine
+    /// exports into a folder as signed test data, and upload them.
+    Station(station_cmd::StationArgs),
     /// Rehearse whole flows with fresh simulated phones from the demo's enrollment files.
     Rehearse {
         /// Directory with P-ZHANGWEI.txt, P-LINA.txt, P-WANGQIANG.txt, P-LIUYANG.txt (sync-server demo writes them).
@@ -705,6 +709,7 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
             }
         }
         Cmd::Stress { start, count } => stress(&engine, start, count)?,
+        Cmd::Station(args) => station_cmd::run(&engine, args).await?,
         Cmd::Rehearse { offers, faces, tag } => rehearse(&cli.data, &offers, faces, tag).await?,
         Cmd::TagPhoto { .. } | Cmd::Machine(_) => unreachable!("handled before the engine opens"),
     }

@@ -5,6 +5,7 @@
 use super::{Created, FieldEvidence};
 use crate::engine::Engine;
 use crate::error::{EngineError, Result};
+use crate::store::StationFile;
 use custody_core::protocol::ReportSealResponse;
 use custody_core::record::{
     LabReceipt, Measurement, MediaPurpose, MediaRef, Payload, ReceiptDecision, Report, ReportRevocation,
@@ -71,6 +72,17 @@ impl Engine {
 
     /// R12: test data for one received specimen, with the machine's curve.
     pub fn create_test_data(&self, input: TestDataInput, confirm: bool) -> Result<Created> {
+        self.create_test_data_with(input, confirm, None)
+    }
+
+    /// [`Self::create_test_data`] for the lab station: the machine file the
+    /// record captures is noted in the record's own transaction.
+    pub(crate) fn create_test_data_with(
+        &self,
+        input: TestDataInput,
+        confirm: bool,
+        station: Option<&StationFile>,
+    ) -> Result<Created> {
         self.enrolled()?;
         if input.test.trim().is_empty() || input.standard.trim().is_empty() {
             return Err(bad("请填写检测项目和依据标准", "name the test and the standard it follows"));
@@ -106,7 +118,7 @@ impl Engine {
         });
         let ev = FieldEvidence { media: media.clone(), fixes: vec![] };
         let judged = self.draft(payload.clone(), &ev)?.judge(vec![], &[], confirm)?;
-        self.commit(payload, media, vec![], judged)
+        self.commit_with(payload, media, vec![], judged, station)
     }
 
     /// R13: the lab's report on tested specimens, with its signed document.

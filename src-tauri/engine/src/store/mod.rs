@@ -2,7 +2,7 @@
 //! this module, `records` and `exchange`, behind domain operations (the enrollment and
 //! the facts of its profile, time anchors, log checkpoints, own and received
 //! records, media upload state, handshakes, co-signatures, alarms, sync
-//! bookkeeping), the way the server's `Tx` offers domain operations instead
+//! bookkeeping, the lab station's captured files), the way the server's `Tx` offers domain operations instead
 //! of SQL. The tables and their migrations are in [`crate::db`].
 //!
 //! One connection behind a mutex: each operation holds it for its own
@@ -11,8 +11,10 @@
 
 mod exchange;
 mod records;
+mod station;
 
 pub(crate) use records::UploadAck;
+pub(crate) use station::StationFile;
 
 use crate::db;
 use crate::enrollment::Enrollment;

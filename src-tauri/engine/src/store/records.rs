@@ -1,6 +1,7 @@
 //! Records in the local store: this device's own chain and its outbox state,
 //! records received from the server (the feed), and the tags they name.
 
+use super::station::StationFile;
 use super::{LocalStore, now_wall, serialised, set_meta};
 use crate::error::{EngineError, Result};
 use custody_core::log::Receipt;
@@ -66,7 +67,7 @@ fn status_str(s: RecordStatus) -> &'static str {
     }
 }
 
-pub(super) fn hash_of(bytes: Vec<u8>, zh: &str, en: &str) -> Result<Hash> {
+pub(crate) fn hash_of(bytes: Vec<u8>, zh: &str, en: &str) -> Result<Hash> {
     Ok(Hash(bytes.try_into().map_err(|_| EngineError::invalid(zh, en))?))
 }
 
@@ -97,9 +98,22 @@ impl LocalStore {
     /// and `prev` and returns the signed record, which is stored with its
     /// tags, media and outbox entry in one transaction. Holding the write
     /// lock from reading the head to the insert keeps the chain one line.
+    #[cfg(test)]
     pub fn append_own_record(
         &self,
         sign: impl FnOnce(u64, Option<Hash>) -> SignedRecord,
+    ) -> Result<SignedRecord> {
+        self.append_own_record_with(sign, None)
+    }
+
+    /// [`Self::append_own_record`], and when `station` is given, the lab
+    /// station's note that this machine file is captured by the record, in
+    /// the same transaction: the record and the note exist together or not
+    /// at all, so a station killed at any instant never signs a file twice.
+    pub fn append_own_record_with(
+        &self,
+        sign: impl FnOnce(u64, Option<Hash>) -> SignedRecord,
+        station: Option<&StationFile>,
     ) -> Result<SignedRecord> {
         let mut c = self.conn();
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -141,6 +155,9 @@ impl LocalStore {
                 "INSERT OR IGNORE INTO record_media (record, sha256) VALUES (?1,?2)",
                 params![id.as_bytes().as_slice(), m.sha256.as_bytes().as_slice()],
             )?;
+        }
+        if let Some(f) = station {
+            super::station::insert_station_file(&tx, f, &id)?;
         }
         tx.commit()?;
         Ok(rec)
