@@ -389,9 +389,45 @@ fn io_error(e: std::io::Error) -> EngineError {
     EngineError::Media(crate::media::MediaError::Io(e))
 }
 
+/// The results the machine's file reports in its header (抗压强度, 下屈服强度,
+/// Rm …), under the standards' symbols, as the lab's reported values.
+fn reported_values(curve: &custody_core::curve::MachineCurve) -> Vec<custody_core::record::Measurement> {
+    curve
+        .header
+        .other
+        .iter()
+        .filter_map(|(key, value)| {
+            let name = custody_core::results::check::canonical_name(key)?;
+            let number: String =
+                value.trim().chars().take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-')).collect();
+            let v: f64 = number.parse().ok().filter(|v: &f64| v.is_finite())?;
+            let unit = if matches!(name, "A" | "Agt") { "%" } else { "MPa" };
+            Some(custody_core::record::Measurement {
+                name: name.into(),
+                value_milli: (v * 1000.0).round() as i64,
+                unit: unit.into(),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r12_the_machines_reported_values_go_under_the_standards_symbols() {
+        let mut curve = custody_core::curve::MachineCurve::default();
+        curve.header.other = vec![
+            ("抗压强度".into(), "42.5 MPa".into()),
+            ("最大力".into(), "956.2".into()),
+            ("断后伸长率".into(), "24.5%".into()),
+            ("下屈服强度".into(), "—".into()),
+        ];
+        let got: Vec<(String, i64, String)> =
+            reported_values(&curve).into_iter().map(|m| (m.name, m.value_milli, m.unit)).collect();
+        assert_eq!(got, vec![("f_cu".into(), 42_500, "MPa".into()), ("A".into(), 24_500, "%".into())]);
+    }
 
     #[test]
     fn curve_names_and_partial_files() {
@@ -433,26 +469,4 @@ mod tests {
             ("one".into(), "two".into(), "three".into())
         );
     }
-}
-
-/// The results the machine's file reports in its header (抗压强度, 下屈服强度,
-/// Rm …), under the standards' symbols, as the lab's reported values.
-fn reported_values(curve: &custody_core::curve::MachineCurve) -> Vec<custody_core::record::Measurement> {
-    curve
-        .header
-        .other
-        .iter()
-        .filter_map(|(key, value)| {
-            let name = custody_core::results::check::canonical_name(key)?;
-            let number: String =
-                value.trim().chars().take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-')).collect();
-            let v: f64 = number.parse().ok().filter(|v: &f64| v.is_finite())?;
-            let unit = if matches!(name, "A" | "Agt") { "%" } else { "MPa" };
-            Some(custody_core::record::Measurement {
-                name: name.into(),
-                value_milli: (v * 1000.0).round() as i64,
-                unit: unit.into(),
-            })
-        })
-        .collect()
 }
