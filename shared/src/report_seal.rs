@@ -318,19 +318,24 @@ impl ReportStatus {
 pub enum ReportEvent {
     /// An accepted report whose `amends` names this one.
     Amended { by: Hash, report_no: String, at_ms: i64 },
-    /// An accepted revocation of it.
-    Revoked { reason: String, at_ms: i64 },
+    /// An accepted revocation of it, with the organisation of whoever
+    /// signed it (`None`: unknown).
+    Revoked { reason: String, at_ms: i64, by: Option<Id> },
 }
 
 /// The status from the report's later events: a revocation wins over a
 /// replacement (a withdrawn report stays withdrawn, whatever came after),
 /// and among several of one kind the earliest counts (ties by id), so the
-/// answer never depends on the order the store returned them in.
-pub fn report_status(events: &[ReportEvent]) -> ReportStatus {
+/// answer never depends on the order the store returned them in. Only a
+/// revocation signed for the report's own `lab` counts: anyone else's is
+/// kept as evidence and changes nothing.
+pub fn report_status(events: &[ReportEvent], lab: Option<&Id>) -> ReportStatus {
     let revoked = events
         .iter()
         .filter_map(|e| match e {
-            ReportEvent::Revoked { reason, at_ms } => Some((*at_ms, reason)),
+            ReportEvent::Revoked { reason, at_ms, by } if lab.is_some() && by.as_ref() == lab => {
+                Some((*at_ms, reason))
+            }
             _ => None,
         })
         .min();
@@ -372,6 +377,42 @@ pub struct SpecimenFacts {
     /// Its tests not (or no longer) approved by a reviewer other than the
     /// tester: the latest review of each must approve it (R12).
     pub unreviewed: Vec<String>,
+}
+
+/// One test-data record of a specimen, as the store holds it (accepted, in
+/// log order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestEntry {
+    pub id: Hash,
+    pub test: String,
+    /// The earlier test data it corrects (R12, R20).
+    pub revises: Option<Hash>,
+}
+
+/// One accepted review, in log order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewEntry {
+    pub test_data: Hash,
+    pub approved: bool,
+}
+
+/// R12, R20: a specimen's current tests — each not corrected by a later
+/// one (a corrected test stays in the log but no longer counts) — and which
+/// of them lack approval: the latest review of a test decides (a return
+/// after an approval takes it back).
+pub fn current_tests<'a>(
+    tests: &'a [TestEntry],
+    reviews: &[ReviewEntry],
+) -> (Vec<&'a TestEntry>, Vec<String>) {
+    let superseded: std::collections::BTreeSet<Hash> = tests.iter().filter_map(|t| t.revises).collect();
+    let mut latest = std::collections::BTreeMap::new();
+    for r in reviews {
+        latest.insert(r.test_data, r.approved);
+    }
+    let current: Vec<&TestEntry> = tests.iter().filter(|t| !superseded.contains(&t.id)).collect();
+    let unreviewed =
+        current.iter().filter(|t| latest.get(&t.id) != Some(&true)).map(|t| t.test.clone()).collect();
+    (current, unreviewed)
 }
 
 /// Everything [`issuable`] decides on.
@@ -633,6 +674,22 @@ mod tests {
     }
 
     #[test]
+    fn r12_r20_only_current_tests_count_and_the_latest_review_decides() {
+        let t = |n: &[u8], revises: Option<&[u8]>| TestEntry {
+            id: Hash::of(n),
+            test: "concrete_cube_strength".into(),
+            revises: revises.map(Hash::of),
+        };
+        let r = |n: &[u8], approved| ReviewEntry { test_data: Hash::of(n), approved };
+        let tests = [t(b"1", None), t(b"2", Some(b"1")), t(b"3", None)];
+        let (current, unreviewed) = current_tests(&tests, &[r(b"1", true), r(b"3", true), r(b"3", false)]);
+        assert_eq!(current.iter().map(|c| c.id).collect::<Vec<_>>(), vec![Hash::of(b"2"), Hash::of(b"3")]);
+        assert_eq!(unreviewed.len(), 2, "the correction is unreviewed; the last review returned 3");
+        let (_, unreviewed) = current_tests(&tests, &[r(b"2", true), r(b"3", false), r(b"3", true)]);
+        assert!(unreviewed.is_empty());
+    }
+
+    #[test]
     fn base32_matches_rfc4648_vectors() {
         for (plain, enc) in [
             ("", ""),
@@ -652,12 +709,23 @@ mod tests {
 
     #[test]
     fn r13_status_revocation_wins_and_the_earliest_replacement_counts() {
-        assert_eq!(report_status(&[]), ReportStatus::Valid);
+        let lab = Id::new("lab-a").unwrap();
+        let st = |events: &[ReportEvent]| report_status(events, Some(&lab));
+        assert_eq!(st(&[]), ReportStatus::Valid);
         let a = ReportEvent::Amended { by: Hash::of(b"b"), report_no: "B".into(), at_ms: 20 };
         let b = ReportEvent::Amended { by: Hash::of(b"c"), report_no: "C".into(), at_ms: 10 };
-        let r = ReportEvent::Revoked { reason: "错误".into(), at_ms: 30 };
-        assert!(matches!(report_status(&[a.clone(), b.clone()]), ReportStatus::ReplacedBy { at_ms: 10, .. }));
-        assert!(matches!(report_status(&[b.clone(), a.clone()]), ReportStatus::ReplacedBy { at_ms: 10, .. }));
-        assert_eq!(report_status(&[a, r, b]), ReportStatus::Revoked { reason: "错误".into(), at_ms: 30 });
+        let r = ReportEvent::Revoked { reason: "错误".into(), at_ms: 30, by: Some(lab.clone()) };
+        assert!(matches!(st(&[a.clone(), b.clone()]), ReportStatus::ReplacedBy { at_ms: 10, .. }));
+        assert!(matches!(st(&[b.clone(), a.clone()]), ReportStatus::ReplacedBy { at_ms: 10, .. }));
+        assert_eq!(
+            st(&[a.clone(), r.clone(), b]),
+            ReportStatus::Revoked { reason: "错误".into(), at_ms: 30 }
+        );
+        // Another lab's revocation, or one by nobody known, changes nothing.
+        let other =
+            ReportEvent::Revoked { reason: "x".into(), at_ms: 5, by: Some(Id::new("lab-b").unwrap()) };
+        let nobody = ReportEvent::Revoked { reason: "x".into(), at_ms: 5, by: None };
+        assert!(matches!(st(&[a.clone(), other, nobody.clone()]), ReportStatus::ReplacedBy { .. }));
+        assert!(matches!(report_status(&[a, nobody], None), ReportStatus::ReplacedBy { .. }));
     }
 }

@@ -21,7 +21,8 @@ use custody_core::protocol::{
 };
 use custody_core::record::{Payload, ReceiptDecision, Report, TestData};
 use custody_core::report_seal::{
-    self, Gap, Issuance, ReportEvent, ReportSeal, SealError, SignedSeal, SpecimenFacts,
+    self, Gap, Issuance, ReportEvent, ReportSeal, ReviewEntry, SealError, SignedSeal, SpecimenFacts,
+    TestEntry,
 };
 use custody_core::results::check::{TestCheck, TestFlag, TestInput, check_test};
 use custody_core::routes;
@@ -89,36 +90,31 @@ fn specimen(
             _ => {}
         }
     }
-    // R12: the latest review of each test decides (rows are in log order);
-    // a test corrected by a later one is superseded (it stays in the log).
-    let mut reviews: std::collections::BTreeMap<Hash, bool> = std::collections::BTreeMap::new();
-    let mut superseded = std::collections::BTreeSet::new();
+    // R12, R20: which tests are current and approved is the core's rule.
+    let (mut entries, mut reviews, mut tests_by_id) = (Vec::new(), Vec::new(), Vec::new());
     for row in &rows {
         match &decode_stored(row)?.body().payload {
             Payload::TestReviewed(r) => {
-                reviews.insert(r.test_data, r.approved);
+                reviews.push(ReviewEntry { test_data: r.test_data, approved: r.approved })
             }
-            Payload::TestData(TestData { revises: Some(earlier), .. }) => {
-                superseded.insert(*earlier);
+            Payload::TestData(t) => {
+                entries.push(TestEntry { id: row.id, test: t.test.clone(), revises: t.revises });
+                tests_by_id.push((row.id, t.clone()));
             }
             _ => {}
         }
     }
-    for row in &rows {
-        let rec = decode_stored(row)?;
-        let Payload::TestData(t) = &rec.body().payload else { continue };
-        if superseded.contains(&row.id) {
-            continue;
-        }
-        if reviews.get(&row.id) != Some(&true) {
-            facts.unreviewed.push(t.test.clone());
-        }
+    let (current, unreviewed) = report_seal::current_tests(&entries, &reviews);
+    facts.unreviewed = unreviewed;
+    for entry in current {
+        let Some((id, t)) = tests_by_id.iter().find(|(id, _)| *id == entry.id) else { continue };
+        let id = *id;
         facts.curve |= t.curve.is_some() && t.automatic;
         let item = format!("{} {}", t.test, t.standard).trim().to_owned();
         if !tests.contains(&item) {
             tests.push(item);
         }
-        let (check, pending) = recompute(tx, blobs, row.id, t, grade.as_deref())?;
+        let (check, pending) = recompute(tx, blobs, id, t, grade.as_deref())?;
         facts.curve_pending |= pending;
         facts.curve_unreadable |= check
             .flags
@@ -315,8 +311,8 @@ impl CheckFailure {
 
 /// The report's later events, from the records of its tags (a replacement
 /// or a revocation names the same specimens): accepted reports amending
-/// it, and accepted revocations of it by its own lab — a revocation signed
-/// by anyone else changes nothing.
+/// it, and accepted revocations of it with who signed them
+/// (`report_status` counts only its own lab's).
 fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<ReportEvent>> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
@@ -332,12 +328,11 @@ fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<ReportEvent>> {
                     report_no: r.report_no.clone(),
                     at_ms: row.first_seen_ms,
                 }),
-                Payload::ReportRevoked(r) if r.report == s.row.id => {
-                    let by = tx.person(&rec.body().author)?.map(|p| p.org);
-                    if by.is_some() && by == s.author_org {
-                        out.push(ReportEvent::Revoked { reason: r.reason.clone(), at_ms: row.first_seen_ms });
-                    }
-                }
+                Payload::ReportRevoked(r) if r.report == s.row.id => out.push(ReportEvent::Revoked {
+                    reason: r.reason.clone(),
+                    at_ms: row.first_seen_ms,
+                    by: tx.person(&rec.body().author)?.map(|p| p.org),
+                }),
                 _ => {}
             }
         }
@@ -376,7 +371,7 @@ pub fn check(
         return Ok(Err(CheckFailure::Mismatch));
     }
     let (_, specimens, tests) = issuance(tx, blobs, &key.public(), checkpoint, &s)?;
-    let status = report_seal::report_status(&events(tx, &s)?);
+    let status = report_seal::report_status(&events(tx, &s)?, s.author_org.as_ref());
     let replaced_by_url = match &status {
         report_seal::ReportStatus::ReplacedBy { report, .. } => match load(tx, report)? {
             // The replacement's own seal when it is issued; its record page otherwise.
