@@ -8,17 +8,6 @@ use field_engine::{CommissionInput, EngineError, ReceiptInput, ReportInput, Test
 use support::*;
 use sync_server::demo;
 
-fn id(s: &str) -> custody_core::Id {
-    custody_core::Id::new(s).unwrap()
-}
-
-async fn world() -> (tempfile::TempDir, TestServer) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    server.seed();
-    (dir, server)
-}
-
 fn stored_count(server: &TestServer) -> u64 {
     server.state.store.read(|tx| tx.record_count()).unwrap()
 }

@@ -15,17 +15,6 @@ use std::time::Duration;
 use support::*;
 use sync_server::demo;
 
-fn id(s: &str) -> custody_core::Id {
-    custody_core::Id::new(s).unwrap()
-}
-
-async fn world() -> (tempfile::TempDir, TestServer) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    server.seed();
-    (dir, server)
-}
-
 /// A lab phone that received the specimens tagged `serials`, by the whole
 /// path: sampled, witnessed, commissioned and co-signed, then received (R6-R11).
 async fn lab_that_received(server: &TestServer, serials: &[u32]) -> Phone {

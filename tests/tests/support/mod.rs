@@ -119,3 +119,15 @@ pub fn advance_all(server: &TestServer, phones: &[&Phone], ms: u64) {
         p.clock.advance(ms);
     }
 }
+
+pub fn id(s: &str) -> custody_core::Id {
+    custody_core::Id::new(s).unwrap()
+}
+
+/// A real server in-process with the demo project.
+pub async fn world() -> (tempfile::TempDir, TestServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed();
+    (dir, server)
+}
