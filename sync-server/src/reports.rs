@@ -16,6 +16,7 @@ use custody_core::SigningKey;
 use custody_core::crypto::Hash;
 use custody_core::log::SignedCheckpoint;
 use custody_core::model::Id;
+use custody_core::oversight::lab::LabThresholds;
 use custody_core::protocol::{
     PublicFigure, PublicFlag, PublicReportView, PublicSpecimen, PublicTestResult, RecordStatus,
 };
@@ -25,6 +26,7 @@ use custody_core::report_seal::{
     TestEntry,
 };
 use custody_core::results::check::{TestCheck, TestFlag, TestInput, check_test};
+use custody_core::results::group::{self, Cube};
 use custody_core::routes;
 use custody_core::verify::Lang;
 use custody_core::{PublicKey, TagCode};
@@ -53,14 +55,24 @@ pub enum NotIssued {
     Gaps(Vec<Gap>),
 }
 
+/// One raw curve of a report's current tests, for the checks across
+/// specimens (`results::group::near_identical_between`).
+struct ArrivedCurve {
+    tag: String,
+    sha: Hash,
+    bytes: Vec<u8>,
+}
+
 /// The facts of one specimen: its trail verdict, who received it, and its
-/// tests recomputed from their raw curves (R12, `results::check`).
+/// tests recomputed from their raw curves (R12, `results::check`), with a
+/// concrete group's value from its three cubes (`results::group`).
 fn specimen(
     tx: &mut dyn Tx,
     blobs: &Blobs,
     key: &PublicKey,
     checkpoint: &SignedCheckpoint,
     tag: &TagCode,
+    curves: &mut Vec<ArrivedCurve>,
 ) -> Result<(SpecimenFacts, PublicSpecimen, Vec<String>)> {
     let judged = trail::trail(tx, tag, checkpoint, key, None)?
         .map_err(|_| StoreError::Corrupt("an admin view was denied".into()))?;
@@ -106,6 +118,8 @@ fn specimen(
     }
     let (current, unreviewed) = report_seal::current_tests(&entries, &reviews);
     facts.unreviewed = unreviewed;
+    // The cubes of a concrete group: (curve when arrived, named, reported).
+    let mut cubes: Vec<(Option<Vec<u8>>, bool, Vec<custody_core::record::Measurement>)> = Vec::new();
     for entry in current {
         let Some((id, t)) = tests_by_id.iter().find(|(id, _)| *id == entry.id) else { continue };
         let id = *id;
@@ -114,8 +128,14 @@ fn specimen(
         if !tests.contains(&item) {
             tests.push(item);
         }
-        let (check, pending) = recompute(tx, blobs, id, t, grade.as_deref())?;
+        let (check, pending, bytes) = recompute(tx, blobs, id, t, grade.as_deref())?;
         facts.curve_pending |= pending;
+        if let (Some(sha), Some(b)) = (t.curve, &bytes) {
+            curves.push(ArrivedCurve { tag: tag.printed(), sha, bytes: b.clone() });
+        }
+        if t.test == "concrete_cube_strength" {
+            cubes.push((bytes, t.curve.is_some(), t.results.clone()));
+        }
         facts.curve_unreadable |= check
             .flags
             .iter()
@@ -126,6 +146,9 @@ fn specimen(
             }
         }
         results.push(public_result(t, &check));
+    }
+    if let Some(r) = group_result(tag, grade.as_deref(), &cubes, &mut facts) {
+        results.push(r);
     }
     let public = PublicSpecimen {
         tag: tag.printed(),
@@ -138,16 +161,47 @@ fn specimen(
     Ok((facts, public, tests))
 }
 
+/// GB/T 50081: the group value of a tag's cubes, when all have curves
+/// (`results::group::check_group`); a mismatch counts like any other.
+fn group_result(
+    tag: &TagCode,
+    grade: Option<&str>,
+    cubes: &[(Option<Vec<u8>>, bool, Vec<custody_core::record::Measurement>)],
+    facts: &mut SpecimenFacts,
+) -> Option<PublicTestResult> {
+    let named: Vec<Cube<'_>> =
+        cubes.iter().filter(|c| c.1).map(|c| Cube { curve: c.0.as_deref(), reported: &c.2 }).collect();
+    let check = group::check_group(grade, &named)?;
+    for f in &check.flags {
+        if let TestFlag::Mismatch { name, .. } = f {
+            facts.mismatches.push(name.clone());
+        }
+    }
+    let group_test = TestData {
+        tag: tag.clone(),
+        receipt: Hash([0; 32]),
+        test: group::GROUP_TEST.into(),
+        standard: "GB/T 50081-2019".into(),
+        results: vec![],
+        curve: None,
+        automatic: true,
+        equipment: None,
+        revises: None,
+        reason: None,
+    };
+    Some(public_result(&group_test, &check))
+}
+
 /// R12: one test recomputed from its curve, if the curve has arrived
-/// (`true` beside it when it has not). Other specimens' test data naming
-/// the very same file are named too.
+/// (`true` beside it when it has not; the curve's bytes when it has).
+/// Other specimens' test data naming the very same file are named too.
 fn recompute(
     tx: &mut dyn Tx,
     blobs: &Blobs,
     record: Hash,
     t: &TestData,
     grade: Option<&str>,
-) -> Result<(TestCheck, bool)> {
+) -> Result<(TestCheck, bool, Option<Vec<u8>>)> {
     let (mut bytes, mut pending, mut elsewhere) = (None, false, Vec::new());
     if let Some(sha) = t.curve {
         if tx.media(&sha)?.is_some_and(|m| m.complete) {
@@ -174,7 +228,7 @@ fn recompute(
         reported: &t.results,
         same_curve_elsewhere: elsewhere,
     });
-    Ok((check, pending))
+    Ok((check, pending, bytes))
 }
 
 fn public_result(t: &TestData, c: &TestCheck) -> PublicTestResult {
@@ -211,14 +265,16 @@ fn issuance(
     blobs: &Blobs,
     key: &PublicKey,
     checkpoint: &SignedCheckpoint,
+    lab: &LabThresholds,
     s: &Stored,
 ) -> Result<(Issuance, Vec<PublicSpecimen>, Vec<String>)> {
     let verdict = stored_verdict(&s.row)?;
     let mut specimens = Vec::new();
     let mut public = Vec::new();
     let mut tests = Vec::new();
+    let mut curves = Vec::new();
     for tag in &s.report.tags {
-        let (f, p, t) = specimen(tx, blobs, key, checkpoint, tag)?;
+        let (f, p, t) = specimen(tx, blobs, key, checkpoint, tag, &mut curves)?;
         specimens.push(f);
         public.push(p);
         for item in t {
@@ -227,6 +283,7 @@ fn issuance(
             }
         }
     }
+    near_identical(&curves, lab, &mut public);
     let issuance = Issuance {
         accepted: s.row.status == RecordStatus::Accepted,
         findings: verdict.violations.iter().map(|v| v.code()).collect(),
@@ -234,6 +291,36 @@ fn issuance(
         specimens,
     };
     Ok((issuance, public, tests))
+}
+
+/// R12: a curve of the report that is a near-identical copy of another of
+/// its curves (other bytes, same shape) is flagged on the test naming it.
+fn near_identical(curves: &[ArrivedCurve], lab: &LabThresholds, public: &mut [PublicSpecimen]) {
+    let files: Vec<&[u8]> = curves.iter().map(|c| c.bytes.as_slice()).collect();
+    for (i, alike) in group::near_identical_between(&files, lab).into_iter().enumerate() {
+        let Some(c) = curves.get(i) else { continue };
+        // Byte-identical files are `curve_reused` already.
+        let alike: Vec<_> = alike.into_iter().filter(|(j, _)| curves[*j].sha != c.sha).collect();
+        if alike.is_empty() {
+            continue;
+        }
+        let flag = TestFlag::CurveNearIdentical {
+            tags: alike.iter().map(|(j, _)| curves[*j].tag.clone()).collect(),
+            difference: alike.iter().map(|a| a.1).fold(0.0, f64::max),
+        };
+        let result = public
+            .iter_mut()
+            .filter(|p| p.tag == c.tag)
+            .flat_map(|p| p.results.iter_mut())
+            .find(|r| r.curve == Some(c.sha));
+        if let Some(r) = result {
+            r.flags.push(PublicFlag {
+                code: flag.code().into(),
+                message_zh: flag.message(Lang::ZhCn),
+                message_en: flag.message(Lang::En),
+            });
+        }
+    }
 }
 
 fn sealed(s: &Stored, lab: &Id, key: &SigningKey) -> std::result::Result<SignedSeal, SealError> {
@@ -253,6 +340,7 @@ pub fn seal_for_lab(
     tx: &mut dyn Tx,
     blobs: &Blobs,
     key: &SigningKey,
+    lab: &LabThresholds,
     id: &Hash,
     asking_org: &Id,
     now: i64,
@@ -262,7 +350,7 @@ pub fn seal_for_lab(
         return Ok(Err(NotIssued::NotYours));
     }
     let checkpoint = logtree::checkpoint(tx, key, now)?;
-    let (issuance, _, _) = issuance(tx, blobs, &key.public(), &checkpoint, &s)?;
+    let (issuance, _, _) = issuance(tx, blobs, &key.public(), &checkpoint, lab, &s)?;
     let gaps = report_seal::issuable(&issuance);
     if !gaps.is_empty() {
         return Ok(Err(NotIssued::Gaps(gaps)));
@@ -344,7 +432,9 @@ fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<ReportEvent>> {
 /// Reads only: the trails are proven against `checkpoint`, which must cover
 /// the log ([`covering_checkpoint`]), so the check runs on a reader, beside
 /// the writers, however many phones ask at once.
-/// `keys`: the system's keys (current first).
+/// `keys`: the system's keys (current first); `lab`: the thresholds of the
+/// curve comparison (`oversight.lab`, one rule with the lab warnings).
+#[allow(clippy::too_many_arguments)] // each a distinct input of the check; a bundle would hide which
 pub fn check(
     tx: &mut dyn Tx,
     blobs: &Blobs,
@@ -353,6 +443,7 @@ pub fn check(
     text: &str,
     base_url: &str,
     checkpoint: &SignedCheckpoint,
+    lab: &LabThresholds,
 ) -> Result<std::result::Result<PublicReportView, CheckFailure>> {
     let signed = match SignedSeal::decode(text) {
         Ok(s) => s,
@@ -370,7 +461,7 @@ pub fn check(
     {
         return Ok(Err(CheckFailure::Mismatch));
     }
-    let (_, specimens, tests) = issuance(tx, blobs, &key.public(), checkpoint, &s)?;
+    let (_, specimens, tests) = issuance(tx, blobs, &key.public(), checkpoint, lab, &s)?;
     let status = report_seal::report_status(&events(tx, &s)?, s.author_org.as_ref());
     let replaced_by_url = match &status {
         report_seal::ReportStatus::ReplacedBy { report, .. } => match load(tx, report)? {

@@ -26,6 +26,7 @@ on_each_backend!(
     r12_r13_a_value_the_curve_does_not_give_is_flagged_and_not_sealed,
     r12_r20_a_second_person_approves_each_test_and_corrections_say_why,
     r10_the_commission_forms_qr_opens_a_page,
+    r12_a_concrete_group_is_three_cubes_and_a_copied_cube_curve_is_flagged,
 );
 
 async fn r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_shown(b: Backend) {
@@ -362,5 +363,99 @@ async fn r12_r20_a_second_person_approves_each_test_and_corrections_say_why(b: B
     assert_eq!(view.specimens[0].results[0].correction.as_deref(), Some("补录峰值后数据"));
     let (_, html) = page(&server, &routes::report_check(&sealed.seal)).await;
     assert!(html.contains("补录峰值后数据"));
+    server.stop().await;
+}
+
+async fn r12_a_concrete_group_is_three_cubes_and_a_copied_cube_curve_is_flagged(b: Backend) {
+    use custody_core::results::concrete;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut chain = received(&server, 30).await;
+    let files = [cube_file(30, 36.0, 300), cube_file(30, 37.0, 301), cube_file(30, 38.5, 302)];
+    let curves: Vec<_> = files.iter().map(|f| custody_core::curve::parse(f).unwrap()).collect();
+    let grade = concrete::ConcreteGrade::parse("C30").unwrap();
+    let group = concrete::group_from_curves(&curves, grade).unwrap().1.value_mpa.unwrap().rounded;
+    // The lab reports the representative value with its first cube.
+    let representative = vec![Measurement {
+        name: "强度代表值".into(),
+        value_milli: (group * 1000.0).round() as i64,
+        unit: "MPa".into(),
+    }];
+    cube_tested_and_reviewed(&mut chain, 30, &files[0], representative).await;
+    for f in &files[1..] {
+        cube_tested_and_reviewed(&mut chain, 30, f, vec![]).await;
+    }
+    let (rep, _) = report(&mut chain, &[30], "YK-BG-2026-0030", None).await;
+    let r = seal_of(&chain.lab, &rep).await;
+    assert_eq!(r.status(), 200);
+    let sealed: ReportSealResponse = r.json().await.unwrap();
+    let (_, text) = check(&server, &sealed.seal).await;
+    let view: PublicReportView = serde_json::from_str(&text).unwrap();
+    let results = &view.specimens[0].results;
+    assert_eq!(results.len(), 4, "three cubes and their group: {results:?}");
+    let g = results.iter().find(|r| r.test == "concrete_cube_group").expect("the group's result");
+    assert_eq!(g.figures[0].name, "f_cu_group");
+    assert_eq!((g.figures[0].value, g.figures[0].reported), (group, Some(group)));
+    assert!(results.iter().all(|r| r.flags.is_empty()), "{results:?}");
+
+    // The next specimen: one cube tested, its file re-saved as the third
+    // cube's (other bytes, the same curve) and its value raised by the lab.
+    let mut second = received_again(chain, 31).await;
+    let first = cube_file(31, 36.0, 310);
+    let copy = custody_core::curve::to_file(
+        &custody_core::curve::parse(&first).unwrap(),
+        custody_core::curve::FileStyle::Utf8English,
+    );
+    let raised = vec![Measurement { name: "代表值".into(), value_milli: 45_000, unit: "MPa".into() }];
+    cube_tested_and_reviewed(&mut second, 31, &first, raised).await;
+    cube_tested_and_reviewed(&mut second, 31, &cube_file(31, 37.0, 311), vec![]).await;
+    cube_tested_and_reviewed(&mut second, 31, &copy, vec![]).await;
+    let (rep, _) = report(&mut second, &[31], "YK-BG-2026-0031", None).await;
+    let r = seal_of(&second.lab, &rep).await;
+    assert_eq!(r.status(), 409, "the raised representative value is a mismatch");
+    let e: ApiError = r.json().await.unwrap();
+    assert!(e.message_en.contains("f_cu_group"), "{}", e.message_en);
+    // The lab's own view of the same facts: the copy is named on both cubes.
+    let view = server
+        .state
+        .store
+        .write(|tx| {
+            let key = server.state.key.clone();
+            let c = sync_server::logtree::checkpoint(tx, &key, server.state.now())?;
+            let seal = custody_core::report_seal::ReportSeal {
+                report: rep.id(),
+                lab: id(demo::LAB_ORG),
+                report_no: "YK-BG-2026-0031".into(),
+                document: match &rep.body().payload {
+                    Payload::Report(r) => r.document,
+                    _ => unreachable!(),
+                },
+                issued_ms: tx.record(&rep.id())?.unwrap().first_seen_ms,
+            }
+            .sign(&key)
+            .unwrap()
+            .encode()
+            .unwrap();
+            sync_server::reports::check(
+                tx,
+                &server.state.blobs,
+                &key,
+                &[key.public()],
+                &seal,
+                &server.url,
+                &c,
+                &server.state.config.oversight.lab,
+            )
+        })
+        .unwrap()
+        .unwrap();
+    let near: Vec<_> = view.specimens[0]
+        .results
+        .iter()
+        .filter(|r| r.flags.iter().any(|f| f.code == "curve_near_identical"))
+        .map(|r| r.curve)
+        .collect();
+    assert_eq!(near, [Some(Hash::of(&first)), Some(Hash::of(&copy))], "{:?}", view.specimens[0].results);
     server.stop().await;
 }

@@ -170,6 +170,7 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
                 &seal.qr,
                 &server.url,
                 &c,
+                &server.state.config.oversight.lab,
             )
         })
         .unwrap()

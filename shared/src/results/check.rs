@@ -72,6 +72,27 @@ pub enum TestFlag {
     CurveReused {
         tags: Vec<String>,
     },
+    /// Another specimen's curve has the same shape (a copy re-saved or
+    /// re-timed): the lab signal `near_identical_curves` ([`super::group`]).
+    CurveNearIdentical {
+        tags: Vec<String>,
+        /// The largest difference of the normalised shapes (share of the peak).
+        difference: f64,
+    },
+    /// A concrete group is three cubes; this tag has another number of
+    /// current cube tests (GB/T 50081-2019).
+    GroupIncomplete {
+        cubes: usize,
+    },
+    /// Both the largest and the smallest cube stray more than 15 % from the
+    /// median: the group is void, not a basis for evaluation.
+    GroupVoid {
+        values_mpa: [f64; 3],
+    },
+    /// The lab reports a representative value for a group that is void.
+    VoidGroupReported {
+        reported: f64,
+    },
 }
 
 impl TestFlag {
@@ -84,6 +105,10 @@ impl TestFlag {
             TestFlag::RateOutOfBand { .. } => "rate_out_of_band",
             TestFlag::ManualRelease => "manual_release",
             TestFlag::CurveReused { .. } => "curve_reused",
+            TestFlag::CurveNearIdentical { .. } => "curve_near_identical",
+            TestFlag::GroupIncomplete { .. } => "group_incomplete",
+            TestFlag::GroupVoid { .. } => "group_void",
+            TestFlag::VoidGroupReported { .. } => "void_group_reported",
         }
     }
 
@@ -141,6 +166,50 @@ impl TestFlag {
                     format!("the same curve file is also used for specimen(s) {} (R12)", tags.join(", "))
                 }
             }
+            TestFlag::CurveNearIdentical { tags, difference } => {
+                let pct = difference * 100.0;
+                if zh {
+                    format!(
+                        "曲线形状与试件 {} 的几乎相同（最大差 {pct:.2}% 峰值），疑似复制曲线（R12）",
+                        tags.join("、")
+                    )
+                } else {
+                    format!(
+                        "the curve has nearly the same shape as specimen(s) {} (largest difference {pct:.2} % of the peak): a copied curve? (R12)",
+                        tags.join(", ")
+                    )
+                }
+            }
+            TestFlag::GroupIncomplete { cubes } => {
+                if zh {
+                    format!("一组混凝土试件应为 3 个，现有 {cubes} 个试件的试验数据（GB/T 50081，R12）")
+                } else {
+                    format!(
+                        "a concrete group is three cubes; this specimen has test data for {cubes} (GB/T 50081, R12)"
+                    )
+                }
+            }
+            TestFlag::GroupVoid { values_mpa } => {
+                let v = values_mpa.map(|x| format!("{x:.1}")).join(" / ");
+                if zh {
+                    format!(
+                        "三个试件强度 {v} MPa 中最大值和最小值与中间值之差均超过 15%，该组结果不作为评定依据（GB/T 50081）"
+                    )
+                } else {
+                    format!(
+                        "of the cubes' {v} MPa both the largest and the smallest differ from the median by more than 15 %: the group is void (GB/T 50081)"
+                    )
+                }
+            }
+            TestFlag::VoidGroupReported { reported } => {
+                if zh {
+                    format!("该组无效，实验室却报告了代表值 {reported} MPa（GB/T 50081，R12）")
+                } else {
+                    format!(
+                        "the group is void, yet the lab reports a representative value of {reported} MPa (GB/T 50081, R12)"
+                    )
+                }
+            }
         }
     }
 }
@@ -166,6 +235,9 @@ pub fn canonical_name(name: &str) -> Option<&'static str> {
     let n = name.trim().replace([' ', '_', '.'], "").to_lowercase();
     Some(match n.as_str() {
         "fcu" | "f" | "抗压强度" | "强度" | "strength" | "compressivestrength" => "f_cu",
+        "fcugroup" | "代表值" | "强度代表值" | "抗压强度代表值" | "groupstrength" | "representativevalue" => {
+            "f_cu_group"
+        }
         "reh" | "上屈服强度" | "upperyieldstrength" => "ReH",
         "rel" | "下屈服强度" | "屈服强度" | "lowyieldstrength" | "loweryieldstrength" | "yieldstrength" => {
             "ReL"

@@ -8,7 +8,7 @@
 //! | What | Module | Standard | Reported to |
 //! |---|---|---|---|
 //! | Cube strength F/A, size factor, loading rate | [`concrete`] | GB/T 50081-2019 | 0.1 MPa |
-//! | Group of three cubes (mean / median / void) | [`concrete`] | GB/T 50081-2019 | 0.1 MPa |
+//! | Group of three cubes (mean / median / void) | [`concrete`], checked in [`group`] | GB/T 50081-2019 | 0.1 MPa |
 //! | Manual pressure release (泄压) on a cube | [`concrete`] | heuristic, see there | — |
 //! | Batch acceptance of group values | [`batch`] | GB/T 50107-2010 | decisions on raw values |
 //! | Rebar ReH, ReL, Rp0.2, Rm | [`rebar`] | GB/T 228.1-2021 | 1 MPa *(unconfirmed for 2021)* |
@@ -30,6 +30,7 @@ pub mod batch;
 pub mod check;
 pub mod concrete;
 pub mod coupler;
+pub mod group;
 pub mod rebar;
 pub mod rounding;
 

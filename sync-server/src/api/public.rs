@@ -177,7 +177,11 @@ pub(crate) async fn check_report(
         }
     };
     let keys = vec![key.public()];
-    state.store.read_async(move |tx| reports::check(tx, &blobs, &key, &keys, &seal, &base, &checkpoint)).await
+    let lab = state.config.oversight.lab.clone();
+    state
+        .store
+        .read_async(move |tx| reports::check(tx, &blobs, &key, &keys, &seal, &base, &checkpoint, &lab))
+        .await
 }
 
 /// R13: the lab fetches its report's seal to print the QR on every page —
@@ -192,9 +196,11 @@ pub async fn lab_report_seal(
 ) -> ApiResult<Json<ReportSealResponse>> {
     let id = parse_hash(&id)?;
     let (key, now, base) = (state.key.clone(), state.now(), state.public_url(None));
-    let (org, blobs) = (dev.org.clone(), state.blobs.clone());
-    let out =
-        state.store.write_async(move |tx| reports::seal_for_lab(tx, &blobs, &key, &id, &org, now)).await?;
+    let (org, blobs, lab) = (dev.org.clone(), state.blobs.clone(), state.config.oversight.lab.clone());
+    let out = state
+        .store
+        .write_async(move |tx| reports::seal_for_lab(tx, &blobs, &key, &lab, &id, &org, now))
+        .await?;
     match out {
         Ok(seal) => {
             let text = seal.encode().map_err(|e| {

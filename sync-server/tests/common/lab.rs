@@ -23,6 +23,43 @@ pub fn curve_file(serial: u32) -> Vec<u8> {
     to_file(&sim::cube(&p), FileStyle::GbkChinese)
 }
 
+/// One cube of a concrete group (R12, GB/T 50081): the simulator's C30
+/// cube of 150 mm failing at `strength_mpa`, seeded by `seed`.
+pub fn cube_file(serial: u32, strength_mpa: f64, seed: u64) -> Vec<u8> {
+    let mut p = CubeParams::new(150.0, 30, seed);
+    p.strength_mpa = strength_mpa;
+    p.labels.specimen = Some(fixtures::tag(serial).printed());
+    to_file(&sim::cube(&p), FileStyle::GbkChinese)
+}
+
+/// Test data of one cube with its curve file, reviewed and approved.
+pub async fn cube_tested_and_reviewed(
+    chain: &mut Chain,
+    serial: u32,
+    file: &[u8],
+    results: Vec<Measurement>,
+) -> SignedRecord {
+    let t = TestData {
+        tag: fixtures::tag(serial),
+        receipt: chain.receipt.id(),
+        test: "concrete_cube_strength".into(),
+        standard: "GB/T 50081-2019".into(),
+        results,
+        curve: Some(Hash::of(file)),
+        automatic: true,
+        equipment: None,
+        revises: None,
+        reason: None,
+    };
+    let media = [(MediaPurpose::TestCurve, file)];
+    let rec = chain.lab.field_record(Payload::TestData(t), 0.0, 0.0, &media);
+    accepted(&mut chain.lab, &rec).await;
+    upload_media(&chain.lab, &[(MediaPurpose::TestCurve, file.to_vec())]).await;
+    let r = review(chain, &rec, true, "").await;
+    assert_eq!(r.status, RecordStatus::Accepted, "{:?}", r.findings);
+    rec
+}
+
 pub struct Chain {
     /// The lab's second person (demo::LAB_REVIEWER), who reviews the tests (R12).
     pub reviewer: Phone,
