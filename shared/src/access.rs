@@ -433,6 +433,30 @@ pub fn administer(viewer: &Viewer) -> Result<(), Denied> {
     }
 }
 
+/// R11-R13: whose lab desk (received specimens, tests, curves, reviews,
+/// reports) may `viewer` open? A lab's own people see their lab's; the
+/// operator's administrators any lab they name. Nobody else: a lab's work
+/// in progress is not yet evidence anyone relies on (regulators see it
+/// through records, trails and warnings, scoped by R18).
+pub fn lab_desk(viewer: &Viewer, requested: Option<&Id>) -> Result<Option<Id>, Denied> {
+    if viewer.is_admin {
+        return Ok(requested.cloned());
+    }
+    if viewer.org_role != OrgRole::Lab {
+        return Err(denied(
+            "lab_only",
+            "仅检测机构人员可以查看检测工作台",
+            "only a lab's staff may open its lab desk",
+        ));
+    }
+    match requested {
+        Some(lab) if *lab != viewer.org => {
+            Err(denied("not_your_lab", "只能查看本机构的检测工作", "you may only see your own lab's work"))
+        }
+        _ => Ok(Some(viewer.org.clone())),
+    }
+}
+
 /// May `viewer` open this media file in the console, and as what type?
 /// `project_visible`: the owning record's project is one the viewer sees
 /// (`console_project`). Face photos only to their person and admins (PIPL);

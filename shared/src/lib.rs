@@ -38,6 +38,7 @@ pub mod custody;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod geojson;
+pub mod lab_desk;
 pub mod log;
 pub mod model;
 pub mod oversight;

@@ -118,8 +118,7 @@ fn specimen(
     }
     let (current, unreviewed) = report_seal::current_tests(&entries, &reviews);
     facts.unreviewed = unreviewed;
-    // The cubes of a concrete group: (curve when arrived, named, reported).
-    let mut cubes: Vec<(Option<Vec<u8>>, bool, Vec<custody_core::record::Measurement>)> = Vec::new();
+    let mut cubes: Vec<CubeOf> = Vec::new();
     for entry in current {
         let Some((id, t)) = tests_by_id.iter().find(|(id, _)| *id == entry.id) else { continue };
         let id = *id;
@@ -134,7 +133,7 @@ fn specimen(
             curves.push(ArrivedCurve { tag: tag.printed(), sha, bytes: b.clone() });
         }
         if t.test == "concrete_cube_strength" {
-            cubes.push((bytes, t.curve.is_some(), t.results.clone()));
+            cubes.push(CubeOf { curve: bytes, named: t.curve.is_some(), reported: t.results.clone() });
         }
         facts.curve_unreadable |= check
             .flags
@@ -161,16 +160,27 @@ fn specimen(
     Ok((facts, public, tests))
 }
 
+/// One cube of a concrete group: its curve when arrived, whether its test
+/// names one, and what the lab reported with it.
+struct CubeOf {
+    curve: Option<Vec<u8>>,
+    named: bool,
+    reported: Vec<custody_core::record::Measurement>,
+}
+
 /// GB/T 50081: the group value of a tag's cubes, when all have curves
 /// (`results::group::check_group`); a mismatch counts like any other.
 fn group_result(
     tag: &TagCode,
     grade: Option<&str>,
-    cubes: &[(Option<Vec<u8>>, bool, Vec<custody_core::record::Measurement>)],
+    cubes: &[CubeOf],
     facts: &mut SpecimenFacts,
 ) -> Option<PublicTestResult> {
-    let named: Vec<Cube<'_>> =
-        cubes.iter().filter(|c| c.1).map(|c| Cube { curve: c.0.as_deref(), reported: &c.2 }).collect();
+    let named: Vec<Cube<'_>> = cubes
+        .iter()
+        .filter(|c| c.named)
+        .map(|c| Cube { curve: c.curve.as_deref(), reported: &c.reported })
+        .collect();
     let check = group::check_group(grade, &named)?;
     for f in &check.flags {
         if let TestFlag::Mismatch { name, .. } = f {
@@ -195,7 +205,7 @@ fn group_result(
 /// R12: one test recomputed from its curve, if the curve has arrived
 /// (`true` beside it when it has not; the curve's bytes when it has).
 /// Other specimens' test data naming the very same file are named too.
-fn recompute(
+pub(crate) fn recompute(
     tx: &mut dyn Tx,
     blobs: &Blobs,
     record: Hash,

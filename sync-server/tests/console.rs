@@ -218,6 +218,10 @@ const MATRIX: &[Row] = &[
     (M::Get,  paths::OVERSIGHT_PROJECT, Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
     (M::Get,  paths::OVERSIGHT_PROJECT, Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
     // Spot checks (R20): regulators' inspectors and admins; the published draw is public.
+    // The lab desk (R11-R13): a lab's own staff and the administrators; a
+    // record that is not test data is not found for those who may look.
+    (M::Get,  paths::LAB_DESK,          Target::None,         "L    O    F    F    F    F    F    F    F    O    O    F"),
+    (M::Get,  paths::LAB_TEST,          Target::RecordA,      "L    404  F    F    F    F    F    F    F    404  404  F"),
     (M::Get,  paths::DRAWS,             Target::None,         "L    O    O    O    O    O    O    F    F    F    F    F"),
     (M::Post, paths::DRAWS,             Target::None,         "L    O    O    O    O    O    O    F    F    F    F    F"),
     (M::Get,  paths::DRAW_PUBLIC,       Target::Nothing,      "404  404  404  404  404  404  404  404  404  404  404  404"),

@@ -27,6 +27,7 @@ on_each_backend!(
     r12_r20_a_second_person_approves_each_test_and_corrections_say_why,
     r10_the_commission_forms_qr_opens_a_page,
     r12_a_concrete_group_is_three_cubes_and_a_copied_cube_curve_is_flagged,
+    r11_r13_the_lab_desk_shows_each_specimens_stage_and_the_curve_with_its_marks,
 );
 
 async fn r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_shown(b: Backend) {
@@ -457,5 +458,64 @@ async fn r12_a_concrete_group_is_three_cubes_and_a_copied_cube_curve_is_flagged(
         .map(|r| r.curve)
         .collect();
     assert_eq!(near, [Some(Hash::of(&first)), Some(Hash::of(&copy))], "{:?}", view.specimens[0].results);
+    server.stop().await;
+}
+
+async fn r11_r13_the_lab_desk_shows_each_specimens_stage_and_the_curve_with_its_marks(b: Backend) {
+    use sync_server::console::paths;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut chain = received(&server, 40).await;
+    // 40: tested, not yet reviewed. 41: received only. 42: tested, returned.
+    let test40 = tested(&mut chain, 40, true).await;
+    let chain = received_again(chain, 41).await;
+    let mut chain = received_again(chain, 42).await;
+    let test42 = tested(&mut chain, 42, true).await;
+    assert_eq!(
+        review(&mut chain, &test42, false, "龄期记录不全，请补充").await.status,
+        RecordStatus::Accepted
+    );
+
+    let mut lab = common::browser::signed_in(&server, "wangqiang", Some(demo::LAB_RECEIVER));
+    let desk = lab.get(paths::LAB_DESK).await;
+    assert_eq!(desk.status, 200, "{}", desk.body);
+    for (serial, stage) in [(40, "awaiting_review"), (41, "awaiting_test"), (42, "returned")] {
+        let line = format!(r#"data-tag="{}" data-stage="{stage}""#, fixtures::tag(serial).printed());
+        assert!(desk.body.contains(&line), "{line} in {}", desk.body);
+    }
+    // One test: the curve drawn, the peak's f_cu marked at the peak force,
+    // and the values table.
+    let page = lab.get(&paths::fill(paths::LAB_TEST, &test40.id().to_hex())).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let curve = custody_core::curve::parse(&curve_file(40)).unwrap();
+    let marks = custody_core::lab_desk::curve_marks("concrete_cube_strength", &curve);
+    assert!(
+        page.body.contains(r#"<svg xmlns="http://www.w3.org/2000/svg""#)
+            && page.body.contains(r#"data-mark="f_cu""#)
+    );
+    assert!(page.body.contains(&format!("f_cu = {} MPa", marks[0].value)), "{}", page.body);
+    let returned = lab.get(&paths::fill(paths::LAB_TEST, &test42.id().to_hex())).await;
+    assert!(returned.body.contains("龄期记录不全"), "the reviewer's note is shown");
+    // Another lab's person: not their desk, not their test.
+    let admin = server.admin();
+    admin
+        .add_org(custody_core::model::Organisation {
+            id: id("ORG-LAB-X"),
+            name: "别的检测机构".into(),
+            role: OrgRole::Lab,
+            credit_code: None,
+            jurisdiction: None,
+        })
+        .unwrap();
+    admin.add_person(Person { id: id("P-LABX"), name: "P-LABX".into(), org: id("ORG-LAB-X") }).unwrap();
+    let mut other = common::browser::signed_in(&server, "labx", Some("P-LABX"));
+    let foreign = other.get(&paths::fill(paths::LAB_TEST, &test40.id().to_hex())).await;
+    assert_eq!(foreign.status, 403);
+    let empty = other.get(paths::LAB_DESK).await;
+    assert!(!empty.body.contains(&fixtures::tag(40).printed()), "another lab's desk lists none of ours");
+    // A contractor has no lab desk.
+    let mut sampler = common::browser::signed_in(&server, "zhangwei", Some(demo::SAMPLER));
+    assert_eq!(sampler.get(paths::LAB_DESK).await.status, 403);
     server.stop().await;
 }

@@ -18,6 +18,7 @@
 //! | `session` | the session cookie, the account, its `access::Viewer`, CSRF |
 //! | `sign_in` | password + second factor, setup links, the field app's QR sign-in |
 //! | `pages` | what signed-in people read: projects, records, trails, violations, their account |
+//! | `lab` | the lab desk: received specimens, a test's curve with the recomputed values marked, reviews |
 //! | `admin` | what administrators do: the directory, sites, tags, labs |
 //! | `accounts` | console accounts and their setup links, the audit log, the server's status |
 //! | `view` | the layout and small helpers every page shares |
@@ -26,6 +27,7 @@
 mod accounts;
 mod admin;
 mod draws;
+mod lab;
 pub mod map;
 mod oversight;
 mod pages;
@@ -77,6 +79,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(OVERSIGHT_CSV), get(oversight::dashboard_csv))
         .route(mounted(OVERSIGHT_PROJECT), get(oversight::project))
         .route(mounted(OVERSIGHT_EVENTS), get(oversight::events))
+        .route(mounted(LAB_DESK), get(lab::desk))
+        .route(mounted(LAB_TEST), get(lab::test))
         .route(mounted(DRAWS), get(draws::list).post(draws::announce))
         .route(mounted(DRAW_PUBLIC), get(draws::public))
         .route(mounted(DRAW_JSON), get(draws::public_json))

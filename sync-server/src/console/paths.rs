@@ -56,6 +56,10 @@ pub const OVERSIGHT_CSV: &str = "/console/oversight.csv";
 pub const OVERSIGHT_PROJECT: &str = "/console/oversight/{id}";
 pub const OVERSIGHT_EVENTS: &str = "/console/oversight-events";
 pub const DRAWS: &str = "/console/draws";
+/// The lab desk (R11-R13): a lab's received specimens and their stage.
+pub const LAB_DESK: &str = "/console/lab";
+/// One test: the curve with the recomputed values marked, reviews, corrections.
+pub const LAB_TEST: &str = "/console/lab/tests/{id}";
 pub const DRAW_PUBLIC: &str = "/console/public/draws/{id}";
 pub const DRAW_JSON: &str = "/console/public/draws/{id}/json";
 /// The report QR's page (R13): anyone with a phone camera.
@@ -109,6 +113,8 @@ pub const ALL: &[Page] = &[
     p(Get, OVERSIGHT_CSV, SignedIn),
     p(Get, OVERSIGHT_PROJECT, SignedIn),
     p(Get, OVERSIGHT_EVENTS, SignedIn),
+    p(Get, LAB_DESK, SignedIn),
+    p(Get, LAB_TEST, SignedIn),
     p(Get, DRAWS, SignedIn),
     p(Post, DRAWS, SignedIn),
     p(Get, DRAW_PUBLIC, Public),

@@ -132,6 +132,9 @@ impl Chrome {
             Nav { href: paths::OVERSIGHT, zh: "监管预警", en: "Oversight" },
         ];
         // Grants as of this request (the session is touched on every one).
+        if u.viewer.org_role == custody_core::model::OrgRole::Lab || u.viewer.is_admin {
+            nav.push(Nav { href: paths::LAB_DESK, zh: "检测工作台", en: "Lab desk" });
+        }
         if custody_core::access::spot_checks(&u.viewer, u.session.last_seen_ms).is_ok() {
             nav.push(Nav { href: paths::DRAWS, zh: "双随机抽查", en: "Spot checks" });
         }
