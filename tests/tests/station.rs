@@ -360,3 +360,76 @@ async fn r12_kill_9_during_capture_loses_and_doubles_nothing() {
     }
     server.stop().await;
 }
+
+/// R12: a machine that sends each test over a connection. A whole test
+/// becomes a file the station captures like an export; a connection reset
+/// mid-test keeps what arrived in `failed/` with its note; a station killed
+/// mid-test finds its part file at the next start and keeps it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r12_a_streamed_test_is_captured_and_a_broken_stream_is_kept() {
+    use field_engine::station_stream::{self, Received};
+    use tokio::io::AsyncWriteExt;
+    let (_d, server) = world().await;
+    let lab = lab_that_received(&server, &[43]).await;
+    let tag = fixtures::tag(43);
+    let machine = lab.dir.path().join("machine");
+    std::fs::create_dir_all(&machine).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+
+    // A whole test: sent in pieces, as readings arrive, then closed.
+    let file = cube_file(7, Some(&tag), FileStyle::GbkChinese);
+    let dir = machine.clone();
+    let receiving = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let first = station_stream::receive(stream, &dir).await.unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let second = station_stream::receive(stream, &dir).await.unwrap();
+        (first, second)
+    });
+    let mut machine_side = tokio::net::TcpStream::connect(addr).await.unwrap();
+    for chunk in file.chunks(1000) {
+        machine_side.write_all(chunk).await.unwrap();
+    }
+    machine_side.shutdown().await.unwrap();
+    drop(machine_side);
+    // A test cut off: half the bytes, then a reset (RST, not a close).
+    let half = &file[..file.len() / 2];
+    let mut broken_side = tokio::net::TcpStream::connect(addr).await.unwrap();
+    broken_side.write_all(half).await.unwrap();
+    broken_side.set_zero_linger().unwrap();
+    drop(broken_side);
+    let (first, second) = receiving.await.unwrap();
+
+    let Received::Ready(ready) = first else { panic!("{first:?}") };
+    assert_eq!(std::fs::read(&ready).unwrap(), file, "the bytes the machine sent, unaltered");
+    let Received::Broken(kept) = second else { panic!("a reset is not a finished test: {second:?}") };
+    assert_eq!(std::fs::read(&kept).unwrap(), half, "what arrived is kept");
+    let note = std::fs::read_to_string(format!("{}.error.txt", kept.display())).unwrap();
+    assert!(note.contains("中断") && note.contains("broke"), "{note}");
+
+    // The station captures the streamed test like an exported file.
+    let pass = lab.engine.capture_folder(&machine, &now_settled()).unwrap();
+    assert_eq!(pass.captured.len(), 1, "{pass:?}");
+    assert_eq!(pass.failed.len(), 0, "{pass:?}");
+    lab.engine.sync_once().await.unwrap();
+    let records = pass.captured.iter().map(|(_, id)| lab.engine.signed_record(id).unwrap().unwrap());
+    let tests = test_data_by_curve(records);
+    assert_eq!(tests.get(&Hash::of(&file)).map(Vec::len), Some(1), "signed once, bound to the raw bytes");
+
+    // A station killed mid-test: its part file is kept at the next start.
+    std::fs::write(machine.join(".stream-1-9.part"), half).unwrap();
+    let recovered = station_stream::recover(&machine).unwrap();
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(std::fs::read(&recovered[0]).unwrap(), half);
+    assert!(!machine.join(".stream-1-9.part").exists());
+    // An empty connection leaves nothing.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dir = machine.clone();
+    let probe =
+        tokio::spawn(async move { station_stream::receive(listener.accept().await.unwrap().0, &dir).await });
+    drop(tokio::net::TcpStream::connect(addr).await.unwrap());
+    assert_eq!(probe.await.unwrap().unwrap(), Received::Empty);
+    assert!(files_in(&machine).iter().all(|f| !f.ends_with(".part")), "{:?}", files_in(&machine));
+}

@@ -27,6 +27,7 @@ mod lookup;
 pub mod media;
 mod signing;
 pub mod station;
+pub mod station_stream;
 pub mod steps;
 mod store;
 pub mod sync;

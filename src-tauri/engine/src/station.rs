@@ -199,7 +199,7 @@ fn move_into(src: &Path, dir: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// `dir/name`, or `dir/stem (n).ext` for the first n for which `taken` is false.
-fn free_name(dir: &Path, name: &str, taken: impl Fn(&Path) -> bool) -> PathBuf {
+pub(crate) fn free_name(dir: &Path, name: &str, taken: impl Fn(&Path) -> bool) -> PathBuf {
     let (stem, ext) = match name.rfind('.') {
         Some(i) if i > 0 => (&name[..i], &name[i..]),
         _ => (name, ""),
@@ -214,7 +214,7 @@ fn free_name(dir: &Path, name: &str, taken: impl Fn(&Path) -> bool) -> PathBuf {
 }
 
 /// Make a rename durable; best effort (the next pass repeats any move lost).
-fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -375,7 +375,7 @@ impl Engine {
     }
 }
 
-fn note_path(file: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn note_path(file: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}{suffix}", file.display()))
 }
 
