@@ -405,8 +405,10 @@ test('a report QR is checked on a phone: valid, a file compared, replaced, revok
   await phone.visit(checkPath, 'report-valid');
   assert.deepEqual(await phone.attrs('[data-testid="report-status"]', 'data-status'), ['valid']);
   assert.match(await phone.body(), /有效/);
-  // The system's own strength from the raw curve is shown beside the report.
-  assert.equal((await phone.attrs('tr[data-figure="f_cu"]', 'data-value')).length, 1);
+  // The system's own strengths from the raw curves are shown beside the
+  // report: each of the group's three cubes, and the group value (GB/T 50081).
+  assert.equal((await phone.attrs('tr[data-figure="f_cu"]', 'data-value')).length, 3);
+  assert.equal((await phone.attrs('tr[data-figure="f_cu_group"]', 'data-value')).length, 1);
   // The file the reader holds, compared on the phone: the lab's document matches ...
   const sha = (await phone.attrs('[data-testid="file-input"]', 'data-sha'))[0];
   const doc = path.join(rehearsal, 'lab', 'engine', 'media', sha.slice(0, 2), sha);

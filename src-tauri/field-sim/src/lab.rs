@@ -1,40 +1,53 @@
-//! The lab's part of the rehearsal (R12-R13): the testing machine's curve
-//! captured as test data, the report, and its QR from the system.
+//! The lab's part of the rehearsal (R12-R13): the testing machine's curves
+//! of a group of three cubes captured as test data, the report, and its QR
+//! from the system.
 
 use custody_core::TagCode;
 use custody_core::record::MediaPurpose;
 use field_engine::{Engine, EngineError, ReportInput, TestDataInput};
 
-/// Steps 8-9 of the rehearsal: the testing machine's curve captured as test
-/// data (R12), the report (R13), and its QR from the server once the chain
-/// is whole. Returns the check URL the QR carries.
+/// Steps 8-9 of the rehearsal: the compression machine's curves of one
+/// group of three cubes captured as test data (R12), the report (R13), and
+/// its QR from the server once the chain is whole. Returns the check URL the QR carries.
 pub async fn report_rehearsal(lab: &Engine, reviewer: &Engine, tag: TagCode) -> Result<String, EngineError> {
     use custody_core::curve::{FileStyle, sim, to_file};
-    println!("8. the compression machine writes the cube's curve; the station signs it as test data");
-    let mut cube = sim::CubeParams::new(150.0, 30, u64::from(tag.serial()));
-    cube.labels.specimen = Some(tag.printed());
-    cube.labels.machine = Some("YJ-2000-01".into());
-    let file = to_file(&sim::cube(&cube), FileStyle::GbkChinese);
-    let curve = lab.store_media(&file, MediaPurpose::TestCurve, "text/csv")?;
-    let t = lab.create_test_data(
-        TestDataInput {
-            tag: tag.clone(),
-            test: "concrete_cube_strength".into(),
-            standard: "GB/T 50081-2019".into(),
-            results: vec![],
-            curve: Some(curve),
-            automatic: true,
-            equipment: None,
-            revises: None,
-            reason: None,
-        },
-        true,
-    )?;
-    println!("   test data {} ({} bytes of curve, kept unaltered)", &t.id.to_hex()[..12], file.len());
+    println!("8. the compression machine writes the group's three cube curves; each is signed as test data");
+    let mut tests = Vec::new();
+    for cube_no in 0..3u64 {
+        // One group, three cubes: each its own strength and noise (GB/T 50081).
+        let mut cube = sim::CubeParams::new(150.0, 30, u64::from(tag.serial()) * 3 + cube_no);
+        cube.labels.specimen = Some(tag.printed());
+        cube.labels.machine = Some("YJ-2000-01".into());
+        let file = to_file(&sim::cube(&cube), FileStyle::GbkChinese);
+        let curve = lab.store_media(&file, MediaPurpose::TestCurve, "text/csv")?;
+        let t = lab.create_test_data(
+            TestDataInput {
+                tag: tag.clone(),
+                test: "concrete_cube_strength".into(),
+                standard: "GB/T 50081-2019".into(),
+                results: vec![],
+                curve: Some(curve),
+                automatic: true,
+                equipment: None,
+                revises: None,
+                reason: None,
+            },
+            true,
+        )?;
+        println!(
+            "   cube {}: test data {} ({} bytes of curve, kept unaltered)",
+            cube_no + 1,
+            &t.id.to_hex()[..12],
+            file.len()
+        );
+        tests.push(t.id);
+    }
     lab.sync_once().await?;
-    let r = reviewer.create_review(t.id, tag.clone(), true, "", true)?;
+    for t in tests {
+        let r = reviewer.create_review(t, tag.clone(), true, "", true)?;
+        println!("   reviewed and approved by a second person: {}", &r.id.to_hex()[..12]);
+    }
     reviewer.sync_once().await?;
-    println!("   reviewed and approved by a second person: {}", &r.id.to_hex()[..12]);
     println!("9. the report, then its anti-counterfeit QR from the system");
     let no = format!("REH-BG-{}", tag.serial());
     let tag_printed = tag.printed();
