@@ -414,14 +414,13 @@ pub fn check(
     let (_, specimens, tests) = issuance(tx, blobs, &key.public(), checkpoint, s)?;
     let status = report_seal::report_status(&events(tx, s)?, s.author_org.as_ref());
     let replaced_by_url = match &status {
-        report_seal::ReportStatus::ReplacedBy { report, .. } => match load(tx, report)? {
-            // The replacement's own seal when it is issued; its record page otherwise.
-            Some(r) => Some(match sealed(&r, &seal.lab, key).and_then(|x| x.encode()) {
+        // The replacement's own seal when it is issued; its record page otherwise.
+        report_seal::ReportStatus::ReplacedBy { report, .. } => {
+            load(tx, report)?.map(|r| match sealed(&r, &seal.lab, key).and_then(|x| x.encode()) {
                 Ok(text) => format!("{base_url}{}", routes::report_check(&text)),
                 Err(_) => format!("{base_url}{}", routes::record_page(report)),
-            }),
-            None => None,
-        },
+            })
+        }
         _ => None,
     };
     let project_name = match s.row.project.as_deref().map(Id::new) {
