@@ -587,6 +587,25 @@ pub struct PublicReportView {
     /// The check page of the report that replaced this one, if any.
     pub replaced_by_url: Option<String>,
     pub specimens: Vec<PublicSpecimen>,
+    /// The report PDF the system issued (QR on every page, curves and the
+    /// lab's document attached), once it has been: its SHA-256 is the one to
+    /// compare a received PDF with. `None` until the lab's seal or a PDF
+    /// route first issues it.
+    #[serde(default)]
+    pub issued_pdf: Option<IssuedPdf>,
+}
+
+/// R13: the report PDF as the system issued it, rendered once and kept.
+/// (The QR on it cannot carry this hash — it is printed on the very file —
+/// so the check page shows it.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct IssuedPdf {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub sha256: Hash,
+    pub size: u64,
+    /// Where anyone holding the seal downloads it.
+    pub url: String,
 }
 
 /// One specimen of a checked report: its stage and the lab's verdict over

@@ -102,6 +102,10 @@ pub const PUBLIC_RECORD: &str = "/v1/public/records/{id}";
 pub const PUBLIC_REPORT: &str = "/v1/public/reports/{seal}";
 /// The report QR's seal for the lab that issued the report (R13).
 pub const LAB_REPORT_SEAL: &str = "/v1/lab/reports/{id}/seal";
+/// The report PDF the system issued, for anyone holding a valid seal (R13).
+pub const PUBLIC_REPORT_PDF: &str = "/v1/public/reports/{seal}/pdf";
+/// The report PDF the system issued, for the lab that issued the report (R13).
+pub const LAB_REPORT_PDF: &str = "/v1/lab/reports/{id}/pdf";
 /// A sign-in to the web console the field app is asked to approve: what
 /// is asking (GET) and the approval (POST).
 pub const CONSOLE_LOGIN: &str = "/v1/console/logins/{id}";
@@ -120,6 +124,7 @@ pub const ALL: &[Route] = &[
     r(Method::Get, PUBLIC_TAG, Caller::Public),
     r(Method::Get, PUBLIC_RECORD, Caller::Public),
     r(Method::Get, PUBLIC_REPORT, Caller::Public),
+    r(Method::Get, PUBLIC_REPORT_PDF, Caller::Public),
     r(Method::Get, PROFILE, Caller::Device),
     r(Method::Post, TIME, Caller::Device),
     r(Method::Post, RECORDS, Caller::Device),
@@ -133,6 +138,7 @@ pub const ALL: &[Route] = &[
     r(Method::Get, MEDIA_CONTENT, Caller::Device),
     r(Method::Get, LAB_TAG, Caller::Device),
     r(Method::Get, LAB_REPORT_SEAL, Caller::Device),
+    r(Method::Get, LAB_REPORT_PDF, Caller::Device),
     r(Method::Get, VIOLATIONS, Caller::Device),
     r(Method::Get, CONSOLE_LOGIN, Caller::Device),
     r(Method::Post, CONSOLE_LOGIN, Caller::Device),
@@ -189,6 +195,14 @@ pub fn public_report(seal: &str) -> String {
 /// Where the lab fetches its report's seal.
 pub fn lab_report_seal(id: &Hash) -> String {
     fill(LAB_REPORT_SEAL, &id.to_hex())
+}
+/// The issued report PDF, by its seal (anyone).
+pub fn public_report_pdf(seal: &str) -> String {
+    fill(PUBLIC_REPORT_PDF, seal)
+}
+/// The issued report PDF, for its lab.
+pub fn lab_report_pdf(id: &Hash) -> String {
+    fill(LAB_REPORT_PDF, &id.to_hex())
 }
 /// The report QR's page for a seal's text.
 pub fn report_check(seal: &str) -> String {

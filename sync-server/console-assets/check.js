@@ -1,6 +1,7 @@
 // The report check page (R13): compare a file the reader holds with the
-// report file the system holds, by SHA-256 computed on the reader's device
-// (the file never leaves it). WebCrypto where the page is a secure context
+// two files the system knows — the report PDF it issued (QR on every page)
+// and the document the lab signed (whose hash the QR's seal carries) — by
+// SHA-256 computed on the reader's device (the file never leaves it). WebCrypto where the page is a secure context
 // (HTTPS); a plain implementation (FIPS 180-4) where it is not, e.g. an
 // intranet served over HTTP.
 (function () {
@@ -78,10 +79,11 @@
     var reader = new FileReader();
     reader.onload = function () {
       digest(reader.result).then(function (got) {
-        var same = got === input.getAttribute('data-sha');
-        out.className = same ? 'ok' : 'bad';
-        out.setAttribute('data-match', same ? 'true' : 'false');
-        out.textContent = out.getAttribute(same ? 'data-same' : 'data-different') + ' (SHA-256 ' + got + ')';
+        var match = got === input.getAttribute('data-pdf-sha') ? 'pdf'
+          : got === input.getAttribute('data-doc-sha') ? 'document' : 'none';
+        out.className = match === 'none' ? 'bad' : 'ok';
+        out.setAttribute('data-match', match);
+        out.textContent = out.getAttribute('data-' + match) + ' (SHA-256 ' + got + ')';
       });
     };
     reader.readAsArrayBuffer(f);

@@ -22,6 +22,7 @@ pub struct Config {
     pub console: ConsoleConfig,
     pub oversight: OversightConfig,
     pub backup: BackupConfig,
+    pub reports: ReportsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -184,6 +185,28 @@ impl Default for OversightConfig {
             batch: 500,
             project: Default::default(),
             lab: Default::default(),
+        }
+    }
+}
+
+/// The test report PDF the system issues (R13, `report_pdf`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// The font the report is set in: a TrueType/OpenType file or
+    /// collection with Chinese. The default is Debian's `fonts-noto-cjk`
+    /// (a dependency of the package).
+    pub font_file: PathBuf,
+    /// The face within a collection (`.ttc`): 2 is Noto Sans CJK SC
+    /// (simplified Chinese glyph forms) in Debian's file; 0 for a single font.
+    pub font_index: u32,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            font_file: PathBuf::from("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+            font_index: 2,
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod maintenance;
 pub mod migrate;
 pub mod openapi;
 pub mod oversight;
+pub mod report_pdf;
 pub mod reports;
 pub mod status;
 pub mod store;
@@ -86,6 +87,10 @@ pub struct AppState {
     /// The address actually listened on (known once serving: a port 0 bind
     /// gets its number then), for the URLs the server prints and puts in QRs.
     pub bound: Arc<OnceLock<std::net::SocketAddr>>,
+    /// The report font (`[reports]`), read when a report PDF is first
+    /// rendered and kept once it loads (a missing font is asked again, so
+    /// installing it needs no restart).
+    pub report_font: Arc<OnceLock<report_pdf::ReportFont>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +136,18 @@ impl AppState {
             anchors: Arc::new(ingest::AnchorCache::default()),
             console: Arc::new(console::Limiter::default()),
             bound: Arc::default(),
+            report_font: Arc::default(),
         })
+    }
+
+    /// The report font (R13), loaded on first use.
+    pub fn report_font(&self) -> Result<report_pdf::ReportFont, report_pdf::PdfError> {
+        if let Some(f) = self.report_font.get() {
+            return Ok(f.clone());
+        }
+        let r = &self.config.reports;
+        let font = report_pdf::ReportFont::load(&r.font_file, r.font_index)?;
+        Ok(self.report_font.get_or_init(|| font).clone())
     }
 
     /// The URL devices should use (enrollment QRs).
@@ -202,6 +218,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::MEDIA_CONTENT, get(api::media_content))
         .route(routes::LAB_TAG, get(api::lab_trail))
         .route(routes::LAB_REPORT_SEAL, get(api::lab_report_seal))
+        .route(routes::LAB_REPORT_PDF, get(api::lab_report_pdf))
         .route(routes::VIOLATIONS, get(api::violations))
         .merge(console::device_routes())
         .layer(signed(limits.upload_body_bytes))
@@ -219,6 +236,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::PUBLIC_TAG, get(api::public_tag))
         .route(routes::PUBLIC_RECORD, get(api::public_record))
         .route(routes::PUBLIC_REPORT, get(api::public_report))
+        .route(routes::PUBLIC_REPORT_PDF, get(api::public_report_pdf))
         .route(routes::ADMIN_TAG, get(api::admin_trail))
         .route(routes::ADMIN_VIOLATIONS, get(api::admin_violations))
         .layer(DefaultBodyLimit::max(64 * 1024))

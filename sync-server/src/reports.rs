@@ -6,6 +6,11 @@
 //! time is the report record's first-seen time (the server's own clock), so
 //! the same report always gets the same seal, on any instance, after any
 //! restore.
+//!
+//! The report PDF issued with the seal is stored, once (`issued`: why).
+
+mod issued;
+pub use issued::*;
 
 use crate::blobs::Blobs;
 use crate::ingest::{decode_stored, stored_verdict};
@@ -18,7 +23,7 @@ use custody_core::log::SignedCheckpoint;
 use custody_core::model::Id;
 use custody_core::oversight::lab::LabThresholds;
 use custody_core::protocol::{
-    PublicFigure, PublicFlag, PublicReportView, PublicSpecimen, PublicTestResult, RecordStatus,
+    IssuedPdf, PublicFigure, PublicFlag, PublicReportView, PublicSpecimen, PublicTestResult, RecordStatus,
 };
 use custody_core::record::{Payload, ReceiptDecision, Report, TestData};
 use custody_core::report_seal::{
@@ -438,6 +443,52 @@ fn events(tx: &mut dyn Tx, s: &Stored) -> Result<Vec<ReportEvent>> {
     Ok(out)
 }
 
+/// A seal that checks out: signed by one of the system's `keys` and naming
+/// the stored report as it is. The light half of [`check`] (no trails, no
+/// curves), all the PDF routes need.
+pub struct Sealed {
+    pub signed: SignedSeal,
+    /// The seal's canonical text (upper-case base32), whatever case was asked.
+    pub text: String,
+    pub report_no: String,
+    stored: Stored,
+}
+
+impl Sealed {
+    pub fn report(&self) -> Hash {
+        self.stored.row.id
+    }
+}
+
+/// Decode and verify a seal's text against the stored report.
+pub fn sealed_report(
+    tx: &mut dyn Tx,
+    keys: &[PublicKey],
+    text: &str,
+) -> Result<std::result::Result<Sealed, CheckFailure>> {
+    let signed = match SignedSeal::decode(text) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(CheckFailure::Seal(e))),
+    };
+    let seal = match signed.verify(keys) {
+        Ok(s) => s.clone(),
+        Err(e) => return Ok(Err(CheckFailure::Seal(e))),
+    };
+    let Some(s) = load(tx, &seal.report)? else { return Ok(Err(CheckFailure::Unknown)) };
+    if s.report.document != seal.document
+        || s.report.report_no != seal.report_no
+        || s.row.first_seen_ms != seal.issued_ms
+        || s.author_org.as_ref() != Some(&seal.lab)
+    {
+        return Ok(Err(CheckFailure::Mismatch));
+    }
+    let text = match signed.encode() {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(CheckFailure::Seal(e))),
+    };
+    Ok(Ok(Sealed { text, report_no: s.report.report_no.clone(), signed, stored: s }))
+}
+
 /// R13: check a seal's text and answer what anyone may know of the report.
 /// Reads only: the trails are proven against `checkpoint`, which must cover
 /// the log ([`covering_checkpoint`]), so the check runs on a reader, beside
@@ -455,33 +506,22 @@ pub fn check(
     checkpoint: &SignedCheckpoint,
     lab: &LabThresholds,
 ) -> Result<std::result::Result<PublicReportView, CheckFailure>> {
-    let signed = match SignedSeal::decode(text) {
+    let checked = match sealed_report(tx, keys, text)? {
         Ok(s) => s,
-        Err(e) => return Ok(Err(CheckFailure::Seal(e))),
+        Err(f) => return Ok(Err(f)),
     };
-    let seal = match signed.verify(keys) {
-        Ok(s) => s.clone(),
-        Err(e) => return Ok(Err(CheckFailure::Seal(e))),
-    };
-    let Some(s) = load(tx, &seal.report)? else { return Ok(Err(CheckFailure::Unknown)) };
-    if s.report.document != seal.document
-        || s.report.report_no != seal.report_no
-        || s.row.first_seen_ms != seal.issued_ms
-        || s.author_org.as_ref() != Some(&seal.lab)
-    {
-        return Ok(Err(CheckFailure::Mismatch));
-    }
-    let (_, specimens, tests) = issuance(tx, blobs, &key.public(), checkpoint, lab, &s)?;
-    let status = report_seal::report_status(&events(tx, &s)?, s.author_org.as_ref());
+    let (signed, s) = (&checked.signed, &checked.stored);
+    let seal = &signed.seal;
+    let (_, specimens, tests) = issuance(tx, blobs, &key.public(), checkpoint, lab, s)?;
+    let status = report_seal::report_status(&events(tx, s)?, s.author_org.as_ref());
     let replaced_by_url = match &status {
-        report_seal::ReportStatus::ReplacedBy { report, .. } => match load(tx, report)? {
-            // The replacement's own seal when it is issued; its record page otherwise.
-            Some(r) => Some(match sealed(&r, &seal.lab, key).and_then(|x| x.encode()) {
+        // The replacement's own seal when it is issued; its record page otherwise.
+        report_seal::ReportStatus::ReplacedBy { report, .. } => {
+            load(tx, report)?.map(|r| match sealed(&r, &seal.lab, key).and_then(|x| x.encode()) {
                 Ok(text) => format!("{base_url}{}", routes::report_check(&text)),
                 Err(_) => format!("{base_url}{}", routes::record_page(report)),
-            }),
-            None => None,
-        },
+            })
+        }
         _ => None,
     };
     let project_name = match s.row.project.as_deref().map(Id::new) {
@@ -503,6 +543,11 @@ pub fn check(
         status,
         replaced_by_url,
         specimens,
+        issued_pdf: tx.issued_pdf(&s.row.id)?.map(|p| IssuedPdf {
+            sha256: p.sha256,
+            size: p.size,
+            url: format!("{base_url}{}", routes::public_report_pdf(&checked.text)),
+        }),
     }))
 }
 

@@ -47,6 +47,15 @@ pub fn config(data: &Path) -> Config {
     // Tests run oversight passes themselves, on the test clock, when the
     // story needs one (`oversight::pass`), so nothing changes under them.
     c.oversight.interval_ms = 0;
+    // The report PDF's font (R13): Debian's fonts-noto-cjk, the default,
+    // where it is installed; else the repository's own (scripts/lib/models.sh).
+    if !c.reports.font_file.is_file() {
+        let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.models/fonts/NotoSansSC-Regular.ttf");
+        if own.is_file() {
+            c.reports.font_file = own;
+            c.reports.font_index = 0;
+        }
+    }
     c
 }
 

@@ -59,6 +59,7 @@ const SAMPLES: &[Sample] = &[
     ("console.map_tiles", "https://tiles.example.gov.cn/{z}/{x}/{y}.png", &[]),
     ("console.map_tiles_datum", "gcj02", &[]),
     ("backup.dir", "/var/backups/jzqy", &[]),
+    ("reports.font_file", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", &[]),
 ];
 
 fn workspace() -> PathBuf {

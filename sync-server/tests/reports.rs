@@ -2,7 +2,9 @@
 //! back ends: a whole chain from sampling to a report, the report QR's seal
 //! for its lab only, the public check (JSON and page) valid → replaced, a
 //! tampered or foreign seal refused, a report without a curve not sealed;
-//! and the commission form's QR opening a page (R10).
+//! the report PDF the system issues (QR on every page, files attached,
+//! byte-identical when rendered again, its hash on the check page); and the
+//! commission form's QR opening a page (R10).
 
 #[macro_use]
 mod common;
@@ -28,6 +30,8 @@ on_each_backend!(
     r10_the_commission_forms_qr_opens_a_page,
     r12_a_concrete_group_is_three_cubes_and_a_copied_cube_curve_is_flagged,
     r11_r13_the_lab_desk_shows_each_specimens_stage_and_the_curve_with_its_marks,
+    r13_the_issued_pdf_carries_the_qr_on_every_page_and_the_files_unaltered,
+    r13_without_its_font_the_pdf_is_refused_in_both_languages_and_the_seal_still_issued,
 );
 
 async fn r13_a_whole_chain_gets_a_seal_anyone_can_check_and_a_replacement_is_shown(b: Backend) {
@@ -189,13 +193,7 @@ async fn r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_els
     let server = TestServer::start_on(b, dir.path()).await;
     server.seed();
     // Another lab with a report issuer of its own.
-    let admin = server.admin();
-    admin.add_org(org("ORG-LAB-X", OrgRole::Lab, None)).unwrap();
-    admin.add_person(Person { id: id("P-LABX"), name: "P-LABX".into(), org: id("ORG-LAB-X") }).unwrap();
-    let letter = (b"letter".as_slice(), "text/plain");
-    admin
-        .grant(id("G-LX"), id("P-LABX"), None, PersonRole::LabReporter, letter, "id".into(), None, None)
-        .unwrap();
+    let mut stranger = another_lab(&server).await;
     let mut chain = received(&server, 14).await;
     tested_and_reviewed(&mut chain, 14).await;
     let (rep, _) = report(&mut chain, &[14], "YK-BG-2026-0003", None).await;
@@ -209,8 +207,6 @@ async fn r13_a_revocation_by_its_own_lab_is_shown_with_its_reason_and_anyone_els
     };
 
     // Another lab cannot withdraw it: its revocation is kept but counts for nothing.
-    let mut stranger = enrolled(&server, 9, "P-LABX").await;
-    stranger.sync_time().await;
     let r = stranger.field_record(revocation("我们撤销", vec![14]), 0.0, 0.0, &[]);
     stranger.upload(&[&r]).await;
     let (_, text) = check(&server, &sealed.seal).await;
@@ -364,6 +360,168 @@ async fn r12_r20_a_second_person_approves_each_test_and_corrections_say_why(b: B
     assert_eq!(view.specimens[0].results[0].correction.as_deref(), Some("补录峰值后数据"));
     let (_, html) = page(&server, &routes::report_check(&sealed.seal)).await;
     assert!(html.contains("补录峰值后数据"));
+    server.stop().await;
+}
+
+/// Another lab, with a device of its report issuer (P-LABX).
+async fn another_lab(server: &TestServer) -> Phone {
+    let admin = server.admin();
+    admin.add_org(org("ORG-LAB-X", OrgRole::Lab, None)).unwrap();
+    admin.add_person(Person { id: id("P-LABX"), name: "P-LABX".into(), org: id("ORG-LAB-X") }).unwrap();
+    let letter = (b"letter".as_slice(), "text/plain");
+    admin
+        .grant(id("G-LX"), id("P-LABX"), None, PersonRole::LabReporter, letter, "id".into(), None, None)
+        .unwrap();
+    let mut phone = enrolled(server, 9, "P-LABX").await;
+    phone.sync_time().await;
+    phone
+}
+
+async fn get_pdf(url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let r = reqwest::get(url).await.unwrap();
+    (r.status().as_u16(), r.headers().clone(), r.bytes().await.unwrap().to_vec())
+}
+
+async fn r13_the_issued_pdf_carries_the_qr_on_every_page_and_the_files_unaltered(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    // Three specimens in one report: more than one page.
+    let serials = [21, 22, 23];
+    let mut chain = received(&server, serials[0]).await;
+    tested_and_reviewed(&mut chain, serials[0]).await;
+    for s in &serials[1..] {
+        chain = received_again(chain, *s).await;
+        tested_and_reviewed(&mut chain, *s).await;
+    }
+    let (rep, document) = report(&mut chain, &serials, "YK-BG-2026-0021", None).await;
+    // The lab fetches the seal: the PDF is issued with it (first issue).
+    let sealed: ReportSealResponse = seal_of(&chain.lab, &rep).await.json().await.unwrap();
+    let (_, text) = check(&server, &sealed.seal).await;
+    let view: PublicReportView = serde_json::from_str(&text).unwrap();
+    let issued = view.issued_pdf.clone().expect("issued with the seal");
+    assert_eq!(issued.url, format!("{}{}", server.url, routes::public_report_pdf(&sealed.seal)));
+
+    // The lab's devices download it.
+    let r = chain.lab.signed(reqwest::Method::GET, &routes::lab_report_pdf(&rep.id()), vec![]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains("report-YK-BG-2026-0021.pdf"), "{disposition}");
+    let pdf = r.bytes().await.unwrap().to_vec();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // The check page's hash and size are this very file's.
+    assert_eq!((issued.sha256, issued.size), (Hash::of(&pdf), pdf.len() as u64));
+    // Anyone with the seal gets the same bytes, every time.
+    let (status, headers, public) = get_pdf(&issued.url).await;
+    assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/pdf"));
+    assert_eq!(public, pdf);
+    assert_eq!(get_pdf(&issued.url).await.2, pdf);
+    // Rendered again from the stored records and the same font: the same
+    // bytes (no clock, no random id in the file).
+    let state = &server.state;
+    let checkpoint = sync_server::reports::checkpoint_now(&state.store, &state.key, state.now()).unwrap();
+    let keys = [state.key.public()];
+    let base = state.public_url(None);
+    let facts = state
+        .store
+        .read(|tx| {
+            sync_server::reports::pdf_facts(
+                tx,
+                &state.blobs,
+                &state.key,
+                &keys,
+                &sealed.seal,
+                &base,
+                &checkpoint,
+                &state.config.oversight.lab,
+            )
+        })
+        .unwrap()
+        .unwrap_or_else(|r| panic!("{}", r.message(custody_core::verify::Lang::En)));
+    let again = sync_server::report_pdf::render(&facts, &state.report_font().unwrap()).unwrap();
+    assert!(again == pdf, "a second rendering differs ({} vs {} bytes)", again.len(), pdf.len());
+
+    // What is in it: pages, each with the seal QR; the files, byte for byte.
+    let parsed = common::pdf::Pdf::parse(&pdf);
+    let pages = parsed.pages();
+    assert_eq!(pages.len() as u64, parsed.page_count());
+    assert!(pages.len() >= 2, "three specimens take more than a page: {}", pages.len());
+    let images = parsed.images();
+    assert_eq!(images.len(), 1, "one QR image, shared by the pages");
+    let (qr, w, h, pixels) = images[0];
+    assert_eq!(common::pdf::decode_qr(w, h, pixels), vec![sealed.qr.clone()]);
+    for (n, page) in &pages {
+        assert!(parsed.page_draws(page, qr), "page object {n} does not draw the QR");
+    }
+    let files = parsed.embedded_files();
+    assert!(files.contains(&document.as_slice()), "the lab's signed document is attached unaltered");
+    for s in serials {
+        assert!(files.contains(&curve_file(s).as_slice()), "the curve of {s} is attached unaltered");
+    }
+    assert_eq!(files.len(), 1 + serials.len());
+    // Archival: PDF/A-3b, declared in its metadata.
+    let xmp = parsed.objects.values().find(|o| o.compact.contains("/Type/Metadata")).expect("XMP metadata");
+    let xmp = String::from_utf8_lossy(xmp.stream.as_deref().unwrap()).into_owned();
+    assert!(
+        xmp.contains("<pdfaid:part>3</pdfaid:part>")
+            && xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+        "{xmp}"
+    );
+    // Nothing personal of the field staff: everything printed comes from
+    // these facts (the text on the pages is glyph ids, so they are checked).
+    let printed = format!("{facts:?}");
+    for personal in
+        ["张伟", "李娜", "王强", demo::SAMPLER, demo::WITNESS, demo::LAB_RECEIVER, "lat_e7", "lon_e7"]
+    {
+        assert!(!printed.contains(personal), "{personal} in the report PDF");
+    }
+
+    // The check page names both files and compares against both.
+    let (_, html) = page(&server, &routes::report_check(&sealed.seal)).await;
+    assert!(html.contains(&format!(r#"data-pdf-sha="{}""#, Hash::of(&pdf).to_hex())), "{html}");
+    assert!(html.contains(&format!(r#"data-doc-sha="{}""#, Hash::of(&document).to_hex())), "{html}");
+    assert!(html.contains(r#"data-testid="pdf-download""#));
+
+    // Refused: another lab's device; a seal of no stored report; not a seal.
+    let stranger = another_lab(&server).await;
+    let r = stranger.signed(reqwest::Method::GET, &routes::lab_report_pdf(&rep.id()), vec![]).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, "not_your_report");
+    let mut unknown = SignedSeal::decode(&sealed.seal).unwrap().seal;
+    unknown.report = Hash::of(b"no such report");
+    let unknown = unknown.sign(&server.state.key).unwrap().encode().unwrap();
+    let (status, _, body) = get_pdf(&format!("{}{}", server.url, routes::public_report_pdf(&unknown))).await;
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+    let (status, _, _) = get_pdf(&format!("{}{}", server.url, routes::public_report_pdf("not-a-seal"))).await;
+    assert_eq!(status, 400);
+    server.stop().await;
+}
+
+async fn r13_without_its_font_the_pdf_is_refused_in_both_languages_and_the_seal_still_issued(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = sync_server::testing::config_on(b, dir.path());
+    config.reports.font_file = dir.path().join("no-such-font.ttc");
+    let server = TestServer::start_with(config, None).await;
+    server.seed();
+    let mut chain = received(&server, 24).await;
+    tested_and_reviewed(&mut chain, 24).await;
+    let (rep, _) = report(&mut chain, &[24], "YK-BG-2026-0024", None).await;
+    let r = seal_of(&chain.lab, &rep).await;
+    assert_eq!(r.status(), 200, "the seal does not wait for the PDF");
+    let sealed: ReportSealResponse = r.json().await.unwrap();
+    let r = chain.lab.signed(reqwest::Method::GET, &routes::lab_report_pdf(&rep.id()), vec![]).await;
+    assert_eq!(r.status(), 503);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.code, "report_font_unavailable");
+    assert!(e.message_zh.contains("字体") && e.message_zh.contains("no-such-font.ttc"), "{}", e.message_zh);
+    assert!(e.message_en.contains("[reports] font_file"), "{}", e.message_en);
+    let (status, _, _) = get_pdf(&format!("{}{}", server.url, routes::public_report_pdf(&sealed.seal))).await;
+    assert_eq!(status, 503);
+    // The check still answers, saying no PDF has been issued.
+    let (status, text) = check(&server, &sealed.seal).await;
+    assert_eq!(status, 200);
+    assert!(serde_json::from_str::<PublicReportView>(&text).unwrap().issued_pdf.is_none());
     server.stop().await;
 }
 

@@ -15,6 +15,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, FACES, ROOT, freePort, stopAll, syncServer, tagPhoto } from './harness.mjs';
@@ -392,7 +393,7 @@ test('a spot-check draw is announced, drawn by the log and recomputed from its p
   assert.deepEqual(shown, recomputed.picks.map((p) => p.target));
 });
 
-test('a report QR is checked on a phone: valid, a file compared, replaced, revoked, tampered (R12, R13)', async () => {
+test('a report QR is checked on a phone: valid, the issued PDF and the lab document compared, replaced, revoked, tampered (R12, R13)', async () => {
   // A whole morning to a sealed report, through real engines on phones of
   // their own: the rehearsal prints the report and its QR.
   const rehearsal = path.join(ART, 'devices', 'rehearsal');
@@ -409,29 +410,46 @@ test('a report QR is checked on a phone: valid, a file compared, replaced, revok
   // report: each of the group's three cubes, and the group value (GB/T 50081).
   assert.equal((await phone.attrs('tr[data-figure="f_cu"]', 'data-value')).length, 3);
   assert.equal((await phone.attrs('tr[data-figure="f_cu_group"]', 'data-value')).length, 1);
-  // The file the reader holds, compared on the phone: the lab's document matches ...
-  const sha = (await phone.attrs('[data-testid="file-input"]', 'data-sha'))[0];
+  // The file the reader holds, compared on the phone. The PDF the system
+  // issued (QR on every page) is offered for download and matches ...
+  const pdfSha = (await phone.attrs('[data-testid="file-input"]', 'data-pdf-sha'))[0];
+  const pdfUrl = (await phone.attrs('[data-testid="pdf-download"]', 'href'))[0];
+  const issued = Buffer.from(await (await fetch(new URL(pdfUrl, server.url))).arrayBuffer());
+  assert.ok(issued.subarray(0, 5).toString() === '%PDF-', 'a PDF');
+  assert.equal(createHash('sha256').update(issued).digest('hex'), pdfSha);
+  const issuedFile = path.join(ART, 'issued-report.pdf');
+  fs.writeFileSync(issuedFile, issued);
+  const input = await phone.$('[data-testid="file-input"]');
+  const compare = async (file, expected, what) => {
+    await phone.cmd('POST', `/element/${input}/clear`, {});
+    await phone.cmd('POST', `/element/${input}/value`, { text: file });
+    try {
+      await until(what, async () => (await phone.attrs('[data-testid="file-result"]', 'data-match'))[0] === expected);
+    } catch (e) {
+      const got = await phone.exec('return document.querySelector(\'[data-testid="file-result"]\').outerHTML;');
+      throw new Error(`${e.message}: ${got}`);
+    }
+  };
+  await compare(issuedFile, 'pdf', 'the issued PDF matched');
+  assert.match(await phone.textOf('[data-testid="file-result"]'), /本系统签发的 PDF/);
+  await phone.snap('report-file-issued-pdf');
+  // ... a copy with one byte changed does not ...
+  const changed = Buffer.from(issued);
+  changed[Math.floor(changed.length / 2)] ^= 0x01;
+  const changedFile = path.join(ART, 'issued-report-one-byte-changed.pdf');
+  fs.writeFileSync(changedFile, changed);
+  await compare(changedFile, 'none', 'the changed PDF refused');
+  assert.match(await phone.textOf('[data-testid="file-result"]'), /不一致/);
+  await phone.snap('report-file-different');
+  // ... and the document the lab signed matches as that.
+  const sha = (await phone.attrs('[data-testid="file-input"]', 'data-doc-sha'))[0];
   const doc = path.join(rehearsal, 'lab', 'engine', 'media', sha.slice(0, 2), sha);
   assert.ok(fs.existsSync(doc), doc);
-  const input = await phone.$('[data-testid="file-input"]');
-  await phone.cmd('POST', `/element/${input}/value`, { text: doc });
-  const compared = async () => {
-    const got = await phone.exec('var i = document.querySelector(\'[data-testid="file-input"]\'); return [i.files.length, document.querySelector(\'[data-testid="file-result"]\').outerHTML];');
-    return got;
-  };
-  try {
-    await until('the file compared', async () => (await phone.attrs('[data-testid="file-result"]', 'data-match'))[0] === 'true');
-  } catch (e) {
-    throw new Error(`${e.message}: ${JSON.stringify(await compared())}`);
-  }
+  await compare(doc, 'document', 'the lab document matched');
   await phone.snap('report-file-same');
-  // ... and an altered copy does not.
   const altered = path.join(ART, 'altered.pdf');
   fs.writeFileSync(altered, Buffer.concat([fs.readFileSync(doc), Buffer.from('\n% edited')]));
-  await phone.cmd('POST', `/element/${input}/clear`, {});
-  await phone.cmd('POST', `/element/${input}/value`, { text: altered });
-  await until('the altered file refused', async () => (await phone.attrs('[data-testid="file-result"]', 'data-match'))[0] === 'false');
-  await phone.snap('report-file-different');
+  await compare(altered, 'none', 'the altered document refused');
   // The plain SHA-256 used where the page is not a secure context agrees with WebCrypto.
   const same = await phone.exec(`return crypto.subtle.digest('SHA-256', new TextEncoder().encode('见证取样 abc')).then((d) =>
     Array.from(new Uint8Array(d)).map((b) => b.toString(16).padStart(2, '0')).join('') === window.jzqySha256Plain(new TextEncoder().encode('见证取样 abc').buffer));`);

@@ -9,7 +9,8 @@
 //! | `log` | checkpoints, consistency and inclusion proofs |
 //! | `media` | resumable upload, status, download |
 //! | `oversight` | the lab's trail of a tag, regulators' violations (and the admin twins) |
-//! | `public` | what anyone may check: a tag, a record (the commission form's QR) |
+//! | `public` | what anyone may check: a tag, a record (the commission form's QR), a report seal; the lab's seal |
+//! | `report_pdf` | the report PDF the system issued (R13): the lab's, and anyone's with a valid seal |
 
 mod device;
 mod health;
@@ -17,6 +18,7 @@ mod log;
 mod media;
 mod oversight;
 mod public;
+mod report_pdf;
 
 pub use device::*;
 pub use health::*;
@@ -24,6 +26,7 @@ pub use log::*;
 pub use media::*;
 pub use oversight::*;
 pub use public::*;
+pub use report_pdf::*;
 
 use crate::AppState;
 use crate::auth::AuthedDevice;

@@ -201,31 +201,46 @@ pub async fn lab_report_seal(
         .store
         .write_async(move |tx| reports::seal_for_lab(tx, &blobs, &key, &lab, &id, &org, now))
         .await?;
-    match out {
-        Ok(seal) => {
-            let text = seal.encode().map_err(|e| {
-                AppError::bad_request("seal_invalid", e.message(Lang::ZhCn), e.message(Lang::En))
-            })?;
-            Ok(Json(ReportSealResponse {
-                qr: format!("{}{}", base.trim_end_matches('/'), custody_core::routes::report_check(&text)),
-                seal: text,
-                issued_ms: seal.seal.issued_ms,
-            }))
+    let seal = out.map_err(|e| not_issued(&e))?;
+    let text = seal
+        .encode()
+        .map_err(|e| AppError::bad_request("seal_invalid", e.message(Lang::ZhCn), e.message(Lang::En)))?;
+    // First issue: the report PDF is rendered now and kept, so the check
+    // page can name its SHA-256 (R13). The seal does not wait on it: a
+    // missing font or a document still uploading is logged, and the PDF
+    // routes render it once they can.
+    match super::report_pdf::issued(&state, text.clone()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(r)) => {
+            tracing::warn!(code = r.code(), "report PDF not issued with the seal: {}", r.message(Lang::En))
         }
-        Err(reports::NotIssued::Unknown) => {
-            Err(AppError::not_found("report_unknown", "没有这份报告记录", "no such report record"))
+        Err(e) => tracing::warn!("report PDF not issued with the seal: {e:?}"),
+    }
+    Ok(Json(ReportSealResponse {
+        qr: format!("{}{}", base.trim_end_matches('/'), custody_core::routes::report_check(&text)),
+        seal: text,
+        issued_ms: seal.seal.issued_ms,
+    }))
+}
+
+/// Why the lab gets no seal (nor PDF): unknown 404, another lab's 403,
+/// gaps in the chain 409 with each named.
+pub(crate) fn not_issued(e: &reports::NotIssued) -> AppError {
+    match e {
+        reports::NotIssued::Unknown => {
+            AppError::not_found("report_unknown", "没有这份报告记录", "no such report record")
         }
-        Err(reports::NotIssued::NotYours) => Err(AppError::forbidden(
+        reports::NotIssued::NotYours => AppError::forbidden(
             "not_your_report",
             "只有出具报告的检测机构可以取得其防伪二维码",
             "only the lab that issued a report may fetch its seal",
-        )),
-        Err(reports::NotIssued::Gaps(gaps)) => Err(AppError::new(
+        ),
+        reports::NotIssued::Gaps(gaps) => AppError::new(
             axum::http::StatusCode::CONFLICT,
             "report_not_issuable",
             gaps.iter().map(|g| g.message(Lang::ZhCn)).collect::<Vec<_>>().join("；"),
             gaps.iter().map(|g| g.message(Lang::En)).collect::<Vec<_>>().join("; "),
         )
-        .with_detail(serde_json::json!({ "gaps": gaps }))),
+        .with_detail(serde_json::json!({ "gaps": gaps })),
     }
 }

@@ -122,6 +122,17 @@ pub struct MediaRow {
     pub complete: bool,
 }
 
+/// The PDF the system issued for a report (R13): its bytes are the media
+/// object `sha256`; the first one rendered is kept for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedPdfRow {
+    pub report: Hash,
+    pub sha256: Hash,
+    pub size: u64,
+    /// When it was rendered (the server's clock).
+    pub issued_ms: i64,
+}
+
 /// One transaction's worth of domain operations (the console's among them).
 pub trait Tx: console::ConsoleTx + oversight::OversightTx {
     // --- records ---
@@ -237,6 +248,13 @@ pub trait Tx: console::ConsoleTx + oversight::OversightTx {
     /// The stored records that list `sha` as a test curve (R12: one curve,
     /// one specimen), in log order.
     fn records_with_curve(&mut self, sha: &Hash) -> Result<Vec<RecordRow>>;
+
+    // --- issued report PDFs (R13) ---
+    /// The PDF issued for `report`, if one was.
+    fn issued_pdf(&mut self, report: &Hash) -> Result<Option<IssuedPdfRow>>;
+    /// Keep `row` unless a PDF was issued for its report already; either
+    /// way, the one kept (the first is never replaced).
+    fn keep_issued_pdf(&mut self, row: &IssuedPdfRow) -> Result<IssuedPdfRow>;
 
     // --- violations (R8, R17, R18) ---
     fn insert_violation(

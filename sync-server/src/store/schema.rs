@@ -248,6 +248,11 @@ pub const OVERSIGHT: Migration = Migration::Create {
     then: "CREATE INDEX tags_stage ON tags(stage, updated_ms);\n",
 };
 
+/// The issued report PDFs (R13): each report's PDF as the system first
+/// rendered it, kept in the media store, so its SHA-256 never changes.
+/// SQLite version 6, PostgreSQL version 5.
+pub const ISSUED_REPORTS: Migration = Migration::Create { tables: &["issued_reports"], then: "" };
+
 const TABLE: Table = Table {
     name: "",
     columns: &[],
@@ -508,6 +513,15 @@ pub const TABLES: &[Table] = &[
         &[text("project"), text("key"), int("n"), int("odd").default("0")],
         &["project", "key"],
     ),
+    // --- issued report PDFs (R13) ---
+    Table {
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "issued_reports",
+            &[bytes("report"), bytes("pdf_sha256"), int("pdf_size"), int("issued_ms")],
+            &["report"],
+        )
+    },
     // --- the console (issue 13) ---
     Table {
         unique: &[&["login"]],

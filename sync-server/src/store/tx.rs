@@ -631,6 +631,26 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
         Ok(())
     }
 
+    fn issued_pdf(&mut self, report: &Hash) -> Result<Option<IssuedPdfRow>> {
+        let r = self.c.opt(
+            "SELECT pdf_sha256, pdf_size, issued_ms FROM issued_reports WHERE report = $1",
+            args![report],
+        )?;
+        r.map(|mut r| {
+            Ok(IssuedPdfRow { report: *report, sha256: r.hash(0)?, size: r.uint(1)?, issued_ms: r.int(2)? })
+        })
+        .transpose()
+    }
+
+    fn keep_issued_pdf(&mut self, row: &IssuedPdfRow) -> Result<IssuedPdfRow> {
+        self.c.exec(
+            "INSERT INTO issued_reports (report, pdf_sha256, pdf_size, issued_ms) VALUES ($1,$2,$3,$4) \
+             ON CONFLICT DO NOTHING",
+            args![&row.report, &row.sha256, row.size, row.issued_ms],
+        )?;
+        self.issued_pdf(&row.report)?.ok_or_else(|| StoreError::Corrupt("an issued PDF row vanished".into()))
+    }
+
     fn media_ref_by_device(&mut self, sha: &Hash, device: &PublicKey) -> Result<Option<(u64, String)>> {
         let r = self.c.opt(
             "SELECT m.size, m.media_type FROM record_media m JOIN records r ON r.id = m.record \

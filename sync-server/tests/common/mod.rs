@@ -17,6 +17,8 @@ pub use sync_server::testing::{TestClock, TestServer, config, crypto};
 pub mod browser;
 #[allow(dead_code)]
 pub mod lab;
+#[allow(dead_code)]
+pub mod pdf;
 
 /// A simulated phone talking to a real server.
 pub struct Phone {

@@ -55,6 +55,8 @@ pub const MIGRATIONS: &[Migration] = &[
     schema::CONSOLE,
     // v4: oversight (issue 16)
     schema::OVERSIGHT,
+    // v5: issued report PDFs (R13)
+    schema::ISSUED_REPORTS,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one
