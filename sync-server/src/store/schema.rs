@@ -248,6 +248,12 @@ pub const OVERSIGHT: Migration = Migration::Create {
     then: "CREATE INDEX tags_stage ON tags(stage, updated_ms);\n",
 };
 
+/// The lab registry (issue 14, R3): approved registries (projections of
+/// `LabRegistryUpdated` records) and labs' change requests with the
+/// operator's decisions. SQLite version 6, PostgreSQL version 5.
+pub const LAB_REGISTRY: Migration =
+    Migration::Create { tables: &["lab_registry_versions", "lab_registry_requests"], then: "" };
+
 const TABLE: Table = Table {
     name: "",
     columns: &[],
@@ -508,6 +514,41 @@ pub const TABLES: &[Table] = &[
         &[text("project"), text("key"), int("n"), int("odd").default("0")],
         &["project", "key"],
     ),
+    // --- the lab registry (issue 14) ---
+    Table {
+        indexes: &[Index { name: "lab_registry_versions_lab", columns: &["lab", "effective_ms"] }],
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "lab_registry_versions",
+            &[column("seq", Type::Serial), text("lab"), bytes("record"), int("effective_ms"), text("json")],
+            &["seq"],
+        )
+    },
+    Table {
+        indexes: &[
+            Index { name: "lab_registry_requests_lab", columns: &["lab", "submitted_ms"] },
+            Index { name: "lab_registry_requests_state", columns: &["state", "submitted_ms"] },
+        ],
+        ..keyed(
+            "lab_registry_requests",
+            &[
+                text("id"),
+                text("lab"),
+                text("person"),
+                text("account"),
+                int("submitted_ms"),
+                text("summary"),
+                text("registry"),
+                bytes("base").or_null(),
+                text("state"),
+                text("decided_by").or_null(),
+                int("decided_ms").or_null(),
+                text("reason").or_null(),
+                bytes("record").or_null(),
+            ],
+            &["id"],
+        )
+    },
     // --- the console (issue 13) ---
     Table {
         unique: &[&["login"]],

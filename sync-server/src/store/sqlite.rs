@@ -35,6 +35,8 @@ INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
     schema::CONSOLE,
     // v5: oversight (issue 16)
     schema::OVERSIGHT,
+    // v6: the lab registry (issue 14)
+    schema::LAB_REGISTRY,
 ];
 
 const READERS: usize = 4;

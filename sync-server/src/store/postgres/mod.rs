@@ -55,6 +55,8 @@ pub const MIGRATIONS: &[Migration] = &[
     schema::CONSOLE,
     // v4: oversight (issue 16)
     schema::OVERSIGHT,
+    // v5: the lab registry (issue 14)
+    schema::LAB_REGISTRY,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one
