@@ -352,7 +352,26 @@ pub fn validate(reg: &LabRegistry, known: &Known) -> Vec<RegistryError> {
     if !out.iter().all(|e| matches!(e, RegistryError::UnknownLab { .. } | RegistryError::NotALab { .. })) {
         return out;
     }
-    let empty = |s: &str| s.trim().is_empty();
+    scope(reg, &mut out);
+    equipment(reg, &mut out);
+    staff(reg, known, &mut out);
+    // A person the directory does not know is named once, however many
+    // parameters they hold.
+    let mut named = BTreeSet::new();
+    out.retain(|e| match e {
+        RegistryError::UnknownPerson { person } | RegistryError::PersonOfOtherOrg { person } => {
+            named.insert((e.code(), person.clone()))
+        }
+        _ => true,
+    });
+    out
+}
+
+fn empty(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+fn scope(reg: &LabRegistry, out: &mut Vec<RegistryError>) {
     let mut seen = BTreeSet::new();
     for (i, s) in reg.scope.iter().enumerate() {
         let entry = if empty(&s.parameter) { (i + 1).to_string() } else { s.parameter.clone() };
@@ -378,6 +397,9 @@ pub fn validate(reg: &LabRegistry, known: &Known) -> Vec<RegistryError> {
             out.push(RegistryError::Duplicate { section: Section::Scope, entry });
         }
     }
+}
+
+fn equipment(reg: &LabRegistry, out: &mut Vec<RegistryError>) {
     let mut seen = BTreeSet::new();
     for e in &reg.equipment {
         let entry = e.id.to_string();
@@ -408,6 +430,9 @@ pub fn validate(reg: &LabRegistry, known: &Known) -> Vec<RegistryError> {
             out.push(RegistryError::Duplicate { section: Section::Equipment, entry });
         }
     }
+}
+
+fn staff(reg: &LabRegistry, known: &Known, out: &mut Vec<RegistryError>) {
     let mut seen = BTreeSet::new();
     for (i, q) in reg.staff.iter().enumerate() {
         let position = (i + 1).to_string();
@@ -445,14 +470,4 @@ pub fn validate(reg: &LabRegistry, known: &Known) -> Vec<RegistryError> {
             });
         }
     }
-    // A person the directory does not know is named once, however many
-    // parameters they hold.
-    let mut named = BTreeSet::new();
-    out.retain(|e| match e {
-        RegistryError::UnknownPerson { person } | RegistryError::PersonOfOtherOrg { person } => {
-            named.insert((e.code(), person.clone()))
-        }
-        _ => true,
-    });
-    out
 }
