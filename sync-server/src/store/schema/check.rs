@@ -290,6 +290,7 @@ mod tests {
             ("SQLite v3", text(&sqlite::MIGRATIONS[2], Dialect::Sqlite), "06fe6d94147d3f13"),
             ("SQLite v4", text(&sqlite::MIGRATIONS[3], Dialect::Sqlite), "a1363aabd7344a73"),
             ("SQLite v5", text(&sqlite::MIGRATIONS[4], Dialect::Sqlite), "e698c09897fcc7af"),
+            ("SQLite v6", text(&sqlite::MIGRATIONS[5], Dialect::Sqlite), "cd36a7ed45feaf9c"),
             (
                 "PostgreSQL v1",
                 include_str!("../../../tests/fixtures/schema-v1/postgres.sql").to_owned(),
@@ -298,6 +299,7 @@ mod tests {
             ("PostgreSQL v2", text(&postgres::MIGRATIONS[1], Dialect::Postgres), "06fe6d94147d3f13"),
             ("PostgreSQL v3", text(&postgres::MIGRATIONS[2], Dialect::Postgres), "2550e6cbced23300"),
             ("PostgreSQL v4", text(&postgres::MIGRATIONS[3], Dialect::Postgres), "fb767ff0bc200648"),
+            ("PostgreSQL v5", text(&postgres::MIGRATIONS[4], Dialect::Postgres), "64185a0e31147212"),
         ];
         for (name, sql, sha256) in shipped {
             let h = hex::encode(custody_core::Hash::of(sql.as_bytes()).as_bytes());
@@ -305,7 +307,7 @@ mod tests {
         }
         assert_eq!(
             (sqlite::MIGRATIONS.len(), postgres::MIGRATIONS.len()),
-            (5, 4),
+            (6, 5),
             "pin the new migration here"
         );
     }
