@@ -457,6 +457,34 @@ pub fn lab_desk(viewer: &Viewer, requested: Option<&Id>) -> Result<Option<Id>, D
     }
 }
 
+/// What a viewer may do with a lab's registry (R3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryAccess {
+    /// The operator's administrators: read it, approve or refuse changes.
+    Decide,
+    /// The lab's own people: read it and ask for changes (never approve
+    /// them: a lab does not vouch for itself).
+    Request,
+}
+
+/// R3: who may see a lab's registry and what they may do with it: its own
+/// people keep it current by asking for changes, the operator's
+/// administrators decide them. Other organisations — another lab among
+/// them — see nothing of it and can ask for nothing.
+pub fn lab_registry(viewer: &Viewer, lab: &Id) -> Result<RegistryAccess, Denied> {
+    if viewer.is_admin {
+        Ok(RegistryAccess::Decide)
+    } else if viewer.org_role == OrgRole::Lab && &viewer.org == lab {
+        Ok(RegistryAccess::Request)
+    } else {
+        Err(denied(
+            "registry_not_yours",
+            "只有该检测机构本单位人员和系统管理员可以查看或申请变更其登记信息",
+            "only the lab's own people and the system's administrators may see or change its registry",
+        ))
+    }
+}
+
 /// May `viewer` open this media file in the console, and as what type?
 /// `project_visible`: the owning record's project is one the viewer sees
 /// (`console_project`). Face photos only to their person and admins (PIPL);

@@ -9,6 +9,7 @@
 
 use crate::crypto::{Hash, PublicKey, SigningKey};
 use crate::custody::SpecimenState;
+use crate::lab_registry::RegistryVersion;
 use crate::model::{Id, OrgRole, Organisation, Person, PersonRole, Project, SpecimenKind, UnitProject};
 use crate::place::{Fix, FixProvider, LatLon, SiteBoundary};
 use crate::policy::Policy;
@@ -229,6 +230,8 @@ pub struct World {
     pub issued: Vec<(PublicKey, u64, Millis)>,
     /// The findings of accepted records, per tag (what a lab is shown).
     pub findings: BTreeMap<TagCode, Vec<Violation>>,
+    /// Approved lab registries per lab, in approval order (R3).
+    pub registries: BTreeMap<Id, Vec<RegistryVersion>>,
 }
 
 /// The world as a fact source for the core's context builder.
@@ -283,6 +286,9 @@ impl FactSource for WorldFacts<'_> {
     fn trail_findings(&mut self, tag: &TagCode) -> Result<Vec<Violation>, Self::Error> {
         Ok(self.0.findings.get(tag).cloned().unwrap_or_default())
     }
+    fn lab_registries(&mut self, lab: &Id) -> Result<Option<Vec<RegistryVersion>>, Self::Error> {
+        Ok(Some(self.0.registries.get(lab).cloned().unwrap_or_default()))
+    }
 }
 
 impl World {
@@ -305,6 +311,7 @@ impl World {
             earliest: BTreeMap::new(),
             issued: Vec::new(),
             findings: BTreeMap::new(),
+            registries: BTreeMap::new(),
         };
         let facts =
             |p: &str, o: &str, r| DeviceFacts { person: id(p), org: id(o), org_role: r, revoked_at_ms: None };

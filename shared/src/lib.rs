@@ -20,6 +20,7 @@
 //! * [`log`]: the transparency log's proofs and receipts (R14).
 //! * [`verify`]: every rule over one record, all findings at once.
 //! * [`trail`]: the lab's verdict on a tag's whole trail (R11).
+//! * [`lab_registry`]: labs' scope, equipment and staff, checked at test time (R3).
 //! * [`protocol`]: the sync protocol's wire types (server and app share them).
 //! * [`routes`]: every HTTP route, named once for the server and its clients.
 //!
@@ -39,6 +40,7 @@ pub mod custody;
 pub mod fixtures;
 pub mod geojson;
 pub mod lab_desk;
+pub mod lab_registry;
 pub mod log;
 pub mod model;
 pub mod oversight;

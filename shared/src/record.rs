@@ -17,6 +17,7 @@
 
 use crate::canonical::{self, CanonicalError};
 use crate::crypto::{Domain, Hash, PublicKey, Signature, SigningKey};
+use crate::lab_registry::LabRegistry;
 use crate::model::{Id, Organisation, Person, PersonRole, Project, SpecimenKind, UnitProject};
 use crate::place::Fix;
 use crate::tag::{TagBatch, TagCode};
@@ -91,6 +92,9 @@ pub enum Payload {
     TagBatchRegistered(TagBatch),
     /// R2: the owner commissions a lab for a unit project and test categories.
     LabCommissioned(LabAssignment),
+    /// R3: the operator approved a lab's change request; the lab's whole
+    /// registry (scope, equipment, staff) as of this change.
+    LabRegistryUpdated(LabRegistryChange),
 }
 
 /// The kinds, without their data (for messages, indexes and the state machine).
@@ -115,6 +119,7 @@ pub enum RecordKind {
     DeviceRevoked,
     TagBatchRegistered,
     LabCommissioned,
+    LabRegistryUpdated,
 }
 
 impl RecordKind {
@@ -138,6 +143,7 @@ impl RecordKind {
             RecordKind::DeviceRevoked => "device_revoked",
             RecordKind::TagBatchRegistered => "tag_batch_registered",
             RecordKind::LabCommissioned => "lab_commissioned",
+            RecordKind::LabRegistryUpdated => "lab_registry_updated",
         }
     }
 
@@ -161,6 +167,7 @@ impl RecordKind {
             RecordKind::DeviceRevoked => "设备注销",
             RecordKind::TagBatchRegistered => "标识批次登记",
             RecordKind::LabCommissioned => "委托检测机构",
+            RecordKind::LabRegistryUpdated => "检测机构登记变更",
         }
     }
 
@@ -217,6 +224,7 @@ impl Payload {
             Payload::DeviceRevoked(_) => RecordKind::DeviceRevoked,
             Payload::TagBatchRegistered(_) => RecordKind::TagBatchRegistered,
             Payload::LabCommissioned(_) => RecordKind::LabCommissioned,
+            Payload::LabRegistryUpdated(_) => RecordKind::LabRegistryUpdated,
         }
     }
 
@@ -689,6 +697,22 @@ pub struct LabAssignment {
     pub unit_project: Id,
     pub lab: Id,
     pub kinds: Vec<SpecimenKind>,
+}
+
+/// R3: one approved change of a lab's registry. The registry is carried
+/// whole, so the one in force at any time is one record, not a replay of
+/// edits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LabRegistryChange {
+    /// The change request approved (its id in the server's queue).
+    pub request: String,
+    /// The lab's manager who asked for it.
+    pub requested_by: Id,
+    /// What changed, in the lab's words.
+    pub summary: String,
+    pub registry: LabRegistry,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,6 +42,7 @@
 //! | 64 | Ed25519 signature over everything before it |
 
 use crate::crypto::{Domain, Hash, PublicKey, Signature, SigningKey};
+use crate::lab_registry::RegistryProblem;
 use crate::model::Id;
 use crate::verify::Lang;
 use serde::{Deserialize, Serialize};
@@ -377,6 +378,10 @@ pub struct SpecimenFacts {
     /// Its tests not (or no longer) approved by a reviewer other than the
     /// tester: the latest review of each must approve it (R12).
     pub unreviewed: Vec<String>,
+    /// What its current tests break of the lab's registry in force when
+    /// they were made, for certain (R3: `Violation::RegistryBreach` on
+    /// their records).
+    pub registry: Vec<RegistryProblem>,
 }
 
 /// One test-data record of a specimen, as the store holds it (accepted, in
@@ -442,6 +447,7 @@ pub enum Gap {
     CurveUnreadable { tag: String },
     ResultMismatch { tag: String, names: Vec<String> },
     NotReviewed { tag: String, tests: Vec<String> },
+    RegistryBroken { tag: String, problems: Vec<RegistryProblem> },
 }
 
 impl Gap {
@@ -495,6 +501,14 @@ impl Gap {
                 "specimen {tag}: test data {} not yet approved by a reviewer other than the tester (R12)",
                 tests.join(", ")
             ),
+            (Gap::RegistryBroken { tag, problems }, Lang::ZhCn) => format!(
+                "试件 {tag} 的检测不符合检测机构登记：{}",
+                problems.iter().map(|p| p.message(Lang::ZhCn)).collect::<Vec<_>>().join("；")
+            ),
+            (Gap::RegistryBroken { tag, problems }, Lang::En) => format!(
+                "specimen {tag}: its test breaks the lab registry: {}",
+                problems.iter().map(|p| p.message(Lang::En)).collect::<Vec<_>>().join("; ")
+            ),
             (Gap::ResultMismatch { tag, names }, Lang::En) => format!(
                 "specimen {tag}: reported {} differ from what the system recomputes from the curve (R12)",
                 names.join(", ")
@@ -508,7 +522,9 @@ impl Gap {
 /// witnessed, commissioned and received by this very lab (its trail
 /// verdict), and tested with a machine curve that has arrived, can be read,
 /// gives the values the lab reported (R12, `results::check`), and was
-/// approved by a reviewer other than its tester (R12). Every gap is named, so the
+/// approved by a reviewer other than its tester (R12), within the lab's
+/// registry in force when it was made: scope, staff, calibrated equipment
+/// (R3). Every gap is named, so the
 /// lab knows what to mend; an empty answer means the seal may be made.
 pub fn issuable(i: &Issuance) -> Vec<Gap> {
     let mut gaps = Vec::new();
@@ -545,6 +561,9 @@ pub fn issuable(i: &Issuance) -> Vec<Gap> {
         }
         if !s.unreviewed.is_empty() {
             gaps.push(Gap::NotReviewed { tag: s.tag.clone(), tests: s.unreviewed.clone() });
+        }
+        if !s.registry.is_empty() {
+            gaps.push(Gap::RegistryBroken { tag: s.tag.clone(), problems: s.registry.clone() });
         }
     }
     gaps
@@ -637,6 +656,7 @@ mod tests {
             curve_unreadable: false,
             mismatches: vec![],
             unreviewed: vec![],
+            registry: vec![],
         };
         let whole = Issuance {
             accepted: true,
@@ -654,6 +674,7 @@ mod tests {
             curve_unreadable: true,
             mismatches: vec!["f_cu".into()],
             unreviewed: vec!["concrete_cube_strength".into()],
+            registry: vec![RegistryProblem::OutsideScope { parameter: "concrete_cube_strength".into() }],
         };
         let broken = Issuance {
             accepted: false,
@@ -662,7 +683,8 @@ mod tests {
             specimens: vec![good, other],
         };
         let gaps = issuable(&broken);
-        assert_eq!(gaps.len(), 9, "{gaps:?}");
+        assert_eq!(gaps.len(), 10, "{gaps:?}");
+        assert!(gaps.iter().any(|g| matches!(g, Gap::RegistryBroken { tag, .. } if tag == "T2")));
         assert!(gaps.contains(&Gap::ResultMismatch { tag: "T2".into(), names: vec!["f_cu".into()] }));
         assert!(
             gaps.contains(&Gap::NotReceivedByThisLab { tag: "T2".into(), received_by: Some("lab-b".into()) })

@@ -5,6 +5,7 @@
 use crate::ingest::{decode_stored, stored_verdict};
 use crate::store::{GrantRow, Result, StoreError, Tx};
 use custody_core::access::{MediaReference, Viewer};
+use custody_core::lab_registry::RegistryVersion;
 use custody_core::model::{Id, OrgRole, Organisation, Person, Project, UnitProject};
 use custody_core::protocol::RecordStatus;
 use custody_core::record::{LabAssignment, SignedRecord};
@@ -100,6 +101,10 @@ impl FactSource for StoreFacts<'_> {
 
     fn batches(&mut self, key: BatchKey) -> Result<Vec<TagBatch>> {
         self.tx.batches(key.supplier, key.year, key.batch)
+    }
+
+    fn lab_registries(&mut self, lab: &Id) -> Result<Option<Vec<RegistryVersion>>> {
+        Ok(Some(self.tx.registry_versions(lab)?))
     }
 
     fn trail_findings(&mut self, tag: &TagCode) -> Result<Vec<Violation>> {

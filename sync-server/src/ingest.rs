@@ -336,6 +336,14 @@ impl Pipeline<'_> {
             Payload::DeviceRevoked(d) => tx.revoke_device(&d.device, d.effective_ms)?,
             Payload::TagBatchRegistered(b) => tx.insert_batch(b, &rec.id())?,
             Payload::LabCommissioned(a) => tx.insert_lab_assignment(a)?,
+            // R3: in force from its approval, the server's time of signing.
+            Payload::LabRegistryUpdated(c) => {
+                tx.insert_registry_version(&custody_core::lab_registry::RegistryVersion {
+                    record: rec.id(),
+                    effective_ms: rec.body().evidence.time.wall_ms,
+                    registry: c.registry.clone(),
+                })?
+            }
             _ => {}
         }
         Ok(())

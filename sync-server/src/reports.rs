@@ -90,6 +90,7 @@ fn specimen(
         curve_unreadable: false,
         mismatches: vec![],
         unreviewed: vec![],
+        registry: vec![],
     };
     let (mut grade, mut tests, mut results) = (None, Vec::new(), Vec::new());
     let rows: Vec<_> = tx
@@ -127,6 +128,16 @@ fn specimen(
     for entry in current {
         let Some((id, t)) = tests_by_id.iter().find(|(id, _)| *id == entry.id) else { continue };
         let id = *id;
+        // R3: what the test broke of the lab's registry, as judged when it arrived.
+        if let Some(row) = rows.iter().find(|r| r.id == id) {
+            for v in stored_verdict(row)?.violations {
+                if let custody_core::verify::Violation::RegistryBreach { problem } = v
+                    && !facts.registry.contains(&problem)
+                {
+                    facts.registry.push(problem);
+                }
+            }
+        }
         facts.curve |= t.curve.is_some() && t.automatic;
         let item = format!("{} {}", t.test, t.standard).trim().to_owned();
         if !tests.contains(&item) {

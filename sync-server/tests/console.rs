@@ -240,6 +240,12 @@ const MATRIX: &[Row] = &[
     // Faces: the person and admins only (PIPL); letters of authorisation: admins (R1, R21).
     (M::Get,  paths::MEDIA,             Target::FaceA,        "L    O    F    F    F    F    F    F    O    F    F    F"),
     (M::Get,  paths::MEDIA,             Target::LetterA,      "L    O    F    F    F    F    F    F    F    F    F    F"),
+    // The lab registry (R3): a lab's own people ask, administrators decide.
+    (M::Get,  paths::REGISTRY,          Target::None,         "L    O    F    F    F    F    F    F    F    O    O    F"),
+    (M::Post, paths::REGISTRY_QUEUE,    Target::None,         "L    F    F    F    F    F    F    F    F    O    O    F"),
+    (M::Get,  paths::REGISTRY_QUEUE,    Target::None,         "L    O    F    F    F    F    F    F    F    F    F    F"),
+    (M::Post, paths::REGISTRY_APPROVE,  Target::Nothing,      "L    O    F    F    F    F    F    F    F    F    F    F"),
+    (M::Post, paths::REGISTRY_REFUSE,   Target::Nothing,      "L    O    F    F    F    F    F    F    F    F    F    F"),
     (M::Get,  paths::ADMIN_ORGS,        Target::None,         "L    O    F    F    F    F    F    F    F    F    F    F"),
     (M::Post, paths::ADMIN_ORGS,        Target::None,         "L    O    F    F    F    F    F    F    F    F    F    F"),
     (M::Get,  paths::ADMIN_PEOPLE,      Target::None,         "L    O    F    F    F    F    F    F    F    F    F    F"),

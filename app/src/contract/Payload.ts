@@ -6,6 +6,7 @@ import type { DeviceEnrollment } from "./DeviceEnrollment";
 import type { DeviceRevocation } from "./DeviceRevocation";
 import type { LabAssignment } from "./LabAssignment";
 import type { LabReceipt } from "./LabReceipt";
+import type { LabRegistryChange } from "./LabRegistryChange";
 import type { Organisation } from "./Organisation";
 import type { Person } from "./Person";
 import type { Project } from "./Project";
@@ -21,4 +22,4 @@ import type { Witnessing } from "./Witnessing";
 /**
  * What the record says happened.
  */
-export type Payload = { "kind": "sampling", "data": Sampling } | { "kind": "witnessing", "data": Witnessing } | { "kind": "commission", "data": Commission } | { "kind": "lab_receipt", "data": LabReceipt } | { "kind": "test_data", "data": TestData } | { "kind": "report", "data": Report } | { "kind": "test_reviewed", "data": TestReview } | { "kind": "report_revoked", "data": ReportRevocation } | { "kind": "organisation_registered", "data": Organisation } | { "kind": "project_registered", "data": Project } | { "kind": "unit_project_registered", "data": UnitProject } | { "kind": "person_registered", "data": Person } | { "kind": "authorisation_granted", "data": AuthorisationGrant } | { "kind": "authorisation_revoked", "data": AuthorisationRevocation } | { "kind": "device_enrolled", "data": DeviceEnrollment } | { "kind": "device_revoked", "data": DeviceRevocation } | { "kind": "tag_batch_registered", "data": TagBatch } | { "kind": "lab_commissioned", "data": LabAssignment };
+export type Payload = { "kind": "sampling", "data": Sampling } | { "kind": "witnessing", "data": Witnessing } | { "kind": "commission", "data": Commission } | { "kind": "lab_receipt", "data": LabReceipt } | { "kind": "test_data", "data": TestData } | { "kind": "report", "data": Report } | { "kind": "test_reviewed", "data": TestReview } | { "kind": "report_revoked", "data": ReportRevocation } | { "kind": "organisation_registered", "data": Organisation } | { "kind": "project_registered", "data": Project } | { "kind": "unit_project_registered", "data": UnitProject } | { "kind": "person_registered", "data": Person } | { "kind": "authorisation_granted", "data": AuthorisationGrant } | { "kind": "authorisation_revoked", "data": AuthorisationRevocation } | { "kind": "device_enrolled", "data": DeviceEnrollment } | { "kind": "device_revoked", "data": DeviceRevocation } | { "kind": "tag_batch_registered", "data": TagBatch } | { "kind": "lab_commissioned", "data": LabAssignment } | { "kind": "lab_registry_updated", "data": LabRegistryChange };

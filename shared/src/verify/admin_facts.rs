@@ -4,7 +4,7 @@
 //! registered — one lab per unit project and category (R2), tags only from
 //! a filed supplier (R15) in batches that never overlap (R16), grants only
 //! to roles the person's organisation may hold, per project outside labs
-//! and regulators (R1).
+//! and regulators (R1); a lab registry that holds together (R3).
 
 use super::{DirectoryEntry, DirectoryFacts, Judging, Violation};
 use crate::model::{Id, OrgRole};
@@ -62,6 +62,16 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
         }
         Payload::TagBatchRegistered(b) => tag_batch(d, b, v),
         Payload::LabCommissioned(a) => lab(j, a, v),
+        Payload::LabRegistryUpdated(c) => {
+            let known = crate::lab_registry::Known {
+                lab_role: role_of(d, &c.registry.lab),
+                people: d.people.iter().map(|(id, p)| (id.to_string(), p.org.clone())).collect(),
+            };
+            let errors = crate::lab_registry::validate(&c.registry, &known);
+            if !errors.is_empty() {
+                v.push(Violation::LabRegistryInvalid { errors });
+            }
+        }
         _ => {}
     }
 }

@@ -13,6 +13,7 @@
 use super::violation::Violation;
 use crate::crypto::{Hash, PublicKey};
 use crate::custody::SpecimenState;
+use crate::lab_registry::RegistryVersion;
 use crate::model::{Id, OrgRole, Organisation, Person, PersonRole, Project, UnitProject};
 use crate::policy::Policy;
 use crate::record::{ChainTail, Cosignature, LabAssignment, Payload, RecordBody, SignedRecord};
@@ -152,6 +153,11 @@ pub struct VerifyContext {
     /// For a lab receipt: the findings already on the tag's accepted records
     /// (the trail the receiver was shown, R11).
     pub trail_findings: Vec<Violation>,
+    /// For test data: every approved registry of the tester's lab, in
+    /// approval order (R3). `None`: the source does not hold them (a phone
+    /// offline), so the registry is not judged here; `Some(empty)`: the lab
+    /// has none on record.
+    pub lab_registries: Option<Vec<RegistryVersion>>,
     /// When the server judges (see [`Situation::judged_at_ms`]).
     pub judged_at_ms: Option<Millis>,
     /// Skip the signature and chain checks (a draft the app has not signed yet).
@@ -199,6 +205,9 @@ pub trait FactSource {
     fn batches(&mut self, key: BatchKey) -> Result<Vec<TagBatch>, Self::Error>;
     /// The findings of the accepted records naming a tag.
     fn trail_findings(&mut self, tag: &TagCode) -> Result<Vec<Violation>, Self::Error>;
+    /// Every approved registry of a lab, in approval order (R3); `None`
+    /// when this source does not hold labs' registries.
+    fn lab_registries(&mut self, lab: &Id) -> Result<Option<Vec<RegistryVersion>>, Self::Error>;
     /// The enrolled device behind a co-signature, with its person's grants.
     fn cosigner(&mut self, c: &Cosignature) -> Result<Option<Cosigner>, Self::Error> {
         let Some(d) = self.device(&c.device)? else { return Ok(None) };
@@ -323,6 +332,7 @@ pub fn build<S: FactSource>(
     let mut lab_assignments = Vec::new();
     let mut directory = DirectoryFacts::default();
     let mut trail_findings = Vec::new();
+    let mut lab_registries = None;
     match &body.payload {
         Payload::Sampling(s) => unit_ids.push(s.unit_project.clone()),
         Payload::Commission(c) => {
@@ -330,6 +340,11 @@ pub fn build<S: FactSource>(
             lab_assignments = src.lab_assignments_of(&c.project)?;
         }
         Payload::LabReceipt(r) => trail_findings = src.trail_findings(&r.tag)?,
+        Payload::TestData(_) => {
+            if let Some(d) = &device {
+                lab_registries = src.lab_registries(&d.org)?;
+            }
+        }
         Payload::LabCommissioned(a) => {
             unit_ids.push(a.unit_project.clone());
             lab_assignments = src.lab_assignments_of(&a.project)?;
@@ -372,6 +387,7 @@ pub fn build<S: FactSource>(
         cosigners,
         directory,
         trail_findings,
+        lab_registries,
         judged_at_ms: situation.judged_at_ms,
         draft: situation.draft,
         signatures_verified: false,
@@ -461,6 +477,17 @@ fn directory_facts<S: FactSource>(payload: &Payload, src: &mut S) -> Result<Dire
             d.batches = src.batches(b.key)?;
         }
         Payload::LabCommissioned(a) => org(&mut d, src, &a.lab)?,
+        Payload::LabRegistryUpdated(c) => {
+            org(&mut d, src, &c.registry.lab)?;
+            for q in &c.registry.staff {
+                let Ok(person) = Id::new(q.person.as_str()) else { continue };
+                if !d.people.contains_key(&person)
+                    && let Some(p) = src.person(&person)?
+                {
+                    d.people.insert(person, p);
+                }
+            }
+        }
         _ => {}
     }
     Ok(d)

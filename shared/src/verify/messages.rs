@@ -459,6 +459,30 @@ impl Violation {
             V::AwaitingWitnessCosignature => {
                 t("委托单尚待见证人会签（R10）", "commission form awaits the witness's co-signature (R10)")
             }
+            V::LabRegistryInvalid { errors } => {
+                let sep = if zh { "；" } else { "; " };
+                errors.iter().map(|e| e.message(lang)).collect::<Vec<_>>().join(sep)
+            }
+            V::RegistryBreach { problem } => problem.message(lang),
+            V::RegistryUncertain { problem } => {
+                if zh {
+                    format!("可能违反检测机构登记：{}；取决于检测的确切时间", problem.message(lang))
+                } else {
+                    format!(
+                        "may break the lab registry: {}; it depends on exactly when the test was made",
+                        problem.message(lang)
+                    )
+                }
+            }
+            V::NoLabRegistry { lab } => {
+                if zh {
+                    format!("检测机构 {lab} 检测时没有经审核的资质、设备和人员登记，无法核对（R3）")
+                } else {
+                    format!(
+                        "lab {lab} had no approved registry of scope, equipment and staff when it tested: nothing to check against (R3)"
+                    )
+                }
+            }
         }
     }
 }

@@ -25,7 +25,7 @@
 //! | `tags` | R6/R16: tag known and of this project; custody order (R6–R13) |
 //! | `evidence` | R7: fixes, process photos, face photo and match, liveness, how the tag was read |
 //! | `location` | R7–R9, R17: mock location, jumps, accuracy, inside the site |
-//! | `steps` | each custody step's own rules: sampling (R6), witnessing (R8, R9), commission (R2, R10), receipt (R11), test data (R12), report (R13) |
+//! | `steps` | each custody step's own rules: sampling (R6), witnessing (R8, R9), commission (R2, R10), receipt (R11), test data (R12, and the lab registry in force when it was made, R3, in `registry`), report (R13) |
 //!
 //! [`context`] holds what a check may know besides the record, and the one
 //! builder that gathers it from any [`FactSource`].
@@ -37,6 +37,7 @@ mod evidence;
 mod integrity;
 mod location;
 mod messages;
+mod registry;
 mod steps;
 mod tags;
 mod timing;

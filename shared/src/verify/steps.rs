@@ -1,4 +1,5 @@
-//! Each custody step's own rules, beyond what every step shares.
+//! Each custody step's own rules, beyond what every step shares; test
+//! data is also judged against the lab's registry (`registry`, R3).
 
 use super::{Judging, Missing, Verdict, Violation, counted_cosigners};
 use crate::crypto::Hash;
@@ -29,6 +30,7 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>, verdict: &mut Verdi
                 v.push(Violation::TestDataNotAutomatic);
             }
             revision(j, t, v);
+            super::registry::check(j, t, v);
         }
         Payload::Report(r)
             if !j.body.evidence.media_with(MediaPurpose::ReportDocument).any(|m| m.sha256 == r.document) =>

@@ -4,6 +4,7 @@
 
 use crate::crypto::Hash;
 use crate::custody::CustodyError;
+use crate::lab_registry::{RegistryError, RegistryProblem};
 use crate::model::{Id, OrgRole, PersonRole};
 use crate::record::ChainError;
 use crate::tag::TagCode;
@@ -44,6 +45,7 @@ pub enum Rule {
     Integrity,
     R1,
     R2,
+    R3,
     R6,
     R7,
     R8,
@@ -217,6 +219,10 @@ pub enum Violation {
     LabAlreadyCommissioned {
         lab: Id,
     },
+    /// A lab registry that contradicts itself or the directory (R3).
+    LabRegistryInvalid {
+        errors: Vec<RegistryError>,
+    },
     // --- defer ---
     MissingReference {
         record: Hash,
@@ -274,7 +280,23 @@ pub enum Violation {
     UnconfirmedTrailFindings {
         codes: Vec<String>,
     },
+    /// A test that breaks the lab's registry wherever in its time interval
+    /// it was made (R3): outside the scope, by unqualified staff, on
+    /// equipment out of calibration.
+    RegistryBreach {
+        problem: RegistryProblem,
+    },
     // --- notice ---
+    /// A test that breaks the registry at one end of its time interval
+    /// only (R3): shown to regulators like an undetermined witness window.
+    RegistryUncertain {
+        problem: RegistryProblem,
+    },
+    /// No registry of the lab was in force when it tested (R3): labs
+    /// registered before the registry existed keep working, and are told.
+    NoLabRegistry {
+        lab: Id,
+    },
     TimingUndetermined {
         reason: Undetermined,
         claimed_gap_ms: Millis,
@@ -351,7 +373,8 @@ impl Violation {
             | V::BatchInvalid { .. }
             | V::BatchOverlap { .. }
             | V::BoundaryInvalid { .. }
-            | V::LabAlreadyCommissioned { .. } => Disposition::Refuse,
+            | V::LabAlreadyCommissioned { .. }
+            | V::LabRegistryInvalid { .. } => Disposition::Refuse,
             V::MissingReference { .. } => Disposition::Defer,
             V::LateWitness { .. }
             | V::WitnessMissing { .. }
@@ -371,13 +394,16 @@ impl Violation {
             | V::DeviceRevocationUncertain { .. }
             | V::TestDataNotAutomatic
             | V::CosignerNotAuthorised { .. }
-            | V::UnconfirmedTrailFindings { .. } => Disposition::Flag,
+            | V::UnconfirmedTrailFindings { .. }
+            | V::RegistryBreach { .. } => Disposition::Flag,
             V::TimingUndetermined { .. }
             | V::SiteUncertain { .. }
             | V::CoPresenceUncertain { .. }
             | V::ManualTagEntry
             | V::NoLivenessCheck
-            | V::AwaitingWitnessCosignature => Disposition::Notice,
+            | V::AwaitingWitnessCosignature
+            | V::RegistryUncertain { .. }
+            | V::NoLabRegistry { .. } => Disposition::Notice,
         }
     }
 
@@ -411,6 +437,10 @@ impl Violation {
             | V::LivenessFailed
             | V::NoLivenessCheck => Rule::R1,
             V::LabNotCommissioned { .. } | V::LabAlreadyCommissioned { .. } => Rule::R2,
+            V::LabRegistryInvalid { .. }
+            | V::RegistryBreach { .. }
+            | V::RegistryUncertain { .. }
+            | V::NoLabRegistry { .. } => Rule::R3,
             V::OrgWrongRole { expected: OrgRole::TagSupplier, .. } => Rule::R15,
             V::OrgWrongRole { expected: OrgRole::Lab | OrgRole::Owner, .. } => Rule::R2,
             V::OrgWrongRole { .. } => Rule::Integrity,
@@ -451,9 +481,12 @@ impl Violation {
     /// Whether regulators see this finding in their list of violations
     /// (R8, R17, R18): every flag, and a witnessing whose 20-minute window
     /// cannot be proven — a notice to the person on site, but exactly what a
-    /// witness faking a clock would produce, so it must not stay unseen.
+    /// witness faking a clock would produce, so it must not stay unseen —
+    /// and for the same reason a test that breaks the lab's registry at one
+    /// end of its time interval only (R3).
     pub fn reported_to_regulators(&self) -> bool {
-        self.disposition() == Disposition::Flag || matches!(self, Violation::TimingUndetermined { .. })
+        self.disposition() == Disposition::Flag
+            || matches!(self, Violation::TimingUndetermined { .. } | Violation::RegistryUncertain { .. })
     }
 
     /// The stable machine-readable code (the serde tag).

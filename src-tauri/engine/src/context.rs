@@ -6,6 +6,7 @@
 use crate::error::{EngineError, Result};
 use crate::store::LocalStore;
 use custody_core::custody::{self, SpecimenState, Step};
+use custody_core::lab_registry::RegistryVersion;
 use custody_core::model::{Id, Organisation, Person, Project, UnitProject};
 use custody_core::protocol::DeviceProfile;
 use custody_core::record::{Cosignature, LabAssignment, RecordBody, RecordKind, SignedRecord};
@@ -87,6 +88,11 @@ impl FactSource for PhoneFacts<'_> {
     }
     fn trail_findings(&mut self, tag: &TagCode) -> Result<Vec<Violation>> {
         self.store.trail_findings(tag)
+    }
+    fn lab_registries(&mut self, _: &Id) -> Result<Option<Vec<RegistryVersion>>> {
+        // The profile carries no registries: the server judges a test
+        // against its lab's registry (R3) when the signed record arrives.
+        Ok(None)
     }
 }
 

@@ -20,6 +20,7 @@
 //! | `pages` | what signed-in people read: projects, records, trails, violations, their account |
 //! | `lab` | the lab desk: received specimens, a test's curve with the recomputed values marked, reviews |
 //! | `admin` | what administrators do: the directory, sites, tags, labs |
+//! | `registry` | labs' registries (R3): their page, change requests, the operator's queue |
 //! | `accounts` | console accounts and their setup links, the audit log, the server's status |
 //! | `view` | the layout and small helpers every page shares |
 //! | `map`, `totp`, `password` | SVG maps without tiles, one-time codes, Argon2id |
@@ -34,6 +35,7 @@ mod pages;
 pub mod password;
 pub mod paths;
 mod public;
+mod registry;
 mod scope;
 pub mod session;
 // The device side of its QR sign-in is documented with the device API (openapi.rs).
@@ -86,6 +88,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(DRAW_JSON), get(draws::public_json))
         .route(mounted(REPORT_CHECK), get(public::report_check))
         .route(mounted(RECORD_PAGE), get(public::record_page))
+        .route(mounted(REGISTRY), get(registry::page))
+        .route(mounted(REGISTRY_QUEUE), get(registry::queue).post(registry::submit))
+        .route(mounted(REGISTRY_APPROVE), post(registry::approve))
+        .route(mounted(REGISTRY_REFUSE), post(registry::refuse))
         .route(mounted(ADMIN_ORGS), get(admin::orgs).post(admin::add_org))
         .route(mounted(ADMIN_PEOPLE), get(admin::people).post(admin::add_person))
         .route(mounted(ADMIN_PERSON), get(admin::person))

@@ -66,6 +66,12 @@ pub const DRAW_JSON: &str = "/console/public/draws/{id}/json";
 pub const REPORT_CHECK: &str = custody_core::routes::REPORT_CHECK;
 /// A custody record's public page (the commission form's QR, R10).
 pub const RECORD_PAGE: &str = custody_core::routes::RECORD_PAGE;
+/// A lab's registry (R3): its own people and administrators.
+pub const REGISTRY: &str = "/console/registry";
+/// The operator's queue (GET) and a lab's change request (POST).
+pub const REGISTRY_QUEUE: &str = "/console/registry/requests";
+pub const REGISTRY_APPROVE: &str = "/console/registry/requests/{id}/approve";
+pub const REGISTRY_REFUSE: &str = "/console/registry/requests/{id}/refuse";
 pub const ADMIN_ORGS: &str = "/console/admin/orgs";
 pub const ADMIN_PEOPLE: &str = "/console/admin/people";
 pub const ADMIN_PERSON: &str = "/console/admin/people/{id}";
@@ -121,6 +127,11 @@ pub const ALL: &[Page] = &[
     p(Get, DRAW_JSON, Public),
     p(Get, REPORT_CHECK, Public),
     p(Get, RECORD_PAGE, Public),
+    p(Get, REGISTRY, SignedIn),
+    p(Post, REGISTRY_QUEUE, SignedIn),
+    p(Get, REGISTRY_QUEUE, Admin),
+    p(Post, REGISTRY_APPROVE, Admin),
+    p(Post, REGISTRY_REFUSE, Admin),
     p(Get, ADMIN_ORGS, Admin),
     p(Post, ADMIN_ORGS, Admin),
     p(Get, ADMIN_PEOPLE, Admin),

@@ -138,8 +138,12 @@ impl Chrome {
         if custody_core::access::spot_checks(&u.viewer, u.session.last_seen_ms).is_ok() {
             nav.push(Nav { href: paths::DRAWS, zh: "双随机抽查", en: "Spot checks" });
         }
+        if u.viewer.org_role == custody_core::model::OrgRole::Lab || u.viewer.is_admin {
+            nav.push(Nav { href: paths::REGISTRY, zh: "资质登记", en: "Registry" });
+        }
         if u.viewer.is_admin {
             nav.extend([
+                Nav { href: paths::REGISTRY_QUEUE, zh: "登记审核", en: "Registry requests" },
                 Nav { href: paths::ADMIN_PEOPLE, zh: "人员与授权", en: "People" },
                 Nav { href: paths::ADMIN_ORGS, zh: "单位", en: "Organisations" },
                 Nav { href: paths::ADMIN_PROJECTS, zh: "项目登记", en: "Sites" },

@@ -18,6 +18,7 @@ pub mod console;
 pub mod dialect;
 pub mod oversight;
 pub mod postgres;
+pub mod registry;
 pub mod schema;
 mod snapshot;
 mod sql;
@@ -134,7 +135,7 @@ pub struct IssuedPdfRow {
 }
 
 /// One transaction's worth of domain operations (the console's among them).
-pub trait Tx: console::ConsoleTx + oversight::OversightTx {
+pub trait Tx: console::ConsoleTx + oversight::OversightTx + registry::RegistryTx {
     // --- records ---
     fn record(&mut self, id: &Hash) -> Result<Option<RecordRow>>;
     fn record_at(&mut self, device: &PublicKey, seq: u64) -> Result<Option<RecordRow>>;

@@ -252,6 +252,11 @@ pub const OVERSIGHT: Migration = Migration::Create {
 /// rendered it, kept in the media store, so its SHA-256 never changes.
 /// SQLite version 6, PostgreSQL version 5.
 pub const ISSUED_REPORTS: Migration = Migration::Create { tables: &["issued_reports"], then: "" };
+/// The lab registry (issue 14, R3): approved registries (projections of
+/// `LabRegistryUpdated` records) and labs' change requests with the
+/// operator's decisions. SQLite version 7, PostgreSQL version 6.
+pub const LAB_REGISTRY: Migration =
+    Migration::Create { tables: &["lab_registry_versions", "lab_registry_requests"], then: "" };
 
 const TABLE: Table = Table {
     name: "",
@@ -520,6 +525,41 @@ pub const TABLES: &[Table] = &[
             "issued_reports",
             &[bytes("report"), bytes("pdf_sha256"), int("pdf_size"), int("issued_ms")],
             &["report"],
+        )
+    },
+    // --- the lab registry (issue 14) ---
+    Table {
+        indexes: &[Index { name: "lab_registry_versions_lab", columns: &["lab", "effective_ms"] }],
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "lab_registry_versions",
+            &[column("seq", Type::Serial), text("lab"), bytes("record"), int("effective_ms"), text("json")],
+            &["seq"],
+        )
+    },
+    Table {
+        indexes: &[
+            Index { name: "lab_registry_requests_lab", columns: &["lab", "submitted_ms"] },
+            Index { name: "lab_registry_requests_state", columns: &["state", "submitted_ms"] },
+        ],
+        ..keyed(
+            "lab_registry_requests",
+            &[
+                text("id"),
+                text("lab"),
+                text("person"),
+                text("account"),
+                int("submitted_ms"),
+                text("summary"),
+                text("registry"),
+                bytes("base").or_null(),
+                text("state"),
+                text("decided_by").or_null(),
+                int("decided_ms").or_null(),
+                text("reason").or_null(),
+                bytes("record").or_null(),
+            ],
+            &["id"],
         )
     },
     // --- the console (issue 13) ---

@@ -37,6 +37,8 @@ INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
     schema::OVERSIGHT,
     // v6: issued report PDFs (R13)
     schema::ISSUED_REPORTS,
+    // v7: the lab registry (issue 14)
+    schema::LAB_REGISTRY,
 ];
 
 const READERS: usize = 4;

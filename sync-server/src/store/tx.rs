@@ -21,6 +21,7 @@
 
 mod console;
 mod oversight;
+mod registry;
 mod rows;
 
 use super::dialect::Dialect;

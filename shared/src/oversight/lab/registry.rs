@@ -81,6 +81,7 @@ impl Equipment {
 /// One person's qualification to test one parameter at one lab (R3's staff
 /// register).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StaffQualification {
     /// Person id, as [`LabTest::staff`] names them.
     pub person: String,

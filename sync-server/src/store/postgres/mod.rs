@@ -57,6 +57,8 @@ pub const MIGRATIONS: &[Migration] = &[
     schema::OVERSIGHT,
     // v5: issued report PDFs (R13)
     schema::ISSUED_REPORTS,
+    // v6: the lab registry (issue 14)
+    schema::LAB_REGISTRY,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one

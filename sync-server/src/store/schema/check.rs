@@ -291,6 +291,7 @@ mod tests {
             ("SQLite v4", text(&sqlite::MIGRATIONS[3], Dialect::Sqlite), "a1363aabd7344a73"),
             ("SQLite v5", text(&sqlite::MIGRATIONS[4], Dialect::Sqlite), "e698c09897fcc7af"),
             ("SQLite v6", text(&sqlite::MIGRATIONS[5], Dialect::Sqlite), "a2a07a5a9bd75997"),
+            ("SQLite v7", text(&sqlite::MIGRATIONS[6], Dialect::Sqlite), "cd36a7ed45feaf9c"),
             (
                 "PostgreSQL v1",
                 include_str!("../../../tests/fixtures/schema-v1/postgres.sql").to_owned(),
@@ -300,6 +301,7 @@ mod tests {
             ("PostgreSQL v3", text(&postgres::MIGRATIONS[2], Dialect::Postgres), "2550e6cbced23300"),
             ("PostgreSQL v4", text(&postgres::MIGRATIONS[3], Dialect::Postgres), "fb767ff0bc200648"),
             ("PostgreSQL v5", text(&postgres::MIGRATIONS[4], Dialect::Postgres), "bc9b6ddabc3837ab"),
+            ("PostgreSQL v6", text(&postgres::MIGRATIONS[5], Dialect::Postgres), "64185a0e31147212"),
         ];
         for (name, sql, sha256) in shipped {
             let h = hex::encode(custody_core::Hash::of(sql.as_bytes()).as_bytes());
@@ -307,7 +309,7 @@ mod tests {
         }
         assert_eq!(
             (sqlite::MIGRATIONS.len(), postgres::MIGRATIONS.len()),
-            (6, 5),
+            (7, 6),
             "pin the new migration here"
         );
     }
