@@ -265,6 +265,13 @@ test('an administrator sets up, then registers a project with its site, a person
   assert.match(setupLink, /\/console\/setup\?token=/);
   fs.writeFileSync(path.join(ART, 'lab-link.txt'), setupLink);
   await b.snap('account-created');
+  // The lab's reviewer (刘洋), for the lab desk's signing below.
+  await b.visit('/console/admin/accounts', 'accounts-reviewer');
+  await b.fill('form[data-testid="account-form"] input[name="login"]', 'liuyang');
+  await b.fill('form[data-testid="account-form"] input[name="name"]', '刘洋（检测中心）');
+  await b.choose('form[data-testid="account-form"] select[name="person"]', 'P-LIUYANG');
+  await b.submit('account-form');
+  fs.writeFileSync(path.join(ART, 'reviewer-link.txt'), (await b.textOf('[data-testid="setup-link"] code')).trim());
   // English on request.
   await b.go('/console/lang?to=en&back=/console/projects');
   await until('English', async () => (await b.exec('return document.documentElement.lang;')) === 'en');
@@ -480,4 +487,92 @@ test('a report QR is checked on a phone: valid, the issued PDF and the lab docum
   await phone.visit(`/q/${tampered}`, 'report-tampered');
   assert.deepEqual(await phone.attrs('[data-testid="report-status"]', 'data-status'), ['invalid']);
   assert.match(await phone.textOf('[data-testid="failure"]'), /伪造|不是本系统/);
+});
+
+test('the lab desk signs in the browser itself: enrolled with an offer, tests approved, a report issued, corrected and revoked (R12, R13)', async () => {
+  // Three cubes tested on the rehearsal's lab station, waiting for review.
+  const rehearsal = path.join(ART, 'devices', 'rehearsal');
+  const out = fieldSim(rehearsal, 'rehearse', '--offers', path.join(server.data, 'demo-rehearsal'), '--tag', '1601', '--until-tested');
+  fs.writeFileSync(path.join(ART, 'desk-rehearsal.txt'), out);
+  const tests = [...out.matchAll(/cube \d: test data ([0-9a-f]{64})/g)].map((m) => m[1]);
+  assert.equal(tests.length, 3, out);
+  const printed = out.match(/done: tested ([0-9 ]+), awaiting review/)[1].trim();
+  // This specimen's line on the desk (the earlier rehearsal's is there too).
+  const mine = `[data-testid="desk-line"][data-tag="${printed}"]`;
+  const b = await Browser.open('reviewer');
+  await setUp(b, fs.readFileSync(path.join(ART, 'reviewer-link.txt'), 'utf8').trim(), 'Reviewer-Yingkou-2026');
+  const state = async () => (await b.attrs('[data-testid="signer"]', 'data-state'))[0];
+  const result = async () => b.textOf('[data-testid="signer-result"]');
+  // Not a signing device yet: nothing to sign with, until enrolled with a one-time offer.
+  await b.visit('/console/lab', 'desk-before-enrolment');
+  await until('the signer panel', async () => (await state()) === 'none');
+  assert.equal(await b.exec('return document.querySelector(\'[data-testid="report-form"]\') === null || document.querySelector(\'[data-testid="report-form"]\').hidden;'), true);
+  await b.fill('form[data-testid="signer-enroll"] input[name="offer"]', server.offers['P-LIUYANG']);
+  await b.press('form[data-testid="signer-enroll"] button[type="submit"]');
+  try {
+    await until('enrolled', async () => (await state()) === 'enrolled', 30_000);
+  } catch (e) {
+    throw new Error(`${e.message}: ${await result()}`);
+  }
+  await b.snap('desk-enrolled');
+  // Each cube approved on its curve's page, signed by this browser.
+  for (const id of tests) {
+    await b.visit(`/console/lab/tests/${id}`, 'desk-test');
+    await until('the review form', async () => (await state()) === 'enrolled'
+      && (await b.exec('return !document.querySelector(\'[data-testid="review-form"]\').hidden;')));
+    // Returning without a reason is refused before anything is signed.
+    await b.press('[data-testid="review-return"]');
+    await until('a return needs a reason', async () => /原因|why/.test(await result()));
+    await b.press('[data-testid="review-approve"]');
+    await until('approved', async () => (await b.attrs('[data-testid="lab-test"]', 'data-stage'))[0] === '待出具报告', 30_000);
+  }
+  await b.snap('desk-test-approved');
+  // The report, with the lab's document, issued from the desk.
+  const doc = path.join(ART, 'desk-report.pdf');
+  fs.writeFileSync(doc, '%PDF-1.4\n% the lab desk report of tag 1601\n%%EOF\n');
+  await b.visit('/console/lab', 'desk-awaiting-report');
+  await until('the report form', async () => (await b.exec('const f = document.querySelector(arguments[0] + \' [data-testid="report-form"]\'); return !!f && !f.hidden;', mine)));
+  await b.fill(`${mine} form[data-testid="report-form"] input[name="report_no"]`, 'DESK-BG-1601');
+  await b.fill(`${mine} form[data-testid="report-form"] input[name="conclusion"]`, '所检项目符合 C30 要求');
+  const file = await b.$(`${mine} form[data-testid="report-form"] input[name="document"]`);
+  await b.cmd('POST', `/element/${file}/value`, { text: doc });
+  await b.press(`${mine} form[data-testid="report-form"] button[type="submit"]`);
+  await until('reported', async () => (await b.attrs(mine, 'data-stage'))[0] === 'reported', 30_000);
+  // Its QR from the system, asked by this device; the check page says valid.
+  await until('the seal form', async () => (await b.exec('const f = document.querySelector(arguments[0] + \' [data-testid="seal-form"]\'); return !!f && !f.hidden;', mine)));
+  await b.press(`${mine} form[data-testid="seal-form"] button[type="submit"]`);
+  try {
+    await until('the report QR', async () => (await b.$$('[data-testid="seal-link"]')).length === 1, 30_000);
+  } catch (e) {
+    await b.snap('desk-seal-failed');
+    throw new Error(`${e.message}: ${await result()}`);
+  }
+  const qr = (await b.attrs('[data-testid="seal-link"]', 'href'))[0];
+  await b.snap('desk-reported');
+  const phone = await Browser.open('desk-phone', '390,844');
+  await phone.visit(qr.replace(server.url, ''), 'desk-report-valid');
+  assert.deepEqual(await phone.attrs('[data-testid="report-status"]', 'data-status'), ['valid']);
+  // Corrected: a new report amending it; the first one's QR now says replaced.
+  await b.visit('/console/lab', 'desk-correct');
+  await until('the correct form', async () => (await b.exec('const f = document.querySelector(arguments[0] + \' [data-testid="correct-form"]\'); return !!f && !f.hidden;', mine)));
+  await b.fill(`${mine} form[data-testid="correct-form"] input[name="report_no"]`, 'DESK-BG-1601-R1');
+  await b.fill(`${mine} form[data-testid="correct-form"] input[name="conclusion"]`, '所检项目符合 C30 要求（更正）');
+  const file2 = await b.$(`${mine} form[data-testid="correct-form"] input[name="document"]`);
+  fs.writeFileSync(doc, '%PDF-1.4\n% the corrected report of tag 1601\n%%EOF\n');
+  await b.cmd('POST', `/element/${file2}/value`, { text: doc });
+  await b.press(`${mine} form[data-testid="correct-form"] button[type="submit"]`);
+  await until('two reports', async () => (await b.$$(`${mine} [data-testid="desk-report"]`)).length === 2, 30_000);
+  await phone.visit(qr.replace(server.url, ''), 'desk-report-replaced');
+  assert.deepEqual(await phone.attrs('[data-testid="report-status"]', 'data-status'), ['replaced']);
+  // Revoked: the correction withdrawn with a reason, shown on its check page.
+  const revokeForms = await b.attrs(`${mine} form[data-testid="revoke-form"]`, 'data-report');
+  assert.equal(revokeForms.length, 2, 'both reports may still be revoked');
+  // The correction is the later one; only its form stays on the page.
+  const correction = revokeForms[revokeForms.length - 1];
+  const revoke = `form[data-testid="revoke-form"][data-report="${correction}"]`;
+  await b.fill(`${revoke} input[name="reason"]`, '试验机标定过期，数据作废');
+  await b.press(`${revoke} button[type="submit"]`);
+  await until('revoked', async () => (await b.attrs(`${mine} [data-testid="desk-report"]`, 'data-revoked')).includes('true'), 30_000);
+  await b.snap('desk-revoked');
+  assert.deepEqual(await b.attrs(`${mine} [data-testid="desk-report"]`, 'data-revoked'), ['false', 'true']);
 });

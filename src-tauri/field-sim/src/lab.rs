@@ -6,10 +6,9 @@ use custody_core::TagCode;
 use custody_core::record::MediaPurpose;
 use field_engine::{Engine, EngineError, ReportInput, TestDataInput};
 
-/// Steps 8-9 of the rehearsal: the compression machine's curves of one
-/// group of three cubes captured as test data (R12), the report (R13), and
-/// its QR from the server once the chain is whole. Returns the check URL the QR carries.
-pub async fn report_rehearsal(lab: &Engine, reviewer: &Engine, tag: TagCode) -> Result<String, EngineError> {
+/// Step 8 of the rehearsal: the compression machine's curves of one group
+/// of three cubes captured as test data (R12) and uploaded; their ids.
+pub async fn tested_rehearsal(lab: &Engine, tag: &TagCode) -> Result<Vec<custody_core::Hash>, EngineError> {
     use custody_core::curve::{FileStyle, sim, to_file};
     println!("8. the compression machine writes the group's three cube curves; each is signed as test data");
     let mut tests = Vec::new();
@@ -37,12 +36,21 @@ pub async fn report_rehearsal(lab: &Engine, reviewer: &Engine, tag: TagCode) -> 
         println!(
             "   cube {}: test data {} ({} bytes of curve, kept unaltered)",
             cube_no + 1,
-            &t.id.to_hex()[..12],
+            t.id.to_hex(),
             file.len()
         );
         tests.push(t.id);
     }
     lab.sync_once().await?;
+    Ok(tests)
+}
+
+/// Steps 8-9 of the rehearsal: the cubes tested ([`tested_rehearsal`]),
+/// each test reviewed by a second person, the report (R13), and its QR
+/// from the server once the chain is whole. Returns the check URL the QR
+/// carries.
+pub async fn report_rehearsal(lab: &Engine, reviewer: &Engine, tag: TagCode) -> Result<String, EngineError> {
+    let tests = tested_rehearsal(lab, &tag).await?;
     for t in tests {
         let r = reviewer.create_review(t, tag.clone(), true, "", true)?;
         println!("   reviewed and approved by a second person: {}", &r.id.to_hex()[..12]);

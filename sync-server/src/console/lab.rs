@@ -6,10 +6,14 @@
 //! reviews and corrections. Who may open whose desk is
 //! `access::lab_desk`; everything shown is read from signed records.
 //!
-//! Signing stays on the lab's enrolled devices (the workstation's station
-//! and engine: `field-sim test/review/report/revoke`): a browser session
-//! holds no device key, and a record the server signed for a person would
-//! be the server's word, not theirs (R12: the reviewer's own signature).
+//! The pages sign nothing on the server: a record the server signed for a
+//! person would be the server's word, not theirs (R12: the reviewer's own
+//! signature). Instead the browser itself is the lab's signing device
+//! (`console-assets/signer.js`): enrolled with a one-time offer like a
+//! phone, its Ed25519 key made by WebCrypto and never leaving it, it signs
+//! reviews, reports (with their document) and revocations as records and
+//! uploads them through the device API, where they are verified exactly
+//! like a phone's. The forms here only carry what a record names.
 
 use super::pages::not_yours;
 use super::paths;
@@ -48,14 +52,23 @@ pub struct TestLink {
     pub stage: String,
 }
 
+/// A report naming a specimen, for the desk's revoke and correct forms.
+pub struct ReportLine {
+    pub no: String,
+    pub id: String,
+    pub revoked: bool,
+}
+
 pub struct DeskLine {
     pub tag: String,
+    /// The tag's 18 digits, as records carry it.
+    pub tag_code: String,
     pub tag_href: String,
     pub received: String,
     pub stage: &'static str,
     pub stage_name: &'static str,
     pub tests: Vec<TestLink>,
-    pub reports: Vec<String>,
+    pub reports: Vec<ReportLine>,
 }
 
 #[derive(Template)]
@@ -66,6 +79,9 @@ struct Desk {
     labs: Vec<(String, String)>,
     lines: Vec<DeskLine>,
     counts: Vec<(&'static str, usize)>,
+    /// The person signed in, when they may sign for the lab here (a lab's
+    /// own staff; administrators look, they do not sign for a lab).
+    signer: Option<String>,
 }
 
 fn author_org(tx: &mut dyn Tx, row: &RecordRow) -> crate::store::Result<Option<Id>> {
@@ -81,7 +97,8 @@ fn desk_line(
     received_ms: i64,
     lang: Lang,
 ) -> crate::store::Result<DeskLine> {
-    let (mut entries, mut reviews, mut reports) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut entries, mut reviews, mut reports) = (Vec::new(), Vec::new(), Vec::<ReportLine>::new());
+    let mut revoked = Vec::new();
     let mut tests = Vec::new();
     for row in tx.records_for_tag(tag)? {
         if row.status != RecordStatus::Accepted || author_org(tx, &row)?.as_ref() != Some(lab) {
@@ -95,9 +112,15 @@ fn desk_line(
             Payload::TestReviewed(r) => {
                 reviews.push(ReviewEntry { test_data: r.test_data, approved: r.approved })
             }
-            Payload::Report(r) => reports.push(r.report_no.clone()),
+            Payload::Report(r) => {
+                reports.push(ReportLine { no: r.report_no.clone(), id: row.id.to_hex(), revoked: false })
+            }
+            Payload::ReportRevoked(r) => revoked.push(r.report.to_hex()),
             _ => {}
         }
+    }
+    for r in &mut reports {
+        r.revoked = revoked.contains(&r.id);
     }
     let stage = lab_desk::stage(&entries, &reviews, !reports.is_empty());
     let (current, _) = custody_core::report_seal::current_tests(&entries, &reviews);
@@ -115,6 +138,7 @@ fn desk_line(
     let printed = custody_core::TagCode::parse(tag).map(|t| t.printed()).unwrap_or_else(|_| tag.to_owned());
     Ok(DeskLine {
         tag: printed,
+        tag_code: tag.to_owned(),
         tag_href: paths::fill(paths::TAG, tag),
         received: when(received_ms),
         stage: stage.code(),
@@ -178,6 +202,7 @@ pub async fn desk(
         labs: if u.viewer.is_admin { labs } else { vec![] },
         lines,
         counts,
+        signer: (!u.viewer.is_admin).then(|| u.viewer.person.to_string()),
     }))
 }
 
@@ -221,6 +246,11 @@ struct TestPage {
     plot: Option<String>,
     marks: Vec<Mark>,
     record_href: String,
+    /// The record's id and tag as a review names them, and who may sign
+    /// one here (a lab's own staff, not for a corrected test).
+    test_id: String,
+    tag_code: String,
+    signer: Option<String>,
 }
 
 /// What one test's page shows, read in one transaction.
@@ -331,12 +361,15 @@ pub async fn test(State(state): State<AppState>, u: User, Path(id): Path<String>
         revises: t
             .revises
             .map(|r| (paths::fill(paths::LAB_TEST, &r.to_hex()), t.reason.clone().unwrap_or_default())),
-        superseded_by: g.superseded_by,
+        superseded_by: g.superseded_by.clone(),
         curve_href: t.curve.filter(|_| !g.pending).map(|s| paths::fill(paths::MEDIA, &s.to_hex())),
         pending: g.pending,
         plot,
         marks,
         record_href: paths::fill(paths::RECORD, &g.row.id.to_hex()),
+        test_id: g.row.id.to_hex(),
+        tag_code: t.tag.as_str().to_owned(),
+        signer: (!u.viewer.is_admin && g.superseded_by.is_none()).then(|| u.viewer.person.to_string()),
     };
     Ok(render(&page))
 }
@@ -402,9 +435,11 @@ fn plot_svg(c: &MachineCurve, marks: &[Mark], en: bool) -> String {
         ));
     }
     svg.push_str(&format!(
-        r##"<text x="{:.1}" y="{:.1}" class="label" text-anchor="middle">{x_label}</text><text x="14" y="{TOP}" class="label">{y_label}</text>"##,
+        r##"<text x="{:.1}" y="{:.1}" class="label" text-anchor="middle">{x_label}</text><text x="{ylx}" y="{yly}" class="label">{y_label}</text>"##,
         (LEFT + W - RIGHT) / 2.0,
-        H - 6.0
+        H - 6.0,
+        ylx = LEFT + 6.0,
+        yly = TOP + 10.0
     ));
     svg.push_str(&format!(r##"<polyline class="trace" fill="none" points="{}"/>"##, line.join(" ")));
     for m in marks {

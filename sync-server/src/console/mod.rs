@@ -187,6 +187,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("console.css", "text/css; charset=utf-8", include_bytes!("../../console-assets/console.css")),
     ("console.js", "text/javascript; charset=utf-8", include_bytes!("../../console-assets/console.js")),
     ("check.js", "text/javascript; charset=utf-8", include_bytes!("../../console-assets/check.js")),
+    ("signer.js", "text/javascript; charset=utf-8", include_bytes!("../../console-assets/signer.js")),
     (
         "htmx-2.0.11.min.js",
         "text/javascript; charset=utf-8",
