@@ -1,6 +1,7 @@
 //! The report QR's check under load (R13): many phones opening `/q/{seal}`
-//! at once — each answer verifies the seal, judges every specimen's trail
-//! and recomputes its test from the raw curve — with `/healthz` asked
+//! at once — each answer verifies the seal, judges every specimen's trail,
+//! recomputes its tests from the raw curves, the group value of its three
+//! cubes and their near-identical comparison — with `/healthz` asked
 //! alongside in the same run as the floor (the same server, connections and
 //! loopback, no work). Printed: requests per second and p50/p99 of each.
 //!
@@ -63,16 +64,20 @@ async fn run(backend: Backend) {
     println!("{backend:?}: {}", server.state.store.describe());
     server.seed();
     fill_samplings(&server, BACKGROUND, 4, 3).await;
+    // A concrete group of three cubes, so each check also recomputes the
+    // group value and compares the curves for near-identical copies.
     let mut chain = received(&server, 11).await;
-    tested_and_reviewed(&mut chain, 11).await;
+    let cubes = [cube_file(11, 36.0, 110), cube_file(11, 37.0, 111), cube_file(11, 38.5, 112)];
+    for c in &cubes {
+        cube_tested_and_reviewed(&mut chain, 11, c, vec![]).await;
+    }
     let (rep, _) = report(&mut chain, &[11], "BENCH-0001", None).await;
     let sealed: custody_core::protocol::ReportSealResponse =
         seal_of(&chain.lab, &rep).await.json().await.unwrap();
-    let curve = curve_file(11);
     println!(
-        "  a sealed report among {BACKGROUND} samplings; its curve {} samples, {} bytes",
-        custody_core::curve::parse(&curve).unwrap().samples.len(),
-        curve.len()
+        "  a sealed report among {BACKGROUND} samplings; a group of 3 cubes, each curve {} samples, {} bytes",
+        custody_core::curve::parse(&cubes[0]).unwrap().samples.len(),
+        cubes[0].len()
     );
     let http = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().unwrap();
     let check = Arc::new(sealed.qr.clone());
