@@ -55,6 +55,18 @@ pub fn cst_minutes(ms: Millis) -> String {
     format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02}")
 }
 
+/// `YYYY-MM-DD` in China Standard Time (the day a contract or plan names).
+pub fn date_cst(ms: Millis) -> String {
+    let (y, m, d, ..) = cst(ms);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The first millisecond of a day given as `YYYY-MM-DD`, China Standard
+/// Time. `None` for anything that is not a real date.
+pub fn start_of_day_cst(date: &str) -> Option<Millis> {
+    end_of_day_cst(date).map(|e| e + 1 - DAY_MS)
+}
+
 /// The last millisecond of a day given as `YYYY-MM-DD`, China Standard
 /// Time: what "valid until" a date means. `None` for anything that is not
 /// a real date.

@@ -21,6 +21,7 @@
 //! * [`verify`]: every rule over one record, all findings at once.
 //! * [`trail`]: the lab's verdict on a tag's whole trail (R11).
 //! * [`lab_registry`]: labs' scope, equipment and staff, checked at test time (R3).
+//! * [`plans`]: contracts, sampling and testing plans, approvals, the pre-start check, progress (R2, R4, R5, R15, R19).
 //! * [`protocol`]: the sync protocol's wire types (server and app share them).
 //! * [`routes`]: every HTTP route, named once for the server and its clients.
 //!
@@ -45,6 +46,7 @@ pub mod log;
 pub mod model;
 pub mod oversight;
 pub mod place;
+pub mod plans;
 pub mod policy;
 pub mod protocol;
 pub mod record;

@@ -99,6 +99,12 @@ pub enum PersonRole {
     Inspector,
     /// 系统管理员 (operator)
     Admin,
+    /// 建设单位项目负责人 (owner): registers the project's contracts (R2, R15)
+    OwnerRepresentative,
+    /// 施工单位技术负责人 (contractor): drafts the sampling plan (R4)
+    ContractorEngineer,
+    /// 监理工程师 (supervisor): approves the sampling and testing plans (R4, R5)
+    SupervisingEngineer,
 }
 
 impl PersonRole {
@@ -113,6 +119,9 @@ impl PersonRole {
                 | (P::LabReceiver | P::LabTester | P::LabReporter, O::Lab)
                 | (P::Inspector, O::Regulator)
                 | (P::Admin, O::Operator)
+                | (P::OwnerRepresentative, O::Owner)
+                | (P::ContractorEngineer, O::Contractor)
+                | (P::SupervisingEngineer, O::Supervisor)
         )
     }
 }

@@ -77,6 +77,17 @@ pub enum Payload {
     TestReviewed(TestReview),
     /// R13: the lab withdraws one of its reports, saying why.
     ReportRevoked(ReportRevocation),
+    // --- before work starts, signed by the people who answer for them ---
+    /// R2, R15: the owner registers a testing or tag-supply contract.
+    ContractRegistered(crate::plans::Contract),
+    /// R4: the contractor's sampling plan for a unit project (a version).
+    SamplingPlanDrafted(crate::plans::SamplingPlan),
+    /// R5: the commissioned lab's testing plan for a unit project (a version).
+    TestingPlanDrafted(crate::plans::TestingPlan),
+    /// R4, R5: the supervisor approves (signs) or returns a plan version.
+    PlanApproved(crate::plans::PlanApproval),
+    /// R19: the authority's check before work starts.
+    PreStartChecked(crate::plans::PreStartCheck),
     // --- admin facts, authored by the server (operator) ---
     OrganisationRegistered(Organisation),
     ProjectRegistered(Project),
@@ -95,6 +106,8 @@ pub enum Payload {
     /// R3: the operator approved a lab's change request; the lab's whole
     /// registry (scope, equipment, staff) as of this change.
     LabRegistryUpdated(LabRegistryChange),
+    /// R15: a tag supplier's filed yearly guide price.
+    TagGuidePriceFiled(crate::plans::GuidePrice),
 }
 
 /// The kinds, without their data (for messages, indexes and the state machine).
@@ -109,6 +122,11 @@ pub enum RecordKind {
     TestReviewed,
     Report,
     ReportRevoked,
+    ContractRegistered,
+    SamplingPlanDrafted,
+    TestingPlanDrafted,
+    PlanApproved,
+    PreStartChecked,
     OrganisationRegistered,
     ProjectRegistered,
     UnitProjectRegistered,
@@ -120,6 +138,7 @@ pub enum RecordKind {
     TagBatchRegistered,
     LabCommissioned,
     LabRegistryUpdated,
+    TagGuidePriceFiled,
 }
 
 impl RecordKind {
@@ -133,6 +152,12 @@ impl RecordKind {
             RecordKind::TestReviewed => "test_reviewed",
             RecordKind::Report => "report",
             RecordKind::ReportRevoked => "report_revoked",
+            RecordKind::ContractRegistered => "contract_registered",
+            RecordKind::SamplingPlanDrafted => "sampling_plan_drafted",
+            RecordKind::TestingPlanDrafted => "testing_plan_drafted",
+            RecordKind::PlanApproved => "plan_approved",
+            RecordKind::PreStartChecked => "pre_start_checked",
+            RecordKind::TagGuidePriceFiled => "tag_guide_price_filed",
             RecordKind::OrganisationRegistered => "organisation_registered",
             RecordKind::ProjectRegistered => "project_registered",
             RecordKind::UnitProjectRegistered => "unit_project_registered",
@@ -157,6 +182,12 @@ impl RecordKind {
             RecordKind::TestReviewed => "检测数据审核",
             RecordKind::Report => "检测报告",
             RecordKind::ReportRevoked => "撤销报告",
+            RecordKind::ContractRegistered => "合同登记",
+            RecordKind::SamplingPlanDrafted => "取样计划",
+            RecordKind::TestingPlanDrafted => "检测计划",
+            RecordKind::PlanApproved => "计划审批",
+            RecordKind::PreStartChecked => "开工前检查",
+            RecordKind::TagGuidePriceFiled => "标识指导价备案",
             RecordKind::OrganisationRegistered => "单位登记",
             RecordKind::ProjectRegistered => "项目登记",
             RecordKind::UnitProjectRegistered => "单位工程登记",
@@ -183,6 +214,11 @@ impl RecordKind {
                 | RecordKind::TestReviewed
                 | RecordKind::Report
                 | RecordKind::ReportRevoked
+                | RecordKind::ContractRegistered
+                | RecordKind::SamplingPlanDrafted
+                | RecordKind::TestingPlanDrafted
+                | RecordKind::PlanApproved
+                | RecordKind::PreStartChecked
         )
     }
 
@@ -198,6 +234,13 @@ impl RecordKind {
             RecordKind::TestReviewed | RecordKind::Report | RecordKind::ReportRevoked => {
                 Some(PersonRole::LabReporter)
             }
+            RecordKind::ContractRegistered => Some(PersonRole::OwnerRepresentative),
+            RecordKind::SamplingPlanDrafted => Some(PersonRole::ContractorEngineer),
+            // The lab's testing plan is signed for the lab by its report
+            // signatory, who answers for what the lab will test.
+            RecordKind::TestingPlanDrafted => Some(PersonRole::LabReporter),
+            RecordKind::PlanApproved => Some(PersonRole::SupervisingEngineer),
+            RecordKind::PreStartChecked => Some(PersonRole::Inspector),
             _ => None,
         }
     }
@@ -214,6 +257,12 @@ impl Payload {
             Payload::Report(_) => RecordKind::Report,
             Payload::ReportRevoked(_) => RecordKind::ReportRevoked,
             Payload::TestReviewed(_) => RecordKind::TestReviewed,
+            Payload::ContractRegistered(_) => RecordKind::ContractRegistered,
+            Payload::SamplingPlanDrafted(_) => RecordKind::SamplingPlanDrafted,
+            Payload::TestingPlanDrafted(_) => RecordKind::TestingPlanDrafted,
+            Payload::PlanApproved(_) => RecordKind::PlanApproved,
+            Payload::PreStartChecked(_) => RecordKind::PreStartChecked,
+            Payload::TagGuidePriceFiled(_) => RecordKind::TagGuidePriceFiled,
             Payload::OrganisationRegistered(_) => RecordKind::OrganisationRegistered,
             Payload::ProjectRegistered(_) => RecordKind::ProjectRegistered,
             Payload::UnitProjectRegistered(_) => RecordKind::UnitProjectRegistered,
@@ -248,6 +297,11 @@ impl Payload {
         match self {
             Payload::Sampling(s) => Some(&s.project),
             Payload::Commission(c) => Some(&c.project),
+            Payload::ContractRegistered(c) => Some(&c.project),
+            Payload::SamplingPlanDrafted(p) => Some(&p.project),
+            Payload::TestingPlanDrafted(p) => Some(&p.project),
+            Payload::PlanApproved(a) => Some(&a.project),
+            Payload::PreStartChecked(c) => Some(&c.project),
             _ => None,
         }
     }
@@ -262,6 +316,9 @@ impl Payload {
             Payload::Report(r) => r.amends.into_iter().collect(),
             Payload::ReportRevoked(r) => vec![r.report],
             Payload::TestReviewed(r) => vec![r.test_data],
+            Payload::SamplingPlanDrafted(p) => p.supersedes.into_iter().collect(),
+            Payload::TestingPlanDrafted(p) => p.supersedes.into_iter().chain([p.sampling_plan]).collect(),
+            Payload::PlanApproved(a) => vec![a.plan],
             _ => vec![],
         }
     }

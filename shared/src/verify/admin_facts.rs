@@ -62,6 +62,14 @@ pub(super) fn check(j: &Judging<'_>, v: &mut Vec<Violation>) {
         }
         Payload::TagBatchRegistered(b) => tag_batch(d, b, v),
         Payload::LabCommissioned(a) => lab(j, a, v),
+        Payload::TagGuidePriceFiled(g) => {
+            if role_of(d, &g.supplier) != Some(OrgRole::TagSupplier) {
+                v.push(Violation::OrgWrongRole { org: g.supplier.clone(), expected: OrgRole::TagSupplier });
+            }
+            if g.price_fen == 0 || g.filing.trim().is_empty() || !(2000..=2200).contains(&g.year) {
+                v.push(Violation::PlanInvalid { problem: crate::plans::PlanProblem::GuidePriceInvalid });
+            }
+        }
         Payload::LabRegistryUpdated(c) => {
             let known = crate::lab_registry::Known {
                 lab_role: role_of(d, &c.registry.lab),

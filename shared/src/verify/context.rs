@@ -158,6 +158,11 @@ pub struct VerifyContext {
     /// offline), so the registry is not judged here; `Some(empty)`: the lab
     /// has none on record.
     pub lab_registries: Option<Vec<RegistryVersion>>,
+    /// For a sampling, a contract, a plan, an approval or a pre-start
+    /// check: its project's plans and what they rest on (R2, R4, R5, R19).
+    /// `None`: the source does not hold them, and those rules are not
+    /// judged here (the server judges them).
+    pub plans: Option<PlanSourceFacts>,
     /// When the server judges (see [`Situation::judged_at_ms`]).
     pub judged_at_ms: Option<Millis>,
     /// Skip the signature and chain checks (a draft the app has not signed yet).
@@ -165,6 +170,30 @@ pub struct VerifyContext {
     /// The caller has already checked the author's and co-signers' signatures
     /// on these exact bytes (the server does it outside its write lock).
     pub signatures_verified: bool,
+}
+
+/// What a source knows of one project's plans (R2, R4, R5, R15, R19).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanSourceFacts {
+    /// The accepted plan records, folded.
+    pub plans: crate::plans::ProjectPlans,
+    /// The project itself, if registered.
+    pub project: Option<Project>,
+    /// Its registered unit projects.
+    pub unit_projects: BTreeSet<Id>,
+    /// The labs commissioned on it (R2), by the operator or by contract.
+    pub lab_assignments: Vec<LabAssignment>,
+    /// What the system finds missing before work starts now (R19), for a
+    /// pre-start check; `None` when the source cannot count people in post.
+    pub prestart_gaps: Option<Vec<crate::plans::PreStartGap>>,
+    /// The author's organisation.
+    pub author_org: Option<Organisation>,
+    /// The organisation a contract names (its lab or tag supplier).
+    pub named_org: Option<Organisation>,
+    /// A testing contract's lab: its registries in approval order (R3).
+    pub lab_registries: Vec<RegistryVersion>,
+    /// A tag-supply contract's supplier: its filed guide prices (R15).
+    pub guide_prices: Vec<crate::plans::GuidePrice>,
 }
 
 /// Plain lookups over wherever the facts live. No decisions: a source
@@ -208,6 +237,17 @@ pub trait FactSource {
     /// Every approved registry of a lab, in approval order (R3); `None`
     /// when this source does not hold labs' registries.
     fn lab_registries(&mut self, lab: &Id) -> Result<Option<Vec<RegistryVersion>>, Self::Error>;
+    /// What it holds of a project's plans (for the record being judged:
+    /// its author, and the organisation a contract names); `None` when this
+    /// source does not hold plans.
+    fn plan_facts(
+        &mut self,
+        _project: &Id,
+        _author: &Id,
+        _named_org: Option<&Id>,
+    ) -> Result<Option<PlanSourceFacts>, Self::Error> {
+        Ok(None)
+    }
     /// The enrolled device behind a co-signature, with its person's grants.
     fn cosigner(&mut self, c: &Cosignature) -> Result<Option<Cosigner>, Self::Error> {
         let Some(d) = self.device(&c.device)? else { return Ok(None) };
@@ -354,6 +394,21 @@ pub fn build<S: FactSource>(
     if body.kind().is_admin_fact() {
         directory = directory_facts(&body.payload, src)?;
     }
+    let plans = match &body.payload {
+        Payload::Sampling(s) => src.plan_facts(&s.project, &body.author, None)?,
+        Payload::ContractRegistered(c) => {
+            let named = match &c.terms {
+                crate::plans::ContractTerms::Testing { lab, .. } => lab,
+                crate::plans::ContractTerms::TagSupply { supplier, .. } => supplier,
+            };
+            src.plan_facts(&c.project, &body.author, Some(named))?
+        }
+        Payload::SamplingPlanDrafted(p) => src.plan_facts(&p.project, &body.author, None)?,
+        Payload::TestingPlanDrafted(p) => src.plan_facts(&p.project, &body.author, None)?,
+        Payload::PlanApproved(a) => src.plan_facts(&a.project, &body.author, None)?,
+        Payload::PreStartChecked(c) => src.plan_facts(&c.project, &body.author, None)?,
+        _ => None,
+    };
     let mut unit_projects = BTreeMap::new();
     for u in unit_ids {
         if let Some(up) = src.unit_project(&u)? {
@@ -388,6 +443,7 @@ pub fn build<S: FactSource>(
         directory,
         trail_findings,
         lab_registries,
+        plans,
         judged_at_ms: situation.judged_at_ms,
         draft: situation.draft,
         signatures_verified: false,
@@ -477,6 +533,7 @@ fn directory_facts<S: FactSource>(payload: &Payload, src: &mut S) -> Result<Dire
             d.batches = src.batches(b.key)?;
         }
         Payload::LabCommissioned(a) => org(&mut d, src, &a.lab)?,
+        Payload::TagGuidePriceFiled(g) => org(&mut d, src, &g.supplier)?,
         Payload::LabRegistryUpdated(c) => {
             org(&mut d, src, &c.registry.lab)?;
             for q in &c.registry.staff {

@@ -474,6 +474,27 @@ impl Violation {
                     )
                 }
             }
+            V::PlanInvalid { problem } => problem.message(lang),
+            V::OutsidePlan { reason } => {
+                use crate::plans::OutsidePlan as O;
+                let (z, e) = match reason {
+                    O::NoApprovedPlan => {
+                        ("该单位工程没有经批准的取样计划", "the unit project has no approved sampling plan")
+                    }
+                    O::NoItem => ("未选择取样计划条目", "no sampling-plan item was chosen"),
+                    O::UnknownItem => {
+                        ("所选条目不在现行取样计划中", "the item is not in the sampling plan in force")
+                    }
+                    O::KindDiffers => {
+                        ("试件类别与计划条目不一致", "the specimen kind differs from the plan item's")
+                    }
+                };
+                if zh {
+                    format!("计划外取样：{z}（R4）")
+                } else {
+                    format!("sampling outside the plan: {e} (R4)")
+                }
+            }
             V::NoLabRegistry { lab } => {
                 if zh {
                     format!("检测机构 {lab} 检测时没有经审核的资质、设备和人员登记，无法核对（R3）")
@@ -496,6 +517,9 @@ fn role_zh(r: PersonRole) -> &'static str {
         PersonRole::LabReporter => "报告签发人",
         PersonRole::Inspector => "监督员",
         PersonRole::Admin => "管理员",
+        PersonRole::OwnerRepresentative => "建设单位项目负责人",
+        PersonRole::ContractorEngineer => "施工单位技术负责人",
+        PersonRole::SupervisingEngineer => "监理工程师",
     }
 }
 

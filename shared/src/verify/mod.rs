@@ -37,6 +37,7 @@ mod evidence;
 mod integrity;
 mod location;
 mod messages;
+mod plans;
 mod registry;
 mod steps;
 mod tags;
@@ -44,8 +45,8 @@ mod timing;
 mod violation;
 
 pub use context::{
-    Cosigner, DeviceFacts, DirectoryFacts, FactSource, Grant, Referenced, Situation, Subject, TagFacts,
-    VerifyContext, build, counted_cosigners,
+    Cosigner, DeviceFacts, DirectoryFacts, FactSource, Grant, PlanSourceFacts, Referenced, Situation,
+    Subject, TagFacts, VerifyContext, build, counted_cosigners,
 };
 pub use messages::org_role_names;
 pub use violation::{
@@ -185,6 +186,7 @@ fn verify_body(
     evidence::check(&j, &mut v);
     location::check(&j, &mut v, &mut verdict);
     steps::check(&j, &mut v, &mut verdict);
+    plans::check(&j, &mut v);
 
     verdict.violations = v;
     verdict

@@ -46,6 +46,8 @@ pub enum Rule {
     R1,
     R2,
     R3,
+    R4,
+    R5,
     R6,
     R7,
     R8,
@@ -57,6 +59,7 @@ pub enum Rule {
     R15,
     R16,
     R17,
+    R19,
 }
 
 /// Evidence a step cannot do without.
@@ -292,6 +295,15 @@ pub enum Violation {
     RegistryUncertain {
         problem: RegistryProblem,
     },
+    /// A contract, plan, approval or pre-start check that does not hold
+    /// together (R2, R4, R5, R15, R19): kept as evidence, no effect.
+    PlanInvalid {
+        problem: crate::plans::PlanProblem,
+    },
+    /// A sampling outside the approved sampling plan (R4): allowed, shown.
+    OutsidePlan {
+        reason: crate::plans::OutsidePlan,
+    },
     /// No registry of the lab was in force when it tested (R3): labs
     /// registered before the registry existed keep working, and are told.
     NoLabRegistry {
@@ -374,7 +386,8 @@ impl Violation {
             | V::BatchOverlap { .. }
             | V::BoundaryInvalid { .. }
             | V::LabAlreadyCommissioned { .. }
-            | V::LabRegistryInvalid { .. } => Disposition::Refuse,
+            | V::LabRegistryInvalid { .. }
+            | V::PlanInvalid { .. } => Disposition::Refuse,
             V::MissingReference { .. } => Disposition::Defer,
             V::LateWitness { .. }
             | V::WitnessMissing { .. }
@@ -403,7 +416,8 @@ impl Violation {
             | V::NoLivenessCheck
             | V::AwaitingWitnessCosignature
             | V::RegistryUncertain { .. }
-            | V::NoLabRegistry { .. } => Disposition::Notice,
+            | V::NoLabRegistry { .. }
+            | V::OutsidePlan { .. } => Disposition::Notice,
         }
     }
 
@@ -437,6 +451,8 @@ impl Violation {
             | V::LivenessFailed
             | V::NoLivenessCheck => Rule::R1,
             V::LabNotCommissioned { .. } | V::LabAlreadyCommissioned { .. } => Rule::R2,
+            V::PlanInvalid { problem } => problem.rule(),
+            V::OutsidePlan { .. } => Rule::R4,
             V::LabRegistryInvalid { .. }
             | V::RegistryBreach { .. }
             | V::RegistryUncertain { .. }

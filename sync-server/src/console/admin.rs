@@ -323,6 +323,9 @@ fn person_role_label(r: PersonRole, lang: Lang) -> &'static str {
         PersonRole::LabReporter => ("报告签发人", "lab reporter"),
         PersonRole::Inspector => ("监督员", "inspector"),
         PersonRole::Admin => ("管理员", "administrator"),
+        PersonRole::OwnerRepresentative => ("建设单位项目负责人", "owner's representative"),
+        PersonRole::ContractorEngineer => ("施工单位技术负责人", "contractor's engineer"),
+        PersonRole::SupervisingEngineer => ("监理工程师", "supervising engineer"),
     };
     if lang == Lang::En { en } else { zh }
 }
@@ -388,6 +391,9 @@ async fn person_page(
         PersonRole::LabTester,
         PersonRole::LabReporter,
         PersonRole::Inspector,
+        PersonRole::OwnerRepresentative,
+        PersonRole::ContractorEngineer,
+        PersonRole::SupervisingEngineer,
     ]
     .into_iter()
     .map(|r| (enum_name(&r), person_role_label(r, lang)))
