@@ -255,6 +255,12 @@ impl Admin<'_> {
         self.write(|tx| self.submit(tx, Payload::TagBatchRegistered(batch), vec![]))
     }
 
+    /// R15: file a tag supplier's yearly guide price (the filing with the
+    /// price authority; a tag-supply contract above it is refused).
+    pub fn file_guide_price(&self, g: custody_core::plans::GuidePrice) -> Result<Outcome> {
+        self.write(|tx| self.submit(tx, Payload::TagGuidePriceFiled(g), vec![]))
+    }
+
     /// R2: the owner commissions one lab per unit project and category.
     pub fn assign_lab(&self, a: LabAssignment) -> Result<Outcome> {
         self.write(|tx| self.submit(tx, Payload::LabCommissioned(a), vec![]))

@@ -19,6 +19,8 @@ use custody_core::{Hash, PublicKey, TagCode};
 pub struct StoreFacts<'a> {
     pub tx: &'a mut dyn Tx,
     pub server: PublicKey,
+    /// The server's clock, for what holds "now" (people in post, R19).
+    pub now: Millis,
 }
 
 pub fn grant_facts(g: GrantRow) -> Grant {
@@ -35,6 +37,15 @@ pub fn grant_facts(g: GrantRow) -> Grant {
 
 impl FactSource for StoreFacts<'_> {
     type Error = StoreError;
+
+    fn plan_facts(
+        &mut self,
+        project: &Id,
+        author: &Id,
+        named_org: Option<&Id>,
+    ) -> Result<Option<custody_core::verify::PlanSourceFacts>> {
+        crate::plans::source_facts(self.tx, project, author, named_org, self.now).map(Some)
+    }
 
     fn device(&mut self, key: &PublicKey) -> Result<Option<DeviceFacts>> {
         if *key == self.server {

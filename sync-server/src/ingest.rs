@@ -282,7 +282,7 @@ impl Pipeline<'_> {
             judged_at_ms: Some(self.now),
             draft: false,
         };
-        verify::build(Subject::Signed(rec), situation, &mut StoreFacts { tx, server })
+        verify::build(Subject::Signed(rec), situation, &mut StoreFacts { tx, server, now: self.now })
     }
 
     /// The chain position and context of a stored record being judged again.
@@ -310,7 +310,7 @@ impl Pipeline<'_> {
             tx.set_tag_state(tag.as_str(), project, state, self.now)?;
         }
         if rec.body().device != self.server_key.public() {
-            return Ok(());
+            return crate::plans::apply(tx, rec, self.now);
         }
         match &rec.body().payload {
             Payload::OrganisationRegistered(o) => tx.upsert_org(o)?,
@@ -336,6 +336,7 @@ impl Pipeline<'_> {
             Payload::DeviceRevoked(d) => tx.revoke_device(&d.device, d.effective_ms)?,
             Payload::TagBatchRegistered(b) => tx.insert_batch(b, &rec.id())?,
             Payload::LabCommissioned(a) => tx.insert_lab_assignment(a)?,
+            Payload::TagGuidePriceFiled(g) => tx.insert_guide_price(g, &rec.id(), self.now)?,
             // R3: in force from its approval, the server's time of signing.
             Payload::LabRegistryUpdated(c) => {
                 tx.insert_registry_version(&custody_core::lab_registry::RegistryVersion {

@@ -32,6 +32,7 @@ pub mod maintenance;
 pub mod migrate;
 pub mod openapi;
 pub mod oversight;
+pub mod plans;
 pub mod registry;
 pub mod report_pdf;
 pub mod reports;

@@ -22,6 +22,27 @@ pub struct PreStartFacts<'a> {
     pub witnesses_in_post: u32,
 }
 
+/// R1, R19: how many people are in post for `role` on `project` at `now`:
+/// an authorisation for it on the project in force, and an enrolled phone
+/// not revoked (a person without one cannot sign a sampling).
+pub fn people_in_post(
+    grants: &[(Id, crate::verify::Grant)],
+    phones: &[(Id, Option<crate::time::Millis>)],
+    role: crate::model::PersonRole,
+    project: &Id,
+    now: crate::time::Millis,
+) -> u32 {
+    let mut people: Vec<&Id> = grants
+        .iter()
+        .filter(|(_, g)| g.covers(role, Some(project)) && g.valid_at(now))
+        .filter(|(p, _)| phones.iter().any(|(q, revoked)| q == p && revoked.is_none_or(|r| r > now)))
+        .map(|(p, _)| p)
+        .collect();
+    people.sort();
+    people.dedup();
+    people.len() as u32
+}
+
 /// Everything missing before work may start, in a fixed order.
 pub fn gaps(f: &PreStartFacts<'_>) -> Vec<PreStartGap> {
     let mut out = Vec::new();

@@ -28,6 +28,26 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// `n` specimens standing at `stage`: each has passed every earlier
+    /// step (a rejected specimen was witnessed but will not be tested).
+    pub fn at_stage(stage: crate::custody::Stage, n: u32) -> Counts {
+        use crate::custody::Stage as S;
+        let past = |s: &[S]| if s.contains(&stage) { n } else { 0 };
+        Counts {
+            sampled: if stage == S::Unbound { 0 } else { n },
+            witnessed: past(&[
+                S::Witnessed,
+                S::Commissioned,
+                S::Received,
+                S::Rejected,
+                S::Tested,
+                S::Reported,
+            ]),
+            tested: past(&[S::Tested, S::Reported]),
+            reported: past(&[S::Reported]),
+        }
+    }
+
     pub fn add(&mut self, o: Counts) {
         self.sampled += o.sampled;
         self.witnessed += o.witnessed;

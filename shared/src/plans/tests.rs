@@ -19,11 +19,22 @@ fn id(s: &str) -> Id {
 }
 
 fn org(i: &str, role: OrgRole, jurisdiction: Option<&str>) -> Organisation {
-    Organisation { id: id(i), name: i.into(), role, credit_code: None, jurisdiction: jurisdiction.map(Into::into) }
+    Organisation {
+        id: id(i),
+        name: i.into(),
+        role,
+        credit_code: None,
+        jurisdiction: jurisdiction.map(Into::into),
+    }
 }
 
 fn project() -> Project {
-    Project { id: id("PRJ-1"), name: "营口站前小区".into(), owner: id("ORG-OWN"), jurisdiction: "210802".into() }
+    Project {
+        id: id("PRJ-1"),
+        name: "营口站前小区".into(),
+        owner: id("ORG-OWN"),
+        jurisdiction: "210802".into(),
+    }
 }
 
 fn item(i: &str, rule: QuantityRule) -> PlanItem {
@@ -126,7 +137,12 @@ fn rec(n: &str, author: &str, at_ms: Millis, doc: PlanDoc) -> PlanRecord {
 }
 
 fn approve(plan: &str, yes: bool) -> PlanDoc {
-    PlanDoc::Approval(PlanApproval { plan: h(plan), project: id("PRJ-1"), approved: yes, note: "见附件".into() })
+    PlanDoc::Approval(PlanApproval {
+        plan: h(plan),
+        project: id("PRJ-1"),
+        approved: yes,
+        note: "见附件".into(),
+    })
 }
 
 // ------------------------------------------------------------------ R2
@@ -207,7 +223,12 @@ fn tag_contract(price: u32) -> Contract {
         number: "BS-1".into(),
         project: id("PRJ-1"),
         signed_ms: DEC1,
-        terms: ContractTerms::TagSupply { supplier: id("ORG-TAG"), quantity: 500, unit_price_fen: price, year: 2026 },
+        terms: ContractTerms::TagSupply {
+            supplier: id("ORG-TAG"),
+            quantity: 500,
+            unit_price_fen: price,
+            year: 2026,
+        },
     }
 }
 
@@ -217,7 +238,12 @@ fn r15_a_price_above_the_filed_guide_is_refused_and_at_or_below_it_is_not() {
     w.named = Some(org("ORG-TAG", OrgRole::TagSupplier, None));
     let p = rules::contract(&tag_contract(180), &w.facts(DEC1));
     assert_eq!(p, vec![PlanProblem::NoGuidePrice { supplier: id("ORG-TAG"), year: 2026 }]);
-    w.prices = vec![GuidePrice { supplier: id("ORG-TAG"), year: 2026, price_fen: 150, filing: "营价备〔2026〕3号".into() }];
+    w.prices = vec![GuidePrice {
+        supplier: id("ORG-TAG"),
+        year: 2026,
+        price_fen: 150,
+        filing: "营价备〔2026〕3号".into(),
+    }];
     let p = rules::contract(&tag_contract(180), &w.facts(DEC1));
     assert_eq!(p, vec![PlanProblem::AboveGuidePrice { price_fen: 180, guide_fen: 150 }]);
     assert!(p[0].message(Lang::ZhCn).contains("1.80 元高于备案指导价 1.50 元"));
@@ -254,7 +280,10 @@ fn r4_impossible_quantities_reversed_periods_and_dates_before_the_contract_are_r
     blank.from_ms = DEC1 + 5 * DAY;
     blank.part = "  ".into();
     blank.per_sampling = 0;
-    let p = rules::sampling_plan(&sampling_plan(1, None, vec![zero, huge, reversed, early, blank]), &w.facts(DEC1));
+    let p = rules::sampling_plan(
+        &sampling_plan(1, None, vec![zero, huge, reversed, early, blank]),
+        &w.facts(DEC1),
+    );
     for want in [
         PlanProblem::ImpossibleQuantity { item: id("I-0") },
         PlanProblem::ImpossibleQuantity { item: id("I-H") },
@@ -272,14 +301,20 @@ fn r4_impossible_quantities_reversed_periods_and_dates_before_the_contract_are_r
     // The same day as the contract, whatever the hour, is not before it.
     let mut same_day = item("I-S", per100(500));
     same_day.from_ms = DEC1 + 5 * DAY + 3_600_000;
-    let c_late = rec("c1", "P-OWN", DEC1, PlanDoc::Contract(testing_contract("ORG-LAB", DEC1 + 5 * DAY + 9 * 3_600_000)));
+    let c_late = rec(
+        "c1",
+        "P-OWN",
+        DEC1,
+        PlanDoc::Contract(testing_contract("ORG-LAB", DEC1 + 5 * DAY + 9 * 3_600_000)),
+    );
     let w = W::new(vec![c_late], org("ORG-CON", OrgRole::Contractor, None));
     assert_eq!(rules::sampling_plan(&sampling_plan(1, None, vec![same_day]), &w.facts(DEC1)), vec![]);
 }
 
 #[test]
 fn r4_versions_are_numbered_in_order_and_replace_the_latest() {
-    let v1 = rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
+    let v1 =
+        rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
     let w = W::new(vec![v1], org("ORG-CON", OrgRole::Contractor, None));
     let ok = sampling_plan(2, Some(h("sp1")), vec![item("I-1", per100(800))]);
     assert_eq!(rules::sampling_plan(&ok, &w.facts(DEC1)), vec![]);
@@ -290,13 +325,18 @@ fn r4_versions_are_numbered_in_order_and_replace_the_latest() {
 
 #[test]
 fn r4_the_approved_version_stays_in_force_until_a_change_is_approved() {
-    let v1 = rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
+    let v1 =
+        rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
     let a1 = rec("a1", "P-SE", DEC1 + 1, approve("sp1", true));
     let v2 = rec(
         "sp2",
         "P-CE",
         DEC1 + 2,
-        PlanDoc::Sampling(sampling_plan(2, Some(h("sp1")), vec![item("I-1", per100(900)), item("I-2", per100(200))])),
+        PlanDoc::Sampling(sampling_plan(
+            2,
+            Some(h("sp1")),
+            vec![item("I-1", per100(900)), item("I-2", per100(200))],
+        )),
     );
     let plans = ProjectPlans::fold(vec![v1.clone(), a1.clone(), v2.clone()]);
     let h1 = &plans.sampling[&id("UP-1")];
@@ -311,7 +351,8 @@ fn r4_the_approved_version_stays_in_force_until_a_change_is_approved() {
 
 #[test]
 fn r4_a_return_needs_a_reason_and_an_approval_names_a_plan_of_the_project() {
-    let v1 = rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
+    let v1 =
+        rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
     let w = W::new(vec![v1], org("ORG-SUP", OrgRole::Supervisor, None));
     let ok = PlanApproval { plan: h("sp1"), project: id("PRJ-1"), approved: true, note: String::new() };
     assert_eq!(rules::approval(&ok, &w.facts(DEC1)), vec![]);
@@ -325,7 +366,8 @@ fn r4_a_return_needs_a_reason_and_an_approval_names_a_plan_of_the_project() {
 
 #[test]
 fn r4_sampling_outside_the_plan_is_named() {
-    let v1 = rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
+    let v1 =
+        rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
     let unapproved = ProjectPlans::fold(vec![v1.clone()]);
     let cube = SpecimenKind::ConcreteCube;
     let (up, i1) = (id("UP-1"), id("I-1"));
@@ -334,7 +376,10 @@ fn r4_sampling_outside_the_plan_is_named() {
     assert_eq!(sampling_outside_plan(&plans, &up, cube, Some(&i1)), None);
     assert_eq!(sampling_outside_plan(&plans, &up, cube, None), Some(OutsidePlan::NoItem));
     assert_eq!(sampling_outside_plan(&plans, &up, cube, Some(&id("I-9"))), Some(OutsidePlan::UnknownItem));
-    assert_eq!(sampling_outside_plan(&plans, &up, SpecimenKind::Rebar, Some(&i1)), Some(OutsidePlan::KindDiffers));
+    assert_eq!(
+        sampling_outside_plan(&plans, &up, SpecimenKind::Rebar, Some(&i1)),
+        Some(OutsidePlan::KindDiffers)
+    );
 }
 
 // ------------------------------------------------------------------ R5
@@ -351,7 +396,11 @@ fn testing_plan(sampling: &str, tags: u32, items: &[&str]) -> TestingPlan {
         note: String::new(),
         items: items
             .iter()
-            .map(|i| TestingPlanItem { plan_item: id(i), parameters: vec!["concrete_cube_strength".into()], tests: 5 })
+            .map(|i| TestingPlanItem {
+                plan_item: id(i),
+                parameters: vec!["concrete_cube_strength".into()],
+                tests: 5,
+            })
             .collect(),
         tags_needed: tags,
     }
@@ -359,7 +408,8 @@ fn testing_plan(sampling: &str, tags: u32, items: &[&str]) -> TestingPlan {
 
 #[test]
 fn r5_the_commissioned_lab_plans_from_the_approved_sampling_plan_with_enough_tags() {
-    let v1 = rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
+    let v1 =
+        rec("sp1", "P-CE", DEC1, PlanDoc::Sampling(sampling_plan(1, None, vec![item("I-1", per100(500))])));
     let mut w = W::new(vec![v1.clone()], org("ORG-LAB", OrgRole::Lab, None));
     w.assignments = vec![LabAssignment {
         project: id("PRJ-1"),
@@ -375,7 +425,10 @@ fn r5_the_commissioned_lab_plans_from_the_approved_sampling_plan_with_enough_tag
     let p = rules::testing_plan(&testing_plan("sp1", 4, &["I-1", "I-7"]), &w.facts(DEC1));
     assert_eq!(
         p,
-        vec![PlanProblem::ItemNotInSamplingPlan { item: id("I-7") }, PlanProblem::TagsTooFew { planned: 4, needed: 5 }]
+        vec![
+            PlanProblem::ItemNotInSamplingPlan { item: id("I-7") },
+            PlanProblem::TagsTooFew { planned: 4, needed: 5 }
+        ]
     );
     // Another lab, not commissioned, cannot plan it.
     w.author = org("ORG-LAB2", OrgRole::Lab, None);
@@ -412,23 +465,43 @@ fn full_world() -> Vec<PlanRecord> {
 fn r19_an_empty_project_misses_everything_and_a_complete_one_nothing() {
     let units = [id("UP-1"), id("UP-2")];
     let empty = ProjectPlans::default();
-    let f = prestart::PreStartFacts { plans: &empty, unit_projects: &units, samplers_in_post: 0, witnesses_in_post: 0 };
+    let f = prestart::PreStartFacts {
+        plans: &empty,
+        unit_projects: &units,
+        samplers_in_post: 0,
+        witnesses_in_post: 0,
+    };
     let g = prestart::gaps(&f);
     assert_eq!(g.len(), 9, "{g:?}");
     for x in &g {
         assert!(!x.message(Lang::ZhCn).is_empty() && !x.message(Lang::En).is_empty() && !x.code().is_empty());
     }
     let full = ProjectPlans::fold(full_world());
-    let f = prestart::PreStartFacts { plans: &full, unit_projects: &units, samplers_in_post: 2, witnesses_in_post: 1 };
+    let f = prestart::PreStartFacts {
+        plans: &full,
+        unit_projects: &units,
+        samplers_in_post: 2,
+        witnesses_in_post: 1,
+    };
     assert_eq!(prestart::gaps(&f), vec![]);
     // 500 tags contracted, 10 needed; fewer contracted than needed is a gap.
     let mut short = full_world();
     short[1].doc = PlanDoc::Contract(Contract {
-        terms: ContractTerms::TagSupply { supplier: id("ORG-TAG"), quantity: 8, unit_price_fen: 150, year: 2026 },
+        terms: ContractTerms::TagSupply {
+            supplier: id("ORG-TAG"),
+            quantity: 8,
+            unit_price_fen: 150,
+            year: 2026,
+        },
         ..tag_contract(150)
     });
     let short = ProjectPlans::fold(short);
-    let f = prestart::PreStartFacts { plans: &short, unit_projects: &units, samplers_in_post: 2, witnesses_in_post: 1 };
+    let f = prestart::PreStartFacts {
+        plans: &short,
+        unit_projects: &units,
+        samplers_in_post: 2,
+        witnesses_in_post: 1,
+    };
     assert_eq!(prestart::gaps(&f), vec![PreStartGap::TagsShort { contracted: 8, needed: 10 }]);
 }
 
@@ -485,7 +558,10 @@ fn a4_1_project_progress_covers_each_approved_item_with_its_counts() {
     counts.insert((id("UP-1"), id("I-1")), Counts { sampled: 5, witnessed: 5, tested: 4, reported: 3 });
     let p = progress::project_progress(&plans, &counts, DEC1 + 200 * DAY, ProgressPolicy::default());
     assert_eq!(p.len(), 2);
-    assert_eq!((p[0].unit_project.as_str(), p[0].status, p[0].counts.reported), ("UP-1", ItemStatus::Done, 3));
+    assert_eq!(
+        (p[0].unit_project.as_str(), p[0].status, p[0].counts.reported),
+        ("UP-1", ItemStatus::Done, 3)
+    );
     assert_eq!((p[1].unit_project.as_str(), p[1].status), ("UP-2", ItemStatus::Overdue));
 }
 

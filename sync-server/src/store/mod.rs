@@ -17,6 +17,7 @@
 pub mod console;
 pub mod dialect;
 pub mod oversight;
+pub mod plans;
 pub mod postgres;
 pub mod registry;
 pub mod schema;
@@ -135,7 +136,7 @@ pub struct IssuedPdfRow {
 }
 
 /// One transaction's worth of domain operations (the console's among them).
-pub trait Tx: console::ConsoleTx + oversight::OversightTx + registry::RegistryTx {
+pub trait Tx: console::ConsoleTx + oversight::OversightTx + registry::RegistryTx + plans::PlansTx {
     // --- records ---
     fn record(&mut self, id: &Hash) -> Result<Option<RecordRow>>;
     fn record_at(&mut self, device: &PublicKey, seq: u64) -> Result<Option<RecordRow>>;

@@ -258,6 +258,13 @@ pub const ISSUED_REPORTS: Migration = Migration::Create { tables: &["issued_repo
 pub const LAB_REGISTRY: Migration =
     Migration::Create { tables: &["lab_registry_versions", "lab_registry_requests"], then: "" };
 
+/// Plans before work starts (issue 15, R2, R4, R5, R15, R19): the
+/// accepted plan records in log order, suppliers' filed guide prices, and
+/// each accepted sampling's plan item (progress against plan, A4.1).
+/// SQLite version 8, PostgreSQL version 7.
+pub const PLANS: Migration =
+    Migration::Create { tables: &["plan_records", "tag_guide_prices", "plan_samplings"], then: "" };
+
 const TABLE: Table = Table {
     name: "",
     columns: &[],
@@ -525,6 +532,51 @@ pub const TABLES: &[Table] = &[
             "issued_reports",
             &[bytes("report"), bytes("pdf_sha256"), int("pdf_size"), int("issued_ms")],
             &["report"],
+        )
+    },
+    // --- plans before work starts (issue 15) ---
+    Table {
+        indexes: &[Index { name: "plan_records_project", columns: &["project", "seq"] }],
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "plan_records",
+            &[
+                column("seq", Type::Serial),
+                text("project"),
+                bytes("record"),
+                text("kind"),
+                text("author"),
+                int("at_ms"),
+                text("json"),
+            ],
+            &["seq"],
+        )
+    },
+    Table {
+        indexes: &[Index { name: "tag_guide_prices_supplier", columns: &["supplier", "seq"] }],
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "tag_guide_prices",
+            &[column("seq", Type::Serial), text("supplier"), bytes("record"), int("at_ms"), text("json")],
+            &["seq"],
+        )
+    },
+    Table {
+        indexes: &[Index {
+            name: "plan_samplings_project",
+            columns: &["project", "unit_project", "plan_item"],
+        }],
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "plan_samplings",
+            &[
+                text("tag"),
+                text("project"),
+                text("unit_project"),
+                text("plan_item").or_null(),
+                int("sampled_ms"),
+            ],
+            &["tag"],
         )
     },
     // --- the lab registry (issue 14) ---

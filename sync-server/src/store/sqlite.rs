@@ -39,6 +39,8 @@ INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
     schema::ISSUED_REPORTS,
     // v7: the lab registry (issue 14)
     schema::LAB_REGISTRY,
+    // v8: plans before work starts (issue 15)
+    schema::PLANS,
 ];
 
 const READERS: usize = 4;

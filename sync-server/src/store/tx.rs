@@ -21,6 +21,7 @@
 
 mod console;
 mod oversight;
+mod plans;
 mod registry;
 mod rows;
 

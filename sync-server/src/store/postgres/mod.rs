@@ -59,6 +59,8 @@ pub const MIGRATIONS: &[Migration] = &[
     schema::ISSUED_REPORTS,
     // v6: the lab registry (issue 14)
     schema::LAB_REGISTRY,
+    // v7: plans before work starts (issue 15)
+    schema::PLANS,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one
