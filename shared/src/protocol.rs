@@ -795,3 +795,46 @@ mod tests {
         }
     }
 }
+
+/// One thing missing before work starts (R19), in both languages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PreStartGapView {
+    pub code: String,
+    pub message_zh: String,
+    pub message_en: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: serde_json::Value,
+}
+
+impl From<&crate::plans::PreStartGap> for PreStartGapView {
+    fn from(g: &crate::plans::PreStartGap) -> Self {
+        PreStartGapView {
+            code: g.code(),
+            message_zh: g.message(crate::verify::Lang::ZhCn),
+            message_en: g.message(crate::verify::Lang::En),
+            detail: serde_json::to_value(g).unwrap_or_default(),
+        }
+    }
+}
+
+/// A project's plans before work starts (R2, R4, R5, R15, R19), what is
+/// still missing, and progress against plan (A4.1), as of `at_ms`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProjectPlansResponse {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub project: Id,
+    pub at_ms: i64,
+    /// Contracts, each unit project's plan versions with the supervisor's
+    /// decisions, the pre-start checks.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub plans: crate::plans::ProjectPlans,
+    pub gaps: Vec<PreStartGapView>,
+    /// Every item of every approved sampling plan in force.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub progress: Vec<crate::plans::progress::ItemProgress>,
+    /// Per unit project, specimens sampled outside the approved plan.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub outside: std::collections::BTreeMap<Id, crate::plans::progress::Counts>,
+}

@@ -114,6 +114,9 @@ pub const ADMIN_TAG: &str = "/v1/admin/tags/{code}";
 /// Violations of any jurisdiction, for an admin.
 pub const ADMIN_VIOLATIONS: &str = "/v1/admin/violations";
 
+/// A project's plans, pre-start gaps and progress (R2, R4, R5, R19, A4.1).
+pub const PROJECT_PLANS: &str = "/v1/projects/{id}/plans";
+
 /// Every route the server mounts.
 pub const ALL: &[Route] = &[
     r(Method::Get, HEALTHZ, Caller::Public),
@@ -140,6 +143,7 @@ pub const ALL: &[Route] = &[
     r(Method::Get, LAB_REPORT_SEAL, Caller::Device),
     r(Method::Get, LAB_REPORT_PDF, Caller::Device),
     r(Method::Get, VIOLATIONS, Caller::Device),
+    r(Method::Get, PROJECT_PLANS, Caller::Device),
     r(Method::Get, CONSOLE_LOGIN, Caller::Device),
     r(Method::Post, CONSOLE_LOGIN, Caller::Device),
     r(Method::Get, ADMIN_TAG, Caller::Admin),
@@ -219,6 +223,10 @@ pub fn console_login(id: &str) -> String {
 /// The admin's view of a tag's trail.
 pub fn admin_tag(tag: &TagCode) -> String {
     fill(ADMIN_TAG, tag.as_str())
+}
+/// [`PROJECT_PLANS`] for a project.
+pub fn project_plans(project: &crate::Id) -> String {
+    fill(PROJECT_PLANS, project.as_str())
 }
 /// A feed page after a change sequence.
 pub fn feed(after: u64, limit: u32) -> String {

@@ -176,6 +176,8 @@ pub struct OversightConfig {
     /// Thresholds of the lab signals (`custody_core::oversight::lab`), checked
     /// at start; the signals run once lab results exist (issue 14).
     pub lab: custody_core::oversight::lab::LabThresholds,
+    /// Progress against plan (A4.1, `custody_core::plans::progress`).
+    pub plans: custody_core::plans::progress::ProgressPolicy,
 }
 
 impl Default for OversightConfig {
@@ -185,6 +187,7 @@ impl Default for OversightConfig {
             batch: 500,
             project: Default::default(),
             lab: Default::default(),
+            plans: Default::default(),
         }
     }
 }

@@ -220,6 +220,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::MEDIA_CONTENT, get(api::media_content))
         .route(routes::LAB_TAG, get(api::lab_trail))
         .route(routes::LAB_REPORT_SEAL, get(api::lab_report_seal))
+        .route(routes::PROJECT_PLANS, get(api::project_plans))
         .route(routes::LAB_REPORT_PDF, get(api::lab_report_pdf))
         .route(routes::VIOLATIONS, get(api::violations))
         .merge(console::device_routes())

@@ -15,7 +15,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         crate::api::receipt, crate::api::media_status, crate::api::media_upload, crate::api::media_content,
         crate::api::lab_trail, crate::api::admin_trail, crate::api::violations, crate::api::admin_violations,
         crate::api::public_tag, crate::api::public_record, crate::api::public_report, crate::api::lab_report_seal,
-        crate::api::public_report_pdf, crate::api::lab_report_pdf,
+        crate::api::public_report_pdf, crate::api::lab_report_pdf, crate::api::project_plans,
         crate::console::sign_in::device_info, crate::console::sign_in::device_approve,
     ),
     components(schemas(
@@ -23,7 +23,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         DeviceState, TimeResponse, UploadRequest, UploadResponse, RecordStatus, RecordResult, CosignRequest,
         FeedItem, FeedResponse, ConsistencyResponse, MediaStatus, TrailCheck, MediaView, TrailRecord, TrailResponse,
         ViolationView, PublicRecordView, PublicReportView, PublicSpecimen, PublicTestResult, PublicFigure, PublicFlag, IssuedPdf, ReportSealResponse, ConsoleLoginInfo,
-        ConsoleApproval,
+        ConsoleApproval, ProjectPlansResponse, PreStartGapView,
     )),
     modifiers(&Security),
 )]

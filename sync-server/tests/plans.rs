@@ -20,7 +20,7 @@ use custody_core::plans::{
     Contract, ContractTerms, GuidePrice, Measure, PlanApproval, PlanItem, PreStartCheck, PreStartGap,
     ProjectPlans, QuantityRule, SamplingPlan, TestingPlan, TestingPlanItem,
 };
-use custody_core::protocol::{Finding, RecordStatus};
+use custody_core::protocol::{Finding, ProjectPlansResponse, RecordStatus};
 use custody_core::record::Payload;
 use custody_core::tag::{BatchKey, SerialRange, TagBatch};
 use custody_core::{Hash, SignedRecord};
@@ -361,4 +361,18 @@ async fn from_an_empty_project_to_a_sampling_picked_from_the_approved_plan(b: Ba
     assert_eq!((it.planned, it.counts.sampled, it.counts.witnessed), (24, 1, 0));
     assert!(matches!(it.status, ItemStatus::OnTrack | ItemStatus::NotStarted), "{it:?}");
     assert_eq!(progress.outside[&id("UP-N1")].sampled, 1);
+
+    // The same through the API, for whoever may see the project (R18):
+    // the owner and the district's inspector; not another district's.
+    let path = custody_core::routes::project_plans(&id(PRJ));
+    for phone in [&owner, &inspector, &supervisor] {
+        let view: ProjectPlansResponse = phone.get_json(&path).await;
+        assert_eq!(view.gaps, vec![]);
+        assert_eq!((view.progress.len(), view.progress[0].counts.sampled), (1, 1));
+        assert_eq!(view.plans.contracts.len(), 2);
+    }
+    let r = far_inspector.signed(reqwest::Method::GET, &path, vec![]).await;
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "project_not_visible");
 }

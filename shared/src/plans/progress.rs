@@ -117,8 +117,10 @@ impl ItemStatus {
     }
 }
 
-/// The tolerance before an item counts as behind.
+/// The tolerance before an item counts as behind (the server's
+/// `[oversight.plans]` configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProgressPolicy {
     /// Samplings short of what was due before it is a finding.
     pub slack_samplings: u32,

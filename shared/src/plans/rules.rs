@@ -130,6 +130,9 @@ impl PlanProblem {
         }
     }
 
+    // One arm per problem, each its sentence in two languages: splitting
+    // it would only scatter the words a reviewer compares side by side.
+    #[allow(clippy::too_many_lines)]
     pub fn message(&self, lang: Lang) -> String {
         use PlanProblem as P;
         let zh = lang == Lang::ZhCn;
@@ -407,7 +410,7 @@ pub fn contract(c: &Contract, f: &PlanFacts<'_>) -> Vec<PlanProblem> {
             if *quantity == 0 {
                 out.push(P::QuantityZero);
             }
-            match f.guide_prices.iter().filter(|g| &g.supplier == supplier && g.year == *year).last() {
+            match f.guide_prices.iter().rfind(|g| &g.supplier == supplier && g.year == *year) {
                 None => out.push(P::NoGuidePrice { supplier: supplier.clone(), year: *year }),
                 Some(g) if *unit_price_fen > g.price_fen => {
                     out.push(P::AboveGuidePrice { price_fen: *unit_price_fen, guide_fen: g.price_fen })

@@ -9,6 +9,7 @@
 //! | `log` | checkpoints, consistency and inclusion proofs |
 //! | `media` | resumable upload, status, download |
 //! | `oversight` | the lab's trail of a tag, regulators' violations (and the admin twins) |
+//! | `plans` | a project's plans before work starts, what is missing, progress against plan (issue 15) |
 //! | `public` | what anyone may check: a tag, a record (the commission form's QR), a report seal; the lab's seal |
 //! | `report_pdf` | the report PDF the system issued (R13): the lab's, and anyone's with a valid seal |
 
@@ -17,6 +18,7 @@ mod health;
 mod log;
 mod media;
 mod oversight;
+mod plans;
 mod public;
 mod report_pdf;
 
@@ -25,6 +27,7 @@ pub use health::*;
 pub use log::*;
 pub use media::*;
 pub use oversight::*;
+pub use plans::*;
 pub use public::*;
 pub use report_pdf::*;
 
