@@ -52,4 +52,8 @@ pub trait PlansTx {
     /// A project's specimens, grouped by unit project, plan item and
     /// custody stage (A4.1).
     fn plan_stage_counts(&mut self, project: &Id) -> Result<Vec<StageCount>>;
+    /// The baseline the progress benchmark prints beside it: a plain pass
+    /// over the project's specimens joined to their stages, no grouping,
+    /// nothing decoded (the number of specimens).
+    fn raw_plan_pass(&mut self, project: &Id) -> Result<i64>;
 }

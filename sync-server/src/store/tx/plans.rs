@@ -128,4 +128,15 @@ impl<C: Conn> PlansTx for SqlTx<'_, C> {
             })
             .collect()
     }
+
+    fn raw_plan_pass(&mut self, project: &Id) -> Result<i64> {
+        let mut r = self.c.rows(
+            "SELECT count(*) FROM plan_samplings s JOIN tags t ON t.code = s.tag WHERE s.project = $1",
+            args![project],
+        )?;
+        match r.pop() {
+            Some(mut row) => row.int(0),
+            None => Ok(0),
+        }
+    }
 }
