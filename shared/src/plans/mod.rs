@@ -19,6 +19,7 @@
 pub mod prestart;
 pub mod progress;
 pub mod rules;
+pub mod text;
 #[cfg(test)]
 mod tests;
 
