@@ -420,6 +420,55 @@ pub fn console_projects<'a>(
     scopes.iter().filter(|s| console_project(viewer, now, s)).collect()
 }
 
+/// Which plan records the viewer may sign on a project now (R1 with R2,
+/// R4, R5, R19): each the record kind's required role, in force, on the
+/// project (a lab's and an inspector's grants cover every project; an
+/// inspector only within their jurisdiction, a lab only where commissioned).
+/// Administrators sign none: a plan is the word of the person who answers
+/// for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanSigner {
+    /// The owner's representative: testing and tag-supply contracts (R2, R15).
+    pub contracts: bool,
+    /// The contractor's engineer: sampling plan versions (R4).
+    pub sampling_plan: bool,
+    /// A commissioned lab's report signatory: testing plan versions (R5).
+    pub testing_plan: bool,
+    /// The supervising engineer: approvals and returns (R4, R5).
+    pub approve: bool,
+    /// An inspector of the jurisdiction: the pre-start check (R19).
+    pub prestart: bool,
+}
+
+impl PlanSigner {
+    /// Whether the viewer may sign anything here (the page shows the signing device).
+    pub fn any(self) -> bool {
+        self.contracts || self.sampling_plan || self.testing_plan || self.approve || self.prestart
+    }
+}
+
+/// See [`PlanSigner`].
+pub fn plan_signer(viewer: &Viewer, now: Millis, scope: &ProjectScope) -> PlanSigner {
+    use crate::record::RecordKind as K;
+    if viewer.is_admin {
+        return PlanSigner::default();
+    }
+    let may = |kind: K| {
+        kind.required_role().is_some_and(|role| {
+            role.allowed_for(viewer.org_role)
+                && viewer.grants_in_force(now).any(|g| g.covers(role, Some(&scope.project)))
+        })
+    };
+    PlanSigner {
+        contracts: may(K::ContractRegistered) && scope.owner == viewer.org,
+        sampling_plan: may(K::SamplingPlanDrafted),
+        testing_plan: may(K::TestingPlanDrafted) && scope.labs.contains(&viewer.org),
+        approve: may(K::PlanApproved),
+        prestart: may(K::PreStartChecked)
+            && viewer.jurisdiction_prefix(now).is_some_and(|p| jurisdiction_covers(p, &scope.jurisdiction)),
+    }
+}
+
 /// May `viewer` run the system (register, grant, revoke, enroll …, R21)?
 pub fn administer(viewer: &Viewer) -> Result<(), Denied> {
     if viewer.is_admin {

@@ -1,7 +1,9 @@
-// The lab desk's signing device (R12, R13): this browser, enrolled like a
-// phone with a one-time enrollment offer, signs the lab's reviews, reports
-// and revocations itself. The key is made here by WebCrypto as Ed25519,
-// non-extractable, and kept in IndexedDB: it never leaves the browser, the
+// The console's signing device (R12, R13; R2, R4, R5, R19): this browser,
+// enrolled like a phone with a one-time enrollment offer, signs the lab's
+// reviews, reports and revocations, and the plans, approvals, contracts and
+// pre-start checks of the people who answer for them, itself. The key is
+// made here by WebCrypto as Ed25519, non-extractable, and kept in
+// IndexedDB: it never leaves the browser, the
 // server never holds it, and a record the browser signs is the person's
 // word exactly as a phone's is. Everything the server checks is the same as
 // for a phone: canonical bytes (RFC 8785 restricted to integers, as
@@ -262,7 +264,7 @@
       enrolForm.addEventListener('submit', async (e) => {
         e.preventDefault();
         const code = enrolForm.querySelector('[name="offer"]').value;
-        const label = t('检测工作站浏览器', 'lab desk browser') + ' ' + navigator.platform;
+        const label = t('控制台浏览器', 'console browser') + ' ' + navigator.platform;
         if (await guarded(out, () => enroll(code, label))) location.reload();
       });
     }
@@ -288,7 +290,19 @@
           return;
         }
         const ok = await guarded(out, async () => {
-          if (d.sign === 'review') {
+          if (d.sign === 'draft') {
+            // A plan form (issue 15): the server reads it and runs the rules
+            // the record will be judged by; what it answers is signed here.
+            const fields = new URLSearchParams(new FormData(form));
+            if (e.submitter && e.submitter.name) fields.set(e.submitter.name, e.submitter.value);
+            const r = await fetch(form.action, {
+              method: 'POST', credentials: 'same-origin', body: fields,
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            });
+            const got = await r.json().catch(() => ({ errors: [{ zh: '服务器没有回答', en: 'the server did not answer' }] }));
+            if (!r.ok) throw new Error((got.errors || []).map((x) => t(x.zh, x.en)).join('\n'));
+            await record(got.payload);
+          } else if (d.sign === 'review') {
             const approved = e.submitter && e.submitter.value === 'approve';
             if (!approved && !v('note')) throw new Error(t('退回须写明原因', 'say why it is returned'));
             await record({ kind: 'test_reviewed', data: { test_data: d.test, tag: d.tag, approved, note: v('note') } });

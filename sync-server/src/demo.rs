@@ -37,6 +37,13 @@ pub const REGULATORS: [(&str, &str, &str, &str, &str); 4] = [
     ("P-ZHOUJIE", "周杰", "ORG-REG-ZQ", "营口市站前区建设工程质量监督站", "210802"),
     ("P-WUHAO", "吴昊", "ORG-REG-XS", "营口市西市区建设工程质量监督站", "210804"),
 ];
+/// The people who answer for the plans before work starts (issue 15):
+/// (person, name, organisation, role, console login).
+pub const PLAN_PEOPLE: [(&str, &str, &str, PersonRole, &str); 3] = [
+    ("P-CHENJING", "陈静", "ORG-OWN-HX", PersonRole::OwnerRepresentative, "chenjing"),
+    ("P-HUANGLEI", "黄磊", "ORG-CON-ZJ", PersonRole::ContractorEngineer, "huanglei"),
+    ("P-XUFANG", "徐芳", "ORG-SUP-YJ", PersonRole::SupervisingEngineer, "xufang"),
+];
 /// Console sign-in names of the demo's regulators, beside their persons.
 pub const REGULATOR_LOGINS: [(&str, &str); 4] =
     [("sunli", "P-SUNLI"), ("zhaomin", INSPECTOR), ("zhoujie", "P-ZHOUJIE"), ("wuhao", "P-WUHAO")];
@@ -88,6 +95,7 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
     let witness_face = face("biden.jpg");
     if admin.store.read(|tx| tx.project(&id(PROJECT)))?.is_some() {
         seed_jurisdictions(admin)?;
+        seed_plan_people(admin)?;
         return Ok(false);
     }
     admin.add_org(org("ORG-OWN-HX", "营口华兴置业有限公司", OrgRole::Owner, None))?;
@@ -140,7 +148,46 @@ pub fn seed_with_faces(admin: &Admin<'_>, faces: Option<&std::path::Path>) -> Re
     }
     let _ = OPERATOR;
     seed_jurisdictions(admin)?;
+    seed_plan_people(admin)?;
     Ok(true)
+}
+
+/// The owner's representative, the contractor's engineer and the
+/// supervising engineer of the demo project (R2, R4, R5), and the tag
+/// supplier's filed guide price (R15): what the plans before work starts
+/// need. Added to older demo data directories too.
+fn seed_plan_people(admin: &Admin<'_>) -> Result<(), AdminError> {
+    if admin.store.read(|tx| tx.person(&id(PLAN_PEOPLE[0].0)))?.is_some() {
+        return Ok(());
+    }
+    for (person, name, org, role, _) in PLAN_PEOPLE {
+        admin.add_person(Person { id: id(person), name: name.into(), org: id(org) })?;
+        let what = match role {
+            PersonRole::OwnerRepresentative => "建设单位项目负责人",
+            PersonRole::ContractorEngineer => "施工单位技术负责人",
+            _ => "监理工程师",
+        };
+        let letter = format!(
+            "授权书\n\n兹授权 {name} 为本单位在「营口市站前区华兴·锦园住宅小区」项目的{what}。\n（演示数据）\n"
+        );
+        admin.grant(
+            id(&format!("G-{}-PLAN", person.trim_start_matches("P-"))),
+            id(person),
+            Some(id(PROJECT)),
+            role,
+            (letter.as_bytes(), "text/plain; charset=utf-8"),
+            "居民身份证（演示）".into(),
+            None,
+            None,
+        )?;
+    }
+    admin.file_guide_price(custody_core::plans::GuidePrice {
+        supplier: id("ORG-TAG-AF"),
+        year: 2026,
+        price_fen: 150,
+        filing: "营价备〔2026〕3号（演示）".into(),
+    })?;
+    Ok(())
 }
 
 /// The regulators' ladder and the Xishi project (added to older demo data
@@ -286,8 +333,9 @@ pub fn offers(
     tls: Option<custody_core::Hash>,
 ) -> Result<Vec<(String, EnrollmentOffer)>, AdminError> {
     let week = 7 * 24 * 3_600_000;
-    [SAMPLER, WITNESS, LAB_RECEIVER, LAB_REVIEWER, INSPECTOR]
+    [SAMPLER, WITNESS, LAB_RECEIVER, LAB_REVIEWER, INSPECTOR, "P-ZHOUJIE"]
         .iter()
+        .chain(PLAN_PEOPLE.iter().map(|p| &p.0))
         .map(|p| Ok((p.to_string(), admin.enrollment_offer(&id(p), week, server_url, tls)?)))
         .collect()
 }

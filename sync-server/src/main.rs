@@ -546,6 +546,9 @@ fn demo_console(state: &AppState, url: &str) -> Result<(), AdminError> {
             .unwrap_or_default();
         accounts.push((login.to_owned(), name, Some(parse_id(person)?)));
     }
+    for (person, name, _, _, login) in demo::PLAN_PEOPLE {
+        accounts.push((login.to_owned(), name.to_owned(), Some(parse_id(person)?)));
+    }
     println!("\n管理平台 / web console: {url}/console");
     for (login, name, person) in accounts {
         match sync_server::console::ensure_account(state, &login, &name, person, "demo")? {
@@ -567,7 +570,7 @@ fn demo_console(state: &AppState, url: &str) -> Result<(), AdminError> {
         }
     }
     println!(
-        "(监管账号 sunli 省 · zhaomin 市 · zhoujie 站前区 · wuhao 西市区 的设置链接在 / regulators' setup links in {})",
+        "(监管账号 sunli 省 · zhaomin 市 · zhoujie 站前区 · wuhao 西市区，计划人员 chenjing 建设单位 · huanglei 施工单位 · xufang 监理 的设置链接在 / regulators' and plan people's setup links in {})",
         dir.display()
     );
     Ok(())

@@ -231,6 +231,12 @@ const MATRIX: &[Row] = &[
     (M::Get,  paths::RECORD_PAGE,       Target::Nothing,      "400  400  400  400  400  400  400  400  400  400  400  400"),
     (M::Get,  paths::PROJECT,           Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
     (M::Get,  paths::PROJECT,           Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
+    // Before work starts (issue 15): whoever sees the project reads it; a
+    // form is judged only for those who may sign it (422 for the rest).
+    (M::Get,  paths::PROJECT_PLANS,     Target::ProjectA,     "L    O    O    O    O    F    F    O    O    O    F    O"),
+    (M::Get,  paths::PROJECT_PLANS,     Target::ProjectB,     "L    O    O    O    F    O    F    F    F    O    F    O"),
+    (M::Post, paths::PROJECT_PLANS_DRAFT, Target::ProjectA,   "L    422  422  422  422  F    F    422  422  422  F    422"),
+    (M::Post, paths::PROJECT_PLANS_DRAFT, Target::ProjectB,   "L    422  422  422  F    422  F    F    F    422  F    422"),
     (M::Get,  paths::RECORD,            Target::RecordA,      "L    O    O    O    O    F    F    O    O    O    F    O"),
     (M::Get,  paths::RECORD,            Target::RecordB,      "L    O    O    O    F    O    F    F    F    O    F    O"),
     (M::Get,  paths::TAG,               Target::TagA,         "L    O    O    O    O    F    F    O    O    O    F    O"),

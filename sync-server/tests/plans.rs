@@ -12,6 +12,7 @@
 #[macro_use]
 mod common;
 
+use common::browser::signed_in;
 use common::*;
 use custody_core::fixtures::{self, id};
 use custody_core::model::{OrgRole, Person, PersonRole, Project, SpecimenKind, UnitProject};
@@ -27,7 +28,10 @@ use custody_core::{Hash, SignedRecord};
 use sync_server::demo;
 use sync_server::testing::{Backend, TestServer};
 
-on_each_backend!(from_an_empty_project_to_a_sampling_picked_from_the_approved_plan);
+on_each_backend!(
+    from_an_empty_project_to_a_sampling_picked_from_the_approved_plan,
+    the_console_reads_each_persons_plan_forms_and_the_browser_signs_them,
+);
 
 const PRJ: &str = "PRJ-NEW-1";
 const DAY: i64 = 24 * 3600 * 1000;
@@ -375,4 +379,176 @@ async fn from_an_empty_project_to_a_sampling_picked_from_the_approved_plan(b: Ba
     assert_eq!(r.status(), 403);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "project_not_visible");
+}
+
+/// The payload the console's draft check answers, or its errors.
+async fn draft(
+    b: &mut common::browser::Browser,
+    form: &[(&str, &str)],
+) -> Result<Payload, Vec<(String, String)>> {
+    let path = format!("/console/projects/{}/plans/draft", demo::PROJECT);
+    let csrf = b.csrf().await;
+    let mut fields = vec![("csrf", csrf.as_str())];
+    fields.extend_from_slice(form);
+    let r = b.post(&path, &fields).await;
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{} {}", r.status, r.body));
+    if r.status == 200 {
+        Ok(serde_json::from_value(v["payload"].clone()).unwrap())
+    } else {
+        assert_eq!(r.status, 422, "{}", r.body);
+        Err(v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["zh"].as_str().unwrap().to_owned(), e["en"].as_str().unwrap().to_owned()))
+            .collect())
+    }
+}
+
+/// The console shows each person the forms their authorisation allows,
+/// reads them with the rules the server will judge by (every problem in
+/// both languages, nothing stored), and what it answers is what the
+/// person's own device signs and the server accepts.
+async fn the_console_reads_each_persons_plan_forms_and_the_browser_signs_them(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let page = format!("/console/projects/{}/plans", demo::PROJECT);
+    let mut phones = std::collections::BTreeMap::new();
+    for (n, (person, ..)) in demo::PLAN_PEOPLE.iter().enumerate() {
+        let mut p = enrolled(&server, 70 + n as u8, person).await;
+        p.sync_time().await;
+        phones.insert(*person, p);
+    }
+
+    // Nobody signed in: to the sign-in page. Another district: not theirs.
+    let mut anon = common::browser::Browser::new(&server.url);
+    assert!(anon.get(&page).await.to_sign_in());
+    let mut far = signed_in(&server, "wuhao", Some("P-WUHAO"));
+    assert_eq!(far.get(&page).await.status, 403);
+
+    // The owner's representative: the contract forms, nothing else.
+    let mut owner = signed_in(&server, "chenjing", Some("P-CHENJING"));
+    let r = owner.get(&page).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.has("testing-contract-form") && r.has("tag-contract-form") && r.has("signer"));
+    assert!(!r.has("sampling-plan-form") && !r.has("approval-form") && !r.has("prestart-form"));
+    assert!(r.attrs("gaps", "data-testid").len() == 1 && r.body.contains("data-gap=\"tag_supply_contract\""));
+    // Bad input: every problem, both languages; nothing stored.
+    let bad = draft(
+        &mut owner,
+        &[
+            ("kind", "tag_contract"),
+            ("number", "BS-1"),
+            ("signed", "2026-13-01"),
+            ("supplier", "ORG-TAG-AF"),
+            ("quantity", "500"),
+            ("price", "1.5"),
+            ("year", "2026"),
+        ],
+    )
+    .await;
+    assert!(bad.unwrap_err()[0].1.contains("YYYY-MM-DD"));
+    let over = draft(
+        &mut owner,
+        &[
+            ("kind", "tag_contract"),
+            ("number", "BS-1"),
+            ("signed", "2026-11-01"),
+            ("supplier", "ORG-TAG-AF"),
+            ("quantity", "500"),
+            ("price", "1.80"),
+            ("year", "2026"),
+        ],
+    )
+    .await;
+    let e = over.unwrap_err();
+    assert!(e[0].0.contains("高于备案指导价") && e[0].1.contains("above the filed guide price"), "{e:?}");
+    assert!(plans_of(&server).contracts.is_empty());
+    let ok = draft(
+        &mut owner,
+        &[
+            ("kind", "tag_contract"),
+            ("number", "BS-1"),
+            ("signed", "2026-11-01"),
+            ("supplier", "ORG-TAG-AF"),
+            ("quantity", "500"),
+            ("price", "1.50"),
+            ("year", "2026"),
+        ],
+    )
+    .await
+    .unwrap();
+    let (_, s, f) = send(phones.get_mut("P-CHENJING").unwrap(), ok).await;
+    accepted(s, &f);
+    // Not the owner's to draft a plan: refused before anything is read.
+    let e = draft(&mut owner, &[("kind", "sampling_plan"), ("unit_project", "UP-1"), ("items", "x")])
+        .await
+        .unwrap_err();
+    assert!(e[0].1.contains("not authorised"), "{e:?}");
+
+    // The contractor's engineer: the sampling plan, typed one item per line.
+    let mut engineer = signed_in(&server, "huanglei", Some("P-HUANGLEI"));
+    assert!(engineer.get(&page).await.has("sampling-plan-form"));
+    let e = draft(
+        &mut engineer,
+        &[
+            ("kind", "sampling_plan"),
+            ("unit_project", "UP-1"),
+            ("items", "I-1 | 混凝土 | 柱 | C30 | 抗压 | 组 | 3 | 24 | 2026-12-01 | 2027-03-31 | 主体"),
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert!(e[0].0.starts_with("第 1 行") && e[0].1.starts_with("line 1"), "{e:?}");
+    let today = custody_core::calendar::date_cst(now(&server));
+    let items = format!(
+        "I-1 | 混凝土试块 | 3层 柱 | C30 | 抗压强度 | 组 | 3 | 2350/100 m³ | {today} | 2027-12-31 | 主体结构"
+    );
+    let plan = draft(
+        &mut engineer,
+        &[("kind", "sampling_plan"), ("unit_project", "UP-1"), ("basis", "结施-01"), ("items", &items)],
+    )
+    .await
+    .unwrap();
+    let (rec, s, f) = send(phones.get_mut("P-HUANGLEI").unwrap(), plan).await;
+    accepted(s, &f);
+
+    // The supervising engineer sees it waiting and approves it.
+    let mut supervisor = signed_in(&server, "xufang", Some("P-XUFANG"));
+    let r = supervisor.get(&page).await;
+    assert_eq!(r.attrs("approval-form", "data-plan"), vec![rec.id().to_hex()]);
+    let e =
+        draft(&mut supervisor, &[("kind", "approval"), ("plan", &rec.id().to_hex()), ("decision", "return")])
+            .await
+            .unwrap_err();
+    assert!(e[0].1.contains("reason"), "{e:?}");
+    let yes = draft(
+        &mut supervisor,
+        &[("kind", "approval"), ("plan", &rec.id().to_hex()), ("decision", "approve"), ("note", "同意")],
+    )
+    .await
+    .unwrap();
+    let (_, s, f) = send(phones.get_mut("P-XUFANG").unwrap(), yes).await;
+    accepted(s, &f);
+    let r = supervisor.get(&page).await;
+    assert!(!r.has("approval-form"), "nothing waits any more");
+    assert!(r.body.contains(&format!("data-record=\"{}\" data-state=\"approved\"", rec.id().to_hex())));
+    // Progress shows the approved item; the inspector of the district reads the page too.
+    let mut inspector = signed_in(&server, "zhoujie", Some("P-ZHOUJIE"));
+    let r = inspector.get(&page).await;
+    assert_eq!(r.status, 200);
+    assert!(r.has("prestart-form") && !r.has("testing-contract-form"));
+    assert_eq!(r.attrs("progress", "data-testid").len(), 1);
+    assert!(r.body.contains("data-item=\"I-1\" data-status="));
+    // An administrator reads it and signs nothing.
+    let mut admin = signed_in(&server, "root", None);
+    let r = admin.get(&page).await;
+    assert_eq!(r.status, 200);
+    assert!(!r.has("signer"));
+}
+
+fn plans_of(server: &TestServer) -> ProjectPlans {
+    server.state.store.read(|tx| sync_server::plans::project_plans(tx, &id(demo::PROJECT))).unwrap()
 }

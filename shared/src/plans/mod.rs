@@ -19,9 +19,9 @@
 pub mod prestart;
 pub mod progress;
 pub mod rules;
-pub mod text;
 #[cfg(test)]
 mod tests;
+pub mod text;
 
 use crate::crypto::Hash;
 use crate::model::{Id, SpecimenKind};
@@ -452,6 +452,20 @@ impl ProjectPlans {
     /// The approved sampling plan item in force, by its id.
     pub fn plan_item(&self, unit_project: &Id, item: &Id) -> Option<&PlanItem> {
         self.sampling.get(unit_project)?.in_force()?.plan.items.iter().find(|i| &i.item == item)
+    }
+
+    /// The version number and the record a new version of a unit
+    /// project's sampling (or, with `testing`, testing) plan replaces.
+    pub fn next_version(&self, unit_project: &Id, testing: bool) -> (u32, Option<Hash>) {
+        let latest = if testing {
+            self.testing.get(unit_project).map(|h| (h.versions.len(), h.latest().map(|v| v.record)))
+        } else {
+            self.sampling.get(unit_project).map(|h| (h.versions.len(), h.latest().map(|v| v.record)))
+        };
+        match latest {
+            Some((n, record)) => (n as u32 + 1, record),
+            None => (1, None),
+        }
     }
 
     /// The latest pre-start check, if any.

@@ -179,11 +179,11 @@ impl PlanProblem {
             P::LabAlreadyCommissioned { unit_project, kind, lab } => t(
                 format!(
                     "单位工程 {unit_project} 的{}已委托检测机构 {lab}：每个单位工程每个检测类别只能委托一家（R2）",
-                    kind_zh(*kind)
+                    kind.name_zh()
                 ),
                 format!(
                     "{} on unit project {unit_project} is already commissioned to lab {lab}: one lab per unit project and category (R2)",
-                    kind_en(*kind)
+                    kind.name_en()
                 ),
             ),
             P::OutsideLabScope { parameter } => t(
@@ -311,40 +311,44 @@ fn field_zh(field: &str) -> &'static str {
     }
 }
 
-pub(crate) fn kind_zh(k: SpecimenKind) -> &'static str {
-    match k {
-        SpecimenKind::ConcreteCube => "混凝土试块",
-        SpecimenKind::MortarCube => "砂浆试块",
-        SpecimenKind::Rebar => "钢筋原材",
-        SpecimenKind::RebarCoupler => "钢筋机械连接接头",
-        SpecimenKind::RebarWeld => "钢筋焊接接头",
-        SpecimenKind::Waterproofing => "防水材料",
-        SpecimenKind::Masonry => "砌块/砖",
-        SpecimenKind::Cement => "水泥",
-        SpecimenKind::Other => "其他",
-    }
-}
-
-pub(crate) fn kind_en(k: SpecimenKind) -> &'static str {
-    match k {
-        SpecimenKind::ConcreteCube => "concrete cubes",
-        SpecimenKind::MortarCube => "mortar cubes",
-        SpecimenKind::Rebar => "rebar",
-        SpecimenKind::RebarCoupler => "rebar couplers",
-        SpecimenKind::RebarWeld => "rebar welds",
-        SpecimenKind::Waterproofing => "waterproofing",
-        SpecimenKind::Masonry => "masonry",
-        SpecimenKind::Cement => "cement",
-        SpecimenKind::Other => "other",
-    }
-}
-
 fn project_known(project: &Id, f: &PlanFacts<'_>, out: &mut Vec<PlanProblem>) -> bool {
     match f.project {
         Some(p) if &p.id == project => true,
         _ => {
             out.push(PlanProblem::ProjectUnknown { project: project.clone() });
             false
+        }
+    }
+}
+
+/// The rules of whichever plan payload this is (`None`: not a plan
+/// payload). The verifier and the console's draft check call this one.
+pub fn check(payload: &crate::record::Payload, f: &PlanFacts<'_>) -> Option<Vec<PlanProblem>> {
+    use crate::record::Payload as P;
+    Some(match payload {
+        P::ContractRegistered(c) => contract(c, f),
+        P::SamplingPlanDrafted(p) => sampling_plan(p, f),
+        P::TestingPlanDrafted(p) => testing_plan(p, f),
+        P::PlanApproved(a) => approval(a, f),
+        P::PreStartChecked(c) => prestart_check(c, f),
+        _ => return None,
+    })
+}
+
+impl crate::verify::PlanSourceFacts {
+    /// The facts the rules read, at `at_ms`.
+    pub fn facts(&self, at_ms: Millis) -> PlanFacts<'_> {
+        PlanFacts {
+            plans: &self.plans,
+            project: self.project.as_ref(),
+            unit_projects: &self.unit_projects,
+            author_org: self.author_org.as_ref(),
+            named_org: self.named_org.as_ref(),
+            lab_assignments: &self.lab_assignments,
+            lab_registry: crate::lab_registry::in_force(&self.lab_registries, at_ms).map(|r| &r.registry),
+            guide_prices: &self.guide_prices,
+            gaps_now: self.prestart_gaps.as_deref(),
+            at_ms,
         }
     }
 }

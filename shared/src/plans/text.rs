@@ -56,9 +56,13 @@ impl TextError {
             }
             TextError::BadKind { line, value } => {
                 if zh {
-                    format!("第 {line} 行：不认识的试件类别“{value}”（如 混凝土试块、钢筋原材、钢筋机械连接接头）")
+                    format!(
+                        "第 {line} 行：不认识的试件类别“{value}”（如 混凝土试块、钢筋原材、钢筋机械连接接头）"
+                    )
                 } else {
-                    format!("line {line}: unknown specimen kind “{value}” (e.g. concrete_cube, rebar, rebar_coupler)")
+                    format!(
+                        "line {line}: unknown specimen kind “{value}” (e.g. concrete_cube, rebar, rebar_coupler)"
+                    )
                 }
             }
             TextError::BadNumber { line, field, value } => {
@@ -72,7 +76,9 @@ impl TextError {
                 if zh {
                     format!("第 {line} 行：数量“{value}”应为次数（如 6）或 总量/每次 单位（如 2350/100 m³）")
                 } else {
-                    format!("line {line}: quantity “{value}” should be a count (e.g. 6) or total/per unit (e.g. 2350/100 m³)")
+                    format!(
+                        "line {line}: quantity “{value}” should be a count (e.g. 6) or total/per unit (e.g. 2350/100 m³)"
+                    )
                 }
             }
             TextError::BadDate { line, value } => {
@@ -83,32 +89,26 @@ impl TextError {
                 }
             }
             TextError::NoLines => {
-                if zh { "没有填写任何条目".into() } else { "no items were entered".into() }
+                if zh {
+                    "没有填写任何条目".into()
+                } else {
+                    "no items were entered".into()
+                }
             }
         }
     }
 }
 
-/// Every kind with its Chinese name and code name.
-const KINDS: &[(SpecimenKind, &str, &str)] = &[
-    (SpecimenKind::ConcreteCube, "混凝土试块", "concrete_cube"),
-    (SpecimenKind::MortarCube, "砂浆试块", "mortar_cube"),
-    (SpecimenKind::Rebar, "钢筋原材", "rebar"),
-    (SpecimenKind::RebarCoupler, "钢筋机械连接接头", "rebar_coupler"),
-    (SpecimenKind::RebarWeld, "钢筋焊接接头", "rebar_weld"),
-    (SpecimenKind::Waterproofing, "防水材料", "waterproofing"),
-    (SpecimenKind::Masonry, "砌块/砖", "masonry"),
-    (SpecimenKind::Cement, "水泥", "cement"),
-    (SpecimenKind::Other, "其他", "other"),
-];
-
-fn kind_name(k: SpecimenKind) -> &'static str {
-    KINDS.iter().find(|x| x.0 == k).map_or("其他", |x| x.1)
-}
-
+/// A kind by its Chinese name, its English name or its code name
+/// (`concrete_cube`), as a person types it.
 fn kind_of(s: &str) -> Option<SpecimenKind> {
     let s = s.trim();
-    KINDS.iter().find(|x| x.1 == s || x.2.eq_ignore_ascii_case(s)).map(|x| x.0)
+    SpecimenKind::ALL.into_iter().find(|k| {
+        k.name_zh() == s
+            || k.name_en().eq_ignore_ascii_case(s)
+            || serde_json::to_value(k).ok().and_then(|v| v.as_str().map(|c| c.eq_ignore_ascii_case(s)))
+                == Some(true)
+    })
 }
 
 fn lines(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
@@ -169,7 +169,7 @@ pub fn sampling_items_to_text(items: &[PlanItem]) -> String {
         out.push_str(&format!(
             "{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}\n",
             i.item,
-            kind_name(i.kind),
+            i.kind.name_zh(),
             i.part,
             i.grade,
             i.tests.join("、"),
@@ -194,7 +194,8 @@ pub fn parse_sampling_items(text: &str) -> Result<Vec<PlanItem>, Vec<TextError>>
             continue;
         }
         let date = |v: &str, end: bool| {
-            if end { end_of_day_cst(v) } else { start_of_day_cst(v) }.ok_or(TextError::BadDate { line: n, value: v.into() })
+            if end { end_of_day_cst(v) } else { start_of_day_cst(v) }
+                .ok_or(TextError::BadDate { line: n, value: v.into() })
         };
         let parsed = (|| {
             Ok::<PlanItem, TextError>(PlanItem {
@@ -202,7 +203,12 @@ pub fn parse_sampling_items(text: &str) -> Result<Vec<PlanItem>, Vec<TextError>>
                 kind: kind_of(f[1]).ok_or(TextError::BadKind { line: n, value: f[1].into() })?,
                 part: f[2].into(),
                 grade: f[3].into(),
-                tests: f[4].split(['、', ',', '，']).map(str::trim).filter(|t| !t.is_empty()).map(Into::into).collect(),
+                tests: f[4]
+                    .split(['、', ',', '，'])
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(Into::into)
+                    .collect(),
                 unit: f[5].into(),
                 per_sampling: number(n, "每次试件数 / specimens per sampling", f[6])?,
                 rule: quantity(n, f[7])?,
@@ -244,7 +250,12 @@ pub fn parse_testing_items(text: &str) -> Result<Vec<TestingPlanItem>, Vec<TextE
         let parsed = (|| {
             Ok::<TestingPlanItem, TextError>(TestingPlanItem {
                 plan_item: item_id(n, f[0])?,
-                parameters: f[1].split([',', '，', '、']).map(str::trim).filter(|p| !p.is_empty()).map(Into::into).collect(),
+                parameters: f[1]
+                    .split([',', '，', '、'])
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(Into::into)
+                    .collect(),
                 tests: number(n, "检测次数 / tests", f[2])?,
             })
         })();
@@ -307,12 +318,16 @@ mod tests {
 
     #[test]
     fn r5_testing_items_read_and_write_back() {
-        let items = parse_testing_items("I-1 | concrete_cube_strength | 24\nI-2 | rebar_tensile, rebar_bend | 6\n").unwrap();
+        let items =
+            parse_testing_items("I-1 | concrete_cube_strength | 24\nI-2 | rebar_tensile, rebar_bend | 6\n")
+                .unwrap();
         assert_eq!(items[1].parameters, vec!["rebar_tensile", "rebar_bend"]);
         assert_eq!(parse_testing_items(&testing_items_to_text(&items)).unwrap(), items);
         assert_eq!(
             parse_testing_items("I-1 | x | many").unwrap_err(),
-            vec![TextError::BadNumber { line: 1, field: "检测次数 / tests".into(), value: "many".into() }]
+            vec![TextError::BadNumber {
+                line: 1, field: "检测次数 / tests".into(), value: "many".into()
+            }]
         );
     }
 }

@@ -18,6 +18,7 @@
 //! | `session` | the session cookie, the account, its `access::Viewer`, CSRF |
 //! | `sign_in` | password + second factor, setup links, the field app's QR sign-in |
 //! | `pages` | what signed-in people read: projects, records, trails, violations, their account |
+//! | `plans` | before work starts: contracts, plans, approvals, the pre-start check, progress against plan (issue 15) |
 //! | `lab` | the lab desk: received specimens, a test's curve with the recomputed values marked, reviews |
 //! | `admin` | what administrators do: the directory, sites, tags, labs |
 //! | `registry` | labs' registries (R3): their page, change requests, the operator's queue |
@@ -34,6 +35,7 @@ mod oversight;
 mod pages;
 pub mod password;
 pub mod paths;
+mod plans;
 mod public;
 mod registry;
 mod scope;
@@ -71,6 +73,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(ACCOUNT), get(pages::account))
         .route(mounted(PROJECTS), get(pages::projects))
         .route(mounted(PROJECT), get(pages::project))
+        .route(mounted(PROJECT_PLANS), get(plans::page))
+        .route(mounted(PROJECT_PLANS_DRAFT), post(plans::draft))
         .route(mounted(RECORDS), get(pages::records))
         .route(mounted(RECORDS_CSV), get(pages::records_csv))
         .route(mounted(RECORD), get(pages::record))

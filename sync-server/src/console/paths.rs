@@ -45,6 +45,10 @@ pub const LANG: &str = "/console/lang";
 pub const ACCOUNT: &str = "/console/account";
 pub const PROJECTS: &str = "/console/projects";
 pub const PROJECT: &str = "/console/projects/{id}";
+/// A project's plans before work starts, pre-start gaps, progress (issue 15).
+pub const PROJECT_PLANS: &str = "/console/projects/{id}/plans";
+/// A plan form read and judged: the payload to sign, or every problem.
+pub const PROJECT_PLANS_DRAFT: &str = "/console/projects/{id}/plans/draft";
 pub const RECORDS: &str = "/console/records";
 pub const RECORDS_CSV: &str = "/console/records.csv";
 pub const RECORD: &str = "/console/records/{id}";
@@ -119,6 +123,8 @@ pub const ALL: &[Page] = &[
     p(Get, OVERSIGHT_CSV, SignedIn),
     p(Get, OVERSIGHT_PROJECT, SignedIn),
     p(Get, OVERSIGHT_EVENTS, SignedIn),
+    p(Get, PROJECT_PLANS, SignedIn),
+    p(Post, PROJECT_PLANS_DRAFT, SignedIn),
     p(Get, LAB_DESK, SignedIn),
     p(Get, LAB_TEST, SignedIn),
     p(Get, DRAWS, SignedIn),
