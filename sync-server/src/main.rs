@@ -168,6 +168,20 @@ enum AdminCmd {
         #[arg(long)]
         kinds: Option<String>,
     },
+    /// File a tag supplier's yearly guide price per tag (R15): a tag-supply
+    /// contract above it is refused.
+    GuidePrice {
+        #[arg(long)]
+        supplier: String,
+        #[arg(long)]
+        year: u16,
+        /// Yuan per tag, at most two decimals (e.g. 1.50).
+        #[arg(long)]
+        price: String,
+        /// The filing's reference (备案文号).
+        #[arg(long)]
+        filing: String,
+    },
     /// Make a one-time enrollment QR for a person's device.
     Enroll {
         #[arg(long)]
@@ -658,6 +672,21 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                     kinds,
                 })?;
                 format!("lab {lab} commissioned for {unit} (record {})", out.id)
+            }
+            AdminCmd::GuidePrice { supplier, year, price, filing } => {
+                let price_fen = custody_core::plans::fen_of_yuan(&price).ok_or_else(|| {
+                    AdminError::invalid(
+                        format!("单价“{price}”应为元，最多两位小数（如 1.50）"),
+                        format!("price “{price}” should be yuan with at most two decimals (e.g. 1.50)"),
+                    )
+                })?;
+                let out = admin.file_guide_price(custody_core::plans::GuidePrice {
+                    supplier: parse_id(&supplier)?,
+                    year,
+                    price_fen,
+                    filing,
+                })?;
+                format!("guide price of {supplier} for {year} filed (record {})", out.id)
             }
             AdminCmd::Enroll { person, hours } => {
                 let tls =

@@ -576,3 +576,63 @@ test('the lab desk signs in the browser itself: enrolled with an offer, tests ap
   await b.snap('desk-revoked');
   assert.deepEqual(await b.attrs(`${mine} [data-testid="desk-report"]`, 'data-revoked'), ['false', 'true']);
 });
+
+test('before work starts: the owner, the contractor and the supervisor each sign in their own browser; the page says what is still missing (R2, R4, R15, R19)', async () => {
+  const page = '/console/projects/PRJ-YK-2026-001/plans';
+  const unit = '[data-testid="unit-plans"][data-unit="UP-1"]';
+  const state = async (b) => (await b.attrs('[data-testid="signer"]', 'data-state'))[0];
+  const result = async (b) => b.textOf('[data-testid="signer-result"]');
+  const gaps = async (b) => b.attrs('[data-testid="gaps"] li', 'data-gap');
+  // Each person's browser: set up, then enrolled as their signing device.
+  async function signer(login, person, password) {
+    const b = await Browser.open(login);
+    await setUp(b, link(login), password);
+    await b.visit(page, `plans-${login}`);
+    await until(`${login}'s signer panel`, async () => (await state(b)) === 'none');
+    await b.fill('form[data-testid="signer-enroll"] input[name="offer"]', server.offers[person]);
+    await b.press('form[data-testid="signer-enroll"] button[type="submit"]');
+    try {
+      await until(`${login} enrolled`, async () => (await state(b)) === 'enrolled', 30_000);
+    } catch (e) {
+      throw new Error(`${e.message}: ${await result(b)}`);
+    }
+    return b;
+  }
+
+  // The owner's representative registers the tag contract: a price above
+  // the filed guide (1.50 yuan) is refused before anything is signed.
+  const owner = await signer('chenjing', 'P-CHENJING', 'Owner-Yingkou-2026');
+  assert.ok((await gaps(owner)).includes('tag_supply_contract'), 'no tag contract yet');
+  await owner.press('details:has([data-testid="tag-contract-form"]) summary');
+  await until('the tag contract form', async () => owner.exec('return !document.querySelector(\'[data-testid="tag-contract-form"]\').hidden;'));
+  await owner.fill('form[data-testid="tag-contract-form"] input[name="number"]', 'HX-BS-2026-01');
+  await owner.fill('form[data-testid="tag-contract-form"] input[name="quantity"]', '500');
+  await owner.fill('form[data-testid="tag-contract-form"] input[name="price"]', '1.80');
+  await owner.press('form[data-testid="tag-contract-form"] button[type="submit"]');
+  await until('the price refused', async () => /高于备案指导价/.test(await result(owner)));
+  await owner.snap('plans-price-refused');
+  await owner.fill('form[data-testid="tag-contract-form"] input[name="price"]', '1.50');
+  await owner.press('form[data-testid="tag-contract-form"] button[type="submit"]');
+  await until('the contract registered', async () => (await owner.body()).includes('HX-BS-2026-01'), 30_000);
+  assert.ok(!(await gaps(owner)).includes('tag_supply_contract'), 'the tag contract is no longer missing');
+
+  // The contractor's engineer drafts the sampling plan of 1# building.
+  const con = await signer('huanglei', 'P-HUANGLEI', 'Builder-Yingkou-2026');
+  await con.press(`${unit} details:has([data-testid="sampling-plan-form"]) summary`);
+  await until('the plan form', async () => con.exec('return !document.querySelector(arguments[0]).hidden;', `${unit} form[data-testid="sampling-plan-form"]`));
+  await con.fill(`${unit} form[data-testid="sampling-plan-form"] input[name="basis"]`, '结施-01~12');
+  await con.press(`${unit} form[data-testid="sampling-plan-form"] button[type="submit"]`);
+  await until('the plan waiting for approval', async () => (await con.attrs(`${unit} tr[data-state]`, 'data-state')).includes('pending'), 30_000);
+  assert.match(await con.textOf('[data-testid="gaps"]'), /UP-1 的取样计划未经监理批准/);
+
+  // The supervising engineer approves it; it is in force and counted.
+  const sup = await signer('xufang', 'P-XUFANG', 'Supervisor-Yingkou-2026');
+  await until('the approval form', async () => sup.exec('const f = document.querySelector(arguments[0]); return !!f && !f.hidden;', `${unit} form[data-testid="approval-form"]`));
+  await sup.press(`${unit} form[data-testid="approval-form"] [data-testid="return"]`);
+  await until('a return needs a reason', async () => /原因|reason/.test(await result(sup)));
+  await sup.press(`${unit} form[data-testid="approval-form"] [data-testid="approve"]`);
+  await until('approved', async () => (await sup.attrs(`${unit} tr[data-state]`, 'data-state')).includes('approved'), 30_000);
+  assert.ok(!(await sup.textOf('[data-testid="gaps"]')).includes('UP-1 的取样计划'), 'UP-1 has its approved plan (UP-2 has none yet)');
+  assert.deepEqual(await sup.attrs('[data-testid="progress"] tr[data-item]', 'data-item'), ['I-1']);
+  await sup.snap('plans-approved');
+});

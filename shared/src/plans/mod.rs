@@ -87,6 +87,18 @@ pub struct GuidePrice {
     pub filing: String,
 }
 
+/// A price typed in yuan (`1.5`, `1.50`) in fen; `None` for anything
+/// else (more than two decimals, signs, letters, overflow).
+pub fn fen_of_yuan(v: &str) -> Option<u32> {
+    let v = v.trim();
+    let (y, f) = v.split_once('.').unwrap_or((v, ""));
+    if y.is_empty() || f.len() > 2 || !y.bytes().chain(f.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let f: u32 = if f.is_empty() { 0 } else { format!("{f:0<2}").parse().ok()? };
+    y.parse::<u32>().ok()?.checked_mul(100)?.checked_add(f)
+}
+
 /// How many samplings a plan item needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]

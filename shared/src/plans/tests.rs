@@ -252,6 +252,18 @@ fn r15_a_price_above_the_filed_guide_is_refused_and_at_or_below_it_is_not() {
     assert_eq!(rules::contract(&tag_contract(120), &w.facts(DEC1)), vec![]);
 }
 
+#[test]
+fn r15_prices_are_typed_in_yuan_and_kept_in_fen() {
+    assert_eq!(fen_of_yuan("1.5"), Some(150));
+    assert_eq!(fen_of_yuan(" 1.50 "), Some(150));
+    assert_eq!(fen_of_yuan("2"), Some(200));
+    assert_eq!(fen_of_yuan("0.05"), Some(5));
+    assert_eq!(fen_of_yuan("1."), Some(100), "a trailing point is a whole yuan");
+    for bad in ["1.505", "-1", "1,50", "", ".5", "一元", "99999999999"] {
+        assert_eq!(fen_of_yuan(bad), None, "{bad}");
+    }
+}
+
 // ------------------------------------------------------------------ R4
 
 #[test]

@@ -101,7 +101,7 @@ impl TextError {
 
 /// A kind by its Chinese name, its English name or its code name
 /// (`concrete_cube`), as a person types it.
-fn kind_of(s: &str) -> Option<SpecimenKind> {
+pub fn kind_of(s: &str) -> Option<SpecimenKind> {
     let s = s.trim();
     SpecimenKind::ALL.into_iter().find(|k| {
         k.name_zh() == s

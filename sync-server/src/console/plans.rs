@@ -105,6 +105,8 @@ struct PlansPage {
     labs: Vec<(String, String)>,
     suppliers: Vec<(String, String)>,
     today: String,
+    /// A first item's planned end in the form's example: a quarter on.
+    until: String,
     year: i64,
 }
 
@@ -306,6 +308,7 @@ pub async fn page(State(state): State<AppState>, u: User, Path(id): Path<String>
         labs,
         suppliers,
         today: date_cst(now),
+        until: date_cst(now + 90 * 24 * 3_600_000),
         year: custody_core::calendar::cst(now).0,
     };
     Ok(render(&page))
@@ -438,22 +441,31 @@ fn hash(v: &str) -> Result<Hash, Problems> {
     v.trim().parse().map_err(|_| problem("没有选中计划版本", "no plan version was chosen"))
 }
 
-/// `12.5` yuan → 1250 fen; at most two decimals.
+/// A price in yuan → fen (`plans::fen_of_yuan`).
 fn fen(v: &str) -> Result<u32, Problems> {
-    let bad = || {
+    custody_core::plans::fen_of_yuan(v).ok_or_else(|| {
         problem(
             "单价应为元，最多两位小数（如 1.50）",
             "the price is in yuan with at most two decimals (e.g. 1.50)",
         )
-    };
-    let v = v.trim();
-    let (y, f) = v.split_once('.').unwrap_or((v, ""));
-    if f.len() > 2 || y.is_empty() {
-        return Err(bad());
-    }
-    let y: u32 = y.parse().map_err(|_| bad())?;
-    let f: u32 = if f.is_empty() { 0 } else { format!("{f:0<2}").parse().map_err(|_| bad())? };
-    y.checked_mul(100).and_then(|x| x.checked_add(f)).ok_or_else(bad)
+    })
+}
+
+/// Test categories as typed: Chinese names or codes, comma-separated.
+fn kinds(v: &str) -> Result<Vec<SpecimenKind>, Problems> {
+    list(v)
+        .iter()
+        .map(|k| {
+            text::kind_of(k).ok_or_else(|| {
+                problem(format!("不认识的检测类别“{k}”"), format!("unknown test category “{k}”"))
+            })
+        })
+        .collect()
+}
+
+/// A comma-separated list (Chinese or Latin commas, or 、).
+fn list(v: &str) -> Vec<String> {
+    v.split([',', '，', '、']).map(str::trim).filter(|x| !x.is_empty()).map(Into::into).collect()
 }
 
 /// The payload a form asks for, before the rules.
@@ -472,34 +484,8 @@ fn payload(f: &DraftForm, project: &Id, plans: &ProjectPlans, viewer_org: &Id) -
             terms: ContractTerms::Testing {
                 lab: Id::new(f.lab.trim()).map_err(|_| problem("请选择检测机构", "choose the lab"))?,
                 unit_projects: ids(&f.unit_projects)?,
-                kinds: f
-                    .kinds
-                    .split([',', '，', '、'])
-                    .map(str::trim)
-                    .filter(|k| !k.is_empty())
-                    .map(|k| {
-                        SpecimenKind::ALL
-                            .into_iter()
-                            .find(|x| {
-                                x.name_zh() == k
-                                    || serde_json::to_value(x).ok().and_then(|v| v.as_str().map(|s| s == k))
-                                        == Some(true)
-                            })
-                            .ok_or_else(|| {
-                                problem(
-                                    format!("不认识的检测类别“{k}”"),
-                                    format!("unknown test category “{k}”"),
-                                )
-                            })
-                    })
-                    .collect::<Result<_, _>>()?,
-                parameters: f
-                    .parameters
-                    .split([',', '，', '、'])
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(Into::into)
-                    .collect(),
+                kinds: kinds(&f.kinds)?,
+                parameters: list(&f.parameters),
                 estimated_tests: whole(&f.estimated_tests, "预计检测次数", "estimated tests")?,
             },
         }),
