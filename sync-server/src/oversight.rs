@@ -98,6 +98,7 @@ pub fn pass(store: &Store, policy: &Policy, cfg: &OversightConfig, now: i64) -> 
     report.findings += store.write(|tx| tally_findings(tx, cfg.batch))?;
     report.draws = store.write(|tx| complete_draws(tx, now))?;
     store.write(|tx| count_stale_specimens(tx, &cfg.project, now))?;
+    store.write(|tx| count_plan_items_behind(tx, cfg.plans, now))?;
     Ok(report)
 }
 
@@ -127,6 +128,27 @@ fn count_stale_specimens(
         tx.set_tally_gauge(&stale_key(stage), &counts)?;
     }
     Ok(())
+}
+
+/// The tally key of plan items behind or overdue.
+pub const PLAN_BEHIND_KEY: &str = "plan:behind";
+
+/// Count, per project, the items of its approved sampling plans behind or
+/// past their period short of the plan (A4.1, R4): a gauge, replaced each
+/// pass, so an item that catches up drops out.
+fn count_plan_items_behind(
+    tx: &mut dyn Tx,
+    policy: custody_core::plans::progress::ProgressPolicy,
+    now: i64,
+) -> Result<()> {
+    let mut counts = Vec::new();
+    for project in tx.planned_projects()? {
+        let plans = crate::plans::project_plans(tx, &project)?;
+        let p = crate::plans::progress(tx, &project, &plans, now, policy)?;
+        let behind = p.items.iter().filter(|i| i.status.is_finding()).count();
+        counts.push((project.to_string(), behind as i64));
+    }
+    tx.set_tally_gauge(PLAN_BEHIND_KEY, &counts)
 }
 
 fn cursor(tx: &mut dyn Tx, key: &str) -> Result<u64> {

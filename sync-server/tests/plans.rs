@@ -379,6 +379,22 @@ async fn from_an_empty_project_to_a_sampling_picked_from_the_approved_plan(b: Ba
     assert_eq!(r.status(), 403);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "project_not_visible");
+
+    // Sixty days on, one sampling of the 12 due: the item is behind, and
+    // the oversight pass raises it as the project's warning, with the item
+    // as its evidence (A4.1, R4), for the regulator of the district.
+    server.clock.advance(60 * DAY);
+    server.oversight_pass();
+    let mut regulator = signed_in(&server, "zhoujie", Some("P-ZHOUJIE"));
+    let page = regulator.get(&format!("/console/oversight/{PRJ}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("plan_items_behind"), "the warning is shown");
+    assert!(
+        page.body.contains("I-C30-COL") && page.body.contains("应取样 12 次，实际 1 次"),
+        "with its item"
+    );
+    let view: ProjectPlansResponse = owner.get_json(&path).await;
+    assert_eq!(view.progress[0].status, ItemStatus::Behind);
 }
 
 /// The payload the console's draft check answers, or its errors.

@@ -34,6 +34,8 @@ pub struct ProjectTally {
     pub received_untested: u64,
     /// Specimens tested longer ago than `tested_unreported_days` with no report.
     pub tested_unreported: u64,
+    /// Items of the approved sampling plans behind or overdue (A4.1, R4).
+    pub plan_items_behind: u64,
 }
 
 impl ProjectTally {
@@ -64,10 +66,13 @@ pub enum ProjectSignal {
     ReceivedNotTested,
     /// Specimens tested but never reported (R13).
     TestedNotReported,
+    /// Items of the approved sampling plans falling behind or past their
+    /// period short of the plan (A4.1: no test may be missed; R4).
+    PlanItemsBehind,
 }
 
 impl ProjectSignal {
-    pub const ALL: [ProjectSignal; 8] = [
+    pub const ALL: [ProjectSignal; 9] = [
         ProjectSignal::WitnessLateOrMissed,
         ProjectSignal::RefusedAttempts,
         ProjectSignal::OffSiteOrApart,
@@ -76,6 +81,7 @@ impl ProjectSignal {
         ProjectSignal::SamePairOddHours,
         ProjectSignal::ReceivedNotTested,
         ProjectSignal::TestedNotReported,
+        ProjectSignal::PlanItemsBehind,
     ];
 
     pub fn code(self) -> &'static str {
@@ -88,6 +94,7 @@ impl ProjectSignal {
             ProjectSignal::SamePairOddHours => "same_pair_odd_hours",
             ProjectSignal::ReceivedNotTested => "received_not_tested",
             ProjectSignal::TestedNotReported => "tested_not_reported",
+            ProjectSignal::PlanItemsBehind => "plan_items_behind",
         }
     }
 
@@ -103,6 +110,7 @@ impl ProjectSignal {
             ProjectSignal::Equivocation => Rule::Integrity,
             ProjectSignal::ReceivedNotTested => Rule::R12,
             ProjectSignal::TestedNotReported => Rule::R13,
+            ProjectSignal::PlanItemsBehind => Rule::R4,
         }
     }
 
@@ -124,7 +132,8 @@ impl ProjectSignal {
             ProjectSignal::Equivocation => &["chain"],
             ProjectSignal::SamePairOddHours
             | ProjectSignal::ReceivedNotTested
-            | ProjectSignal::TestedNotReported => &[],
+            | ProjectSignal::TestedNotReported
+            | ProjectSignal::PlanItemsBehind => &[],
         }
     }
 
@@ -151,6 +160,7 @@ impl ProjectSignal {
             ProjectSignal::TestedNotReported => {
                 pick(zh, "样品检测后未出报告", "specimens tested, never reported")
             }
+            ProjectSignal::PlanItemsBehind => pick(zh, "取样计划执行滞后", "sampling plan falling behind"),
         }
     }
 
@@ -196,6 +206,11 @@ impl ProjectSignal {
                 "已检测超过规定天数仍未出具报告的样品数（R13）",
                 "specimens tested longer ago than the configured days with no report (R13)",
             ),
+            ProjectSignal::PlanItemsBehind => pick(
+                zh,
+                "经批准的取样计划中，到目前应取样而未取样（超出容差）或计划期已过仍未完成的条目数（不得漏检，A4.1、R4）",
+                "items of the approved sampling plans short of what was due by now (beyond the slack) or past their period short of the plan (no test may be missed, A4.1, R4)",
+            ),
         }
     }
 }
@@ -232,6 +247,8 @@ pub struct ProjectThresholds {
     pub tested_unreported_days: u64,
     /// Such specimens at or above which it warns (1: any).
     pub stale_specimens: u64,
+    /// Plan items behind or overdue at or above which it warns (1: any).
+    pub plan_items_behind: u64,
 }
 
 impl Default for ProjectThresholds {
@@ -248,6 +265,7 @@ impl Default for ProjectThresholds {
             received_untested_days: 35,
             tested_unreported_days: 7,
             stale_specimens: 1,
+            plan_items_behind: 1,
         }
     }
 }
@@ -295,6 +313,7 @@ impl ProjectThresholds {
             ("received_untested_days", self.received_untested_days),
             ("tested_unreported_days", self.tested_unreported_days),
             ("stale_specimens", self.stale_specimens),
+            ("plan_items_behind", self.plan_items_behind),
         ];
         for (key, n) in counts {
             if n == 0 {
@@ -339,6 +358,12 @@ pub fn project_warnings(t: &ProjectTally, th: &ProjectThresholds) -> Vec<Project
     let stale = th.stale_specimens as f64;
     fire(ProjectSignal::ReceivedNotTested, t.received_untested as f64, stale, String::new());
     fire(ProjectSignal::TestedNotReported, t.tested_unreported as f64, stale, String::new());
+    fire(
+        ProjectSignal::PlanItemsBehind,
+        t.plan_items_behind as f64,
+        th.plan_items_behind as f64,
+        String::new(),
+    );
     for (pair, &(together, odd)) in &t.pairs {
         if together >= th.pair_min_samplings {
             let rate = odd as f64 / together as f64;
@@ -380,6 +405,7 @@ pub fn project_score(warnings: &[ProjectWarning]) -> (u32, Vec<ScoreComponent>) 
             ProjectSignal::RefusedAttempts | ProjectSignal::MockLocation => 15,
             ProjectSignal::OffSiteOrApart | ProjectSignal::SamePairOddHours => 10,
             ProjectSignal::ReceivedNotTested | ProjectSignal::TestedNotReported => 10,
+            ProjectSignal::PlanItemsBehind => 10,
         };
         components.push(match worst {
             Some(w) => {

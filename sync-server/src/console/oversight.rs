@@ -48,6 +48,8 @@ pub fn tally_of(rows: &[&TallyRow]) -> ProjectTally {
             t.received_untested = n;
         } else if r.key == "stale:tested" {
             t.tested_unreported = n;
+        } else if r.key == crate::oversight::PLAN_BEHIND_KEY {
+            t.plan_items_behind = n;
         } else if let Some(pair) = r.key.strip_prefix("pair:") {
             t.pairs.insert(pair.to_owned(), (n, u64::try_from(r.odd).unwrap_or(0)));
         }
@@ -403,7 +405,7 @@ fn evidence(
     tx: &mut dyn Tx,
     project: &str,
     w: &ProjectWarning,
-    (th, now): (&ProjectThresholds, i64),
+    (th, plans_policy, now): (&ProjectThresholds, custody_core::plans::progress::ProgressPolicy, i64),
     lang: Lang,
 ) -> crate::store::Result<Vec<EvidenceLine>> {
     let mut out = Vec::new();
@@ -445,6 +447,19 @@ fn evidence(
                 });
             }
         }
+        ProjectSignal::PlanItemsBehind => {
+            let pid = Id::new(project).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+            let plans = crate::plans::project_plans(tx, &pid)?;
+            let p = crate::plans::progress(tx, &pid, &plans, now, plans_policy)?;
+            for item in p.items.iter().filter(|i| i.status.is_finding()).take(EVIDENCE_LIMIT as usize) {
+                out.push(EvidenceLine {
+                    href: paths::fill(paths::PROJECT_PLANS, project),
+                    short: format!("{} {}", item.unit_project, item.item),
+                    what: item.finding(lang).unwrap_or_default(),
+                    when: String::new(),
+                });
+            }
+        }
         signal => {
             let codes = signal.finding_codes();
             for f in tx.findings_of_project(project, EVIDENCE_LIMIT * 5)? {
@@ -467,6 +482,7 @@ pub async fn project(
 ) -> Result<Response, Deny> {
     let (viewer, now, lang) = (u.viewer.clone(), state.now(), u.client.lang);
     let th = state.config.oversight.project.clone();
+    let plans_policy = state.config.oversight.plans;
     let id = Id::new(id).map_err(|_| Deny::not_found(lang))?;
     let found = state
         .store
@@ -481,7 +497,7 @@ pub async fn project(
             };
             let mut warnings = Vec::new();
             for w in project_warnings(&p.t, &th) {
-                let evidence = evidence(tx, id.as_str(), &w, (&th, now), lang)?;
+                let evidence = evidence(tx, id.as_str(), &w, (&th, plans_policy, now), lang)?;
                 warnings.push(WarningEvidence { w: warning_line(&w, lang), evidence });
             }
             p.warnings.clear();

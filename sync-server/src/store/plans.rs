@@ -52,6 +52,9 @@ pub trait PlansTx {
     /// A project's specimens, grouped by unit project, plan item and
     /// custody stage (A4.1).
     fn plan_stage_counts(&mut self, project: &Id) -> Result<Vec<StageCount>>;
+    /// The projects with any plan record (the oversight pass counts their
+    /// items behind).
+    fn planned_projects(&mut self) -> Result<Vec<Id>>;
     /// The baseline the progress benchmark prints beside it: a plain pass
     /// over the project's specimens joined to their stages, no grouping,
     /// nothing decoded (the number of specimens).

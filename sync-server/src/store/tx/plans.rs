@@ -129,6 +129,14 @@ impl<C: Conn> PlansTx for SqlTx<'_, C> {
             .collect()
     }
 
+    fn planned_projects(&mut self) -> Result<Vec<Id>> {
+        self.c
+            .rows("SELECT DISTINCT project FROM plan_records ORDER BY project", args![])?
+            .into_iter()
+            .map(|mut r| Id::new(r.text(0)?).map_err(corrupt))
+            .collect()
+    }
+
     fn raw_plan_pass(&mut self, project: &Id) -> Result<i64> {
         let mut r = self.c.rows(
             "SELECT count(*) FROM plan_samplings s JOIN tags t ON t.code = s.tag WHERE s.project = $1",
