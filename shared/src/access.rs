@@ -151,6 +151,8 @@ pub struct MediaReference {
     pub status: RecordStatus,
     /// The record's project.
     pub project: Option<Id>,
+    /// That project's division code (R18: its regulators may see it).
+    pub jurisdiction: Option<String>,
     /// What the record says the file is.
     pub purpose: MediaPurpose,
     /// The person who authored the record (whose face a face photo is).
@@ -229,12 +231,18 @@ pub fn media(
             "not entitled to this media (face photos: only the person and admins, PIPL)",
         ));
     }
-    let in_scope = owner.project.as_ref().is_some_and(|p| viewer.projects(now).contains(p));
+    // The project's people and commissioned labs, and the regulators whose
+    // jurisdiction holds it (R18), as for the trail the photo belongs to.
+    let in_scope = owner.project.as_ref().is_some_and(|p| viewer.projects(now).contains(p))
+        || match (viewer.jurisdiction_prefix(now), owner.jurisdiction.as_deref()) {
+            (Some(prefix), Some(code)) => jurisdiction_covers(prefix, code),
+            _ => false,
+        };
     if !in_scope {
         return Err(denied(
             "media_forbidden",
-            "无权查看该文件（不属于您有效授权的项目）",
-            "not entitled to this media (not a project you are authorised on now)",
+            "无权查看该文件（不属于您有效授权的项目或辖区）",
+            "not entitled to this media (not a project you are authorised on, nor in your jurisdiction)",
         ));
     }
     Ok(served_media_type(&owner.media_type))

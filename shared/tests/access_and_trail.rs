@@ -336,6 +336,7 @@ fn reference(
         log_index,
         status,
         project: Some(id(project)),
+        jurisdiction: Some("210802".into()),
         purpose,
         media_type: ty.into(),
         author: id("P-SAMPLER"),
@@ -360,7 +361,19 @@ fn r9_media_belongs_to_its_first_accepted_record_and_faces_stay_with_their_perso
     assert!(access::media(&member, T0, &sha, std::slice::from_ref(&face)).is_err());
     let mut own = grant("G-S", PersonRole::Sampler, Some("PRJ-1"));
     own.face_reference = Some(sha);
-    assert!(access::media(&viewer(OrgRole::Contractor, vec![own]), T0, &sha, &[face]).is_ok());
+    assert!(access::media(&viewer(OrgRole::Contractor, vec![own]), T0, &sha, &[face.clone()]).is_ok());
+    // R18: the regulator whose jurisdiction holds the project sees its
+    // process photos (never a face); another district's does not.
+    let inspector = |code: &str| Viewer {
+        jurisdiction: Some(code.into()),
+        ..viewer(OrgRole::Regulator, vec![grant("G-I", PersonRole::Inspector, None)])
+    };
+    assert_eq!(
+        access::media(&inspector("210800"), T0, &sha, std::slice::from_ref(&process)),
+        Ok("image/jpeg")
+    );
+    assert!(access::media(&inspector("210804"), T0, &sha, std::slice::from_ref(&process)).is_err());
+    assert!(access::media(&inspector("210800"), T0, &sha, &[face]).is_err());
 }
 
 #[test]

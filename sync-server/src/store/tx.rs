@@ -696,8 +696,9 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
     fn records_with_media(&mut self, sha: &Hash) -> Result<Vec<MediaReference>> {
         self.c
             .rows(
-                "SELECT r.log_index, r.status, r.project, m.purpose, m.media_type, r.author FROM record_media m \
-                 JOIN records r ON r.id = m.record WHERE m.sha256 = $1",
+                "SELECT r.log_index, r.status, r.project, m.purpose, m.media_type, r.author, p.jurisdiction \
+                 FROM record_media m JOIN records r ON r.id = m.record \
+                 LEFT JOIN projects p ON p.id = r.project WHERE m.sha256 = $1",
                 args![sha],
             )?
             .into_iter()
@@ -709,6 +710,7 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
                     purpose: r.named(3)?,
                     media_type: r.text(4)?,
                     author: r.id(5)?,
+                    jurisdiction: r.opt_text(6)?,
                 })
             })
             .collect()

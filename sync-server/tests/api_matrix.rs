@@ -1,0 +1,226 @@
+//! Who may call what (issue 18): every route of the API × every kind of
+//! caller — anonymous, a revoked phone, the project's sampler, the
+//! commissioned lab, a lab the owner never commissioned, the inspector of
+//! the project's district and one of another district, an admin token and a
+//! wrong one — as one table, on both storage back ends. A route added
+//! without its row fails the test (the hostile-client suite covers forged
+//! content; this covers who may call which door).
+//!
+//! Cells: `401` no or bad credentials, `403` authenticated but not theirs
+//! (a revoked phone is known, and refused),
+//! `O` let through (any answer but 401/403: what it then says about the
+//! request is the route's own business), or an exact status.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use custody_core::fixtures::{self, id};
+use custody_core::model::{OrgRole, Person, PersonRole};
+use custody_core::routes::{self, Method as M};
+use custody_core::{Hash, SignedRecord};
+use sync_server::demo;
+use sync_server::testing::{Backend, TestServer};
+
+on_each_backend!(the_api_authorisation_matrix_covers_every_route_and_holds);
+
+/// What a path's parameter is filled with.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    None,
+    /// The sampling record (a record of the demo project).
+    Record,
+    /// The commission form (public: its QR is printed, R10).
+    Commission,
+    /// The sampler's process photo.
+    Media,
+    /// The sampled tag.
+    Tag,
+    /// A seal that is not one.
+    BadSeal,
+    /// A console sign-in that does not exist.
+    Login,
+    /// The demo project.
+    Project,
+}
+
+/// `(method, path, target, cells)`; cells in the order of [`CALLERS`].
+type Row = (M, &'static str, Target, &'static str);
+
+const CALLERS: [&str; 9] = ["anon", "revoked", "sampler", "lab", "labx", "zq", "xs", "admin", "badtoken"];
+
+#[rustfmt::skip]
+const MATRIX: &[Row] = &[
+    //                                                          anon revk samp lab  labx zq   xs   adm  bad
+    (M::Get,   routes::HEALTHZ,          Target::None,          "200  200  200  200  200  200  200  200  200"),
+    (M::Get,   routes::READYZ,           Target::None,          "200  200  200  200  200  200  200  200  200"),
+    (M::Get,   routes::METRICS,          Target::None,          "200  200  200  200  200  200  200  200  200"),
+    (M::Get,   routes::OPENAPI,          Target::None,          "200  200  200  200  200  200  200  200  200"),
+    // Enrollment needs a one-time code, not credentials: an empty body is a bad request.
+    (M::Post,  routes::ENROLL,           Target::None,          "400  400  400  400  400  400  400  400  400"),
+    (M::Get,   routes::PUBLIC_TAG,       Target::Tag,           "200  200  200  200  200  200  200  200  200"),
+    (M::Get,   routes::PUBLIC_RECORD,    Target::Commission,    "200  200  200  200  200  200  200  200  200"),
+    (M::Get,   routes::PUBLIC_REPORT,    Target::BadSeal,       "400  400  400  400  400  400  400  400  400"),
+    (M::Get,   routes::PUBLIC_REPORT_PDF, Target::BadSeal,      "400  400  400  400  400  400  400  400  400"),
+    // A device's own: any enrolled phone not revoked.
+    (M::Get,   routes::PROFILE,          Target::None,          "401  403  O    O    O    O    O    401  401"),
+    (M::Post,  routes::TIME,             Target::None,          "401  403  O    O    O    O    O    401  401"),
+    (M::Post,  routes::RECORDS,          Target::None,          "401  403  O    O    O    O    O    401  401"),
+    (M::Post,  routes::COSIGNATURES,     Target::None,          "401  403  O    O    O    O    O    401  401"),
+    (M::Get,   routes::FEED,             Target::None,          "401  403  O    O    O    O    O    401  401"),
+    (M::Get,   routes::LOG_CHECKPOINT,   Target::None,          "401  403  O    O    O    O    O    401  401"),
+    (M::Get,   routes::LOG_CONSISTENCY,  Target::None,          "401  403  O    O    O    O    O    401  401"),
+    (M::Get,   routes::LOG_RECEIPT,      Target::Record,        "401  403  O    O    O    O    O    401  401"),
+    // Media: whoever may see the record listing it — its project's people, the
+    // commissioned lab, the regulators of its jurisdiction (R18); faces only
+    // their person's. Upload status and chunks: any phone (a hash names them).
+    (M::Get,   routes::MEDIA,            Target::Media,         "401  403  O    O    O    O    O    401  401"),
+    (M::Patch, routes::MEDIA,            Target::Media,         "401  403  O    O    O    O    O    401  401"),
+    (M::Get,   routes::MEDIA_CONTENT,    Target::Media,         "401  403  O    O    403  O    403  401  401"),
+    // R11: the commissioned lab reads the trail; regulators of its jurisdiction (R18).
+    (M::Get,   routes::LAB_TAG,          Target::Tag,           "401  403  403  O    403  O    403  401  401"),
+    (M::Get,   routes::LAB_REPORT_SEAL,  Target::Record,        "401  403  404  404  404  404  404  401  401"),
+    (M::Get,   routes::LAB_REPORT_PDF,   Target::Record,        "401  403  404  404  404  404  404  401  401"),
+    // Regulators list violations; nobody else.
+    (M::Get,   routes::VIOLATIONS,       Target::None,          "401  403  403  403  403  O    O    401  401"),
+    // Issue 15: whoever may see the project.
+    (M::Get,   routes::PROJECT_PLANS,    Target::Project,       "401  403  O    O    403  O    403  401  401"),
+    (M::Get,   routes::CONSOLE_LOGIN,    Target::Login,         "401  403  404  404  404  404  404  401  401"),
+    (M::Post,  routes::CONSOLE_LOGIN,    Target::Login,         "401  403  O    O    O    O    O    401  401"),
+    // The operator's token only.
+    (M::Get,   routes::ADMIN_TAG,        Target::Tag,           "401  401  401  401  401  401  401  O    401"),
+    (M::Get,   routes::ADMIN_VIOLATIONS, Target::None,          "401  401  401  401  401  401  401  O    401"),
+];
+
+struct World {
+    record: SignedRecord,
+    commission: SignedRecord,
+    media: Hash,
+    tag: custody_core::TagCode,
+}
+
+fn path_of(r: &Row, w: &World) -> String {
+    let (_, path, target, _) = r;
+    let fill = |v: &str| {
+        let mut p = path.to_string();
+        for k in ["{id}", "{sha256}", "{code}", "{seal}"] {
+            p = p.replace(k, v);
+        }
+        p
+    };
+    match target {
+        Target::None => match *path {
+            routes::LOG_CONSISTENCY => format!("{path}?from=1"),
+            _ => path.to_string(),
+        },
+        Target::Record => fill(&w.record.id().to_hex()),
+        Target::Commission => fill(&w.commission.id().to_hex()),
+        Target::Media => fill(&w.media.to_hex()),
+        Target::Tag => fill(w.tag.as_str()),
+        Target::BadSeal => fill("NOT-A-SEAL"),
+        Target::Login => fill("0000000000000000"),
+        Target::Project => fill(demo::PROJECT),
+    }
+}
+
+fn matches(cell: &str, status: u16) -> bool {
+    match cell {
+        "O" => status != 401 && status != 403,
+        n => n.parse::<u16>().is_ok_and(|n| n == status),
+    }
+}
+
+async fn the_api_authorisation_matrix_covers_every_route_and_holds(b: Backend) {
+    // Every route has a row, and every row is a route.
+    for r in routes::ALL {
+        assert!(
+            MATRIX.iter().any(|(m, p, _, _)| *m == r.method && *p == r.path),
+            "{} {} has no row in the API authorisation matrix: add one",
+            r.method.as_str(),
+            r.path
+        );
+    }
+    for (m, p, _, cells) in MATRIX {
+        assert!(routes::ALL.iter().any(|r| r.method == *m && r.path == *p), "{p}: not a route");
+        assert_eq!(cells.split_whitespace().count(), CALLERS.len(), "{p}: one cell per caller");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let admin = server.admin();
+    admin.add_org(org("ORG-LAB-X", OrgRole::Lab, None)).unwrap();
+    admin.add_person(Person { id: id("P-LABX"), name: "P-LABX".into(), org: id("ORG-LAB-X") }).unwrap();
+    let letter = (b"letter".as_slice(), "text/plain");
+    admin
+        .grant(id("G-LX"), id("P-LABX"), None, PersonRole::LabReceiver, letter, "id".into(), None, None)
+        .unwrap();
+    let token = admin.create_token("matrix").unwrap();
+
+    // One sampling, witnessed and commissioned: the records the paths name.
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    let mut witness = enrolled(&server, 3, demo::WITNESS).await;
+    sampler.sync_time().await;
+    witness.sync_time().await;
+    let m = media(5, "sampler");
+    let s = sampler.field_record(demo_sampling(5), 50.0, 60.0, &as_refs(&m));
+    sampler.upload(&[&s]).await;
+    upload_media(&sampler, &m).await;
+    let wm = media(5, "witness");
+    let w = witness.field_record(demo_witnessing(&s), 52.0, 61.0, &as_refs(&wm));
+    witness.upload(&[&w]).await;
+    let c = sampler.field_record(demo_commission(&[(&s, &w)]), 50.0, 60.0, &[]);
+    sampler.upload(&[&c]).await;
+    let world = World { record: s, commission: c, media: Hash::of(&m[1].1), tag: fixtures::tag(5) };
+
+    let mut revoked = enrolled(&server, 9, demo::SAMPLER).await;
+    revoked.sync_time().await;
+    admin.revoke_device(revoked.key().public(), "lost".into()).unwrap();
+    let lab = enrolled(&server, 4, demo::LAB_RECEIVER).await;
+    let labx = enrolled(&server, 6, "P-LABX").await;
+    let zq = enrolled(&server, 7, "P-ZHOUJIE").await;
+    let xs = enrolled(&server, 8, "P-WUHAO").await;
+    let phones: [Option<&Phone>; 9] =
+        [None, Some(&revoked), Some(&sampler), Some(&lab), Some(&labx), Some(&zq), Some(&xs), None, None];
+
+    let http = reqwest::Client::new();
+    let mut wrong = Vec::new();
+    let discover = std::env::var("MATRIX_DISCOVER").is_ok();
+    for row in MATRIX {
+        let path = path_of(row, &world);
+        let method = reqwest::Method::from_bytes(row.0.as_str().as_bytes()).unwrap();
+        let mut got = Vec::new();
+        for (i, cell) in row.3.split_whitespace().enumerate() {
+            let resp = match (CALLERS[i], phones[i]) {
+                (_, Some(p)) => p.signed(method.clone(), &path, vec![]).await,
+                ("admin", _) => http
+                    .request(method.clone(), format!("{}{path}", server.url))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap(),
+                ("badtoken", _) => http
+                    .request(method.clone(), format!("{}{path}", server.url))
+                    .bearer_auth("jzqy_not_a_token")
+                    .send()
+                    .await
+                    .unwrap(),
+                _ => http.request(method.clone(), format!("{}{path}", server.url)).send().await.unwrap(),
+            };
+            let status = resp.status().as_u16();
+            got.push(status);
+            if !matches(cell, status) {
+                wrong.push(format!(
+                    "{} {path} as {}: expected {cell}, got {status}",
+                    row.0.as_str(),
+                    CALLERS[i]
+                ));
+            }
+        }
+        if discover {
+            println!("{} {path}: {got:?}", row.0.as_str());
+        }
+    }
+    assert!(wrong.is_empty(), "the API authorisation matrix does not hold:\n{}", wrong.join("\n"));
+    server.stop().await;
+}
