@@ -361,7 +361,9 @@ fn r9_media_belongs_to_its_first_accepted_record_and_faces_stay_with_their_perso
     assert!(access::media(&member, T0, &sha, std::slice::from_ref(&face)).is_err());
     let mut own = grant("G-S", PersonRole::Sampler, Some("PRJ-1"));
     own.face_reference = Some(sha);
-    assert!(access::media(&viewer(OrgRole::Contractor, vec![own]), T0, &sha, &[face.clone()]).is_ok());
+    assert!(
+        access::media(&viewer(OrgRole::Contractor, vec![own]), T0, &sha, std::slice::from_ref(&face)).is_ok()
+    );
     // R18: the regulator whose jurisdiction holds the project sees its
     // process photos (never a face); another district's does not.
     let inspector = |code: &str| Viewer {
