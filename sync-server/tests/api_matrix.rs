@@ -6,6 +6,12 @@
 //! without its row fails the test (the hostile-client suite covers forged
 //! content; this covers who may call which door).
 //!
+//! And the bad-input sweep: every route, called by an enrolled phone (and
+//! the admin routes by the token) with malformed JSON, wrong types, huge
+//! numbers, deep nesting, an oversized or empty body, invalid UTF-8 and
+//! mangled path parameters, answers a 4xx in the one error shape with
+//! words in both languages — never a 5xx — and the server stays healthy.
+//!
 //! Cells: `401` no or bad credentials, `403` authenticated but not theirs
 //! (a revoked phone is known, and refused),
 //! `O` let through (any answer but 401/403: what it then says about the
@@ -22,7 +28,10 @@ use custody_core::{Hash, SignedRecord};
 use sync_server::demo;
 use sync_server::testing::{Backend, TestServer};
 
-on_each_backend!(the_api_authorisation_matrix_covers_every_route_and_holds);
+on_each_backend!(
+    the_api_authorisation_matrix_covers_every_route_and_holds,
+    every_route_answers_bad_input_with_a_clear_4xx_and_stays_healthy,
+);
 
 /// What a path's parameter is filled with.
 #[derive(Debug, Clone, Copy)]
@@ -222,5 +231,115 @@ async fn the_api_authorisation_matrix_covers_every_route_and_holds(b: Backend) {
         }
     }
     assert!(wrong.is_empty(), "the API authorisation matrix does not hold:\n{}", wrong.join("\n"));
+    server.stop().await;
+}
+
+/// Bodies no route should take, each named for the failure message.
+fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    vec![
+        ("malformed JSON", b"{\"records\": [".to_vec()),
+        ("wrong types", br#"{"records": "all of them", "state": 7, "code": [1], "device": {}}"#.to_vec()),
+        ("huge numbers", br#"{"records": [], "state": {"boot_id": "b", "mono_ms": 1e400, "tail": null}, "after": 99999999999999999999999999}"#.to_vec()),
+        ("deep nesting", deep.into_bytes()),
+        // Over the 64 KiB limit of every route but media chunks (those take
+        // it and refuse it for what it is): the server answers before
+        // reading far beyond its limit.
+        ("oversized", vec![b'{'; 200 * 1024]),
+        ("empty", Vec::new()),
+        ("invalid UTF-8", vec![b'{', b'"', 0xff, 0xfe, 0xc3, 0x28, b'"', b':', b'1', b'}']),
+        ("a JSON string", br#""records""#.to_vec()),
+        ("null", b"null".to_vec()),
+    ]
+}
+
+/// Path parameters no route should take.
+const BAD_PARAMS: [&str; 5] = ["%ff%fe", "..%2f..%2fetc%2fpasswd", "0", "\u{1F600}", "A"];
+
+async fn every_route_answers_bad_input_with_a_clear_4xx_and_stays_healthy(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let token = server.admin().create_token("sweep").unwrap();
+    let mut phone = enrolled(&server, 2, demo::SAMPLER).await;
+    phone.sync_time().await;
+    let http = reqwest::Client::new();
+    let mut wrong = Vec::new();
+    let mut tried = 0;
+    for r in routes::ALL {
+        let method = reqwest::Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
+        let mut calls: Vec<(String, String, Vec<u8>)> = Vec::new();
+        let param = |v: &str| {
+            let mut p = r.path.to_string();
+            for k in ["{id}", "{sha256}", "{code}", "{seal}"] {
+                p = p.replace(k, v);
+            }
+            p
+        };
+        if r.path.contains('{') {
+            for v in BAD_PARAMS {
+                calls.push((format!("path parameter {v}"), param(v), Vec::new()));
+            }
+        }
+        if matches!(r.method, M::Post | M::Patch) {
+            let path = param(&"0".repeat(64));
+            for (what, body) in bad_bodies() {
+                calls.push((what.to_owned(), path.clone(), body));
+            }
+        }
+        if r.method == M::Get && !r.path.contains('{') {
+            calls.push((
+                "a query of wrong types".into(),
+                format!("{}?after=-1&limit=abc&from=%ff", r.path),
+                Vec::new(),
+            ));
+        }
+        for (what, path, body) in calls {
+            tried += 1;
+            let resp = match r.caller {
+                routes::Caller::Device => {
+                    let signed_path = path.clone();
+                    phone.signed(method.clone(), &signed_path, body).await
+                }
+                routes::Caller::Admin => http
+                    .request(method.clone(), format!("{}{path}", server.url))
+                    .bearer_auth(&token)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap(),
+                routes::Caller::Public => http
+                    .request(method.clone(), format!("{}{path}", server.url))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap(),
+            };
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            let shaped = serde_json::from_str::<custody_core::protocol::ApiError>(&text)
+                .is_ok_and(|e| !e.message_zh.is_empty() && !e.message_en.is_empty() && !e.code.is_empty());
+            // A GET that ignores a query it does not know may answer 200;
+            // anything else must be a 4xx in the one shape.
+            let ok = if (200..300).contains(&status) {
+                r.method == M::Get && what.starts_with("a query")
+            } else {
+                (400..500).contains(&status) && shaped
+            };
+            if !ok {
+                wrong.push(format!(
+                    "{} {} with {what}: {status} {}",
+                    r.method.as_str(),
+                    r.path,
+                    &text[..text.len().min(160)]
+                ));
+            }
+        }
+        let health = http.get(format!("{}{}", server.url, routes::HEALTHZ)).send().await.unwrap();
+        assert_eq!(health.status(), 200, "healthy after {}", r.path);
+    }
+    assert!(tried > 100, "the sweep ran ({tried} calls)");
+    assert!(wrong.is_empty(), "bad input not answered with a clear 4xx:\n{}", wrong.join("\n"));
     server.stop().await;
 }
