@@ -94,7 +94,8 @@ async fn run(backend: Backend, records: usize, photo: usize) {
     let root = dir.path().join("backups");
     let key = s.key.public();
     let t = Instant::now();
-    let first = backup::scheduled(&s.store, &s.blobs, &s.config.keys_dir(), &key, &root, 7, s.now()).unwrap();
+    let first =
+        backup::scheduled(&s.store, &s.blobs, (&s.config.keys_dir(), None), &key, &root, 7, s.now()).unwrap();
     let total = t.elapsed().as_secs_f64();
     let m = &first.manifest;
     assert!(m.verified, "{:?}", m.problems);
@@ -108,9 +109,16 @@ async fn run(backend: Backend, records: usize, photo: usize) {
         m.verify_seconds
     );
     let t = Instant::now();
-    let second =
-        backup::scheduled(&s.store, &s.blobs, &s.config.keys_dir(), &key, &root, 7, s.now() + 86_400_000)
-            .unwrap();
+    let second = backup::scheduled(
+        &s.store,
+        &s.blobs,
+        (&s.config.keys_dir(), None),
+        &key,
+        &root,
+        7,
+        s.now() + 86_400_000,
+    )
+    .unwrap();
     println!(
         "  backup (next night, nothing new): {} media linked, in {:.1} s: copy {:.1} s + verify {:.1} s",
         second.manifest.media_linked,
@@ -119,7 +127,7 @@ async fn run(backend: Backend, records: usize, photo: usize) {
         second.manifest.verify_seconds
     );
     let t = Instant::now();
-    let drill = backup::drill(&second.dir, &dir.path().join("drill")).unwrap();
+    let drill = backup::drill(&second.dir, &dir.path().join("drill"), None).unwrap();
     assert!(drill.problems.is_empty(), "{:?}", drill.problems);
     println!(
         "  restore drill: {:.2} GB restored in {:.1} s, verified in {:.1} s ({} records, {} device chains, {} media); total {:.1} s",

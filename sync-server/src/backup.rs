@@ -23,12 +23,15 @@
 //!   backups are migrated), verifies it in full and compares it with the
 //!   manifest: a restore that has never been tried is not a backup.
 //!
-//! The server's signing key is copied in the clear (as the data directory
-//! holds it): keep the backup directory as private as the data directory
-//! (both are 0700 here). Sealing it is issue 18's.
+//! **No private key in the clear** (issue 18, `key_custody`): `keys/` holds
+//! the public key and the certificate, and the private keys only sealed
+//! with the operator's passphrase (`[backup] key_passphrase_file`), or not
+//! at all (then the operator escrows `keys/`). The drill opens the sealed
+//! key when it has the passphrase.
 
 use crate::blobs::{Blobs, DirBlobs};
-use crate::maintenance::{VerifyReport, copy_keys, create_private_dir, restore, verify_store};
+use crate::key_custody::{self, KeySource};
+use crate::maintenance::{VerifyReport, create_private_dir, restore, verify_store};
 use crate::store::{Store, StoreError};
 use custody_core::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -61,6 +64,11 @@ pub struct Manifest {
     /// Time to copy, and time to verify the copy.
     pub copy_seconds: f64,
     pub verify_seconds: f64,
+    /// What `keys/` holds of the private keys: `sealed` with the
+    /// operator's passphrase, or `left_out` (escrowed elsewhere); empty in
+    /// backups made before keys were sealed (they hold them in the clear).
+    #[serde(default)]
+    pub key_custody: String,
 }
 
 pub const MANIFEST: &str = "backup.json";
@@ -71,12 +79,13 @@ const FORMAT: u32 = 1;
 pub fn make(
     store: &Store,
     blobs: &Blobs,
-    keys_dir: &Path,
+    keys: (&Path, Option<&str>),
     server_key: &PublicKey,
     dir: &Path,
     previous: Option<&Path>,
     now_ms: i64,
 ) -> Result<Manifest, StoreError> {
+    let (keys_dir, passphrase) = keys;
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(StoreError::Conflict(format!("backup directory {} is not empty", dir.display())));
     }
@@ -114,7 +123,8 @@ pub fn make(
         dest.put_whole(&data).map_err(|e| StoreError::Media(e.to_string()))?;
         bytes += data.len() as u64;
     }
-    copy_keys(keys_dir, &dir.join("keys"))?;
+    let custody = key_custody::write_backup_keys(keys_dir, &dir.join("keys"), passphrase)
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
     let copy_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -148,6 +158,7 @@ pub fn make(
         problems,
         copy_seconds,
         verify_seconds: started.elapsed().as_secs_f64(),
+        key_custody: custody.name().into(),
     };
     std::fs::write(dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest).expect("a manifest serialises"))?;
     Ok(manifest)
@@ -164,13 +175,13 @@ fn verify_copy(dir: &Path) -> Result<CopyFindings, StoreError> {
     let store = Store::open_sqlite(&dir.join("custody.sqlite"))?;
     let blobs = Blobs::open(&dir.join("media"))?;
     let in_db: Option<PublicKey> = store.read(|tx| tx.meta("server_key"))?.and_then(|k| k.parse().ok());
-    let in_file = crate::keys::load_signing_key(&dir.join("keys")).ok().map(|k| k.public());
+    let in_file = key_custody::backup_public_key(&dir.join("keys"));
     let Some(key) = in_db else {
         return Err(StoreError::Corrupt("the copy names no server key: is it a sync-server backup?".into()));
     };
     let mut report = verify_store(&store, &blobs, &key)?;
     if in_file != Some(key) {
-        report.problems.push("the key file in keys/ is not the key the database names".into());
+        report.problems.push("the public key in keys/ is not the key the database names".into());
     }
     let checkpoint = store.read(|tx| tx.latest_checkpoint())?;
     let checkpoint =
@@ -193,7 +204,7 @@ pub struct Scheduled {
 pub fn scheduled(
     store: &Store,
     blobs: &Blobs,
-    keys_dir: &Path,
+    keys: (&Path, Option<&str>),
     server_key: &PublicKey,
     root: &Path,
     keep: u32,
@@ -214,7 +225,7 @@ pub fn scheduled(
         std::fs::remove_dir_all(&work)?;
     }
     let previous = list(root)?.pop().map(|(p, _)| p);
-    let manifest = make(store, blobs, keys_dir, server_key, &work, previous.as_deref(), now_ms)?;
+    let manifest = make(store, blobs, keys, server_key, &work, previous.as_deref(), now_ms)?;
     if !manifest.verified {
         let failed = root.join(format!("{name}.failed"));
         std::fs::rename(&work, &failed)?;
@@ -295,24 +306,46 @@ pub struct Drill {
     pub restored_bytes: u64,
     pub restore_seconds: f64,
     pub verify_seconds: f64,
+    /// Whether the sealed private key was opened (`Some(true)`), could not
+    /// be tried (no passphrase given, or none sealed: `None`).
+    pub key_opened: Option<bool>,
     pub problems: Vec<String>,
 }
 
 /// Restore `backup` into `scratch` (absent or empty) as `admin restore`
 /// does, open it with this server version, verify everything and compare
 /// with the backup's manifest. `scratch` is left for the caller to remove.
-pub fn drill(backup: &Path, scratch: &Path) -> Result<Drill, StoreError> {
+pub fn drill(backup: &Path, scratch: &Path, passphrase: Option<&str>) -> Result<Drill, StoreError> {
     let manifest = read_manifest(backup);
     if scratch.exists() && std::fs::read_dir(scratch)?.next().is_some() {
         return Err(StoreError::Conflict(format!("scratch directory {} is not empty", scratch.display())));
     }
     create_private_dir(scratch)?;
     let started = Instant::now();
-    restore(backup, &scratch.join("custody.sqlite"), &scratch.join("media"), &scratch.join("keys"))?;
+    // Verifying needs only the public key: the drill restores no private one.
+    restore(
+        backup,
+        &scratch.join("custody.sqlite"),
+        &scratch.join("media"),
+        &scratch.join("keys"),
+        &KeySource::PublicOnly,
+    )?;
     let restore_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let (report, key, checkpoint) = verify_copy(scratch)?;
     let mut problems = report.problems;
+    // The sealed key must still open with the passphrase the operator holds.
+    let keys = backup.join("keys");
+    let key_opened = match passphrase {
+        Some(p) if key_custody::has_sealed(&keys) => match key_custody::check_sealed(&keys, p) {
+            Ok(()) => Some(true),
+            Err(e) => {
+                problems.push(format!("the sealed private key does not open: {e}"));
+                Some(false)
+            }
+        },
+        _ => None,
+    };
     match manifest {
         Ok(m) => {
             if !m.verified {
@@ -347,6 +380,7 @@ pub fn drill(backup: &Path, scratch: &Path) -> Result<Drill, StoreError> {
         restored_bytes: dir_size(scratch)?,
         restore_seconds,
         verify_seconds: started.elapsed().as_secs_f64(),
+        key_opened,
         problems,
     })
 }

@@ -228,11 +228,14 @@ pub struct BackupConfig {
     pub keep: u32,
     /// `admin status` and `/metrics` call a backup older than this stale.
     pub max_age_hours: u64,
+    /// A file holding the passphrase that seals the private keys in each
+    /// backup (`key_custody`). Empty: backups hold no private key at all.
+    pub key_passphrase_file: PathBuf,
 }
 
 impl Default for BackupConfig {
     fn default() -> Self {
-        BackupConfig { dir: PathBuf::new(), keep: 7, max_age_hours: 26 }
+        BackupConfig { dir: PathBuf::new(), keep: 7, max_age_hours: 26, key_passphrase_file: PathBuf::new() }
     }
 }
 

@@ -26,6 +26,7 @@ pub mod driver;
 pub mod error;
 pub mod facts;
 pub mod ingest;
+pub mod key_custody;
 pub mod keys;
 pub mod logtree;
 pub mod maintenance;

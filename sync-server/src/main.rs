@@ -245,10 +245,18 @@ enum AdminCmd {
         #[arg(long)]
         keep: bool,
     },
-    /// Restore a backup into an empty data directory.
+    /// Restore a backup into an empty data directory. Its private keys come
+    /// unsealed with the passphrase (default: backup.key_passphrase_file),
+    /// or from the escrowed keys directory.
     Restore {
         #[arg(long)]
         from: PathBuf,
+        /// The file holding the passphrase the backup's keys were sealed with.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// The keys directory kept apart from the backups (escrow).
+        #[arg(long)]
+        keys_from: Option<PathBuf>,
     },
     /// The state of the deployment at a glance: log, checkpoint, disks,
     /// backups, certificate, replica, instances and their devices' clocks,
@@ -377,12 +385,23 @@ fn main() -> ExitCode {
         Cmd::Admin { cmd: AdminCmd::RestoreDrill { from, scratch, keep } } => {
             restore_drill(&config, from, scratch, keep)
         }
-        Cmd::Admin { cmd: AdminCmd::Restore { from } } => {
+        Cmd::Admin { cmd: AdminCmd::Restore { from, passphrase_file, keys_from } } => {
+            let configured =
+                Some(config.backup.key_passphrase_file.clone()).filter(|p| !p.as_os_str().is_empty());
+            let source = match (keys_from, passphrase_file.or(configured)) {
+                (Some(dir), _) => sync_server::key_custody::KeySource::Escrow(dir),
+                (None, Some(file)) => match sync_server::key_custody::read_passphrase(&file) {
+                    Ok(p) => sync_server::key_custody::KeySource::Passphrase(p),
+                    Err(e) => return fail(&e.message_zh(), e),
+                },
+                (None, None) => sync_server::key_custody::KeySource::InTheClear,
+            };
             match maintenance::restore(
                 &from,
                 &config.database_path(),
                 &config.media_dir(),
                 &config.keys_dir(),
+                &source,
             ) {
                 Ok(()) => {
                     println!("restored into {}; verifying…", config.server.data_dir.display());
@@ -796,12 +815,13 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
 fn backup_cmd(state: &AppState, to: Option<PathBuf>) -> Result<String, AdminError> {
     let c = &state.config;
     let key = state.key.public();
+    let passphrase = backup_passphrase(c).map_err(|e| AdminError::invalid(e.message_zh(), e.to_string()))?;
     let (dir, m, removed) = match to {
         Some(to) => {
             let m = sync_server::backup::make(
                 &state.store,
                 &state.blobs,
-                &c.keys_dir(),
+                (&c.keys_dir(), passphrase.as_deref()),
                 &key,
                 &to,
                 None,
@@ -819,7 +839,7 @@ fn backup_cmd(state: &AppState, to: Option<PathBuf>) -> Result<String, AdminErro
             let s = sync_server::backup::scheduled(
                 &state.store,
                 &state.blobs,
-                &c.keys_dir(),
+                (&c.keys_dir(), passphrase.as_deref()),
                 &key,
                 &c.backup.dir,
                 c.backup.keep,
@@ -852,6 +872,15 @@ fn backup_cmd(state: &AppState, to: Option<PathBuf>) -> Result<String, AdminErro
     Ok(msg)
 }
 
+/// The passphrase that seals backups' private keys, if one is configured.
+fn backup_passphrase(c: &Config) -> Result<Option<String>, sync_server::key_custody::CustodyError> {
+    let file = &c.backup.key_passphrase_file;
+    if file.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    sync_server::key_custody::read_passphrase(file).map(Some)
+}
+
 /// `admin restore-drill`: restore into scratch, verify, report, clean up.
 fn restore_drill(config: &Config, from: Option<PathBuf>, scratch: Option<PathBuf>, keep: bool) -> ExitCode {
     let from = match from {
@@ -875,7 +904,11 @@ fn restore_drill(config: &Config, from: Option<PathBuf>, scratch: Option<PathBuf
         };
         base.join(format!(".drill-{}", std::process::id()))
     });
-    let out = sync_server::backup::drill(&from, &scratch);
+    let passphrase = match backup_passphrase(config) {
+        Ok(p) => p,
+        Err(e) => return fail(&e.message_zh(), e),
+    };
+    let out = sync_server::backup::drill(&from, &scratch, passphrase.as_deref());
     if !keep {
         let _ = std::fs::remove_dir_all(&scratch);
     }
@@ -891,6 +924,16 @@ fn restore_drill(config: &Config, from: Option<PathBuf>, scratch: Option<PathBuf
                 d.restore_seconds,
                 d.verify_seconds,
                 if keep { format!("\n  kept in {}", scratch.display()) } else { String::new() }
+            );
+            println!(
+                "  {}",
+                match d.key_opened {
+                    Some(true) =>
+                        "密封的私钥已用口令打开，与备份所属服务器一致 / the sealed private key opens with the passphrase and is this server's",
+                    Some(false) => "密封的私钥无法打开 / the sealed private key does not open",
+                    None =>
+                        "未试开私钥（备份未密封私钥，或未配置口令文件）/ no private key tried (none sealed, or no passphrase file configured)",
+                }
             );
             ExitCode::SUCCESS
         }

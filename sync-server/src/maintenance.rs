@@ -165,20 +165,16 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Copy the key files of `from` into a private `to` (backups and restores).
-pub(crate) fn copy_keys(from: &Path, to: &Path) -> std::io::Result<()> {
-    create_private_dir(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        if e.file_type()?.is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name()))?;
-        }
-    }
-    Ok(())
-}
-
-/// Restore a backup into an empty data directory.
-pub fn restore(backup: &Path, database: &Path, media_dir: &Path, keys_dir: &Path) -> Result<(), StoreError> {
+/// Restore a backup into an empty data directory. The keys: a data
+/// directory that already has its own is kept; otherwise they come from
+/// `keys` (`key_custody`: unsealed, from escrow, or the public files only).
+pub fn restore(
+    backup: &Path,
+    database: &Path,
+    media_dir: &Path,
+    keys_dir: &Path,
+    keys: &crate::key_custody::KeySource,
+) -> Result<(), StoreError> {
     if database.exists() {
         return Err(StoreError::Conflict(format!(
             "{} exists: restore only into an empty data directory",
@@ -191,7 +187,8 @@ pub fn restore(backup: &Path, database: &Path, media_dir: &Path, keys_dir: &Path
     std::fs::copy(backup.join("custody.sqlite"), database)?;
     copy_media(&Blobs::open(&backup.join("media"))?, &Blobs::open(media_dir)?)?;
     if !keys_dir.exists() {
-        copy_keys(&backup.join("keys"), keys_dir)?;
+        crate::key_custody::restore_keys(&backup.join("keys"), keys_dir, keys)
+            .map_err(|e| StoreError::Conflict(format!("{e} / {}", e.message_zh())))?;
     }
     Ok(())
 }

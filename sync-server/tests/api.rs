@@ -453,7 +453,7 @@ async fn r14_restart_keeps_everything_and_the_store_verifies(b: Backend) {
     let m = sync_server::backup::make(
         &server.state.store,
         &server.state.blobs,
-        &server.state.config.keys_dir(),
+        (&server.state.config.keys_dir(), Some("api test passphrase")),
         &server.state.key.public(),
         &backup,
         None,
@@ -464,7 +464,9 @@ async fn r14_restart_keeps_everything_and_the_store_verifies(b: Backend) {
     server.stop().await;
     let rdir = tempfile::tempdir().unwrap();
     let c = config(rdir.path());
-    sync_server::maintenance::restore(&backup, &c.database_path(), &c.media_dir(), &c.keys_dir()).unwrap();
+    let sealed = sync_server::key_custody::KeySource::Passphrase("api test passphrase".into());
+    sync_server::maintenance::restore(&backup, &c.database_path(), &c.media_dir(), &c.keys_dir(), &sealed)
+        .unwrap();
     let restored = TestServer::start(rdir.path()).await;
     let report = sync_server::maintenance::verify_store(
         &restored.state.store,

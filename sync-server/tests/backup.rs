@@ -4,7 +4,12 @@
 //! as a drill that proves the copy, catch a tampered copy by name, and come
 //! back into PostgreSQL with `admin migrate`. The operator's commands
 //! (`admin backup`, `admin restore-drill`, `admin status`) are run as the
-//! packaged timer runs them.
+//! packaged timer runs them. No backup holds a private key in the clear
+//! (issue 18): sealed with the operator's passphrase, opened by the drill,
+//! and a restore that names what it needs without it.
+
+// Each story reads top to bottom as the operator lives it.
+#![allow(clippy::too_many_lines)]
 
 #[macro_use]
 mod common;
@@ -58,6 +63,37 @@ fn run(server: &TestServer, data: &Path, backups: &Path, args: &[&str]) -> (bool
     (out.status.success(), text)
 }
 
+/// No private key in the clear anywhere in a backup (issue 18): not the
+/// signing seed, not the TLS key; only their sealed files and the public key.
+fn no_private_key_in_the_clear(backup: &Path, live_keys: &Path) {
+    let seed = std::fs::read_to_string(live_keys.join("server-signing.key")).unwrap();
+    let tls_key = std::fs::read(live_keys.join("tls-key.pem")).ok();
+    let mut files = vec![backup.to_owned()];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let bytes = std::fs::read(&p).unwrap();
+            let found = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+            assert!(!found(seed.trim().as_bytes()), "{} holds the signing key in the clear", p.display());
+            if let Some(k) = &tls_key {
+                assert!(!found(&k[..k.len().min(120)]), "{} holds the TLS key in the clear", p.display());
+            }
+        }
+    }
+    let mut names: Vec<String> = std::fs::read_dir(backup.join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        names.iter().any(|n| n == "server-signing.key.sealed")
+            && names.iter().any(|n| n == "server-signing.pub"),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n == "server-signing.key"), "{names:?}");
+}
+
 async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_on(b, dir.path()).await;
@@ -69,7 +105,11 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
     let key = s.key.public();
     let root = tempfile::tempdir().unwrap();
     let root = root.path().join("backups");
-    let nightly = |at: i64| backup::scheduled(&s.store, &s.blobs, &s.config.keys_dir(), &key, &root, 2, at);
+    // The private keys sealed with the operator's passphrase (issue 18).
+    const PASS: &str = "营口 backup passphrase 2026";
+    let nightly = |at: i64| {
+        backup::scheduled(&s.store, &s.blobs, (&s.config.keys_dir(), Some(PASS)), &key, &root, 2, at)
+    };
 
     // Night 1: everything copied, then verified.
     let t0 = s.now();
@@ -80,6 +120,8 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
     assert_eq!(m.records, records);
     assert!(m.media_files >= 4 && m.media_linked == 0, "{m:?}");
     assert_eq!(backup::read_manifest(&first.dir).unwrap(), *m, "the manifest is on disk beside the copy");
+    no_private_key_in_the_clear(&first.dir, &s.config.keys_dir());
+    assert_eq!(m.key_custody, "sealed");
 
     // Night 2: one new sampling; yesterday's photos are linked, not copied.
     sample_n(&mut sampler, 104, 1).await;
@@ -92,10 +134,11 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
     // here the keys directory holds another server's key.
     let wrong_keys = tempfile::tempdir().unwrap();
     sync_server::keys::load_or_create_signing_key(wrong_keys.path()).unwrap();
-    let e = backup::scheduled(&s.store, &s.blobs, wrong_keys.path(), &key, &root, 2, t0 + 2 * DAY)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("did not verify") && e.contains("key file"), "{e}");
+    let e =
+        backup::scheduled(&s.store, &s.blobs, (wrong_keys.path(), Some(PASS)), &key, &root, 2, t0 + 2 * DAY)
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("did not verify") && e.contains("public key in keys/"), "{e}");
     let kept: Vec<_> = backup::list(&root).unwrap().into_iter().map(|(p, _)| p).collect();
     assert_eq!(kept, [first.dir.clone(), second.dir.clone()], "both good backups stay");
     let failed = root.join(format!("{}.failed", backup::stamp(t0 + 2 * DAY)));
@@ -113,8 +156,13 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
 
     // The drill restores the newest into scratch and proves it.
     let scratch = tempfile::tempdir().unwrap();
-    let drill = backup::drill(&third.dir, &scratch.path().join("r")).unwrap();
+    let drill = backup::drill(&third.dir, &scratch.path().join("r"), Some(PASS)).unwrap();
     assert!(drill.problems.is_empty(), "{:?}", drill.problems);
+    assert_eq!(drill.key_opened, Some(true), "the sealed key opens with the passphrase held");
+    // A passphrase that no longer opens it is a drill failure, found now.
+    let wrong = backup::drill(&third.dir, &scratch.path().join("w"), Some("not it")).unwrap();
+    assert_eq!(wrong.key_opened, Some(false));
+    assert!(wrong.problems.iter().any(|p| p.contains("does not open")), "{:?}", wrong.problems);
     assert_eq!((drill.records, drill.media), (records + 1, third.manifest.media_files));
     assert!(drill.restored_bytes > third.manifest.database_bytes);
 
@@ -122,7 +170,27 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
     // `admin migrate` into a new database — the same log, verified.
     let restored = tempfile::tempdir().unwrap();
     let c = sync_server::testing::config_on(Backend::Embedded, restored.path());
-    sync_server::maintenance::restore(&third.dir, &c.database_path(), &c.media_dir(), &c.keys_dir()).unwrap();
+    use sync_server::key_custody::KeySource;
+    let restore = |source: &KeySource| {
+        let _ = std::fs::remove_dir_all(restored.path());
+        sync_server::maintenance::restore(
+            &third.dir,
+            &c.database_path(),
+            &c.media_dir(),
+            &c.keys_dir(),
+            source,
+        )
+    };
+    // Without the passphrase or the escrowed keys it says what it needs;
+    // with the wrong passphrase it says so; nothing is half-restored into service.
+    let e = restore(&KeySource::InTheClear).unwrap_err().to_string();
+    assert!(e.contains("--passphrase-file") && e.contains("--keys-from") && e.contains("口令"), "{e}");
+    let e = restore(&KeySource::Passphrase("not it".into())).unwrap_err().to_string();
+    assert!(e.contains("passphrase does not open"), "{e}");
+    // From escrow, and unsealed: the very key the log was signed with.
+    restore(&KeySource::Escrow(s.config.keys_dir())).unwrap();
+    restore(&KeySource::Passphrase(PASS.into())).unwrap();
+    assert_eq!(sync_server::keys::load_signing_key(&c.keys_dir()).unwrap().public(), key);
     if b == Backend::Postgres {
         let pg = sync_server::store::postgres::PgStore::open(
             &services::fresh_database(),
@@ -143,7 +211,7 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
     std::fs::remove_file(&object).unwrap(); // a hard link: replace, do not edit the shared inode
     std::fs::write(&object, b"a different photo").unwrap();
     // (The restore itself refuses the object, or the verification names it.)
-    let found = match backup::drill(&third.dir, &scratch2.path().join("r")) {
+    let found = match backup::drill(&third.dir, &scratch2.path().join("r"), None) {
         Ok(d) => d.problems.join("\n"),
         Err(e) => e.to_string(),
     };
@@ -155,7 +223,7 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
     envelope[last] ^= 1;
     db.execute("UPDATE records SET envelope = ?1 WHERE log_index = 2", [&envelope]).unwrap();
     drop(db);
-    let drill = backup::drill(&second.dir, &scratch2.path().join("r2")).unwrap();
+    let drill = backup::drill(&second.dir, &scratch2.path().join("r2"), None).unwrap();
     assert!(!drill.problems.is_empty(), "a changed record must not pass");
     server.stop().await;
 }

@@ -59,6 +59,7 @@ const SAMPLES: &[Sample] = &[
     ("console.map_tiles", "https://tiles.example.gov.cn/{z}/{x}/{y}.png", &[]),
     ("console.map_tiles_datum", "gcj02", &[]),
     ("backup.dir", "/var/backups/jzqy", &[]),
+    ("backup.key_passphrase_file", "/etc/jzqy/backup-passphrase", &[]),
     ("reports.font_file", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", &[]),
 ];
 

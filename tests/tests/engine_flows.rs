@@ -460,7 +460,7 @@ async fn a_rolled_back_server_log_raises_a_persistent_alarm() {
     let made = sync_server::backup::make(
         &server.state.store,
         &server.state.blobs,
-        &server.state.config.keys_dir(),
+        (&server.state.config.keys_dir(), None),
         &server.state.key.public(),
         &bpath,
         None,
@@ -468,6 +468,7 @@ async fn a_rolled_back_server_log_raises_a_persistent_alarm() {
     )
     .unwrap();
     assert!(made.verified, "{:?}", made.problems);
+    let keys_dir = server.state.config.keys_dir();
     for serial in 20..23 {
         sampler.engine.create_sampling(sampler.sampling_input(serial, 50.0, 60.0), false).unwrap();
     }
@@ -479,7 +480,10 @@ async fn a_rolled_back_server_log_raises_a_persistent_alarm() {
     // other devices fill the log again: history has been rewritten.
     let restored_dir = tempfile::tempdir().unwrap();
     let c = sync_server::testing::config(restored_dir.path());
-    sync_server::maintenance::restore(&bpath, &c.database_path(), &c.media_dir(), &c.keys_dir()).unwrap();
+    // The backup holds no private key: the operator's escrowed keys directory.
+    let escrow = sync_server::key_custody::KeySource::Escrow(keys_dir.clone());
+    sync_server::maintenance::restore(&bpath, &c.database_path(), &c.media_dir(), &c.keys_dir(), &escrow)
+        .unwrap();
     let restored = TestServer::start(restored_dir.path()).await;
     *upstream.lock().unwrap() = restored.url.trim_start_matches("http://").to_owned();
     let other = Phone::enrolled(&restored, demo::SAMPLER).await;
