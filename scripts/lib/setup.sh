@@ -76,6 +76,18 @@ setup_tauri_driver() {
 # honours create-only writes. moto lives in its own virtualenv, on PATH.
 MOTO_VERSION=5.2.1
 MOTO_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/jzqy/moto-$MOTO_VERSION"
+# Schemathesis (PyPI), for the API fuzzing from the OpenAPI document, in
+# its own virtual environment beside moto's.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_VENV="${HOME}/.cache/jzqy/schemathesis-${SCHEMATHESIS_VERSION}"
+setup_schemathesis() {
+  if ! "$SCHEMATHESIS_VENV/bin/st" --version >/dev/null 2>&1; then
+    rm -rf "$SCHEMATHESIS_VENV"
+    python3 -m venv "$SCHEMATHESIS_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$SCHEMATHESIS_VENV"; }
+    "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" cryptography
+  fi
+}
+
 setup_storage_services() {
   apt_install postgresql
   if ! "$MOTO_VENV/bin/moto_server" --help >/dev/null 2>&1; then

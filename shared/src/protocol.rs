@@ -108,8 +108,8 @@ pub struct Finding {
     pub disposition: Disposition,
     pub message_zh: String,
     pub message_en: String,
-    /// The finding's data (distances, times, tags …).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The finding's data (distances, times, tags …); `null` when it has none.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub detail: serde_json::Value,
 }

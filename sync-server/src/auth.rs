@@ -33,12 +33,37 @@ fn header<'a>(parts: &'a Parts, name: &str) -> Result<&'a str, AppError> {
     })
 }
 
+/// A method the route does not take is answered 405 before anything is
+/// asked of the caller (the route list says which it takes).
+fn method_not_taken(req: &Request) -> Option<AppError> {
+    let path = req.extensions().get::<axum::extract::MatchedPath>()?.as_str();
+    let routes: Vec<&custody_core::routes::Route> =
+        custody_core::routes::ALL.iter().filter(|r| r.path == path).collect();
+    let method = req.method().as_str();
+    if routes.is_empty() || routes.iter().any(|r| r.method.as_str() == method) {
+        return None;
+    }
+    let allow = routes.iter().map(|r| r.method.as_str()).collect::<Vec<_>>().join(", ");
+    Some(
+        AppError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "该接口不支持此请求方法",
+            "method not allowed on this endpoint",
+        )
+        .with_detail(serde_json::json!({ "allow": allow })),
+    )
+}
+
 /// Middleware: verify the device signature, buffering the body (up to `limit`).
 pub async fn device_auth(
     State((state, limit)): State<(AppState, usize)>,
     req: Request,
     next: Next,
 ) -> Result<Response, AppError> {
+    if let Some(e) = method_not_taken(&req) {
+        return Err(e);
+    }
     let (mut parts, body) = req.into_parts();
     let key: PublicKey = header(&parts, H_DEVICE)?
         .parse()

@@ -35,6 +35,51 @@ impl utoipa::Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme("admin_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        standard_errors(openapi);
+    }
+}
+
+/// What every operation may answer besides its own cases, in the one error
+/// shape (`ApiError`), from who may call it (`custody_core::routes`): a
+/// malformed request (400), a body over the limit (413), a timeout (408);
+/// for signed and admin routes no or bad credentials (401), and for signed
+/// routes a revoked phone or a stale request (403) and too many requests
+/// from one device (429). Documented once here rather than on each handler,
+/// so a new route cannot forget them (the API fuzzing checks every answer
+/// against this document).
+fn standard_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use custody_core::routes::{ALL, Caller};
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |what: &str| {
+        ResponseBuilder::new()
+            .description(what)
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiError"))).build(),
+            )
+            .build()
+    };
+    for route in ALL {
+        let Some(item) = openapi.paths.paths.get_mut(route.path) else { continue };
+        let op = match route.method {
+            custody_core::routes::Method::Get => item.get.as_mut(),
+            custody_core::routes::Method::Post => item.post.as_mut(),
+            custody_core::routes::Method::Patch => item.patch.as_mut(),
+        };
+        let Some(op) = op else { continue };
+        let mut add = |code: &str, what: &str| {
+            op.responses.responses.entry(code.into()).or_insert_with(|| error(what).into());
+        };
+        add("400", "malformed request");
+        add("408", "request timed out");
+        add("413", "request too large");
+        if route.caller != Caller::Public {
+            add("401", "no or bad credentials");
+        }
+        if route.caller == Caller::Device {
+            add("403", "revoked device, stale or replayed request, or not yours to see");
+            add("429", "too many requests");
+        }
     }
 }
 

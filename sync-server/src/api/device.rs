@@ -245,8 +245,13 @@ pub async fn cosign(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
+    /// The change sequence to continue after (0: from the start); at most
+    /// 2^53 - 1, the largest integer every JSON reader keeps exact.
     #[serde(default)]
+    #[param(maximum = 9007199254740991_u64)]
     pub after: u64,
+    /// Items per page (more than the server's page size is served as its page size).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 
@@ -260,6 +265,13 @@ pub async fn feed(
     dev: AuthedDevice,
     Query(q): Query<FeedQuery>,
 ) -> ApiResult<Json<FeedResponse>> {
+    if q.after > custody_core::canonical::MAX_SAFE_INTEGER {
+        return Err(crate::error::AppError::bad_request(
+            "out_of_range",
+            "after 超出范围（最大 2^53 - 1）",
+            "after is out of range (at most 2^53 - 1)",
+        ));
+    }
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
     let now = state.now();
     let rows = state

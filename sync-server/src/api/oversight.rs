@@ -89,6 +89,8 @@ pub struct ViolationQuery {
     pub jurisdiction: Option<String>,
     #[serde(default)]
     pub after_ms: i64,
+    /// Items per page (more than the server's page size is served as its page size).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 
