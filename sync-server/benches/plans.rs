@@ -169,7 +169,14 @@ async fn progress(backend: Backend, units: usize) {
                         tx.set_tag_state(&tag, Some(PRJ), &state, now)?;
                         // Every tenth outside the plan.
                         let item = (k % 10 != 9).then(|| id(&format!("I-{}", k % ITEMS)));
-                        tx.insert_plan_sampling(&tag, &id(PRJ), &unit, item.as_ref(), now)?;
+                        tx.insert_plan_sampling(
+                            &tag,
+                            &id(PRJ),
+                            &unit,
+                            item.as_ref(),
+                            SpecimenKind::ConcreteCube,
+                            now,
+                        )?;
                     }
                 }
                 Ok(())

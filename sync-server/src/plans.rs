@@ -30,6 +30,7 @@ pub fn apply(tx: &mut dyn Tx, rec: &SignedRecord, now: i64) -> Result<()> {
                 &s.project,
                 &s.unit_project,
                 s.specimen.plan_item.as_ref(),
+                s.specimen.kind,
                 now,
             )?;
             return Ok(());
@@ -144,7 +145,12 @@ pub fn progress(
     let mut outside: BTreeMap<Id, Counts> = BTreeMap::new();
     for row in tx.plan_stage_counts(project)? {
         let c = Counts::at_stage(row.stage, row.count as u32);
-        match row.plan_item.filter(|i| plans.plan_item(&row.unit_project, i).is_some()) {
+        // Counted against its item only when inside the plan, by the rule
+        // the verifier marks it with (an item of another kind is outside).
+        let inside = |i: &Id| {
+            custody_core::plans::sampling_outside_plan(plans, &row.unit_project, row.kind, Some(i)).is_none()
+        };
+        match row.plan_item.filter(|i| inside(i)) {
             Some(item) => counts.entry((row.unit_project, item)).or_default().add(c),
             None => outside.entry(row.unit_project).or_default().add(c),
         }

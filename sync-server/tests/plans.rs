@@ -349,6 +349,17 @@ async fn from_an_empty_project_to_a_sampling_picked_from_the_approved_plan(b: Ba
     let outside =
         r.results[0].findings.iter().find(|f| f.code == "outside_plan").expect("marked outside the plan");
     assert!(outside.message_zh.contains("计划外取样") && outside.message_en.contains("outside the plan"));
+    // Naming the item but of another kind: outside too, and not counted
+    // against the item (the rule that marks it is the rule that counts).
+    let m = media(3, "sampler");
+    let mut rebar = sampling(3, Some("I-C30-COL"));
+    if let Payload::Sampling(s) = &mut rebar {
+        s.specimen.kind = SpecimenKind::Rebar;
+    }
+    let rec = sampler.field_record(rebar, 50.0, 60.0, &as_refs(&m));
+    let r = sampler.upload(&[&rec]).await;
+    accepted(r.results[0].status, &r.results[0].findings);
+    assert!(r.results[0].findings.iter().any(|f| f.code == "outside_plan"), "{:?}", r.results[0].findings);
 
     // A4.1: progress against plan counts the sampling against its item.
     let now = now(&server);
@@ -364,7 +375,7 @@ async fn from_an_empty_project_to_a_sampling_picked_from_the_approved_plan(b: Ba
     let it = &progress.items[0];
     assert_eq!((it.planned, it.counts.sampled, it.counts.witnessed), (24, 1, 0));
     assert!(matches!(it.status, ItemStatus::OnTrack | ItemStatus::NotStarted), "{it:?}");
-    assert_eq!(progress.outside[&id("UP-N1")].sampled, 1);
+    assert_eq!(progress.outside[&id("UP-N1")].sampled, 2, "no item, and the item of another kind");
 
     // The same through the API, for whoever may see the project (R18):
     // the owner and the district's inspector; not another district's.

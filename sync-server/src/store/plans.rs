@@ -7,7 +7,7 @@
 use super::Result;
 use custody_core::Hash;
 use custody_core::custody::Stage;
-use custody_core::model::Id;
+use custody_core::model::{Id, SpecimenKind};
 use custody_core::plans::{GuidePrice, PlanRecord};
 
 /// One group of a project's specimens: how many of one plan item (or none:
@@ -16,6 +16,9 @@ use custody_core::plans::{GuidePrice, PlanRecord};
 pub struct StageCount {
     pub unit_project: Id,
     pub plan_item: Option<Id>,
+    /// The specimen kind the sampling names (an item of another kind is
+    /// outside the plan, R4).
+    pub kind: SpecimenKind,
     pub stage: Stage,
     pub count: u64,
 }
@@ -47,6 +50,7 @@ pub trait PlansTx {
         project: &Id,
         unit_project: &Id,
         plan_item: Option<&Id>,
+        kind: SpecimenKind,
         at_ms: i64,
     ) -> Result<()>;
     /// A project's specimens, grouped by unit project, plan item and

@@ -574,6 +574,7 @@ pub const TABLES: &[Table] = &[
                 text("project"),
                 text("unit_project"),
                 text("plan_item").or_null(),
+                text("kind"),
                 int("sampled_ms"),
             ],
             &["tag"],

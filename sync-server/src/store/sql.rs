@@ -278,7 +278,7 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// An enum as its serde name.
-pub(super) fn name_of<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn name_of<T: serde::Serialize>(v: &T) -> String {
     match serde_json::to_value(v).expect("serialisable") {
         serde_json::Value::String(s) => s,
         other => other.to_string(),

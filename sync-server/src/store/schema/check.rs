@@ -292,7 +292,7 @@ mod tests {
             ("SQLite v5", text(&sqlite::MIGRATIONS[4], Dialect::Sqlite), "e698c09897fcc7af"),
             ("SQLite v6", text(&sqlite::MIGRATIONS[5], Dialect::Sqlite), "a2a07a5a9bd75997"),
             ("SQLite v7", text(&sqlite::MIGRATIONS[6], Dialect::Sqlite), "cd36a7ed45feaf9c"),
-            ("SQLite v8", text(&sqlite::MIGRATIONS[7], Dialect::Sqlite), "f73e79d07b581374"),
+            ("SQLite v8", text(&sqlite::MIGRATIONS[7], Dialect::Sqlite), "8286a6c86da018ef"),
             (
                 "PostgreSQL v1",
                 include_str!("../../../tests/fixtures/schema-v1/postgres.sql").to_owned(),
@@ -303,7 +303,7 @@ mod tests {
             ("PostgreSQL v4", text(&postgres::MIGRATIONS[3], Dialect::Postgres), "fb767ff0bc200648"),
             ("PostgreSQL v5", text(&postgres::MIGRATIONS[4], Dialect::Postgres), "bc9b6ddabc3837ab"),
             ("PostgreSQL v6", text(&postgres::MIGRATIONS[5], Dialect::Postgres), "64185a0e31147212"),
-            ("PostgreSQL v7", text(&postgres::MIGRATIONS[6], Dialect::Postgres), "8409c032bcd10fc2"),
+            ("PostgreSQL v7", text(&postgres::MIGRATIONS[6], Dialect::Postgres), "195c9695d87a02ed"),
         ];
         for (name, sql, sha256) in shipped {
             let h = hex::encode(custody_core::Hash::of(sql.as_bytes()).as_bytes());

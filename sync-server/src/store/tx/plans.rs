@@ -6,7 +6,7 @@ use crate::store::sql::{Conn, args, to_json};
 use crate::store::{Result, StoreError};
 use custody_core::Hash;
 use custody_core::custody::Stage;
-use custody_core::model::Id;
+use custody_core::model::{Id, SpecimenKind};
 use custody_core::plans::{GuidePrice, PlanDoc, PlanRecord};
 use custody_core::record::RecordKind;
 
@@ -96,12 +96,13 @@ impl<C: Conn> PlansTx for SqlTx<'_, C> {
         project: &Id,
         unit_project: &Id,
         plan_item: Option<&Id>,
+        kind: SpecimenKind,
         at_ms: i64,
     ) -> Result<()> {
         self.c.exec(
-            "INSERT INTO plan_samplings (tag, project, unit_project, plan_item, sampled_ms) \
-             VALUES ($1,$2,$3,$4,$5) ON CONFLICT (tag) DO NOTHING",
-            args![tag, project, unit_project, plan_item, at_ms],
+            "INSERT INTO plan_samplings (tag, project, unit_project, plan_item, kind, sampled_ms) \
+             VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (tag) DO NOTHING",
+            args![tag, project, unit_project, plan_item, crate::store::sql::name_of(&kind), at_ms],
         )?;
         Ok(())
     }
@@ -109,9 +110,9 @@ impl<C: Conn> PlansTx for SqlTx<'_, C> {
     fn plan_stage_counts(&mut self, project: &Id) -> Result<Vec<StageCount>> {
         self.c
             .rows(
-                "SELECT s.unit_project, s.plan_item, t.stage, count(*) FROM plan_samplings s \
+                "SELECT s.unit_project, s.plan_item, t.stage, count(*), s.kind FROM plan_samplings s \
                  JOIN tags t ON t.code = s.tag WHERE s.project = $1 \
-                 GROUP BY s.unit_project, s.plan_item, t.stage",
+                 GROUP BY s.unit_project, s.plan_item, s.kind, t.stage",
                 args![project],
             )?
             .into_iter()
@@ -119,9 +120,13 @@ impl<C: Conn> PlansTx for SqlTx<'_, C> {
                 let stage_name = r.text(2)?;
                 let stage: Stage = serde_json::from_value(serde_json::Value::String(stage_name.clone()))
                     .map_err(|_| corrupt(format!("stage {stage_name}")))?;
+                let kind_name = r.text(4)?;
+                let kind: SpecimenKind = serde_json::from_value(serde_json::Value::String(kind_name.clone()))
+                    .map_err(|_| corrupt(format!("kind {kind_name}")))?;
                 Ok(StageCount {
                     unit_project: Id::new(r.text(0)?).map_err(corrupt)?,
                     plan_item: r.opt_text(1)?.map(Id::new).transpose().map_err(corrupt)?,
+                    kind,
                     stage,
                     count: r.uint(3)?,
                 })
