@@ -42,8 +42,9 @@ pub struct PlanItemView {
     /// Samplings the plan asks for.
     pub planned: u32,
     /// Samplings taken against it inside the plan that this phone holds:
-    /// its own (even not yet uploaded) and those the feed brought. At least
-    /// that many were taken; the server's count may be higher.
+    /// its own (even not yet uploaded) and those the feed brought — every
+    /// accepted sampling of the project reaches its participants' phones, so
+    /// this is the site's count as of the last sync plus this phone's since.
     pub sampled: u32,
 }
 
