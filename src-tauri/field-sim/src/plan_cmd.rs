@@ -19,12 +19,14 @@ pub enum PlanCmd {
         /// A SamplingPlan as JSON; without it, the demo plan of `--unit`.
         #[arg(long)]
         file: Option<PathBuf>,
+        /// The unit project of the demo plan.
         #[arg(long, default_value = "UP-1")]
         unit: String,
-        /// The version number (1 for the first; each change the next).
+        /// The demo plan's version number (1 for the first; each change the
+        /// next). A `--file` plan carries its own.
         #[arg(long, default_value_t = 1)]
         version: u32,
-        /// The record of the version this one replaces (from version 2 on).
+        /// The record of the version the demo plan replaces (from version 2 on).
         #[arg(long)]
         supersedes: Option<String>,
     },
