@@ -12,7 +12,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import type {
   AppInfo, CameraEvent, CameraInfo, Captured, CollectedView, CommissionForm, ConsoleLoginInfo, Created, DeviceProfile,
-  HandshakeOffer, HandshakeQr, LivenessView, LocationInfo, MediaRef, OpenSampling, PdfFile, Purpose,
+  HandshakeOffer, HandshakeQr, LivenessView, LocationInfo, MediaRef, OpenSampling, PdfFile, PlanItemView, Purpose,
   ReceiptForm, RecordView, SamplingForm, ScannedTagView, SyncReport, SyncStatus, TrailResponse, WitnessForm,
 } from './contract';
 
@@ -57,6 +57,8 @@ export const api = {
   /** Collects several fixes over the capture window (up to ~15 s). */
   locationCollect: (unit_project: string | null) => invoke<CollectedView>('location_collect', { unit_project }),
 
+  /** The approved sampling plan items in force for the person's unit projects (R4), from what the last sync brought: works offline. */
+  planItems: () => invoke<PlanItemView[]>('plan_items'),
   createSampling: (form: SamplingForm, confirm: boolean) => invoke<Created>('create_sampling', { form, confirm }),
   openSamplings: () => invoke<OpenSampling[]>('open_samplings'),
   handshakeQr: (record: string) => invoke<HandshakeQr>('handshake_qr', { record }),

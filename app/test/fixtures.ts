@@ -2,7 +2,7 @@
 // from the Rust types (src/contract/): a fixture Rust could not send does
 // not compile.
 import type {
-  Commission, FaceCheck, GrantView, Payload, Policy, Profile, Receipt, RecordView, Sampling, SignedCheckpoint,
+  Commission, FaceCheck, GrantView, Payload, PlanItemView, Policy, Profile, Receipt, RecordView, Sampling, SignedCheckpoint,
   TrailRecord, Witnessing,
 } from '../src/api';
 
@@ -119,5 +119,16 @@ export function profile(grants: GrantView[]): Profile {
       { id: 'P-LN', name: '李娜', org: 'ORG-S' },
     ],
     device_revoked_ms: null,
+  };
+}
+
+/** An item of an approved sampling plan in force, as the engine lists it (R4). */
+export function planItem(item: string, unit = 'U-1', extra: Partial<PlanItemView['item']> = {}, counts = { planned: 24, sampled: 7 }): PlanItemView {
+  return {
+    project: 'P-1', unit_project: unit, unit_project_name: unit === 'U-1' ? '1#楼' : unit, plan_record: hex('p1'), version: 2, ...counts,
+    item: {
+      item, kind: 'concrete_cube', part: '3层 柱', grade: 'C30', tests: ['抗压强度'], unit: '组', per_sampling: 1,
+      rule: { count: { samplings: counts.planned } }, from_ms: 0, until_ms: 2_000_000_000_000, stage: '主体结构', ...extra,
+    },
   };
 }

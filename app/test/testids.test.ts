@@ -8,6 +8,7 @@ enroll-qr-text enroll-submit enroll-scan whoami
 home-sample home-witness home-commission home-lab home-history
 tag-manual-input tag-manual-submit tag-scanned torch-toggle camera-preview
 specimen-kind specimen-part specimen-grade specimen-batch specimen-quantity specimen-unit specimen-tests unit-project specimen-next
+plan-items plan-item plan-outside plan-outside-note review-plan
 face-status face-capture face-result
 gps-collect gps-result gps-next
 photo-capture photo-count photos-next

@@ -5,12 +5,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import type { CmdError, Profile, SyncStatus, TrailResponse } from '../src/api';
-import { commission, grant, profile as makeProfile, sampling, trailCheckpoint, trailRecord, witnessing } from './fixtures';
+import { commission, grant, planItem, profile as makeProfile, sampling, trailCheckpoint, trailRecord, witnessing } from './fixtures';
 
 vi.mock('../src/api', () => {
   const names = [
     'appInfo', 'status', 'profile', 'enroll', 'syncNow', 'cameraStart', 'cameraPush', 'cameraPull', 'cameraTorch', 'livenessBegin',
-    'cameraCapture', 'cameraStop', 'manualTag', 'scannerTag', 'locationInfo', 'locationCollect', 'createSampling', 'openSamplings',
+    'cameraCapture', 'cameraStop', 'manualTag', 'scannerTag', 'locationInfo', 'locationCollect', 'planItems', 'createSampling', 'openSamplings',
     'handshakeQr', 'receiveHandshake', 'storeSignature', 'createWitnessing', 'createCommission', 'commissionPdf', 'openFile', 'cosign',
     'verifyTag', 'createReceipt', 'history', 'record', 'mediaPreview', 'trailMedia', 'consoleLoginInfo', 'consoleLoginApprove',
   ];
@@ -63,6 +63,7 @@ beforeEach(() => {
   m.status.mockResolvedValue(status);
   m.appInfo.mockResolvedValue({ version: '0', platform: 'test', camera: { source: 'files', torch: false, detail: '' }, location: { source: 'none', detail: '' }, data_dir: '' });
   m.openSamplings.mockResolvedValue([]);
+  m.planItems.mockResolvedValue([]);
   m.history.mockResolvedValue([]);
   m.cameraStart.mockResolvedValue({ source: 'files', torch: false, detail: '' });
   m.cameraPull.mockImplementation(() => new Promise((r) => setTimeout(() => r({ kind: 'none', preview: null, tag: null, text: null, face: null, message_zh: null, message_en: null }), 20)));
@@ -371,6 +372,105 @@ describe('witness flow (R8)', () => {
     await until(() => m.cameraStop.mock.calls.length === m.cameraStart.mock.calls.length);
     expect(m.cameraStart.mock.calls.map((c) => c[0])).toEqual(['tag', 'face', 'photo']);
   }, 15_000);
+});
+
+describe('the sampler samples from the approved plan (R4)', () => {
+  const tag = { code: '310261000000012345', printed: '3102 6100 0000 0123 45', read: { method: 'manual', decoder: null } };
+  const faceMedia = { sha256: '1'.repeat(64), size: 1, media_type: 'image/jpeg', purpose: 'face', captured_mono_ms: 1 };
+  const faceCheck = { photo: '1'.repeat(64), model: 'm', score_milli: 800, threshold_milli: 600, matched: true, liveness: { challenge: 'blink', passed: true, frames: 9 } };
+  const photoMedia = { sha256: '2'.repeat(64), size: 1, media_type: 'image/jpeg', purpose: 'process', captured_mono_ms: 2 };
+  const fixes = [{ pos: { lat_e7: 1, lon_e7: 2 }, accuracy_cm: 400, provider: 'gnss', mono_ms: 1, gnss_time_ms: null, satellites: 7, mock: false }];
+
+  async function toSpecimen() {
+    await click(await until(() => $('home-sample')));
+    m.manualTag.mockResolvedValueOnce(tag);
+    await typeInto(await until(() => $('tag-manual-input')), tag.code);
+    await click($('tag-manual-submit')!);
+  }
+
+  async function faceGpsPhotosSign() {
+    m.livenessBegin.mockResolvedValue({ challenge: 'blink', prompt_zh: '请眨眼', prompt_en: 'Blink' });
+    m.cameraCapture.mockResolvedValueOnce({ media: faceMedia, preview: 'data:,', face_check: faceCheck });
+    await click(await until(() => $('face-capture')));
+    m.locationCollect.mockResolvedValue({ fixes, best: fixes[0], accuracy_m: 4, mock_seen: false, site: 'inside', message_zh: '', message_en: '' });
+    await click(await until(() => $('gps-collect'), 4000));
+    await click(await until(() => $('gps-next')));
+    m.cameraCapture.mockResolvedValueOnce({ media: photoMedia, preview: 'data:,', face_check: null });
+    await click(await until(() => $('photo-capture')));
+    await until(() => $('photo-count')?.getAttribute('data-count') === '1');
+    await click($('photos-next')!);
+    const review = await until(() => $('review-plan'));
+    m.handshakeQr.mockResolvedValue({ text: 'hs', svg: '<svg></svg>' });
+    return review;
+  }
+
+  it('one tap on a plan item fills the specimen in, and the sampling names the item', async () => {
+    const p = makeProfile([grant('sampler')]);
+    m.planItems.mockResolvedValue([
+      planItem('U1-COL-C30'),
+      planItem('U1-BAR', 'U-1', { kind: 'rebar', part: '主体 钢筋原材', grade: 'HRB400E Φ20', tests: ['屈服强度', '抗拉强度'], unit: '根', per_sampling: 5 }),
+      planItem('U9-X', 'U-9'), // a unit project the sampler grant does not cover
+    ]);
+    start(p);
+    await toSpecimen();
+    const items = await until(() => ($$('plan-item').length ? $$('plan-item') : null));
+    expect(items.map((i) => i.dataset.item)).toEqual(['U1-COL-C30', 'U1-BAR']);
+    expect(items[1].textContent).toContain('HRB400E Φ20');
+    expect(items[0].querySelector('[data-testid="plan-item-count"]')?.textContent).toBe('已取 7/24');
+    await typeInto($('specimen-batch')!, 'LH-0315');
+    await click(items[1]);
+    // Straight on to the face check: nothing typed but the batch.
+    await until(() => $('face-capture'));
+    const review = await faceGpsPhotosSign();
+    expect(review.dataset.item).toBe('U1-BAR');
+    expect(review.textContent).toContain('主体 钢筋原材');
+    m.createSampling.mockResolvedValueOnce({ id: 's'.repeat(64), seq: 1, kind: 'sampling', warnings: [], notices: [] });
+    await click($('review-sign')!);
+    await until(() => $('done'));
+    const [form] = m.createSampling.mock.calls[0];
+    expect(form.unit_project).toBe('U-1');
+    expect(form.specimen).toEqual({
+      kind: 'rebar', part: '主体 钢筋原材', grade: 'HRB400E Φ20', batch_no: 'LH-0315', quantity: 5, unit: '根',
+      tests: ['屈服强度', '抗拉强度'], plan_item: 'U1-BAR',
+    });
+  }, 15_000);
+
+  it('outside the plan: the typed form under a note that the record will be marked', async () => {
+    start(makeProfile([grant('sampler')]));
+    m.planItems.mockResolvedValue([planItem('U1-COL-C30')]);
+    await toSpecimen();
+    await click(await until(() => $('plan-outside')));
+    const note = await until(() => $('plan-outside-note'));
+    expect(note.textContent).toContain('计划外');
+    expect(note.textContent).toContain('标记');
+    await act(async () => {
+      const sel = $('unit-project') as HTMLSelectElement;
+      sel.value = 'U-2';
+      sel.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await typeInto($('specimen-part')!, '2层 墙');
+    await click($('specimen-next')!);
+    const review = await faceGpsPhotosSign();
+    expect(review.dataset.item).toBe('');
+    expect(review.textContent).toContain('计划外');
+    const outside = { code: 'outside_plan', rule: 'R4', disposition: 'notice', message_zh: '计划外取样', message_en: 'outside the plan', detail: null };
+    m.createSampling.mockResolvedValueOnce({ id: 's'.repeat(64), seq: 1, kind: 'sampling', warnings: [], notices: [outside] });
+    await click($('review-sign')!);
+    await until(() => $('done'));
+    const [form] = m.createSampling.mock.calls[0];
+    expect(form.unit_project).toBe('U-2');
+    expect(form.specimen.plan_item).toBeNull();
+    expect(form.specimen.part).toBe('2层 墙');
+  }, 15_000);
+
+  it('with no plan held, the typed form is shown at once, saying it will be marked', async () => {
+    start(makeProfile([grant('sampler')]));
+    await toSpecimen();
+    const note = await until(() => $('plan-outside-note'));
+    expect(note.textContent).toContain('没有已批准的取样计划');
+    expect($('plan-item')).toBeNull();
+    expect($('specimen-part')).not.toBeNull();
+  });
 });
 
 describe('signing in to the web console (issue 13)', () => {

@@ -17,8 +17,8 @@ use custody_core::protocol::{ConsoleLoginInfo, DeviceProfile, TrailResponse};
 use custody_core::record::*;
 use custody_core::{Hash, TagCode};
 use field_engine::{
-    CommissionInput, Created, FieldEvidence, OpenSampling, ReceiptInput, RecordView, SamplingInput,
-    SyncReport, SyncStatus, WitnessInput,
+    CommissionInput, Created, FieldEvidence, OpenSampling, PlanItemView, ReceiptInput, RecordView,
+    SamplingInput, SyncReport, SyncStatus, WitnessInput,
 };
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -370,6 +370,15 @@ pub async fn location_collect<R: tauri::Runtime>(
 }
 
 // ------------------------------------------------------------------ records
+
+/// The approved sampling plan items in force for the person's unit projects
+/// (R4), each with the samplings this phone knows were taken against it:
+/// from what the last sync brought, so it works offline.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn plan_items(st: St<'_>) -> CmdResult<Vec<PlanItemView>> {
+    let engine = st.engine.clone();
+    blocking(move || Ok(engine.plan_items()?)).await
+}
 
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]

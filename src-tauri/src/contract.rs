@@ -53,6 +53,7 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
         field_engine::SyncReport,
         field_engine::Created,
         field_engine::OpenSampling,
+        field_engine::PlanItemView,
         field_engine::RecordView,
         field_engine::handshake::HandshakeOffer,
         // The protocol's and the record's (custody-core).

@@ -46,6 +46,7 @@ macro_rules! handlers {
             $crate::commands::scanner_tag,
             $crate::commands::location_info,
             $crate::commands::location_collect,
+            $crate::commands::plan_items,
             $crate::commands::create_sampling,
             $crate::commands::open_samplings,
             $crate::commands::handshake_qr,

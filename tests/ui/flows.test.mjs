@@ -12,7 +12,7 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, Device, appMemoryKb, cameraDir, display, driver, screenshot, stopAll, syncServer, syncUntilClean } from './harness.mjs';
+import { ART, Device, appMemoryKb, cameraDir, display, driver, enrollOffer, screenshot, seedPlan, stopAll, syncServer, syncUntilClean } from './harness.mjs';
 import { sleep, until } from './webdriver.mjs';
 
 // The demo site (unit project UP-1, WGS-84, see sync-server demo): a point inside it.
@@ -38,7 +38,7 @@ after(async () => {
   const starts = (label) => figures.launches.filter((l) => l.label === label).map((l) => l.first_screen_ms).sort((a, b) => a - b);
   const median = (xs) => (xs.length ? xs[Math.floor(xs.length / 2)] : null);
   console.log(`# figures: launch to first screen, median ${median(starts('first run'))} ms first run, ${median(starts('enrolled'))} ms enrolled (${figures.launches.length} launches)`);
-  console.log(`# figures: taps for one sampling ${figures.sampling_taps}; memory after a sampling ${JSON.stringify(figures.memory_after_sampling_kb)} kB`);
+  console.log(`# figures: taps for one sampling ${figures.sampling_taps} typed, ${figures.plan_sampling_taps} picked from a plan item (goal ≤ 10); memory after a sampling ${JSON.stringify(figures.memory_after_sampling_kb)} kB`);
   console.log(`# figures: written to ${path.join(ART, 'figures.json')}, screenshots in ${path.join(ART, 'screens')}`);
   await stopAll();
 });
@@ -196,6 +196,8 @@ test('sampling → witness (a wrong tag refused) → commission → lab receipt,
   let s = await launch(sampler, 'first run');
   await enroll(s, main.offers['P-ZHANGWEI'], 'P-ZHANGWEI');
   const sampled = await sample(s, 'sampler');
+  // No sampling plan is approved on this server yet: the phone marks it (R4).
+  assert.ok(await s.find('done', ' [data-code="outside_plan"]'), 'a sampling with no approved plan is marked outside the plan');
   figures.memory_after_sampling_kb = appMemoryKb();
   await syncUntilClean(s);
   await s.close();
@@ -283,6 +285,41 @@ test('sampling → witness (a wrong tag refused) → commission → lab receipt,
   figures.memory_lab_kb = appMemoryKb();
   await s.close();
   state.mainTag = sampled.tag;
+});
+
+test('sampling from a plan item: one tap fills the specimen in, and the sampling names the item (R4)', { timeout: 300_000 }, async () => {
+  // The approved plan of UP-1, drawn up and approved from their own devices.
+  const plan = seedPlan(main);
+  const item = plan.items.find((i) => i.item.kind === 'concrete_cube' && i.unit_project === 'UP-1');
+  assert.ok(item, `a concrete item in the plan: ${JSON.stringify(plan.items.map((i) => i.item.item))}`);
+  const sampler = new Device('plan-sampler', { camera: cameraDir('plan-sampler', { tags: [301], face: 'obama.jpg' }), at: SITE });
+  const s = await launch(sampler, 'first run');
+  await enroll(s, enrollOffer(main, 'P-ZHANGWEI'), 'P-ZHANGWEI');
+  // The plan travels with the sync; from here the phone needs no network.
+  await syncUntilClean(s);
+
+  const tapsBefore = s.taps;
+  await s.click('home-sample');
+  await s.waitFor('tag-scanned', { timeoutMs: 30_000, enabled: false });
+  const offered = await until('the plan items', async () => {
+    const els = await s.findAll('plan-item');
+    return els.length ? els.length : null;
+  }, 30_000);
+  assert.equal(offered, plan.items.filter((i) => i.unit_project === 'UP-1' || i.unit_project === 'UP-2').length, 'every approved item is offered');
+  assert.ok(await s.has('plan-outside'), 'sampling outside the plan stays possible');
+  await screenshot(s, 'plan-sampler-items');
+  await s.click('plan-item', { extra: `[data-item="${item.item.item}"]` });
+  await faceStep(s, 'plan-sampler');
+  await gpsStep(s, 'plan-sampler');
+  await photoStep(s, 'plan-sampler');
+  assert.equal(await s.attr('review-plan', 'data-item'), item.item.item, 'the review names the plan item');
+  await screenshot(s, 'plan-sampler-review');
+  const record = await sign(s, 'review-sign', 'plan-sampler');
+  figures.plan_sampling_taps = s.taps - tapsBefore;
+  assert.ok(record);
+  assert.ok(!(await s.find('done', ' [data-code="outside_plan"]')), 'not marked outside the plan');
+  await syncUntilClean(s);
+  await s.close();
 });
 
 test('a tag that was never sampled gets a failing verdict at the lab, and cannot be accepted', { timeout: 180_000 }, async () => {

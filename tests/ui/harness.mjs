@@ -1,5 +1,6 @@
 // What the UI tests stand on: a virtual display (Xvfb), real sync servers on
-// their embedded defaults with the demo project, tauri-driver in front of
+// their embedded defaults with the demo project (and, where a test asks, an
+// approved sampling plan signed from field-sim devices), tauri-driver in front of
 // WebKitWebDriver, and per-device inputs (camera frame folders, a GNSS track)
 // fed through the same code paths a phone's sensors use. Everything started
 // here is stopped in `stopAll`, with SIGTERM first: a SIGKILLed tauri-driver
@@ -70,7 +71,62 @@ export async function syncServer(name, env = {}) {
   for (const f of fs.readdirSync(path.join(data, 'demo-enrollment'))) {
     offers[path.basename(f, '.txt')] = fs.readFileSync(path.join(data, 'demo-enrollment', f), 'utf8').trim();
   }
-  return { url, data, offers };
+  return { name, url, data, offers, env: { JZQY_SERVER__BIND: `127.0.0.1:${port}`, ...env } };
+}
+
+/** `sync-server admin …` on a running server's store (the operator's command line). */
+export function serverAdmin(server, ...args) {
+  return execFileSync(path.join(BIN, 'sync-server'), ['--data', server.data, 'admin', ...args], {
+    env: { ...process.env, ...server.env },
+    encoding: 'utf8',
+  });
+}
+
+/** A fresh one-time enrollment offer for `person` (`admin enroll`), as its QR text. */
+export function enrollOffer(server, person) {
+  const offer = serverAdmin(server, 'enroll', '--person', person).split('\n').find((l) => l.startsWith('JZQY-ENROLL:'));
+  if (!offer) throw new Error(`no enrollment offer for ${person}`);
+  return offer.trim();
+}
+
+/** The people who draw up and approve the sampling plan (R4): not in the demo, registered here. */
+export const PLAN_PEOPLE = {
+  contractor: { person: 'P-CHENGONG', name: '陈工', org: 'ORG-CON-ZJ', role: 'contractor_engineer' },
+  supervisor: { person: 'P-ZHOUJL', name: '周监理', org: 'ORG-SUP-YJ', role: 'supervising_engineer' },
+};
+
+/**
+ * R4 on `server`: the contractor's engineer drafts the demo sampling plan of
+ * unit project UP-1 and the supervising engineer approves it, each from an
+ * enrolled simulated device (field-sim, the same engine as the app), as signed
+ * records through the device API. Returns the plan's record and the items in
+ * force as the supervisor's device lists them.
+ */
+export function seedPlan(server) {
+  const dir = path.join(ART, 'plan', server.name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const letter = path.join(dir, 'letter.pdf');
+  fs.writeFileSync(letter, '%PDF-1.4 letter of authorisation (test)\n');
+  const sim = (who, ...args) => execFileSync(path.join(BIN, 'field-sim'), ['--data', path.join(dir, who), ...args], { encoding: 'utf8' });
+  const syncAccepted = (who, n) => {
+    const report = JSON.parse(sim(who, 'sync').trim().split('\n').pop());
+    if (report.accepted !== n) throw new Error(`${who}: ${n} record(s) should be accepted: ${JSON.stringify(report)}`);
+  };
+  for (const p of Object.values(PLAN_PEOPLE)) {
+    serverAdmin(server, 'person', '--id', p.person, '--name', p.name, '--org', p.org);
+    serverAdmin(server, 'grant', '--id', `G-${p.person}`, '--person', p.person, '--project', 'PRJ-YK-2026-001', '--role', p.role, '--letter', letter, '--real-name', 'id_card');
+    sim(p.person, 'enroll', enrollOffer(server, p.person));
+  }
+  const { contractor, supervisor } = PLAN_PEOPLE;
+  const record = sim(contractor.person, 'plan', 'draft', '--unit', 'UP-1').split('\n')[0].trim();
+  syncAccepted(contractor.person, 1);
+  syncAccepted(supervisor.person, 0); // receives the draft with its feed
+  sim(supervisor.person, 'plan', 'approve', record);
+  syncAccepted(supervisor.person, 1);
+  const items = sim(supervisor.person, 'plan', 'items').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  if (items.length === 0) throw new Error('the approved plan has no items in force');
+  return { record, items };
 }
 
 export function tauriDriverPath() {

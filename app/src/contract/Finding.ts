@@ -7,6 +7,6 @@ import type { Rule } from "./Rule";
  */
 export type Finding = { code: string, rule: Rule, disposition: Disposition, message_zh: string, message_en: string, 
 /**
- * The finding's data (distances, times, tags …).
+ * The finding's data (distances, times, tags …); `null` when it has none.
  */
 detail: unknown, };

@@ -2,24 +2,30 @@
 import type { AuthorisationGrant } from "./AuthorisationGrant";
 import type { AuthorisationRevocation } from "./AuthorisationRevocation";
 import type { Commission } from "./Commission";
+import type { Contract } from "./Contract";
 import type { DeviceEnrollment } from "./DeviceEnrollment";
 import type { DeviceRevocation } from "./DeviceRevocation";
+import type { GuidePrice } from "./GuidePrice";
 import type { LabAssignment } from "./LabAssignment";
 import type { LabReceipt } from "./LabReceipt";
 import type { LabRegistryChange } from "./LabRegistryChange";
 import type { Organisation } from "./Organisation";
 import type { Person } from "./Person";
+import type { PlanApproval } from "./PlanApproval";
+import type { PreStartCheck } from "./PreStartCheck";
 import type { Project } from "./Project";
 import type { Report } from "./Report";
 import type { ReportRevocation } from "./ReportRevocation";
 import type { Sampling } from "./Sampling";
+import type { SamplingPlan } from "./SamplingPlan";
 import type { TagBatch } from "./TagBatch";
 import type { TestData } from "./TestData";
 import type { TestReview } from "./TestReview";
+import type { TestingPlan } from "./TestingPlan";
 import type { UnitProject } from "./UnitProject";
 import type { Witnessing } from "./Witnessing";
 
 /**
  * What the record says happened.
  */
-export type Payload = { "kind": "sampling", "data": Sampling } | { "kind": "witnessing", "data": Witnessing } | { "kind": "commission", "data": Commission } | { "kind": "lab_receipt", "data": LabReceipt } | { "kind": "test_data", "data": TestData } | { "kind": "report", "data": Report } | { "kind": "test_reviewed", "data": TestReview } | { "kind": "report_revoked", "data": ReportRevocation } | { "kind": "organisation_registered", "data": Organisation } | { "kind": "project_registered", "data": Project } | { "kind": "unit_project_registered", "data": UnitProject } | { "kind": "person_registered", "data": Person } | { "kind": "authorisation_granted", "data": AuthorisationGrant } | { "kind": "authorisation_revoked", "data": AuthorisationRevocation } | { "kind": "device_enrolled", "data": DeviceEnrollment } | { "kind": "device_revoked", "data": DeviceRevocation } | { "kind": "tag_batch_registered", "data": TagBatch } | { "kind": "lab_commissioned", "data": LabAssignment } | { "kind": "lab_registry_updated", "data": LabRegistryChange };
+export type Payload = { "kind": "sampling", "data": Sampling } | { "kind": "witnessing", "data": Witnessing } | { "kind": "commission", "data": Commission } | { "kind": "lab_receipt", "data": LabReceipt } | { "kind": "test_data", "data": TestData } | { "kind": "report", "data": Report } | { "kind": "test_reviewed", "data": TestReview } | { "kind": "report_revoked", "data": ReportRevocation } | { "kind": "contract_registered", "data": Contract } | { "kind": "sampling_plan_drafted", "data": SamplingPlan } | { "kind": "testing_plan_drafted", "data": TestingPlan } | { "kind": "plan_approved", "data": PlanApproval } | { "kind": "pre_start_checked", "data": PreStartCheck } | { "kind": "organisation_registered", "data": Organisation } | { "kind": "project_registered", "data": Project } | { "kind": "unit_project_registered", "data": UnitProject } | { "kind": "person_registered", "data": Person } | { "kind": "authorisation_granted", "data": AuthorisationGrant } | { "kind": "authorisation_revoked", "data": AuthorisationRevocation } | { "kind": "device_enrolled", "data": DeviceEnrollment } | { "kind": "device_revoked", "data": DeviceRevocation } | { "kind": "tag_batch_registered", "data": TagBatch } | { "kind": "lab_commissioned", "data": LabAssignment } | { "kind": "lab_registry_updated", "data": LabRegistryChange } | { "kind": "tag_guide_price_filed", "data": GuidePrice };

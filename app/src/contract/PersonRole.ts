@@ -3,4 +3,4 @@
 /**
  * What a person is authorised to do on a project (R1).
  */
-export type PersonRole = "sampler" | "witness" | "lab_receiver" | "lab_tester" | "lab_reporter" | "inspector" | "admin";
+export type PersonRole = "sampler" | "witness" | "lab_receiver" | "lab_tester" | "lab_reporter" | "inspector" | "admin" | "owner_representative" | "contractor_engineer" | "supervising_engineer";

@@ -4,4 +4,4 @@
  * The requirement a finding enforces (REQUIREMENTS.md), or the record
  * format's own integrity.
  */
-export type Rule = "Integrity" | "R1" | "R2" | "R3" | "R6" | "R7" | "R8" | "R9" | "R10" | "R11" | "R12" | "R13" | "R15" | "R16" | "R17";
+export type Rule = "Integrity" | "R1" | "R2" | "R3" | "R4" | "R5" | "R6" | "R7" | "R8" | "R9" | "R10" | "R11" | "R12" | "R13" | "R15" | "R16" | "R17" | "R19";

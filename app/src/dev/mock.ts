@@ -3,7 +3,7 @@
 // and only when no Tauri shell is present; never part of the build.
 import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
-  CameraEvent, Captured, CmdError, Collected, CommissionForm, Created, FaceCheck, Finding, Fix, OpenSampling, Payload, Profile,
+  CameraEvent, Captured, CmdError, Collected, CommissionForm, Created, FaceCheck, Finding, Fix, OpenSampling, Payload, PlanItemView, Profile,
   ReceiptForm, RecordView, SamplingForm, SignedCheckpoint, SyncStatus, TrailRecord, TrailResponse, WitnessForm,
 } from '../api';
 
@@ -58,6 +58,21 @@ const profile: Profile = {
   ],
   device_revoked_ms: null,
 };
+
+// An approved sampling plan of 1#楼 (version 2), as the feed would bring it (`?noplan`: none held).
+const DAY = 86_400_000;
+const planItem = (item: string, kind: PlanItemView['item']['kind'], part: string, grade: string, tests: string[], unit: string, per: number, planned: number, sampled: number): PlanItemView => ({
+  project: 'P-1', unit_project: 'U-1', unit_project_name: '1#楼', plan_record: H(77), version: 2, planned, sampled,
+  item: {
+    item, kind, part, grade, tests, unit, per_sampling: per, rule: { count: { samplings: planned } },
+    from_ms: Date.now() - 30 * DAY, until_ms: Date.now() + 150 * DAY, stage: '主体结构',
+  },
+});
+const planItems: PlanItemView[] = [
+  planItem('U1-COL-C30', 'concrete_cube', '3层 柱', 'C30', ['抗压强度'], '组', 1, 24, 7),
+  planItem('U1-BAR-HRB400E', 'rebar', '主体 钢筋原材', 'HRB400E Φ20', ['屈服强度', '抗拉强度', '伸长率', '弯曲性能'], '根', 5, 12, 3),
+  planItem('U1-CPL-II', 'rebar_coupler', '主体 直螺纹接头', 'II级 Φ25', ['抗拉强度'], '个', 3, 8, 8),
+];
 
 let enrolled = q.has('enrolled');
 let purpose = 'tag';
@@ -184,6 +199,7 @@ mockIPC(async (cmd, args) => {
       const c: Collected = { fixes, best: fixes[1], accuracy_m: 4.5, mock_seen: false, site: 'inside', message_zh: '定位良好', message_en: 'good fix' };
       return c;
     }
+    case 'plan_items': return q.has('noplan') ? [] : planItems;
     case 'create_sampling': {
       const form = a.form as SamplingForm;
       if (form.tag_read.method === 'manual' && !a.confirm) throw err('needs_confirmation', '请确认', 'please confirm', [manual]);

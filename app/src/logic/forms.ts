@@ -11,10 +11,12 @@ export interface SpecimenDraft {
   unit: string;
   tests: string;
   seal: string;
+  /** The approved plan item it is taken against (R4); null: outside the plan. */
+  planItem: string | null;
 }
 
 export function emptyDraft(kind: SpecimenKind, unit: string): SpecimenDraft {
-  return { kind, part: '', grade: '', batch: '', quantity: '1', unit, tests: '', seal: '' };
+  return { kind, part: '', grade: '', batch: '', quantity: '1', unit, tests: '', seal: '', planItem: null };
 }
 
 /** Quantity as typed (full-width digits tolerated); NaN when not a positive whole number. */
@@ -39,7 +41,7 @@ export function specimenOf(d: SpecimenDraft): Specimen {
     quantity: parseQuantity(d.quantity),
     unit: d.unit.trim(),
     tests: splitTests(d.tests),
-    plan_item: null,
+    plan_item: d.planItem,
   };
 }
 

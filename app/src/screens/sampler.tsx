@@ -1,8 +1,9 @@
-// The sampler's flow (R6-R8): tag → specimen → face → GPS → photos →
-// review and sign → the witness window countdown and handshake QR.
+// The sampler's flow (R6-R8): tag → specimen (picked from the approved
+// sampling plan, R4, or typed outside it) → face → GPS → photos → review
+// and sign → the witness window countdown and handshake QR.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
-import type { Captured, Collected, Created, ScannedTag, SpecimenKind } from '../api';
+import type { Captured, Collected, Created, PlanItemView, ScannedTag, SpecimenKind } from '../api';
 import { draftComplete, emptyDraft, samplingForm, specimenOf } from '../logic/forms';
 import type { SpecimenDraft } from '../logic/forms';
 import { unitChoices, findUnit } from '../logic/grants';
@@ -14,6 +15,8 @@ import { Done, useSigner } from '../ui/feedback';
 import { FaceStep, GpsStep, PhotoStep, TagStep, GpsSummary } from '../ui/steps';
 import { Countdown, FlowSummary, Stepper, sanitizeSvg } from '../ui/widgets';
 import { useOpenSamplings } from '../ui/open';
+import { PlanNote, PlanPicker } from '../ui/plan';
+import { chosenItem, draftFromItem, outsidePlan, planChoices } from '../logic/plan';
 import { useApp, useNow } from '../ui/ctx';
 
 type Step = 'tag' | 'specimen' | 'face' | 'gps' | 'photos' | 'review';
@@ -31,6 +34,15 @@ export function SamplerScreen() {
   const [gps, setGps] = useState<Collected | null>(null);
   const [photos, setPhotos] = useState<Captured[]>([]);
   const [created, setCreated] = useState<Created | null>(null);
+  // The approved plan items held offline (R4); null while loading.
+  const [planItems, setPlanItems] = useState<PlanItemView[] | null>(null);
+  const [picking, setPicking] = useState(true);
+  useEffect(() => {
+    // Without them the sampler still works: the typed form, outside the plan.
+    api.planItems().then(setPlanItems, () => setPlanItems([]));
+  }, []);
+  const choices = useMemo(() => planChoices(planItems ?? [], units), [planItems, units]);
+  const item = chosenItem(choices, draft, unitProject);
   const unit = findUnit(profile, unitProject);
 
   const signer = useSigner(
@@ -62,8 +74,38 @@ export function SamplerScreen() {
           }}
         />
       )}
-      {step === 'specimen' && (
-        <SpecimenStep units={units} unitProject={unitProject} setUnitProject={setUnitProject} draft={draft} setDraft={setDraft} onNext={() => setStep('face')} />
+      {step === 'specimen' && planItems === null && <p>{t('common.loading')}</p>}
+      {step === 'specimen' && planItems !== null && picking && choices.length > 0 && (
+        <PlanPicker
+          items={choices}
+          draft={draft}
+          setDraft={setDraft}
+          onPick={(i) => {
+            // One tap: the item fills the specimen and the flow goes on.
+            setUnitProject(i.unit_project);
+            setDraft(draftFromItem(i, draft));
+            setPicking(false);
+            setStep('face');
+          }}
+          onOutside={() => {
+            setDraft(outsidePlan(draft));
+            setPicking(false);
+          }}
+        />
+      )}
+      {step === 'specimen' && planItems !== null && !(picking && choices.length > 0) && (
+        <>
+          <PlanNote item={item} anyPlan={choices.length > 0} onChange={() => setPicking(true)} />
+          <SpecimenStep
+            units={units}
+            unitProject={unitProject}
+            setUnitProject={setUnitProject}
+            draft={draft}
+            setDraft={setDraft}
+            fromPlan={item !== null}
+            onNext={() => setStep('face')}
+          />
+        </>
       )}
       {step === 'face' && (
         <FaceStep
@@ -101,6 +143,10 @@ export function SamplerScreen() {
             <dd class="mono">{tag.printed}</dd>
             <dt>{t('specimen.unitProject')}</dt>
             <dd>{unit?.name ?? unitProject}</dd>
+            <dt>{t('plan.review')}</dt>
+            <dd data-testid="review-plan" data-item={item?.item.item ?? ''} class={item ? '' : 'tone-warn'}>
+              {item ? t('plan.reviewItem', { part: item.item.part, grade: item.item.grade, version: item.version }) : t('plan.reviewOutside')}
+            </dd>
             <dt>{t('specimen.kind')}</dt>
             <dd>{t(specimenKey(draft.kind))}</dd>
             <dt>{t('specimen.part')}</dt>
@@ -154,6 +200,8 @@ function SpecimenStep(props: {
   setUnitProject: (u: string) => void;
   draft: SpecimenDraft;
   setDraft: (d: SpecimenDraft) => void;
+  /** Taken against a plan item: its unit project and kind are the item's. */
+  fromPlan: boolean;
   onNext: () => void;
 }) {
   const { t } = useApp();
@@ -172,7 +220,7 @@ function SpecimenStep(props: {
         }}
       >
         <label for="f-unit">{t('specimen.unitProject')}</label>
-        <select id="f-unit" data-testid="unit-project" value={props.unitProject} onChange={(e) => props.setUnitProject(val(e))}>
+        <select id="f-unit" data-testid="unit-project" value={props.unitProject} disabled={props.fromPlan} onChange={(e) => props.setUnitProject(val(e))}>
           <option value="">{t('common.choose')}</option>
           {props.units.map((u) => (
             <option key={u.unit.id} value={u.unit.id}>
@@ -187,6 +235,7 @@ function SpecimenStep(props: {
           id="f-kind"
           data-testid="specimen-kind"
           value={d.kind}
+          disabled={props.fromPlan}
           onChange={(e) => {
             const kind = val(e) as SpecimenKind;
             // Follow the usual unit unless the person chose another one.

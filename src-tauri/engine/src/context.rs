@@ -4,6 +4,7 @@
 //! record needs is decided in the core.
 
 use crate::error::{EngineError, Result};
+use crate::plans;
 use crate::store::LocalStore;
 use custody_core::custody::{self, SpecimenState, Step};
 use custody_core::lab_registry::RegistryVersion;
@@ -13,7 +14,8 @@ use custody_core::record::{Cosignature, LabAssignment, RecordBody, RecordKind, S
 use custody_core::tag::{BatchKey, TagBatch};
 use custody_core::time::{self, Millis, TimeAssessment, TimeContext};
 use custody_core::verify::{
-    self, Cosigner, DeviceFacts, FactSource, Grant, Situation, Subject, TagFacts, VerifyContext, Violation,
+    self, Cosigner, DeviceFacts, FactSource, Grant, PlanSourceFacts, Situation, Subject, TagFacts,
+    VerifyContext, Violation,
 };
 use custody_core::{Hash, PublicKey, TagCode};
 
@@ -93,6 +95,37 @@ impl FactSource for PhoneFacts<'_> {
         // The profile carries no registries: the server judges a test
         // against its lab's registry (R3) when the signed record arrives.
         Ok(None)
+    }
+    /// The project's plan records the feed brought, folded as the server
+    /// folds its own (R4): a sampling outside the approved plan is marked
+    /// on the phone, offline, as on the server. A contract (`named_org`) is
+    /// judged against the directory — lab registries, filed guide prices —
+    /// which the phone does not hold: the server judges it.
+    fn plan_facts(
+        &mut self,
+        project: &Id,
+        author: &Id,
+        named_org: Option<&Id>,
+    ) -> Result<Option<PlanSourceFacts>> {
+        if named_org.is_some() {
+            return Ok(None);
+        }
+        let view = self.profile.projects.iter().find(|p| &p.project.id == project);
+        Ok(Some(PlanSourceFacts {
+            plans: plans::project_plans(self.store, project)?,
+            project: view.map(|v| v.project.clone()),
+            unit_projects: view
+                .map(|v| v.unit_projects.iter().map(|u| u.id.clone()).collect())
+                .unwrap_or_default(),
+            lab_assignments: view.map(|v| v.labs.clone()).unwrap_or_default(),
+            // The phone cannot count who is in post: a pre-start check is
+            // judged on it by the server (R19).
+            prestart_gaps: None,
+            author_org: (author == &self.profile.person.id).then(|| self.profile.org.clone()),
+            named_org: None,
+            lab_registries: vec![],
+            guide_prices: vec![],
+        }))
     }
 }
 

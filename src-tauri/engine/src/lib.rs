@@ -9,9 +9,10 @@
 //! `Engine`'s API is split by concern: [`enrollment`], the custody steps in
 //! [`steps`], media in `evidence`, the screens' [`views`], [`sync`] and the
 //! on-demand requests in `lookup`, the console sign-in in `console`, the lab
-//! station's watched folder of machine files in [`station`] (R12). All SQL is in the `store` module; the
-//! verification context a draft is checked on is gathered in `context`, and
-//! every step signs through `signing`.
+//! station's watched folder of machine files in [`station`] (R12), the
+//! approved sampling plans the sampler picks from in `plans` (R4). All SQL
+//! is in the `store` module; the verification context a draft is checked
+//! on is gathered in `context`, and every step signs through `signing`.
 
 pub mod client;
 pub mod clock;
@@ -25,6 +26,7 @@ mod evidence;
 pub mod handshake;
 mod lookup;
 pub mod media;
+mod plans;
 mod signing;
 pub mod station;
 pub mod station_stream;
@@ -37,6 +39,7 @@ pub mod views;
 pub use engine::Engine;
 pub use enrollment::Enrollment;
 pub use error::{EngineError, Result};
+pub use plans::{PlanItemView, PlanRecordInput};
 pub use station::{StationOptions, StationPass};
 pub use steps::{
     CommissionInput, Created, FieldEvidence, ReceiptInput, ReportInput, SamplingInput, TestDataInput,

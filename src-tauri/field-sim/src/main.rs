@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 mod lab;
 mod machine;
+mod plan_cmd;
 mod station_cmd;
 
 #[derive(Parser)]
@@ -218,6 +219,9 @@ enum Cmd {
     /// The lab station (R12): capture the curve files a testing machine
     /// exports into a folder as signed test data, and upload them.
     Station(station_cmd::StationArgs),
+    /// The sampling plan (R4): draft a version, approve it, list the items in force.
+    #[command(subcommand)]
+    Plan(plan_cmd::PlanCmd),
     /// Rehearse whole flows with fresh simulated phones from the demo's enrollment files.
     Rehearse {
         /// Directory with P-ZHANGWEI.txt, P-LINA.txt, P-WANGQIANG.txt, P-LIUYANG.txt (sync-server demo writes them).
@@ -714,6 +718,7 @@ async fn run(cli: Cli) -> Result<(), EngineError> {
         }
         Cmd::Stress { start, count } => stress(&engine, start, count)?,
         Cmd::Station(args) => station_cmd::run(&engine, args).await?,
+        Cmd::Plan(cmd) => plan_cmd::run(&engine, cmd).await?,
         Cmd::Rehearse { offers, faces, tag, until_tested } => {
             rehearse(&cli.data, &offers, faces, tag, until_tested).await?
         }

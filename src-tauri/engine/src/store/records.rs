@@ -6,7 +6,7 @@ use super::{LocalStore, now_wall, serialised, set_meta};
 use crate::error::{EngineError, Result};
 use custody_core::log::Receipt;
 use custody_core::protocol::{Finding, RecordStatus};
-use custody_core::record::{ChainTail, MediaPurpose, SignedRecord};
+use custody_core::record::{ChainTail, MediaPurpose, RecordKind, SignedRecord};
 use custody_core::{Hash, PublicKey};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
@@ -40,6 +40,24 @@ pub(crate) struct HeldSampling {
     pub record: SignedRecord,
     pub mine: bool,
     pub source: String,
+}
+
+/// The record kinds `plans::ProjectPlans::fold` reads (R2, R4, R5, R19).
+pub(crate) const PLAN_KINDS: [RecordKind; 5] = [
+    RecordKind::ContractRegistered,
+    RecordKind::SamplingPlanDrafted,
+    RecordKind::TestingPlanDrafted,
+    RecordKind::PlanApproved,
+    RecordKind::PreStartChecked,
+];
+
+/// A plan record the server accepted, as this phone holds it.
+pub(crate) struct HeldPlanRecord {
+    pub record: SignedRecord,
+    /// Its place in the server's log (`None`: an own record without its receipt).
+    pub log_index: Option<u64>,
+    /// When it reached this phone (for its own, when the server acknowledged it).
+    pub at_ms: i64,
 }
 
 /// How many of this device's records are in each outbox state that needs attention.
@@ -320,6 +338,42 @@ impl LocalStore {
                 out.push(HeldSampling { record, mine, source });
             }
         }
+        Ok(out)
+    }
+
+    /// The plan records of every project this phone holds that the server
+    /// accepted (R2, R4, R5, R19): received through the feed, or this
+    /// device's own, each with its log index and when it reached this phone
+    /// (its receipt, for its own). Refused, deferred and pending ones have
+    /// no effect (`plans::ProjectPlans::fold` reads accepted ones only).
+    pub fn accepted_plan_records(&self) -> Result<Vec<HeldPlanRecord>> {
+        let c = self.conn();
+        let mut st = c.prepare_cached(
+            "SELECT envelope, log_index, NULL, received_ms FROM peer_records \
+             WHERE kind IN (?1,?2,?3,?4,?5) AND coalesce(status,'accepted') = 'accepted' \
+             UNION ALL SELECT envelope, NULL, receipt, coalesce(acked_ms, created_wall_ms) FROM own_records \
+             WHERE kind IN (?1,?2,?3,?4,?5) AND state = 'accepted'",
+        )?;
+        let k = PLAN_KINDS.map(RecordKind::as_str);
+        let rows = st.query_map(params![k[0], k[1], k[2], k[3], k[4]], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (env, log_index, receipt, at_ms) = row?;
+            let Ok(record) = SignedRecord::from_bytes(&env) else { continue };
+            // An own record knows its place in the log from its receipt.
+            let log_index =
+                log_index.map(|i| i as u64).or_else(|| parsed::<Receipt>(receipt).map(|r| r.leaf_index));
+            out.push(HeldPlanRecord { record, log_index, at_ms });
+        }
+        // Log order: an approval follows the version it names.
+        out.sort_by_key(|h| (h.log_index.unwrap_or(u64::MAX), h.at_ms));
         Ok(out)
     }
 
