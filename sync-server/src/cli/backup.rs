@@ -79,7 +79,12 @@ fn backup_passphrase(c: &Config) -> Result<Option<String>, sync_server::key_cust
 }
 
 /// `admin restore-drill`: restore into scratch, verify, report, clean up.
-pub(super) fn restore_drill(config: &Config, from: Option<PathBuf>, scratch: Option<PathBuf>, keep: bool) -> ExitCode {
+pub(super) fn restore_drill(
+    config: &Config,
+    from: Option<PathBuf>,
+    scratch: Option<PathBuf>,
+    keep: bool,
+) -> ExitCode {
     let from = match from {
         Some(f) => f,
         None => match sync_server::backup::list(&config.backup.dir).map(|mut l| l.pop()) {
