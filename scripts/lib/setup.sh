@@ -88,6 +88,19 @@ setup_schemathesis() {
   fi
 }
 
+# Python's bagit (PyPI), an independent BagIt (RFC 8493) validator the
+# archive test runs on every exported bag (issue 18).
+BAGIT_VERSION=1.9.0
+BAGIT_VENV="${HOME}/.cache/jzqy/bagit-${BAGIT_VERSION}"
+setup_bagit() {
+  if ! "$BAGIT_VENV/bin/bagit.py" --version >/dev/null 2>&1; then
+    rm -rf "$BAGIT_VENV"
+    python3 -m venv "$BAGIT_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$BAGIT_VENV"; }
+    "$BAGIT_VENV/bin/pip" install -q --disable-pip-version-check "bagit==$BAGIT_VERSION"
+  fi
+  export PATH="$BAGIT_VENV/bin:$PATH"
+}
+
 setup_storage_services() {
   apt_install postgresql
   if ! "$MOTO_VENV/bin/moto_server" --help >/dev/null 2>&1; then

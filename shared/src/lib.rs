@@ -18,6 +18,7 @@
 //! * [`custody`]: the custody state machine (R6-R13).
 //! * [`tag`]: tag codes with check digits, tag batches (R6, R15, R16).
 //! * [`log`]: the transparency log's proofs and receipts (R14).
+//! * [`archive`]: the lifetime archive (a BagIt export) checked from the bytes up (R14).
 //! * [`verify`]: every rule over one record, all findings at once.
 //! * [`trail`]: the lab's verdict on a tag's whole trail (R11).
 //! * [`lab_registry`]: labs' scope, equipment and staff, checked at test time (R3).
@@ -32,6 +33,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod access;
+pub mod archive;
 pub mod calendar;
 pub mod canonical;
 pub mod crypto;

@@ -13,6 +13,7 @@
 //! * [`api`], [`auth`], [`error`]: the HTTP surface.
 //! * [`console`]: the web console for everyone not on site (issue 13).
 //! * [`admin`], [`demo`], [`maintenance`]: the admin CLI's operations.
+//! * [`export`]: the lifetime archive, a BagIt bag `custody-verify` checks (R14).
 
 pub mod admin;
 pub mod api;
@@ -24,6 +25,7 @@ pub mod console;
 pub mod demo;
 pub mod driver;
 pub mod error;
+pub mod export;
 pub mod facts;
 pub mod ingest;
 pub mod key_custody;

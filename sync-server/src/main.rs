@@ -219,6 +219,30 @@ enum AdminCmd {
     },
     /// Verify the whole store: signatures, chains, log, media hashes.
     Verify,
+    /// Export a project, a report or a period as a BagIt bag that
+    /// `custody-verify` checks without this server (R14): records, media,
+    /// issued reports, a signed checkpoint with a proof per record, every
+    /// earlier checkpoint with its consistency proof, the server keys.
+    Export {
+        /// A directory that does not exist yet.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        project: Option<String>,
+        /// A report record's id (hex): the report, its specimens' records,
+        /// what amends or revokes it.
+        #[arg(long)]
+        report: Option<String>,
+        /// First seen on or after this day (YYYY-MM-DD, China Standard Time).
+        #[arg(long)]
+        from: Option<String>,
+        /// First seen on or before this day.
+        #[arg(long)]
+        to: Option<String>,
+        /// Every earlier record of each device too, so its chain has no gap.
+        #[arg(long)]
+        whole_chains: bool,
+    },
     /// Run one oversight pass now (what the server's timer runs): watch new
     /// samplings, decide closed windows, tally, draw due spot checks.
     Oversight,
@@ -364,6 +388,9 @@ fn tls_material(state: &AppState) -> Result<Option<keys::TlsMaterial>, keys::Key
 #[path = "cli/backup.rs"]
 mod backup_cli;
 use backup_cli::{backup_cmd, restore_drill};
+/// `admin export`, the lifetime archive (R14).
+#[path = "cli/export.rs"]
+mod export_cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -786,6 +813,9 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                 }
             }
             AdminCmd::Backup { to } => backup_cmd(&state, to)?,
+            AdminCmd::Export { out, project, report, from, to, whole_chains } => {
+                export_cli::export_cmd(&state, out, project, report, (from, to), whole_chains)?
+            }
             AdminCmd::Status { json } => {
                 let status = sync_server::status::Status::gather(&state.config, &state.store, state.now())?;
                 let page = if json {

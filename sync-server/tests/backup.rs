@@ -17,7 +17,6 @@ mod common;
 use common::*;
 use custody_core::protocol::*;
 use std::path::Path;
-use std::process::Command;
 use sync_server::backup;
 use sync_server::demo;
 use sync_server::testing::{Backend, services};
@@ -38,26 +37,8 @@ async fn sample_n(phone: &mut Phone, from: u32, n: u32) {
 }
 
 fn run(server: &TestServer, data: &Path, backups: &Path, args: &[&str]) -> (bool, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sync-server"));
-    cmd.args(["--data", data.to_str().unwrap(), "admin"]).args(args);
-    cmd.env("JZQY_BACKUP__DIR", backups).env("JZQY_BACKUP__KEEP", "2");
-    let c = &server.state.config;
-    if c.is_postgres() {
-        cmd.env("JZQY_STORAGE__DATABASE", &c.storage.database);
-        if let Some(ca) = &c.storage.database_ca {
-            cmd.env("JZQY_STORAGE__DATABASE_CA", ca);
-        }
-        cmd.env("JZQY_STORAGE__MEDIA_BUCKET", &c.storage.media_bucket);
-        for (k, v) in [
-            ("ENDPOINT", &c.storage.s3.endpoint),
-            ("REGION", &c.storage.s3.region),
-            ("ACCESS_KEY_ID", &c.storage.s3.access_key_id),
-            ("SECRET_ACCESS_KEY", &c.storage.s3.secret_access_key),
-        ] {
-            cmd.env(format!("JZQY_STORAGE__S3__{k}"), v);
-        }
-        cmd.env("JZQY_STORAGE__S3__PATH_STYLE", c.storage.s3.path_style.to_string());
-    }
+    let mut cmd = admin_command(server, data);
+    cmd.args(args).env("JZQY_BACKUP__DIR", backups).env("JZQY_BACKUP__KEEP", "2");
     let out = cmd.output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)

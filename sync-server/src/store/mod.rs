@@ -235,6 +235,9 @@ pub trait Tx: console::ConsoleTx + oversight::OversightTx + registry::RegistryTx
     fn put_log_node(&mut self, level: u32, index: u64, hash: &Hash) -> Result<()>;
     fn insert_checkpoint(&mut self, c: &SignedCheckpoint) -> Result<()>;
     fn latest_checkpoint(&mut self) -> Result<Option<SignedCheckpoint>>;
+    /// Every checkpoint signed up to log size `size`, by size (an export's
+    /// history, issue 18).
+    fn checkpoints_upto(&mut self, size: u64) -> Result<Vec<SignedCheckpoint>>;
 
     // --- media ---
     fn media(&mut self, sha: &Hash) -> Result<Option<MediaRow>>;

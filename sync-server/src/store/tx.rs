@@ -607,6 +607,10 @@ impl<C: Conn> Tx for SqlTx<'_, C> {
         Ok(self.documents("SELECT json FROM checkpoints ORDER BY size DESC LIMIT 1", &[])?.pop())
     }
 
+    fn checkpoints_upto(&mut self, size: u64) -> Result<Vec<SignedCheckpoint>> {
+        self.documents("SELECT json FROM checkpoints WHERE size <= $1 ORDER BY size", args![size])
+    }
+
     fn media(&mut self, sha: &Hash) -> Result<Option<MediaRow>> {
         let r = self
             .c

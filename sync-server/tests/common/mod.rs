@@ -462,3 +462,28 @@ pub fn quantiles(mut v: Vec<std::time::Duration>) -> (f64, f64) {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     (ms(v[v.len() / 2]), ms(v[(v.len() * 99 / 100).min(v.len() - 1)]))
 }
+
+/// `sync-server --data <data> admin …` pointed at the test server's store
+/// (its PostgreSQL and bucket too), as an operator runs it.
+pub fn admin_command(server: &TestServer, data: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sync-server"));
+    cmd.args(["--data", data.to_str().unwrap(), "admin"]);
+    let c = &server.state.config;
+    if c.is_postgres() {
+        cmd.env("JZQY_STORAGE__DATABASE", &c.storage.database);
+        if let Some(ca) = &c.storage.database_ca {
+            cmd.env("JZQY_STORAGE__DATABASE_CA", ca);
+        }
+        cmd.env("JZQY_STORAGE__MEDIA_BUCKET", &c.storage.media_bucket);
+        for (k, v) in [
+            ("ENDPOINT", &c.storage.s3.endpoint),
+            ("REGION", &c.storage.s3.region),
+            ("ACCESS_KEY_ID", &c.storage.s3.access_key_id),
+            ("SECRET_ACCESS_KEY", &c.storage.s3.secret_access_key),
+        ] {
+            cmd.env(format!("JZQY_STORAGE__S3__{k}"), v);
+        }
+        cmd.env("JZQY_STORAGE__S3__PATH_STYLE", c.storage.s3.path_style.to_string());
+    }
+    cmd
+}
