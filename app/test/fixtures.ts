@@ -113,6 +113,7 @@ export function profile(grants: GrantView[]): Profile {
       },
     ],
     server_keys: [],
+    key_handovers: [],
     policy,
     people: [
       { id: 'P-ZW', name: '张伟', org: 'ORG-C' },

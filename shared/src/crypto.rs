@@ -29,6 +29,8 @@ pub enum Domain {
     DeviceRequest,
     /// The system vouching for an accepted test report (R13, the report QR).
     ReportSeal,
+    /// A retiring server key naming its successor (issue 18, key rotation).
+    KeyHandover,
 }
 
 impl Domain {
@@ -41,6 +43,7 @@ impl Domain {
             Domain::ServerStatement => b"jzqy/server-statement/v1",
             Domain::DeviceRequest => b"jzqy/device-request/v1",
             Domain::ReportSeal => b"jzqy/report-seal/v1",
+            Domain::KeyHandover => b"jzqy/key-handover/v1",
         }
     }
 

@@ -25,6 +25,7 @@
 //! * [`plans`]: contracts, sampling and testing plans, approvals, the pre-start check, progress (R2, R4, R5, R15, R19).
 //! * [`protocol`]: the sync protocol's wire types (server and app share them).
 //! * [`routes`]: every HTTP route, named once for the server and its clients.
+//! * [`server_keys`]: the server's keys over time: rotation by a handover the old key signs (R14).
 //!
 //! Requirement IDs (R1…R21): `docs/requirements.md` in the repository.
 
@@ -55,6 +56,7 @@ pub mod record;
 pub mod report_seal;
 pub mod results;
 pub mod routes;
+pub mod server_keys;
 pub mod tag;
 pub mod time;
 pub mod trail;

@@ -242,6 +242,12 @@ pub struct DeviceProfile {
     pub projects: Vec<ProjectView>,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub server_keys: Vec<PublicKey>,
+    /// How each retired server key handed over to its successor, signed by
+    /// the retiring key (issue 18): a device trusts a key in `server_keys`
+    /// only if a handover chain leads to it from the key it enrolled with.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    #[serde(default)]
+    pub key_handovers: Vec<crate::server_keys::SignedHandover>,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub policy: Policy,
     /// People the device may need to name (witnesses of its projects …).

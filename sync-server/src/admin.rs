@@ -110,7 +110,8 @@ pub fn submit_at(
         },
     };
     let rec = SignedRecord::sign(body, key).expect("server key signs its own records");
-    let p = Pipeline { server_key: key, policy, now };
+    let known = crate::keys::known_keys(&key.public(), &crate::keys::handovers(tx)?);
+    let p = Pipeline { server_key: key, known: &known, policy, now };
     let out = p.ingest(tx, &rec.to_bytes(), None)?;
     if out.status != RecordStatus::Accepted || out.duplicate {
         return Err(AdminError::Refused(out.findings));
@@ -327,7 +328,7 @@ pub fn random_code() -> String {
 pub fn profile(
     tx: &mut dyn Tx,
     device: &PublicKey,
-    server_key: &PublicKey,
+    (server_keys, handovers): (&[PublicKey], &[custody_core::server_keys::SignedHandover]),
     policy: &Policy,
     now: i64,
 ) -> StoreResult<Option<DeviceProfile>> {
@@ -387,7 +388,8 @@ pub fn profile(
             })
             .collect(),
         projects,
-        server_keys: vec![*server_key],
+        server_keys: server_keys.to_vec(),
+        key_handovers: handovers.to_vec(),
         policy: policy.clone(),
         people,
         device_revoked_ms: d.revoked_ms,

@@ -141,7 +141,9 @@ pub fn export(
     let size = head.checkpoint.size;
 
     let metas = scan(store, size)?;
-    let chosen = select(&metas, &scope, report_set.as_ref(), &key.public())?;
+    let handovers = store.read(crate::keys::handovers)?;
+    let known = crate::keys::known_keys(&key.public(), &handovers);
+    let chosen = select(&metas, &scope, report_set.as_ref(), &known)?;
     let kinds: BTreeMap<u64, (Hash, &str)> =
         metas.iter().map(|m| (m.log_index, (m.id, m.kind.as_str()))).collect();
 
@@ -225,6 +227,7 @@ fn write_payload(
         head: head.clone(),
         history,
         server_keys,
+        handovers: store.read(crate::keys::handovers)?,
         records,
         media: media.values().cloned().collect(),
         reports,
@@ -306,7 +309,7 @@ fn select(
     metas: &[Meta],
     scope: &Scope,
     report_set: Option<&BTreeSet<Hash>>,
-    server: &PublicKey,
+    server: &[PublicKey],
 ) -> Result<BTreeMap<u64, Inclusion>, ExportError> {
     let in_scope = |m: &Meta| {
         scope.project.as_ref().is_none_or(|p| m.project.as_ref() == Some(p))
@@ -332,7 +335,7 @@ fn select(
     // Directory facts: the devices' enrollments and revocations, their
     // people's registrations, those people's organisations'.
     let mut orgs = BTreeSet::<Id>::new();
-    for m in metas.iter().filter(|m| m.device == *server) {
+    for m in metas.iter().filter(|m| server.contains(&m.device)) {
         let wanted = match &m.directory {
             Some(Payload::DeviceEnrolled(d)) => devices.contains_key(&d.device),
             Some(Payload::DeviceRevoked(d)) => devices.contains_key(&d.device),
@@ -346,7 +349,7 @@ fn select(
             chosen.entry(m.log_index).or_insert(Inclusion::Directory);
         }
     }
-    for m in metas.iter().filter(|m| m.device == *server) {
+    for m in metas.iter().filter(|m| server.contains(&m.device)) {
         if let Some(Payload::OrganisationRegistered(o)) = &m.directory
             && orgs.contains(&o.id)
         {

@@ -43,6 +43,9 @@ impl Outcome {
 /// Shared inputs of the pipeline.
 pub struct Pipeline<'a> {
     pub server_key: &'a SigningKey,
+    /// Every key the server signed with (`server_key` first): anchors a
+    /// device holds from before a key rotation still verify.
+    pub known: &'a [PublicKey],
     pub policy: &'a Policy,
     pub now: i64,
 }
@@ -133,11 +136,7 @@ impl Pipeline<'_> {
     /// Ingest one record given as envelope bytes. `uploader` is the
     /// authenticated device (None for the server's own records).
     pub fn ingest(&self, tx: &mut dyn Tx, bytes: &[u8], uploader: Option<&PublicKey>) -> Result<Outcome> {
-        self.ingest_prepared(
-            tx,
-            prepare(bytes, &[self.server_key.public()], &AnchorCache::default()),
-            uploader,
-        )
+        self.ingest_prepared(tx, prepare(bytes, self.known, &AnchorCache::default()), uploader)
     }
 
     pub fn ingest_prepared(
@@ -275,7 +274,7 @@ impl Pipeline<'_> {
         let server = self.server_key.public();
         let situation = Situation {
             policy: self.policy.clone(),
-            server_keys: vec![server],
+            server_keys: self.known.to_vec(),
             chain_tail,
             predecessor_earliest_ms: predecessor_earliest,
             first_seen_ms: Some(first_seen),

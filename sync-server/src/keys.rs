@@ -4,7 +4,8 @@
 //! enrollment QR carries the key and the certificate's SHA-256 so devices pin
 //! them (R1).
 
-use custody_core::{Hash, SigningKey};
+use custody_core::server_keys::SignedHandover;
+use custody_core::{Hash, PublicKey, SigningKey};
 use std::path::Path;
 
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -98,4 +99,78 @@ pub fn load_tls_files(cert: &Path, key: &Path) -> Result<TlsMaterial, KeyFileErr
     let key_pem = std::fs::read_to_string(key).map_err(io(key))?;
     let cert_sha256 = cert_sha(&cert_pem)?;
     Ok(TlsMaterial { cert_pem, key_pem, cert_sha256 })
+}
+
+/// Where the handovers of rotated keys are kept (`meta`, a JSON list, in
+/// order): the server's own record of every key it signed with.
+pub const HANDOVERS_META: &str = "server_key_handovers";
+
+/// Every key handover this server made, oldest first.
+pub fn handovers(tx: &mut dyn crate::store::Tx) -> crate::store::Result<Vec<SignedHandover>> {
+    match tx.meta(HANDOVERS_META)? {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| crate::store::StoreError::Corrupt(format!("{HANDOVERS_META}: {e}"))),
+        None => Ok(vec![]),
+    }
+}
+
+/// The keys whose signatures this server stands behind: the current one
+/// first, then every key it retired (their checkpoints, receipts, anchors
+/// and report seals stay valid).
+pub fn known_keys(current: &PublicKey, handovers: &[SignedHandover]) -> Vec<PublicKey> {
+    let mut keys = vec![*current];
+    for h in handovers.iter().rev() {
+        for k in [h.handover.new, h.handover.old] {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Rotate the server's signing key (issue 18): a new key is made, the old
+/// one signs the handover naming it, the handover is stored (the database
+/// and `retired/<fingerprint>.handover.json` beside the keys) *before* the
+/// new key replaces the old one's file — so the old private key, which is
+/// then gone, never leaves a successor nobody can trust. Every instance
+/// must be restarted with the new key file to sign with it; until then
+/// they sign with the old key, which everyone still trusts.
+pub fn rotate(
+    dir: &Path,
+    store: &crate::store::Store,
+    reason: &str,
+    now: i64,
+) -> Result<SignedHandover, RotateError> {
+    let old = load_signing_key(dir)?;
+    let new = SigningKey::generate().map_err(|e| KeyFileError::Cert(e.to_string()))?;
+    let h = SignedHandover::sign(&old, new.public(), now, reason);
+    let (stored, public) = (h.clone(), new.public());
+    store.write(move |tx| {
+        let mut list = handovers(tx)?;
+        list.push(stored);
+        tx.set_meta(HANDOVERS_META, &serde_json::to_string(&list).expect("handovers serialise"))?;
+        tx.set_meta("server_key", &public.to_b64())
+    })?;
+    let retired = dir.join("retired");
+    std::fs::create_dir_all(&retired)?;
+    let note = retired.join(format!("{}.handover.json", old.public().fingerprint()));
+    std::fs::write(&note, serde_json::to_vec_pretty(&h).expect("a handover serialises"))?;
+    let path = dir.join("server-signing.key");
+    let fresh = dir.join("server-signing.key.new");
+    let _ = std::fs::remove_file(&fresh);
+    write_private(&fresh, hex::encode(new.seed()).as_bytes())?;
+    std::fs::rename(&fresh, &path)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(h)
 }

@@ -83,6 +83,11 @@ pub struct AppState {
     pub store: Store,
     pub blobs: Blobs,
     pub key: Arc<SigningKey>,
+    /// Every key this server signed with: `key`'s public half first, then
+    /// the keys it rotated away from (issue 18), whose signatures stay valid.
+    pub server_keys: Arc<Vec<custody_core::PublicKey>>,
+    /// The handovers that retired them, each signed by the key it retired.
+    pub handovers: Arc<Vec<custody_core::server_keys::SignedHandover>>,
     pub config: Arc<Config>,
     pub tls_cert_sha256: Option<Hash>,
     pub metrics: Option<PrometheusHandle>,
@@ -124,17 +129,21 @@ impl AppState {
         };
         let blobs = Blobs::from_config(&config)?;
         let key = keys::load_or_create_signing_key(&config.keys_dir())?;
-        store.write(|tx| {
+        let handovers = store.write(|tx| {
             if tx.meta("schema")?.is_none() {
                 tx.set_meta("schema", "custody-server/1")?;
             }
-            tx.set_meta("server_key", &key.public().to_b64())
+            tx.set_meta("server_key", &key.public().to_b64())?;
+            keys::handovers(tx)
         })?;
+        let server_keys = keys::known_keys(&key.public(), &handovers);
         Ok(AppState {
             clock: Arc::new(SystemClock),
             store,
             blobs,
             key: Arc::new(key),
+            server_keys: Arc::new(server_keys),
+            handovers: Arc::new(handovers),
             config: Arc::new(config),
             tls_cert_sha256: None,
             metrics: metrics_handle(),

@@ -219,6 +219,15 @@ enum AdminCmd {
     },
     /// Verify the whole store: signatures, chains, log, media hashes.
     Verify,
+    /// Rotate the server's signing key (issue 18): a new key, the old one
+    /// signing the handover to it, the old private key destroyed. Everything
+    /// the old key signed stays valid; phones follow the handover at their
+    /// next sync. Restart every instance afterwards (with the new key file).
+    RotateKey {
+        /// Why, in words kept with the handover (routine, suspected compromise …).
+        #[arg(long)]
+        reason: String,
+    },
     /// Export a project, a report or a period as a BagIt bag that
     /// `custody-verify` checks without this server (R14): records, media,
     /// issued reports, a signed checkpoint with a proof per record, every
@@ -813,6 +822,24 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                 }
             }
             AdminCmd::Backup { to } => backup_cmd(&state, to)?,
+            AdminCmd::RotateKey { reason } => {
+                if reason.trim().is_empty() {
+                    return Err(AdminError::invalid("请用 --reason 说明轮换原因", "say why with --reason"));
+                }
+                let h =
+                    sync_server::keys::rotate(&state.config.keys_dir(), &state.store, &reason, state.now())
+                        .map_err(|e| {
+                        AdminError::invalid(format!("密钥轮换失败：{e}"), format!("key rotation failed: {e}"))
+                    })?;
+                format!(
+                    "服务器签名密钥已轮换：{old} → {new}（旧私钥已销毁，旧签名仍然有效）。请重启所有实例。\n\
+                     server signing key rotated: {old} → {new} (the old private key is destroyed; what it signed stays valid). \
+                     Restart every instance.\nnew public key: {key}",
+                    old = h.handover.old.fingerprint(),
+                    new = h.handover.new.fingerprint(),
+                    key = h.handover.new,
+                )
+            }
             AdminCmd::Export { out, project, report, from, to, whole_chains } => {
                 export_cli::export_cmd(&state, out, project, report, (from, to), whole_chains)?
             }

@@ -557,3 +557,64 @@ async fn r11_a_flagged_trail_is_received_only_with_recorded_confirmations() {
     assert!(!v.findings.iter().any(|f| f.code == "unconfirmed_trail_findings"), "{:?}", v.findings);
     server.stop().await;
 }
+
+/// Issue 18: the operator rotates the server's key; the phone, offline
+/// through it, follows the handover the old key signed at its next sync —
+/// its anchors and receipts verify under the new key — and a key the
+/// server lists without a handover from a key the phone trusts is not
+/// trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phone_follows_a_signed_key_handover_and_nothing_else() {
+    use custody_core::server_keys::SignedHandover;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server.seed();
+    let upstream =
+        std::sync::Arc::new(std::sync::Mutex::new(server.url.trim_start_matches("http://").to_owned()));
+    let via = proxy(upstream.clone(), std::sync::Arc::new(std::sync::atomic::AtomicI64::new(-1))).await;
+    let sampler = Phone::enrolled_at(&server, demo::SAMPLER, &via).await;
+    let old = server.state.key.public();
+    sampler.engine.create_sampling(sampler.sampling_input(60, 50.0, 60.0), false).unwrap();
+    assert_eq!(sampler.engine.sync_once().await.unwrap().accepted, 1);
+    assert_eq!(sampler.engine.trusted_server_keys().unwrap(), vec![old]);
+    let config = (*server.state.config).clone();
+    server.stop().await;
+
+    // A key of someone else's, listed with a handover it signed itself …
+    let store = sync_server::store::Store::open_sqlite(&config.database_path()).unwrap();
+    let stranger = custody_core::SigningKey::from_seed(&[66; 32]).unwrap();
+    let accomplice = custody_core::SigningKey::from_seed(&[67; 32]).unwrap().public();
+    let forged = SignedHandover::sign(&stranger, accomplice, real_now(), "mine");
+    store
+        .write(|tx| {
+            tx.set_meta(sync_server::keys::HANDOVERS_META, &serde_json::to_string(&[forged]).unwrap())
+        })
+        .unwrap();
+    // … then the operator's real rotation.
+    sync_server::keys::rotate(&config.keys_dir(), &store, "routine", real_now()).unwrap();
+    drop(store);
+    let server = TestServer::start_with(config, None).await;
+    let new = server.state.key.public();
+    assert!(server.state.server_keys.contains(&accomplice), "the server lists it");
+    *upstream.lock().unwrap() = server.url.trim_start_matches("http://").to_owned();
+
+    // Made offline across the rotation, on the old key's anchor.
+    let s = sampler.engine.create_sampling(sampler.sampling_input(61, 50.0, 60.0), false).unwrap();
+    assert_eq!(sampler.engine.sync_once().await.unwrap().accepted, 1);
+    assert_eq!(
+        sampler.engine.trusted_server_keys().unwrap(),
+        vec![old, new],
+        "the stranger's keys are not trusted"
+    );
+    let view = sampler.engine.record(&s.id).unwrap().unwrap();
+    assert!(view.receipt_verified, "the receipt, signed by the new key, verifies on the phone");
+    // The next records rest on the new key's anchor.
+    sampler.engine.create_sampling(sampler.sampling_input(62, 50.0, 60.0), false).unwrap();
+    assert_eq!(sampler.engine.sync_once().await.unwrap().accepted, 1);
+    assert!(
+        sampler.engine.status().unwrap().alarms.is_empty(),
+        "{:?}",
+        sampler.engine.status().unwrap().alarms
+    );
+    server.stop().await;
+}

@@ -6,11 +6,18 @@ import type { Person } from "./Person";
 import type { Policy } from "./Policy";
 import type { ProjectView } from "./ProjectView";
 import type { PublicKey } from "./PublicKey";
+import type { SignedHandover } from "./SignedHandover";
 
 /**
  * Everything a device needs to work offline, refreshed on every sync.
  */
-export type DeviceProfile = { person: Person, org: Organisation, org_role: OrgRole, grants: Array<GrantView>, projects: Array<ProjectView>, server_keys: Array<PublicKey>, policy: Policy, 
+export type DeviceProfile = { person: Person, org: Organisation, org_role: OrgRole, grants: Array<GrantView>, projects: Array<ProjectView>, server_keys: Array<PublicKey>, 
+/**
+ * How each retired server key handed over to its successor, signed by
+ * the retiring key (issue 18): a device trusts a key in `server_keys`
+ * only if a handover chain leads to it from the key it enrolled with.
+ */
+key_handovers: Array<SignedHandover>, policy: Policy, 
 /**
  * People the device may need to name (witnesses of its projects …).
  */

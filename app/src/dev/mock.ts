@@ -48,6 +48,7 @@ const profile: Profile = {
     },
   ],
   server_keys: [],
+  key_handovers: [],
   policy: {
     witness_window_ms: 20 * 60_000, mono_drift_ppm: 1000, clock_skew_tolerance_ms: 120_000, accuracy_sigma: 2,
     max_fix_accuracy_m: 30, co_presence_max_m: 100, max_plausible_speed_mps: 50, face_match_threshold: 0.7,

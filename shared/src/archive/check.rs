@@ -88,14 +88,43 @@ fn server_keys(index: &ArchiveIndex, trusted: &[PublicKey], a: &mut Answer) -> V
         ));
         return named;
     }
-    for k in named.iter().filter(|k| !trusted.contains(k)) {
+    // A key the reader trusts hands over to its successor by signing it:
+    // the bag's handovers extend trust, nothing else in the bag can.
+    let keys = crate::server_keys::trusted(trusted, &index.handovers);
+    for h in
+        index.handovers.iter().filter(|h| keys.contains(&h.handover.new) && keys.contains(&h.handover.old))
+    {
+        if !trusted.contains(&h.handover.new) {
+            a.push(Line::proved(
+                "server_key_handover",
+                format!(
+                    "服务器公钥 {} 于 {} 交接给 {}（由旧钥签名；原因：{}）",
+                    fp(&h.handover.old),
+                    crate::calendar::cst_seconds(h.handover.effective_ms),
+                    fp(&h.handover.new),
+                    h.handover.reason
+                ),
+                format!(
+                    "server key {} handed over to {} at {} (signed by the old key; reason: {})",
+                    fp(&h.handover.old),
+                    fp(&h.handover.new),
+                    crate::calendar::cst_seconds(h.handover.effective_ms),
+                    h.handover.reason
+                ),
+            ));
+        }
+    }
+    for k in named.iter().filter(|k| !keys.contains(k)) {
         a.push(Line::flaw(
             "server_key_untrusted",
-            format!("包列出的服务器公钥 {} 不是您指定信任的公钥", fp(k)),
-            format!("the bag names server key {}, which is not a key you trust", fp(k)),
+            format!("包列出的服务器公钥 {} 不是您信任的公钥，也没有由其交接而来", fp(k)),
+            format!(
+                "the bag names server key {}, which is not a key you trust nor handed over to from one",
+                fp(k)
+            ),
         ));
     }
-    trusted.to_vec()
+    keys
 }
 
 fn head(index: &ArchiveIndex, keys: &[PublicKey], a: &mut Answer) -> bool {

@@ -127,6 +127,11 @@ pub struct ArchiveIndex {
     /// last.
     pub history: Vec<HistoryEntry>,
     pub server_keys: Vec<ServerKey>,
+    /// How each retired key handed over to its successor, signed by the
+    /// retiring key: a reader who trusts an old key comes to trust the new
+    /// one only through these.
+    #[serde(default)]
+    pub handovers: Vec<crate::server_keys::SignedHandover>,
     /// By log index.
     pub records: Vec<RecordEntry>,
     pub media: Vec<MediaEntry>,

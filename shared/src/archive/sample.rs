@@ -103,6 +103,7 @@ pub fn build() -> Built {
         head,
         history,
         server_keys: vec![ServerKey { key: key.public(), from_ms: T0 - 1, until_ms: None }],
+        handovers: vec![],
         records: entries,
         media,
         reports: vec![],

@@ -74,6 +74,12 @@ impl Engine {
         Ok(self.enrolled()?.profile.clone())
     }
 
+    /// The server keys this phone trusts: the one it enrolled with and those
+    /// it handed over to (issue 18), in the order they were learnt.
+    pub fn trusted_server_keys(&self) -> Result<Vec<custody_core::PublicKey>> {
+        Ok(self.profile()?.server_keys)
+    }
+
     pub(crate) fn client(&self, e: &Enrollment) -> Client {
         Client::new(&e.server_url, e.tls_pin)
     }

@@ -42,6 +42,7 @@ fn opens_every_earlier_version_without_loss() {
             grants: vec![],
             projects: vec![],
             server_keys: vec![custody_core::SigningKey::from_seed(&[1; 32]).unwrap().public()],
+            key_handovers: vec![],
             policy: custody_core::policy::Policy::default(),
             people: vec![],
             device_revoked_ms: None,

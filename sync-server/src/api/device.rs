@@ -68,8 +68,9 @@ pub async fn enroll(
                     e => Ok(Err(AppError::from(e))),
                 };
             }
-            let profile = admin::profile(tx, &req.device, &st.key.public(), &st.config.policy, now)?
-                .ok_or_else(|| StoreError::Corrupt("device just enrolled is missing".into()))?;
+            let profile =
+                admin::profile(tx, &req.device, (&st.server_keys, &st.handovers), &st.config.policy, now)?
+                    .ok_or_else(|| StoreError::Corrupt("device just enrolled is missing".into()))?;
             let state = DeviceState { boot_id: req.boot_id.clone(), mono_ms: req.mono_ms, tail: None };
             let (ab, anchor) = match sign_anchor(&st, req.device, &state, now) {
                 Ok(x) => x,
@@ -87,8 +88,12 @@ pub async fn enroll(
 /// What the device needs to work offline.
 #[utoipa::path(get, path = "/v1/profile", responses((status = 200, body = DeviceProfile), (status = 401, body = ApiError)))]
 pub async fn profile(State(state): State<AppState>, dev: AuthedDevice) -> ApiResult<Json<DeviceProfile>> {
-    let (key, policy, now) = (state.key.public(), state.config.policy.clone(), state.now());
-    let p = state.store.read_async(move |tx| admin::profile(tx, &dev.key, &key, &policy, now)).await?;
+    let (keys, handovers) = (state.server_keys.clone(), state.handovers.clone());
+    let (policy, now) = (state.config.policy.clone(), state.now());
+    let p = state
+        .store
+        .read_async(move |tx| admin::profile(tx, &dev.key, (&keys, &handovers), &policy, now))
+        .await?;
     p.map(Json).ok_or_else(|| AppError::unauthorized("device_unknown", "设备未注册", "device not enrolled"))
 }
 
@@ -130,7 +135,7 @@ pub async fn upload(
     // Decode and check signatures before taking the store's write lock.
     let st = state.clone();
     let prepared = tokio::task::spawn_blocking(move || {
-        let trusted = [st.key.public()];
+        let trusted = st.server_keys.clone();
         req.records
             .iter()
             .map(|raw| crate::ingest::prepare(raw.get().as_bytes(), &trusted, &st.anchors))
@@ -143,7 +148,7 @@ pub async fn upload(
         .store
         .write_or_abort_async(move |tx| {
             let now = st.now();
-            let p = Pipeline { server_key: &st.key, policy: &st.config.policy, now };
+            let p = Pipeline { server_key: &st.key, known: &st.server_keys, policy: &st.config.policy, now };
             let mut outcomes = Vec::with_capacity(prepared.len());
             for pr in prepared {
                 outcomes.push(p.ingest_prepared(tx, pr, Some(&dev.key))?);
@@ -221,7 +226,7 @@ pub async fn cosign(
             if let Err(d) = access::cosign(&viewer, now, &incoming.body().payload, &req.cosig.author) {
                 return Ok(Err(forbidden(d)));
             }
-            let p = Pipeline { server_key: &st.key, policy: &st.config.policy, now };
+            let p = Pipeline { server_key: &st.key, known: &st.server_keys, policy: &st.config.policy, now };
             p.merge_cosignatures(tx, row.clone(), &incoming)?;
             let row = tx
                 .record(&req.record)?

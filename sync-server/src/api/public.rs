@@ -176,7 +176,7 @@ pub(crate) async fn check_report(
             state.store.write_async(move |tx| logtree::checkpoint(tx, &k, now)).await?
         }
     };
-    let keys = vec![key.public()];
+    let keys = state.server_keys.to_vec();
     let lab = state.config.oversight.lab.clone();
     state
         .store

@@ -231,8 +231,11 @@ impl Issuer<'_> {
     /// The issued PDF of the report `text` seals: the kept one, or rendered
     /// now and kept when there is none yet. Blocking (a worker thread).
     pub fn pdf(&self, text: &str) -> Result<std::result::Result<IssuedFile, PdfRefusal>> {
-        let keys = [self.key.public()];
-        let sealed: Sealed = match self.store.read(|tx| sealed_report(tx, &keys, text))? {
+        let sealed: Sealed = match self.store.read(|tx| {
+            // Seals printed before a key rotation stay valid (issue 18).
+            let keys = crate::keys::known_keys(&self.key.public(), &crate::keys::handovers(tx)?);
+            sealed_report(tx, &keys, text)
+        })? {
             Ok(s) => s,
             Err(f) => return Ok(Err(PdfRefusal::Check(f))),
         };
@@ -256,8 +259,8 @@ impl Issuer<'_> {
             Err(e) => return Ok(Err(PdfRefusal::Pdf(e))),
         };
         let checkpoint = checkpoint_now(self.store, self.key, self.now)?;
-        let keys = [self.key.public()];
         let facts = match self.store.read(|tx| {
+            let keys = crate::keys::known_keys(&self.key.public(), &crate::keys::handovers(tx)?);
             pdf_facts(tx, self.blobs, self.key, &keys, text, self.base_url, &checkpoint, self.lab)
         })? {
             Ok(f) => f,

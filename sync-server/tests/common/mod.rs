@@ -466,9 +466,13 @@ pub fn quantiles(mut v: Vec<std::time::Duration>) -> (f64, f64) {
 /// `sync-server --data <data> admin …` pointed at the test server's store
 /// (its PostgreSQL and bucket too), as an operator runs it.
 pub fn admin_command(server: &TestServer, data: &std::path::Path) -> std::process::Command {
+    admin_command_for(&server.state.config, data)
+}
+
+/// The same for a server's configuration (the server may be stopped).
+pub fn admin_command_for(c: &sync_server::config::Config, data: &std::path::Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sync-server"));
     cmd.args(["--data", data.to_str().unwrap(), "admin"]);
-    let c = &server.state.config;
     if c.is_postgres() {
         cmd.env("JZQY_STORAGE__DATABASE", &c.storage.database);
         if let Some(ca) = &c.storage.database_ca {

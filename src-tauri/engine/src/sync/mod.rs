@@ -122,7 +122,13 @@ impl Engine {
         // 1. The profile (authorisations may have changed, R1).
         match self.signed::<DeviceProfile>(&client, reqwest::Method::GET, routes::PROFILE, vec![], &[]).await
         {
-            Ok(p) => self.store.update_profile(&p)?,
+            Ok(mut p) => {
+                // Trust only the key this phone enrolled with and the keys it
+                // handed over to, each handover signed by the key it retired
+                // (issue 18): whoever answers cannot add a key of their own.
+                p.server_keys = custody_core::server_keys::trusted(&[e.server_key], &p.key_handovers);
+                self.store.update_profile(&p)?
+            }
             Err(ClientError::Api(_, err)) if err.code == "device_revoked" => {
                 self.store.raise_alarm("device_revoked", &err.message_zh, &err.message_en, "")?;
                 return Err(ClientError::Api(403, err).into());
