@@ -419,7 +419,11 @@ async fn r10_only_the_named_witness_cosigns_in_their_own_name(b: Backend) {
     lab.sync_time().await;
     let receive = |lab: &mut Phone| {
         let body = lab.dev.body(
-            custody_core::fixtures::receipt(custody_core::fixtures::tag(160), c.id(), ReceiptDecision::Accepted),
+            custody_core::fixtures::receipt(
+                custody_core::fixtures::tag(160),
+                c.id(),
+                ReceiptDecision::Accepted,
+            ),
             vec![],
             vec![],
             lab.now(),
@@ -431,7 +435,8 @@ async fn r10_only_the_named_witness_cosigns_in_their_own_name(b: Backend) {
     assert_eq!(r.results[0].status, RecordStatus::Refused, "{:?}", r.results[0].findings);
     let f = r.results[0].findings.iter().find(|f| f.code == "received_without_cosignature").expect("named");
     assert!(f.message_zh.contains("会签") && f.message_en.contains("co-signature"));
-    let state = server.state.store.read(|tx| tx.tag_state(custody_core::fixtures::tag(160).as_str())).unwrap();
+    let state =
+        server.state.store.read(|tx| tx.tag_state(custody_core::fixtures::tag(160).as_str())).unwrap();
     assert_eq!(state.unwrap().stage, custody_core::custody::Stage::Commissioned);
     // … and once the witness co-signs, it is received.
     assert!(cosign_as(&w, &c, demo::WITNESS).await.status().is_success());
