@@ -10,6 +10,7 @@
 //! * [`facts`]: the store as the core's fact source (verification contexts, access).
 //! * [`logtree`]: the transparency log over the store.
 //! * [`blobs`]: content-addressed, resumable, write-once media.
+//! * [`faces`]: face photos encrypted at rest, every read logged (PIPL).
 //! * [`api`], [`auth`], [`error`]: the HTTP surface.
 //! * [`console`]: the web console for everyone not on site (issue 13).
 //! * [`admin`], [`demo`], [`maintenance`]: the admin CLI's operations.
@@ -24,6 +25,7 @@ pub mod console;
 pub mod demo;
 pub mod driver;
 pub mod error;
+pub mod faces;
 pub mod facts;
 pub mod ingest;
 pub mod key_custody;
@@ -80,6 +82,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub store: Store,
     pub blobs: Blobs,
+    /// The face photos' key-encryption key and everything done with it.
+    pub faces: Arc<faces::FaceVault>,
     pub key: Arc<SigningKey>,
     pub config: Arc<Config>,
     pub tls_cert_sha256: Option<Hash>,
@@ -104,6 +108,8 @@ pub enum StartError {
     Keys(#[from] keys::KeyFileError),
     #[error("media storage: {0}")]
     Media(#[from] blobs::BlobError),
+    #[error("face photos: {0} / {zh}", zh = .0.message_zh())]
+    Faces(#[from] faces::FaceError),
 }
 
 impl AppState {
@@ -128,10 +134,12 @@ impl AppState {
             }
             tx.set_meta("server_key", &key.public().to_b64())
         })?;
+        let faces = faces::FaceVault::open(&config.face_key_file(), &store)?;
         Ok(AppState {
             clock: Arc::new(SystemClock),
             store,
             blobs,
+            faces: Arc::new(faces),
             key: Arc::new(key),
             config: Arc::new(config),
             tls_cert_sha256: None,
@@ -141,6 +149,11 @@ impl AppState {
             bound: Arc::default(),
             report_font: Arc::default(),
         })
+    }
+
+    /// The media store as readers see it: a sealed face photo opened.
+    pub fn media(&self) -> faces::Media {
+        faces::Media { blobs: self.blobs.clone(), faces: self.faces.clone() }
     }
 
     /// The report font (R13), loaded on first use.
@@ -294,6 +307,7 @@ pub async fn serve_on(
     // and audit log).
     oversight::spawn(state.clone());
     status::spawn(state.clone());
+    faces::sweep::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let handle = axum_server::Handle::new();
     let h2 = handle.clone();
