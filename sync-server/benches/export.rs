@@ -82,7 +82,7 @@ async fn run(backend: Backend, records: usize, photo: usize) {
     let bag = dir.path().join("project.bag");
     let t = Instant::now();
     let scope = Scope { project: Some(sync_server::demo::PROJECT.into()), ..Scope::default() };
-    let summary = sync_server::export::export(&s.store, &s.blobs, &s.key, scope, &bag, s.now()).unwrap();
+    let summary = sync_server::export::export(&s.store, &s.media(), &s.key, scope, &bag, s.now()).unwrap();
     let export_s = t.elapsed().as_secs_f64();
     let mb = summary.payload_bytes as f64 / 1e6;
     println!(

@@ -10,6 +10,7 @@
 //! * [`facts`]: the store as the core's fact source (verification contexts, access).
 //! * [`logtree`]: the transparency log over the store.
 //! * [`blobs`]: content-addressed, resumable, write-once media.
+//! * [`faces`]: face photos encrypted at rest, every read logged (PIPL).
 //! * [`api`], [`auth`], [`error`]: the HTTP surface.
 //! * [`console`]: the web console for everyone not on site (issue 13).
 //! * [`admin`], [`demo`], [`maintenance`]: the admin CLI's operations.
@@ -26,6 +27,7 @@ pub mod demo;
 pub mod driver;
 pub mod error;
 pub mod export;
+pub mod faces;
 pub mod facts;
 pub mod ingest;
 pub mod key_custody;
@@ -82,6 +84,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub store: Store,
     pub blobs: Blobs,
+    /// The face photos' key-encryption key and everything done with it.
+    pub faces: Arc<faces::FaceVault>,
     pub key: Arc<SigningKey>,
     /// Every key this server signed with: `key`'s public half first, then
     /// the keys it rotated away from (issue 18), whose signatures stay valid.
@@ -111,6 +115,8 @@ pub enum StartError {
     Keys(#[from] keys::KeyFileError),
     #[error("media storage: {0}")]
     Media(#[from] blobs::BlobError),
+    #[error("face photos: {0} / {zh}", zh = .0.message_zh())]
+    Faces(#[from] faces::FaceError),
 }
 
 impl AppState {
@@ -137,10 +143,12 @@ impl AppState {
             keys::handovers(tx)
         })?;
         let server_keys = keys::known_keys(&key.public(), &handovers);
+        let faces = faces::FaceVault::open(&config.face_key_file(), &store)?;
         Ok(AppState {
             clock: Arc::new(SystemClock),
             store,
             blobs,
+            faces: Arc::new(faces),
             key: Arc::new(key),
             server_keys: Arc::new(server_keys),
             handovers: Arc::new(handovers),
@@ -152,6 +160,11 @@ impl AppState {
             bound: Arc::default(),
             report_font: Arc::default(),
         })
+    }
+
+    /// The media store as readers see it: a sealed face photo opened.
+    pub fn media(&self) -> faces::Media {
+        faces::Media { blobs: self.blobs.clone(), faces: self.faces.clone() }
     }
 
     /// The report font (R13), loaded on first use.
@@ -305,6 +318,7 @@ pub async fn serve_on(
     // and audit log).
     oversight::spawn(state.clone());
     status::spawn(state.clone());
+    faces::sweep::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let handle = axum_server::Handle::new();
     let h2 = handle.clone();

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 pub(super) fn admin_of(state: &AppState) -> Admin<'_> {
-    Admin { store: &state.store, blobs: &state.blobs, key: &state.key, policy: &state.config.policy }
+    Admin::of(state)
 }
 
 /// An admin action's refusal, shown on the page it came from.

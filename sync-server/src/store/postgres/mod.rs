@@ -61,6 +61,8 @@ pub const MIGRATIONS: &[Migration] = &[
     schema::LAB_REGISTRY,
     // v7: plans before work starts (issue 15)
     schema::PLANS,
+    // v8: face photos encrypted at rest, every read logged (issue 18)
+    schema::FACES,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one
