@@ -57,6 +57,7 @@ fn main() {
         ("rqrr 0.11", single(Decoder::Rqrr)),
         ("rxing 0.9 (hybrid)", single(Decoder::RxingHybrid)),
         ("rxing 0.9 (global)", single(Decoder::RxingGlobal)),
+        ("mesh grid (own)", single(Decoder::MeshGrid)),
         ("cascade, still", ScanConfig::still()),
         ("cascade, live", ScanConfig::live()),
     ];

@@ -18,6 +18,7 @@
 pub mod blackbox;
 pub mod guard;
 pub mod image_ops;
+pub mod mesh;
 pub mod precheck;
 pub mod synth;
 pub mod tag;
@@ -38,6 +39,11 @@ pub enum Decoder {
     /// rxing over ZXing's global histogram binariser: better on small or
     /// low-contrast codes where the local blocks are too coarse.
     RxingGlobal,
+    /// rxing's finder patterns, then our own sampling on a module grid
+    /// fitted to the picture, thresholded against glare ([`mesh`]); rxing
+    /// decodes the modules. For curved, crumpled and glared labels
+    /// (versions 1-6).
+    MeshGrid,
     /// rqrr (Rust port of quirc): strongest on steep tilt.
     Rqrr,
 }
@@ -94,7 +100,7 @@ impl Strategy {
 
     /// Every decoder x every pre-processing, for measuring (bench, tests).
     pub fn all() -> Vec<Strategy> {
-        let decoders = [Decoder::RxingHybrid, Decoder::RxingGlobal, Decoder::Rqrr];
+        let decoders = [Decoder::RxingHybrid, Decoder::RxingGlobal, Decoder::MeshGrid, Decoder::Rqrr];
         let preps = [
             Prep::None,
             Prep::Half,
@@ -114,6 +120,8 @@ impl Strategy {
         let d = match self.decoder {
             Decoder::RxingHybrid => "rxing-0.9/hybrid",
             Decoder::RxingGlobal => "rxing-0.9/global",
+            // Our own sampler, versioned with this crate; rxing decodes.
+            Decoder::MeshGrid => concat!("mesh-grid-", env!("CARGO_PKG_VERSION"), "/rxing-0.9"),
             Decoder::Rqrr => "rqrr-0.11",
         };
         let p = match self.prep {
@@ -309,6 +317,7 @@ fn decode(decoder: Decoder, luma: &[u8], width: usize, height: usize) -> Vec<Str
         Decoder::RxingHybrid | Decoder::RxingGlobal => {
             rxing_decode(decoder, luma, width, height).into_iter().collect()
         }
+        Decoder::MeshGrid => mesh::read(luma, width, height),
         Decoder::Rqrr => rqrr_decode(luma, width, height),
     }
 }
