@@ -39,7 +39,6 @@ use rxing::qrcode::cpp_port::detector::{
     EstimateModuleSize, FindFinderPatterns, FinderPatternSet, GenerateFinderPatternSets,
     LocateAlignmentPattern, Mod2Pix,
 };
-use rxing::qrcode::decoder::BitMatrixParser;
 use rxing::{BinaryBitmap, Luma8LuminanceSource};
 
 /// Modules between two control points of the mesh: fine enough to follow
@@ -80,16 +79,6 @@ pub fn read(luma: &[u8], width: usize, height: usize) -> Vec<String> {
         let finders = Finders::from_set(&bits, set);
         for dim in finders.candidate_dimensions() {
             let mut mesh = start(&bits, &finders, dim);
-            // The format information sits next to the finder patterns,
-            // where the first guess is right even on a bent label: a triple
-            // of finder-like shapes that carries none is not a QR code, and
-            // fitting it would only cost time (most triples in code-free
-            // pictures end here).
-            if !threshold(&mesh.module_greys(&img), dim, false)
-                .is_some_and(|m| carries_format_information(&m))
-            {
-                continue;
-            }
             mesh.fit(&img);
             let grey = mesh.module_greys(&img);
             for glare in [false, true] {
@@ -117,7 +106,7 @@ fn start(bits: &BitMatrix, f: &Finders, dim: usize) -> Mesh {
             let p = |c: [f32; 2]| rxing::point(c[0], c[1]);
             let quad = rxing::common::Quadrilateral::from([p(f.tl), p(f.tr), br, p(f.bl)]);
             if let Ok(t) = Mod2Pix(dim as i32, rxing::point(3.0, 3.0), quad) {
-                let mut mesh = Mesh::new(dim, CELL, |u, v| {
+                let mut mesh = Mesh::new(dim, |u, v| {
                     let q = t.transform_point(rxing::point(u, v));
                     [q.x, q.y]
                 });
@@ -239,9 +228,13 @@ struct Mesh {
 }
 
 impl Mesh {
-    /// A mesh whose control points start on `start(u, v)`.
-    fn new(dim: usize, cell: f32, start: impl Fn(f32, f32) -> [f32; 2]) -> Mesh {
-        let n = (dim as f32 / cell).ceil() as usize + 1;
+    /// A mesh whose control points start on `start(u, v)`, about [`CELL`]
+    /// modules apart, the last row and column on the symbol's far edges (a
+    /// point beyond the symbol would see no module edges to fit to).
+    fn new(dim: usize, start: impl Fn(f32, f32) -> [f32; 2]) -> Mesh {
+        let cells = (dim as f32 / CELL).round().max(1.0) as usize;
+        let cell = dim as f32 / cells as f32;
+        let n = cells + 1;
         let mut nodes = Vec::with_capacity(n * n);
         for j in 0..n {
             for i in 0..n {
@@ -258,7 +251,7 @@ impl Mesh {
         let span = dim as f32 - 7.0;
         let du = [(f.tr[0] - f.tl[0]) / span, (f.tr[1] - f.tl[1]) / span];
         let dv = [(f.bl[0] - f.tl[0]) / span, (f.bl[1] - f.tl[1]) / span];
-        Mesh::new(dim, CELL, |u, v| {
+        Mesh::new(dim, |u, v| {
             let (u, v) = (u - 3.5, v - 3.5);
             [f.tl[0] + u * du[0] + v * dv[0], f.tl[1] + u * du[1] + v * dv[1]]
         })
@@ -406,7 +399,8 @@ impl Mesh {
         let hi = |c: f32| (c + self.cell).min(dim);
         for axis in 0..2 {
             let (along_c, across_c) = if axis == 0 { (cu, cv) } else { (cv, cu) };
-            let (start, end) = (lo(along_c), hi(along_c));
+            // Whole modules, so that the phase of sample m is m / STEPS.
+            let (start, end) = (lo(along_c).floor(), hi(along_c).ceil().min(dim));
             let count = ((end - start) * STEPS_PER_MODULE as f32).round() as usize;
             let mut across = lo(across_c).floor() + 0.5;
             while across < hi(across_c) {
@@ -508,18 +502,6 @@ fn threshold(grey: &[f32], d: usize, glare: bool) -> Option<BitMatrix> {
     Some(m)
 }
 
-/// Whether a module matrix holds a readable copy of the format information
-/// (15 bits, BCH-coded: rxing accepts up to 3 wrong bits), read straight or
-/// mirrored as the decoder will.
-fn carries_format_information(m: &BitMatrix) -> bool {
-    [false, true].into_iter().any(|mirror| {
-        BitMatrixParser::new(m.clone()).is_ok_and(|mut parser| {
-            parser.setMirror(mirror);
-            parser.readFormatInformation().is_ok()
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -591,7 +573,6 @@ mod tests {
         assert!(after < 0.3, "fitted grid off by {after} modules (straight: {before})");
         // And the modules it samples are the code's.
         let matrix = threshold(&mesh.module_greys(&img), dim, false).unwrap();
-        assert!(carries_format_information(&matrix));
         let wrong = (0..dim * dim)
             .filter(|k| matrix.get((k % dim) as u32, (k / dim) as u32) != m[k / dim + 4][k % dim + 4])
             .count();
