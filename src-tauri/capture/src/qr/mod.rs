@@ -96,7 +96,7 @@ impl Strategy {
         // noise (averaging 2x2 pixels halves the noise).
         s(Decoder::RxingHybrid, Prep::Half),
         // +8 there (the curved and crumpled labels of qrcode-4), and the
-        // only strategy that reads our tag wrapped round a bar of radius
+        // only step that reads our tag wrapped round a bar of radius
         // 0.39-0.41 tag widths or under a highlight of radius 0.25-0.31 tag
         // widths. Before rqrr: the labels it reads then skip rqrr, which
         // made the cascade's p95 on the ZXing photos lower, not higher.
