@@ -397,7 +397,7 @@ impl Mesh {
         // Rows (for u edges) and columns (for v edges) through module centres.
         let lo = |c: f32| (c - self.cell).max(0.0);
         let hi = |c: f32| (c + self.cell).min(dim);
-        for axis in 0..2 {
+        for (axis, sums) in acc.iter_mut().enumerate() {
             let (along_c, across_c) = if axis == 0 { (cu, cv) } else { (cv, cu) };
             // Whole modules, so that the phase of sample m is m / STEPS.
             let (start, end) = (lo(along_c).floor(), hi(along_c).ceil().min(dim));
@@ -414,22 +414,17 @@ impl Mesh {
                     let w_along = 1.0 - (start + m as f32 * h - along_c).abs() / self.cell;
                     let w = (g[m + 1] - g[m - 1]).abs() * w_along.max(0.0) * w_across.max(0.0);
                     let (cos, sin) = phase[m % STEPS_PER_MODULE];
-                    acc[axis][0] += w * cos;
-                    acc[axis][1] += w * sin;
-                    acc[axis][2] += w;
+                    sums[0] += w * cos;
+                    sums[1] += w * sin;
+                    sums[2] += w;
                 }
                 across += 1.0;
             }
         }
-        let mut out = [0.0f32; 2];
-        for axis in 0..2 {
-            let [c, s, w] = acc[axis];
-            if w <= 0.0 || (c * c + s * s).sqrt() / w < MIN_LATTICE {
-                return None;
-            }
-            out[axis] = s.atan2(c) / std::f32::consts::TAU;
-        }
-        Some((out[0], out[1]))
+        let phase_of = |[c, s, w]: [f32; 3]| {
+            (w > 0.0 && (c * c + s * s).sqrt() / w >= MIN_LATTICE).then(|| s.atan2(c) / std::f32::consts::TAU)
+        };
+        Some((phase_of(acc[0])?, phase_of(acc[1])?))
     }
 
     /// Each module's grey: the mean of five points round its fitted centre.
@@ -595,7 +590,7 @@ mod tests {
         let mut grey = vec![0.0f32; d * d];
         for y in 0..d {
             for x in 0..d {
-                grey[y * d + x] = match ((x + y) % 2 == 0, glared(x, y)) {
+                grey[y * d + x] = match ((x + y).is_multiple_of(2), glared(x, y)) {
                     (true, false) => 30.0,
                     (false, false) => 220.0,
                     (true, true) => 200.0,
@@ -604,7 +599,8 @@ mod tests {
             }
         }
         let m = [threshold(&grey, d, false).unwrap(), threshold(&grey, d, true).unwrap()];
-        let is_right = |m: &BitMatrix, x: usize, y: usize| m.get(x as u32, y as u32) == ((x + y) % 2 == 0);
+        let is_right =
+            |m: &BitMatrix, x: usize, y: usize| m.get(x as u32, y as u32) == ((x + y).is_multiple_of(2));
         // The wide window calls the lifted dark modules white...
         assert!(!is_right(&m[0], 5, 5));
         // ... the glare variant reads every module whose 3x3 neighbourhood
