@@ -58,6 +58,7 @@ const STEPS_PER_MODULE: usize = 4;
 /// Most passes over the mesh (the first one propagates from the finders);
 /// fitting stops earlier once no point moves by [`SETTLED`] modules.
 const PASSES: usize = 4;
+/// Largest move (modules) in a pass below which the mesh counts as fitted.
 const SETTLED: f32 = 0.1;
 /// Cells round a node whose fitted corrections predict its own.
 const PREDICT_REACH: usize = 2;
@@ -94,9 +95,9 @@ pub fn read(luma: &[u8], width: usize, height: usize) -> Vec<String> {
 
 /// The first guess of the grid: through the three finders and the
 /// alignment pattern when one is found near where the finders put it
-/// (perspective), else through the finders alone (affine). Measured on
-/// the crumpled labels of qrcode-4: from the affine start the fit slips a
-/// module near the far corner on 6 of 8, from the alignment pattern on none.
+/// (perspective), else through the finders alone (affine). Measured on the
+/// 145 ZXing photos: 121 read from this start, 110 from the affine one
+/// alone (perspective that the fit would have to grow from the finders).
 fn start(bits: &BitMatrix, f: &Finders, dim: usize) -> Mesh {
     let affine = Mesh::affine(f, dim);
     if dim > 21 {
