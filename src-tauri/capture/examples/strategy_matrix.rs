@@ -4,8 +4,11 @@
 //! decoder is upgraded:
 //!
 //! ```sh
-//! cargo run --release -p capture --example strategy_matrix [DIR…] > matrix.tsv
+//! cargo run --profile bench -p capture --example strategy_matrix [DIR…] > matrix.tsv
 //! ```
+//!
+//! (The bench profile is the release optimisation and shares the build of
+//! `cargo bench -p capture --bench scan`.)
 //!
 //! Without arguments it reads the ZXing sets; with arguments, each DIR is a
 //! folder in the same layout (N.png + N.txt; no .txt = must read nothing).

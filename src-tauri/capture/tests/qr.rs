@@ -43,10 +43,15 @@ fn rate(scanner: &Scanner) -> (usize, usize, Vec<String>) {
     (correct, total, wrong)
 }
 
-/// Measured: the cascade reads 135 of the 145 (rxing alone 131, rqrr alone
-/// 82; zxing-cpp 132 in the project's notes). The floor is the measured
-/// figure: any regression fails.
-const CASCADE_FLOOR: usize = 135;
+/// Measured: the cascade reads 143 of the 145 (135 before the mesh sampler
+/// of issue 19; rxing alone 131, rqrr alone 92, the mesh sampler alone 121;
+/// zxing-cpp 132 in the project's notes). The two it misses: qrcode-2/16
+/// (it reads the inner of two nested codes, see [`rate`]) and qrcode-2/13
+/// (a code filled with a photograph; no cascade step reads it, and the
+/// strategies outside the cascade that do all read "photography" where
+/// ZXing expects "photograph"). The floor is the measured figure: any
+/// regression fails.
+const CASCADE_FLOOR: usize = 143;
 
 #[test]
 fn r11_cascade_beats_every_single_decoder_on_the_zxing_photos() {
@@ -89,9 +94,9 @@ fn r6_live_precheck_passes_nearly_every_readable_photo() {
     let (live_read, _, wrong) = rate(&Scanner::new(live));
     println!("live (pre-check first) {live_read}/145, still {still}/145");
     assert!(wrong.iter().all(|w| w.contains("qrcode-2/16.png")), "{wrong:#?}");
-    // Measured: 130 of the cascade's 135 (the pre-check misses a few tiny
+    // Measured: 138 of the cascade's 143 (the pre-check misses a few tiny
     // or very blurred codes; a live scanner gets another frame 33 ms later).
-    assert!(live_read >= 130, "live read {live_read}");
+    assert!(live_read >= 138, "live read {live_read}");
 }
 
 fn read_tag(img: capture::qr::image_ops::Grey) -> Result<String, String> {
@@ -128,6 +133,10 @@ fn r6_our_tags_read_under_field_conditions() {
         ("curved round a rebar", Condition::Curved(0.6), 200.0, true),
         ("dusk with sensor noise", Condition::LowLight { paper: 60, noise: 25 }, 160.0, false),
         ("mud over 8 % of the tag", Condition::Dirt(0.08), 180.0, true),
+        // Read only since the mesh sampler (issue 19): the cascade before
+        // missed radii 0.39-0.41 and glare of radius 0.25 and more.
+        ("wrapped round a bar of radius 0.4 tag widths", Condition::Curved(0.4), 200.0, false),
+        ("glare of radius 0.3 tag widths", Condition::Glare(0.30), 180.0, false),
     ];
     let mut failures = Vec::new();
     for (i, (name, cond, side, rxing_reads)) in conditions.iter().enumerate() {
