@@ -26,6 +26,7 @@ pub mod demo;
 pub mod driver;
 pub mod error;
 pub mod export;
+pub mod faces;
 pub mod facts;
 pub mod ingest;
 pub mod key_custody;
@@ -101,6 +102,8 @@ pub struct AppState {
     /// rendered and kept once it loads (a missing font is asked again, so
     /// installing it needs no restart).
     pub report_font: Arc<OnceLock<report_pdf::ReportFont>>,
+    /// The server's own face re-check (`[faces]`, issue 19).
+    pub faces: Arc<faces::FaceRechecker>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +140,7 @@ impl AppState {
             keys::handovers(tx)
         })?;
         let server_keys = keys::known_keys(&key.public(), &handovers);
+        let faces = Arc::new(faces::FaceRechecker::new(&config));
         Ok(AppState {
             clock: Arc::new(SystemClock),
             store,
@@ -151,6 +155,7 @@ impl AppState {
             console: Arc::new(console::Limiter::default()),
             bound: Arc::default(),
             report_font: Arc::default(),
+            faces,
         })
     }
 
@@ -303,6 +308,12 @@ pub async fn serve_on(
     }
     // The client's address reaches handlers (the console's sign-in limits
     // and audit log).
+    // Said at every start: a server without face models accepts the
+    // phones' face results unchecked, and an operator must know it.
+    match state.faces.unavailable() {
+        None => tracing::info!(faces = %state.faces.describe(), "face re-check"),
+        Some(_) => tracing::warn!(faces = %state.faces.describe(), "face re-check"),
+    }
     oversight::spawn(state.clone());
     status::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -186,6 +186,13 @@ pub async fn upload(
             Ok(Ok(UploadResponse { results, anchor, checkpoint }))
         })
         .await??;
+    // Records whose face photo is already here (sent before, or by another
+    // route): re-checked now, after the write transaction (R1, R7).
+    let accepted: Vec<Hash> =
+        resp.results.iter().filter(|r| r.status == RecordStatus::Accepted).map(|r| r.id).collect();
+    if !accepted.is_empty() {
+        crate::faces::recheck_async(&state, crate::store::faces::Pending::Records(accepted)).await;
+    }
     Ok(Json(resp))
 }
 

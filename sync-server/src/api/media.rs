@@ -136,6 +136,9 @@ pub async fn media_upload(
                 tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received, complete }, now)
             })
             .await?;
+        // A face photo completed: the server re-checks it before answering,
+        // so a trail read after the upload already holds the result (R1, R7).
+        crate::faces::recheck_async(&state, crate::store::faces::Pending::Photo(sha)).await;
     }
     Ok(Json(MediaStatus { sha256: sha, size, received, complete }))
 }

@@ -16,6 +16,7 @@
 
 pub mod console;
 pub mod dialect;
+pub mod faces;
 pub mod oversight;
 pub mod plans;
 pub mod postgres;
@@ -136,7 +137,9 @@ pub struct IssuedPdfRow {
 }
 
 /// One transaction's worth of domain operations (the console's among them).
-pub trait Tx: console::ConsoleTx + oversight::OversightTx + registry::RegistryTx + plans::PlansTx {
+pub trait Tx:
+    console::ConsoleTx + oversight::OversightTx + registry::RegistryTx + plans::PlansTx + faces::FacesTx
+{
     // --- records ---
     fn record(&mut self, id: &Hash) -> Result<Option<RecordRow>>;
     fn record_at(&mut self, device: &PublicKey, seq: u64) -> Result<Option<RecordRow>>;

@@ -41,6 +41,8 @@ INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
     schema::LAB_REGISTRY,
     // v8: plans before work starts (issue 15)
     schema::PLANS,
+    // v9: the server's face re-checks (issue 19)
+    schema::FACE_RECHECKS,
 ];
 
 const READERS: usize = 4;

@@ -20,6 +20,7 @@
 //!   does).
 
 mod console;
+mod faces;
 mod oversight;
 mod plans;
 mod registry;

@@ -61,6 +61,8 @@ pub const MIGRATIONS: &[Migration] = &[
     schema::LAB_REGISTRY,
     // v7: plans before work starts (issue 15)
     schema::PLANS,
+    // v8: the server's face re-checks (issue 19)
+    schema::FACE_RECHECKS,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one

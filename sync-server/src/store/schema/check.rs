@@ -293,6 +293,7 @@ mod tests {
             ("SQLite v6", text(&sqlite::MIGRATIONS[5], Dialect::Sqlite), "a2a07a5a9bd75997"),
             ("SQLite v7", text(&sqlite::MIGRATIONS[6], Dialect::Sqlite), "cd36a7ed45feaf9c"),
             ("SQLite v8", text(&sqlite::MIGRATIONS[7], Dialect::Sqlite), "8286a6c86da018ef"),
+            ("SQLite v9", text(&sqlite::MIGRATIONS[8], Dialect::Sqlite), "d0ad9ed31fb20409"),
             (
                 "PostgreSQL v1",
                 include_str!("../../../tests/fixtures/schema-v1/postgres.sql").to_owned(),
@@ -304,6 +305,7 @@ mod tests {
             ("PostgreSQL v5", text(&postgres::MIGRATIONS[4], Dialect::Postgres), "bc9b6ddabc3837ab"),
             ("PostgreSQL v6", text(&postgres::MIGRATIONS[5], Dialect::Postgres), "64185a0e31147212"),
             ("PostgreSQL v7", text(&postgres::MIGRATIONS[6], Dialect::Postgres), "195c9695d87a02ed"),
+            ("PostgreSQL v8", text(&postgres::MIGRATIONS[7], Dialect::Postgres), "0e74133f5d664071"),
         ];
         for (name, sql, sha256) in shipped {
             let h = hex::encode(custody_core::Hash::of(sql.as_bytes()).as_bytes());
@@ -311,7 +313,7 @@ mod tests {
         }
         assert_eq!(
             (sqlite::MIGRATIONS.len(), postgres::MIGRATIONS.len()),
-            (8, 7),
+            (9, 8),
             "pin the new migration here"
         );
     }
