@@ -260,6 +260,10 @@ async fn r1_r7_a_reference_granted_after_the_photo_is_re_checked_by_the_sweep(b:
     assert!(server.state.store.read(|tx| tx.face_recheck(&s.id())).unwrap().is_none());
     let faces = faces_check(&trail);
     assert!(faces.ok && faces.message_en.contains("not re-checked 2"), "{faces:?}");
+    // Records waiting for a reference are no candidates for the sweep (they
+    // would fill its batch and starve the ones behind them).
+    let waiting = server.state.store.read(|tx| tx.face_recheck_pending(&Pending::Any, 50)).unwrap();
+    assert!(waiting.is_empty(), "{waiting:?}");
     // The reference arrives last; the sweep (the oversight tick's) finds it.
     grant_reference(&server, &test_face("obama.jpg"));
     let st = &server.state;

@@ -7,12 +7,17 @@ use crate::store::sql::{Conn, args, to_json};
 use custody_core::Hash;
 use custody_core::verify::face_recheck::ServerFaceCheck;
 
-/// Accepted records with a face claim whose face photo has arrived and
-/// that the server has not re-checked; the caller adds one condition.
+/// Accepted records with a face claim whose face photo has arrived, whose
+/// author has a reference photo here, and that the server has not
+/// re-checked; the caller adds one condition. Records still waiting for a
+/// reference are not candidates, so they never fill the sweep's batch and
+/// starve the ones behind them.
 const PENDING: &str = "SELECT r.id FROM records r \
      JOIN record_media m ON m.record = r.id AND m.purpose = 'face' \
      JOIN media x ON x.sha256 = m.sha256 AND x.complete = 1 \
      WHERE r.status = 'accepted' AND r.kind IN ('sampling', 'witnessing') \
+     AND EXISTS (SELECT 1 FROM grants g JOIN media y ON y.sha256 = g.face_reference AND y.complete = 1 \
+                 WHERE g.person = r.author) \
      AND NOT EXISTS (SELECT 1 FROM face_rechecks f WHERE f.record = r.id)";
 
 impl<C: Conn> FacesTx for SqlTx<'_, C> {
