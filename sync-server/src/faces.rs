@@ -109,9 +109,15 @@ impl FaceRechecker {
         if self.missing.is_some() {
             return None;
         }
-        let c = self.checker.get_or_init(|| {
-            let models = loaded_models(&self.dir)?;
-            Ok(FaceChecker::new(models, self.config.clone()))
+        let c = self.checker.get_or_init(|| match loaded_models(&self.dir) {
+            Ok(models) => Ok(FaceChecker::new(models, self.config.clone())),
+            Err(e) => {
+                // Files there but unusable: said once, loudly, and by
+                // `unavailable` from now on (`admin status`, another
+                // process, sees only whether the files are there).
+                tracing::error!(error = %e, "face models failed to load: the server does not re-check faces");
+                Err(e)
+            }
         });
         c.as_ref().ok()
     }
