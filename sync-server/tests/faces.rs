@@ -72,10 +72,14 @@ async fn world(b: Backend, reference: Option<&[u8]>) -> (tempfile::TempDir, Test
 }
 
 fn grant_reference(server: &TestServer, reference: &[u8]) {
+    grant_reference_as(server, "G-ZW-S-FACE", reference)
+}
+
+fn grant_reference_as(server: &TestServer, grant: &str, reference: &[u8]) {
     server
         .admin()
         .grant(
-            id("G-ZW-S-FACE"),
+            id(grant),
             id(demo::SAMPLER),
             Some(id(demo::PROJECT)),
             PersonRole::Sampler,
@@ -264,18 +268,30 @@ async fn r1_r7_a_reference_granted_after_the_photo_is_re_checked_by_the_sweep(b:
     // would fill its batch and starve the ones behind them).
     let waiting = server.state.store.read(|tx| tx.face_recheck_pending(&Pending::Any, 50)).unwrap();
     assert!(waiting.is_empty(), "{waiting:?}");
-    // The reference arrives last; the sweep (the oversight tick's) finds it.
-    grant_reference(&server, &test_face("obama.jpg"));
+    // A reference without a usable face arrives: the server cannot compare,
+    // keeps that, and the trail still says it has not re-checked.
     let st = &server.state;
-    let done = sync_server::faces::recheck(&st.store, &st.blobs, &st.faces, &Pending::Any, st.now()).unwrap();
-    assert_eq!(done.iter().map(|d| d.0).collect::<Vec<_>>(), vec![s.id()]);
+    let sweep =
+        || sync_server::faces::recheck(&st.store, &st.blobs, &st.faces, &Pending::Any, st.now()).unwrap();
+    grant_reference_as(&server, "G-ZW-S-BAD", b"a scanned letter, not a face");
+    let done: Vec<_> = sweep().into_iter().map(|d| (d.0, d.1.outcome)).collect();
+    assert_eq!(done, vec![(s.id(), ServerFaceOutcome::ReferenceUnusable)]);
     let lab = enrolled(&server, 6, demo::LAB_RECEIVER).await;
     let trail: TrailResponse = lab.get_json(&routes::lab_tag(&custody_core::fixtures::tag(304))).await;
+    let faces = faces_check(&trail);
+    assert!(faces.ok && faces.message_en.contains("not re-checked 2"), "{faces:?}");
+    assert!(sweep().is_empty(), "nothing new to compare with");
+    // A usable reference arrives last (a grant made later: its own
+    // millisecond); the sweep (the oversight tick's) re-checks against it.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    grant_reference(&server, &test_face("obama.jpg"));
+    let done: Vec<_> = sweep().into_iter().map(|d| (d.0, d.1.outcome)).collect();
+    assert_eq!(done, vec![(s.id(), ServerFaceOutcome::NoFace { reason: FaceAbsence::NotAnImage })]);
+    let trail: TrailResponse = lab.get_json(&routes::lab_tag(&custody_core::fixtures::tag(304))).await;
     assert!(trail.to_confirm.iter().any(|f| f.code == "face_not_found"), "{:?}", trail.to_confirm);
+    assert!(regulator_codes(&server, &s.id()).contains(&"face_not_found".to_owned()));
     // Once is enough: the next sweep has nothing to do.
-    let again =
-        sync_server::faces::recheck(&st.store, &st.blobs, &st.faces, &Pending::Any, st.now()).unwrap();
-    assert!(again.is_empty());
+    assert!(sweep().is_empty());
 }
 
 async fn r1_r7_a_server_without_models_says_so_and_never_claims_it_checked(b: Backend) {

@@ -25,11 +25,14 @@ pub trait FacesTx {
     fn face_recheck(&mut self, record: &Hash) -> Result<Option<ServerFaceCheck>>;
     /// Keep the re-check of `record` unless one is kept already (the first
     /// stands: a finding once shown to regulators is not withdrawn by a
-    /// later run). Whether this one was kept.
+    /// later run), except one that could not compare because the reference
+    /// had no usable face, which a re-check against another reference
+    /// replaces. Whether this one was kept.
     fn insert_face_recheck(&mut self, record: &Hash, check: &ServerFaceCheck) -> Result<bool>;
     /// Accepted sampling and witnessing records among `which` whose face
-    /// photo has arrived in full and that have no re-check yet, in log
-    /// order, at most `limit`.
+    /// photo and author's reference have arrived in full and that have no
+    /// re-check yet (or only one against a replaced reference without a
+    /// usable face), in log order, at most `limit`.
     fn face_recheck_pending(&mut self, which: &Pending, limit: u32) -> Result<Vec<Hash>>;
     /// How many records the server has re-checked (for `admin status`).
     fn face_recheck_count(&mut self) -> Result<u64>;

@@ -9,16 +9,20 @@ use custody_core::verify::face_recheck::ServerFaceCheck;
 
 /// Accepted records with a face claim whose face photo has arrived, whose
 /// author has a reference photo here, and that the server has not
-/// re-checked; the caller adds one condition. Records still waiting for a
-/// reference are not candidates, so they never fill the sweep's batch and
-/// starve the ones behind them.
+/// re-checked — or re-checked against a reference without a usable face
+/// that a newer reference has since replaced; the caller adds one
+/// condition. Records still waiting for a reference are not candidates, so
+/// they never fill the sweep's batch and starve the ones behind them.
 const PENDING: &str = "SELECT r.id FROM records r \
      JOIN record_media m ON m.record = r.id AND m.purpose = 'face' \
      JOIN media x ON x.sha256 = m.sha256 AND x.complete = 1 \
      WHERE r.status = 'accepted' AND r.kind IN ('sampling', 'witnessing') \
      AND EXISTS (SELECT 1 FROM grants g JOIN media y ON y.sha256 = g.face_reference AND y.complete = 1 \
                  WHERE g.person = r.author) \
-     AND NOT EXISTS (SELECT 1 FROM face_rechecks f WHERE f.record = r.id)";
+     AND NOT EXISTS (SELECT 1 FROM face_rechecks f WHERE f.record = r.id \
+                     AND (f.json NOT LIKE '%\"reference_unusable\"%' OR f.reference = \
+                          (SELECT n.face_reference FROM grants n WHERE n.person = r.author \
+                           AND n.face_reference IS NOT NULL ORDER BY n.valid_from_ms DESC LIMIT 1)))";
 
 impl<C: Conn> FacesTx for SqlTx<'_, C> {
     fn face_recheck(&mut self, record: &Hash) -> Result<Option<ServerFaceCheck>> {
@@ -29,7 +33,10 @@ impl<C: Conn> FacesTx for SqlTx<'_, C> {
     fn insert_face_recheck(&mut self, record: &Hash, check: &ServerFaceCheck) -> Result<bool> {
         let n = self.c.exec(
             "INSERT INTO face_rechecks (record, photo, reference, checked_ms, json) VALUES ($1,$2,$3,$4,$5) \
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT (record) DO UPDATE SET photo = excluded.photo, reference = excluded.reference, \
+             checked_ms = excluded.checked_ms, json = excluded.json \
+             WHERE face_rechecks.json LIKE '%\"reference_unusable\"%' \
+             AND face_rechecks.reference <> excluded.reference",
             args![record, &check.photo, &check.reference, check.checked_ms, to_json(check)],
         )?;
         Ok(n > 0)
