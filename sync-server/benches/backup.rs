@@ -94,8 +94,8 @@ async fn run(backend: Backend, records: usize, photo: usize) {
     let root = dir.path().join("backups");
     let key = s.key.public();
     let t = Instant::now();
-    let first =
-        backup::scheduled(&s.store, &s.blobs, (&s.config.keys_dir(), None), &key, &root, 7, s.now()).unwrap();
+    let live = backup::Live { store: &s.store, blobs: &s.blobs, faces: &s.faces };
+    let first = backup::scheduled(&live, (&s.config.keys_dir(), None), &key, &root, 7, s.now()).unwrap();
     let total = t.elapsed().as_secs_f64();
     let m = &first.manifest;
     assert!(m.verified, "{:?}", m.problems);
@@ -109,16 +109,8 @@ async fn run(backend: Backend, records: usize, photo: usize) {
         m.verify_seconds
     );
     let t = Instant::now();
-    let second = backup::scheduled(
-        &s.store,
-        &s.blobs,
-        (&s.config.keys_dir(), None),
-        &key,
-        &root,
-        7,
-        s.now() + 86_400_000,
-    )
-    .unwrap();
+    let second =
+        backup::scheduled(&live, (&s.config.keys_dir(), None), &key, &root, 7, s.now() + 86_400_000).unwrap();
     println!(
         "  backup (next night, nothing new): {} media linked, in {:.1} s: copy {:.1} s + verify {:.1} s",
         second.manifest.media_linked,

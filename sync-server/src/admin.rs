@@ -65,8 +65,23 @@ pub type Result<T> = std::result::Result<T, AdminError>;
 pub struct Admin<'a> {
     pub store: &'a Store,
     pub blobs: &'a Blobs,
+    /// Reference faces are sealed as they are stored (issue 18).
+    pub faces: &'a crate::faces::FaceVault,
     pub key: &'a SigningKey,
     pub policy: &'a Policy,
+}
+
+impl<'a> Admin<'a> {
+    /// The administration of a running server's store.
+    pub fn of(state: &'a crate::AppState) -> Admin<'a> {
+        Admin {
+            store: &state.store,
+            blobs: &state.blobs,
+            faces: &state.faces,
+            key: &state.key,
+            policy: &state.config.policy,
+        }
+    }
 }
 
 fn boot_id() -> String {
@@ -181,9 +196,12 @@ impl Admin<'_> {
             return Err(AdminError::invalid("授权书文件为空", "the letter of authorisation file is empty"));
         }
         let letter_sha = self.blobs.put_whole(letter.0).map_err(|e| AdminError::Media(e.to_string()))?;
+        // A reference face is sealed before it is stored: never in the clear (PIPL).
         let face = match face_reference {
             Some((bytes, ty)) => Some((
-                self.blobs.put_whole(bytes).map_err(|e| AdminError::Media(e.to_string()))?,
+                self.faces
+                    .put_face(self.store, self.blobs, bytes, now_ms())
+                    .map_err(|e| AdminError::Media(e.to_string()))?,
                 bytes.len(),
                 ty,
             )),

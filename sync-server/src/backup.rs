@@ -24,17 +24,25 @@
 //!   manifest: a restore that has never been tried is not a backup.
 //!
 //! **No private key in the clear** (issue 18, `key_custody`): `keys/` holds
-//! the public key and the certificate, and the private keys only sealed
-//! with the operator's passphrase (`[backup] key_passphrase_file`), or not
-//! at all (then the operator escrows `keys/`). The drill opens the sealed
-//! key when it has the passphrase.
+//! the public key and the certificate, and the private keys — the face
+//! photos' KEK among them — only sealed with the operator's passphrase
+//! (`[backup] key_passphrase_file`), or not at all (then the operator
+//! escrows `keys/`). The drill opens the sealed keys when it has the
+//! passphrase, and with the KEK opens every face photo of the copy.
+//!
+//! **Face photos stay sealed** (`crate::faces`): `media/faces/` holds them
+//! as the live store does, copied byte for byte and never opened; their
+//! data keys travel, wrapped, in the database copy. A face sealed after the
+//! snapshot was taken gets its data key copied into the snapshot with it.
 
 use crate::blobs::{Blobs, DirBlobs};
+use crate::faces::FaceVault;
 use crate::key_custody::{self, KeySource};
 use crate::maintenance::{VerifyReport, create_private_dir, restore, verify_store};
 use crate::store::{Store, StoreError};
 use custody_core::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -69,22 +77,44 @@ pub struct Manifest {
     /// backups made before keys were sealed (they hold them in the clear).
     #[serde(default)]
     pub key_custody: String,
+    /// Face photos in the copy, all sealed (issue 18), and how many of them
+    /// the verification opened with the KEK and matched.
+    #[serde(default)]
+    pub face_photos_sealed: usize,
+    #[serde(default)]
+    pub face_photos_opened: usize,
 }
 
 pub const MANIFEST: &str = "backup.json";
 const FORMAT: u32 = 1;
 
+/// The live store a backup is made from: its database, media and the
+/// face photos' KEK (which verifies the copy's faces and is sealed into it).
+pub struct Live<'a> {
+    pub store: &'a Store,
+    pub blobs: &'a Blobs,
+    pub faces: &'a FaceVault,
+}
+
+/// Hard-link `from`'s copy of an object into `target` if it has one (the
+/// same name is the same bytes: write-once, content-addressed).
+fn link_from(previous: Option<&Path>, target: &Path) -> bool {
+    let Some(old) = previous.filter(|p| p.is_file()) else { return false };
+    std::fs::create_dir_all(target.parent().expect("objects live in a fan-out directory")).is_ok()
+        && std::fs::hard_link(old, target).is_ok()
+}
+
 /// Make a backup into `dir` (absent or empty), then verify it.
 /// `previous`: a verified backup to hard-link unchanged media from.
 pub fn make(
-    store: &Store,
-    blobs: &Blobs,
+    live: &Live<'_>,
     keys: (&Path, Option<&str>),
     server_key: &PublicKey,
     dir: &Path,
     previous: Option<&Path>,
     now_ms: i64,
 ) -> Result<Manifest, StoreError> {
+    let store = live.store;
     let (keys_dir, passphrase) = keys;
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(StoreError::Conflict(format!("backup directory {} is not empty", dir.display())));
@@ -93,42 +123,13 @@ pub fn make(
     let started = Instant::now();
     let db = dir.join("custody.sqlite");
     store.backup(&db)?;
-    let dest = DirBlobs::open(&dir.join("media"))?;
-    let prev = previous.map(|p| DirBlobs::open(&p.join("media"))).transpose()?;
-    let (mut files, mut bytes, mut linked) = (0usize, 0u64, 0usize);
-    for sha in blobs.list()? {
-        files += 1;
-        let target = dest.object_path(&sha);
-        if target.is_file() {
-            bytes += std::fs::metadata(&target)?.len();
-            continue;
-        }
-        if let Some(prev) = &prev {
-            let old = prev.object_path(&sha);
-            if old.is_file() {
-                std::fs::create_dir_all(target.parent().expect("objects live in a fan-out directory"))?;
-                if std::fs::hard_link(&old, &target).is_ok() {
-                    bytes += std::fs::metadata(&target)?.len();
-                    linked += 1;
-                    continue;
-                }
-            }
-        }
-        let data = blobs.read(&sha)?;
-        if Hash::of(&data) != sha {
-            return Err(StoreError::Corrupt(format!(
-                "media {sha} does not match its hash in the live store"
-            )));
-        }
-        dest.put_whole(&data).map_err(|e| StoreError::Media(e.to_string()))?;
-        bytes += data.len() as u64;
-    }
-    let custody = key_custody::write_backup_keys(keys_dir, &dir.join("keys"), passphrase)
+    let (files, bytes, linked) = copy_media(live, dir, &db, previous)?;
+    let custody = key_custody::write_backup_keys(keys_dir, live.faces.files(), &dir.join("keys"), passphrase)
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     let copy_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let (report, found_key, checkpoint) = verify_copy(dir)?;
+    let (report, found_key, checkpoint) = verify_copy(dir, Some(live.faces))?;
     let mut problems = report.problems;
     if found_key != Some(*server_key) {
         problems.push(format!(
@@ -159,9 +160,81 @@ pub fn make(
         copy_seconds,
         verify_seconds: started.elapsed().as_secs_f64(),
         key_custody: custody.name().into(),
+        face_photos_sealed: report.faces_sealed,
+        face_photos_opened: report.faces_opened,
     };
     std::fs::write(dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest).expect("a manifest serialises"))?;
     Ok(manifest)
+}
+
+/// Copy every media object into the backup `dir` (hard-linked from
+/// `previous` when it holds it): those in the clear checked against their
+/// name, sealed face photos as stored, each with its data key in the copy
+/// of the database `db`. (distinct files, bytes, linked)
+fn copy_media(
+    live: &Live<'_>,
+    dir: &Path,
+    db: &Path,
+    previous: Option<&Path>,
+) -> Result<(usize, u64, usize), StoreError> {
+    let (store, blobs) = (live.store, live.blobs);
+    let dest = DirBlobs::open(&dir.join("media"))?;
+    let prev = previous.map(|p| DirBlobs::open(&p.join("media"))).transpose()?;
+    let (mut files, mut bytes, mut linked) = (BTreeSet::new(), 0u64, 0usize);
+    for sha in blobs.list()? {
+        let target = dest.object_path(&sha);
+        if target.is_file() {
+            bytes += std::fs::metadata(&target)?.len();
+            files.insert(sha);
+            continue;
+        }
+        if link_from(prev.as_ref().map(|p| p.object_path(&sha)).as_deref(), &target) {
+            bytes += std::fs::metadata(&target)?.len();
+            linked += 1;
+            files.insert(sha);
+            continue;
+        }
+        let data = match blobs.read(&sha) {
+            Ok(d) => d,
+            // Sealed since it was listed: it comes with the sealed ones below.
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if Hash::of(&data) != sha {
+            return Err(StoreError::Corrupt(format!(
+                "media {sha} does not match its hash in the live store"
+            )));
+        }
+        dest.put_whole(&data).map_err(|e| StoreError::Media(e.to_string()))?;
+        bytes += data.len() as u64;
+        files.insert(sha);
+    }
+    // Sealed face photos, as stored; each with its data key in the copy.
+    let mut copy: Option<Store> = None;
+    for sha in blobs.list_sealed()? {
+        let target = dest.sealed_path(&sha);
+        if link_from(prev.as_ref().map(|p| p.sealed_path(&sha)).as_deref(), &target) {
+            linked += 1;
+        } else {
+            let data = blobs
+                .read_sealed(&sha)?
+                .ok_or_else(|| StoreError::Media(format!("sealed media {sha} vanished while copied")))?;
+            dest.put_sealed(&sha, &data)?;
+        }
+        bytes += std::fs::metadata(&target)?.len();
+        files.insert(sha);
+        if copy.is_none() {
+            copy = Some(Store::open_sqlite(db)?);
+        }
+        let copy = copy.as_ref().expect("opened above");
+        if copy.read(|tx| tx.face_key(&sha))?.is_none()
+            && let Some(row) = store.read(|tx| tx.face_key(&sha))?
+        {
+            copy.write(|tx| tx.insert_face_key(&row))?;
+        }
+    }
+    drop(copy);
+    Ok((files.len(), bytes, linked))
 }
 
 /// Open a backup (or a restored copy) laid out as a data directory and
@@ -171,7 +244,7 @@ pub fn make(
 /// checkpoint (size, root hex).
 type CopyFindings = (VerifyReport, Option<PublicKey>, (u64, String));
 
-fn verify_copy(dir: &Path) -> Result<CopyFindings, StoreError> {
+fn verify_copy(dir: &Path, faces: Option<&FaceVault>) -> Result<CopyFindings, StoreError> {
     let store = Store::open_sqlite(&dir.join("custody.sqlite"))?;
     let blobs = Blobs::open(&dir.join("media"))?;
     let in_db: Option<PublicKey> = store.read(|tx| tx.meta("server_key"))?.and_then(|k| k.parse().ok());
@@ -179,7 +252,7 @@ fn verify_copy(dir: &Path) -> Result<CopyFindings, StoreError> {
     let Some(key) = in_db else {
         return Err(StoreError::Corrupt("the copy names no server key: is it a sync-server backup?".into()));
     };
-    let mut report = verify_store(&store, &blobs, &key)?;
+    let mut report = verify_store(&store, &blobs, &key, faces)?;
     if in_file != Some(key) {
         report.problems.push("the public key in keys/ is not the key the database names".into());
     }
@@ -202,8 +275,7 @@ pub struct Scheduled {
 /// backups beyond `keep` and leftovers of interrupted runs are removed.
 /// One at a time (a lock file in `root`).
 pub fn scheduled(
-    store: &Store,
-    blobs: &Blobs,
+    live: &Live<'_>,
     keys: (&Path, Option<&str>),
     server_key: &PublicKey,
     root: &Path,
@@ -225,7 +297,7 @@ pub fn scheduled(
         std::fs::remove_dir_all(&work)?;
     }
     let previous = list(root)?.pop().map(|(p, _)| p);
-    let manifest = make(store, blobs, keys, server_key, &work, previous.as_deref(), now_ms)?;
+    let manifest = make(live, keys, server_key, &work, previous.as_deref(), now_ms)?;
     if !manifest.verified {
         let failed = root.join(format!("{name}.failed"));
         std::fs::rename(&work, &failed)?;
@@ -309,6 +381,12 @@ pub struct Drill {
     /// Whether the sealed private key was opened (`Some(true)`), could not
     /// be tried (no passphrase given, or none sealed: `None`).
     pub key_opened: Option<bool>,
+    /// Face photos in the restore (sealed), and how many were opened with
+    /// the backup's own KEK (unsealed with the passphrase) and matched
+    /// their hash; without the passphrase they are checked against their
+    /// sealed bytes' recorded hash only.
+    pub faces_sealed: usize,
+    pub faces_opened: usize,
     pub problems: Vec<String>,
 }
 
@@ -322,30 +400,35 @@ pub fn drill(backup: &Path, scratch: &Path, passphrase: Option<&str>) -> Result<
     }
     create_private_dir(scratch)?;
     let started = Instant::now();
-    // Verifying needs only the public key: the drill restores no private one.
+    // Verifying needs only the public key: the drill restores no private
+    // one to disk. The face KEK, unsealed in memory, opens the face photos.
     restore(
         backup,
         &scratch.join("custody.sqlite"),
         &scratch.join("media"),
         &scratch.join("keys"),
+        &scratch.join("keys").join(crate::faces::KEY_FILE),
         &KeySource::PublicOnly,
     )?;
     let restore_seconds = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let (report, key, checkpoint) = verify_copy(scratch)?;
-    let mut problems = report.problems;
+    let mut problems = Vec::new();
     // The sealed key must still open with the passphrase the operator holds.
     let keys = backup.join("keys");
-    let key_opened = match passphrase {
-        Some(p) if key_custody::has_sealed(&keys) => match key_custody::check_sealed(&keys, p) {
-            Ok(()) => Some(true),
-            Err(e) => {
-                problems.push(format!("the sealed private key does not open: {e}"));
-                Some(false)
+    let (key_opened, faces) = match passphrase {
+        Some(p) if key_custody::has_sealed(&keys) => {
+            match key_custody::check_sealed(&keys, p).and_then(|()| key_custody::unseal_face_keys(&keys, p)) {
+                Ok(keks) => (Some(true), (!keks.is_empty()).then(|| FaceVault::in_memory(keks))),
+                Err(e) => {
+                    problems.push(format!("the sealed private key does not open: {e}"));
+                    (Some(false), None)
+                }
             }
-        },
-        _ => None,
+        }
+        _ => (None, None),
     };
+    let started = Instant::now();
+    let (report, key, checkpoint) = verify_copy(scratch, faces.as_ref())?;
+    problems.extend(report.problems);
     match manifest {
         Ok(m) => {
             if !m.verified {
@@ -381,6 +464,8 @@ pub fn drill(backup: &Path, scratch: &Path, passphrase: Option<&str>) -> Result<
         restore_seconds,
         verify_seconds: started.elapsed().as_secs_f64(),
         key_opened,
+        faces_sealed: report.faces_sealed,
+        faces_opened: report.faces_opened,
         problems,
     })
 }

@@ -15,6 +15,12 @@
 //! Bucket: see [`S3Blobs`] — the same layout as keys, chunks staged as their
 //! own objects (shared by every server instance), the finished object written
 //! create-only after its hash is checked.
+//!
+//! Sealed face photos (issue 18, `crate::faces`) live beside the objects,
+//! under `faces/ab/<sha256>` — named by the photo's own hash, holding its
+//! ciphertext. This layer stores and lists their bytes and never opens
+//! them; a sealed object counts as the file being there (an upload of it is
+//! answered "complete" and never writes it again in the clear).
 
 use bytes::Bytes;
 use custody_core::Hash;
@@ -58,6 +64,16 @@ pub enum BlobError {
     Bucket(String),
 }
 
+impl BlobError {
+    /// The object is not stored (or no longer: it was just sealed).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, BlobError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// A sealed object is its photo's bytes plus the AEAD tag (`faces::crypt`).
+const SEALED_OVERHEAD: u64 = crate::faces::TAG_LEN as u64;
+
 /// A local directory of media (the embedded default).
 #[derive(Clone)]
 pub struct DirBlobs {
@@ -87,18 +103,28 @@ impl DirBlobs {
         self.root.join("objects").join(&hex[..2]).join(hex)
     }
 
+    /// Where the sealed face photo `sha` lives (`crate::faces`).
+    pub fn sealed_path(&self, sha: &Hash) -> PathBuf {
+        let hex = sha.to_hex();
+        self.root.join("faces").join(&hex[..2]).join(hex)
+    }
+
     fn partial_path(&self, sha: &Hash, who: &Uploader) -> PathBuf {
         self.root.join("partial").join(format!("{}.{}", sha.to_hex(), who.as_str()))
     }
 
+    /// Whether the file is stored, in the clear or sealed.
     pub fn exists(&self, sha: &Hash) -> bool {
-        self.object_path(sha).is_file()
+        self.object_path(sha).is_file() || self.sealed_path(sha).is_file()
     }
 
     /// Bytes received so far for an upload (the full length when complete).
     pub fn received(&self, sha: &Hash, who: &Uploader) -> std::io::Result<u64> {
         if let Ok(m) = std::fs::metadata(self.object_path(sha)) {
             return Ok(m.len());
+        }
+        if let Ok(m) = std::fs::metadata(self.sealed_path(sha)) {
+            return Ok(m.len().saturating_sub(SEALED_OVERHEAD));
         }
         match std::fs::metadata(self.partial_path(sha, who)) {
             Ok(m) => Ok(m.len()),
@@ -208,19 +234,73 @@ impl DirBlobs {
         Ok(h.finish() == *sha)
     }
 
-    /// Every complete object's hash (for backup and verification).
+    /// Every complete object's hash in the clear (for backup and verification).
     pub fn list(&self) -> std::io::Result<Vec<Hash>> {
-        let mut out = Vec::new();
-        for shard in std::fs::read_dir(self.root.join("objects"))? {
-            for f in std::fs::read_dir(shard?.path())? {
-                if let Some(h) = f?.file_name().to_str().and_then(|s| s.parse().ok()) {
-                    out.push(h);
-                }
+        list_dir(&self.root.join("objects"))
+    }
+
+    /// Every sealed face photo's hash.
+    pub fn list_sealed(&self) -> std::io::Result<Vec<Hash>> {
+        list_dir(&self.root.join("faces"))
+    }
+
+    /// Store the sealed bytes of `sha`: written to a temporary file, on
+    /// disk, then renamed into place; one already there is kept (a photo's
+    /// sealed bytes never change: its data key is written once).
+    pub fn put_sealed(&self, sha: &Hash, sealed: &[u8]) -> std::io::Result<()> {
+        let dest = self.sealed_path(sha);
+        if dest.is_file() {
+            return Ok(());
+        }
+        let dir = dest.parent().expect("sealed objects live in a fan-out directory");
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{}.{}", sha.to_hex(), std::process::id()));
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(sealed)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &dest)?;
+        std::fs::File::open(dir)?.sync_all()
+    }
+
+    /// The sealed bytes of `sha`, if it is sealed.
+    pub fn read_sealed(&self, sha: &Hash) -> std::io::Result<Option<Vec<u8>>> {
+        match std::fs::read(self.sealed_path(sha)) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Remove the copy in the clear of a photo now sealed.
+    pub fn remove_plain(&self, sha: &Hash) -> std::io::Result<()> {
+        let path = self.object_path(sha);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                std::fs::File::open(path.parent().expect("objects live in a fan-out directory"))?.sync_all()
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The hashes named in a fan-out directory (`ab/<sha256>`), sorted.
+fn list_dir(root: &Path) -> std::io::Result<Vec<Hash>> {
+    let mut out = Vec::new();
+    let shards = match std::fs::read_dir(root) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for shard in shards {
+        for f in std::fs::read_dir(shard?.path())? {
+            if let Some(h) = f?.file_name().to_str().and_then(|s| s.parse().ok()) {
+                out.push(h);
             }
         }
-        out.sort();
-        Ok(out)
     }
+    out.sort();
+    Ok(out)
 }
 
 /// Media storage chosen by configuration.
@@ -251,10 +331,11 @@ impl Blobs {
         }
     }
 
+    /// Whether the file is stored, in the clear or sealed.
     pub fn exists(&self, sha: &Hash) -> Result<bool, BlobError> {
         match self {
             Blobs::Dir(d) => Ok(d.exists(sha)),
-            Blobs::S3(s) => Ok(s.size(sha)?.is_some()),
+            Blobs::S3(s) => Ok(s.size(sha)?.is_some() || s.sealed_size(sha)?.is_some()),
         }
     }
 
@@ -312,11 +393,51 @@ impl Blobs {
         }
     }
 
-    /// Every complete object's hash, sorted.
+    /// Every complete object's hash in the clear, sorted.
     pub fn list(&self) -> Result<Vec<Hash>, BlobError> {
         match self {
             Blobs::Dir(d) => Ok(d.list()?),
             Blobs::S3(s) => s.list(),
+        }
+    }
+
+    /// Whether `sha` is stored in the clear.
+    pub fn exists_plain(&self, sha: &Hash) -> Result<bool, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.object_path(sha).is_file()),
+            Blobs::S3(s) => Ok(s.size(sha)?.is_some()),
+        }
+    }
+
+    /// Store the sealed bytes of face photo `sha` (create-only).
+    pub fn put_sealed(&self, sha: &Hash, sealed: &[u8]) -> Result<(), BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.put_sealed(sha, sealed)?),
+            Blobs::S3(s) => s.put_sealed(sha, sealed),
+        }
+    }
+
+    /// The sealed bytes of `sha`, if it is sealed (as stored: never opened here).
+    pub fn read_sealed(&self, sha: &Hash) -> Result<Option<Vec<u8>>, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.read_sealed(sha)?),
+            Blobs::S3(s) => s.read_sealed(sha),
+        }
+    }
+
+    /// Remove the copy in the clear of a face photo now sealed.
+    pub fn remove_plain(&self, sha: &Hash) -> Result<(), BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.remove_plain(sha)?),
+            Blobs::S3(s) => s.remove_plain(sha),
+        }
+    }
+
+    /// Every sealed face photo's hash, sorted.
+    pub fn list_sealed(&self) -> Result<Vec<Hash>, BlobError> {
+        match self {
+            Blobs::Dir(d) => Ok(d.list_sealed()?),
+            Blobs::S3(s) => s.list_sealed(),
         }
     }
 }
@@ -394,6 +515,11 @@ impl S3Blobs {
         self.key(&format!("objects/{}/{hex}", &hex[..2]))
     }
 
+    fn sealed_key(&self, sha: &Hash) -> Key {
+        let hex = sha.to_hex();
+        self.key(&format!("faces/{}/{hex}", &hex[..2]))
+    }
+
     fn staging_prefix(&self, sha: &Hash, who: &Uploader) -> Key {
         self.key(&format!("uploads/{}/{}", sha.to_hex(), who.as_str()))
     }
@@ -404,9 +530,18 @@ impl S3Blobs {
         crate::driver::block_on(async move { object_size(&*store, &key).await })
     }
 
+    /// Size of the sealed face photo, if it is sealed.
+    fn sealed_size(&self, sha: &Hash) -> Result<Option<u64>, BlobError> {
+        let (store, key) = (self.store.clone(), self.sealed_key(sha));
+        crate::driver::block_on(async move { object_size(&*store, &key).await })
+    }
+
     pub fn received(&self, sha: &Hash, who: &Uploader) -> Result<u64, BlobError> {
         if let Some(n) = self.size(sha)? {
             return Ok(n);
+        }
+        if let Some(n) = self.sealed_size(sha)? {
+            return Ok(n.saturating_sub(SEALED_OVERHEAD));
         }
         let (store, prefix) = (self.store.clone(), self.staging_prefix(sha, who));
         crate::driver::block_on(async move { Ok(contiguous(&staged(&*store, &prefix).await?)) })
@@ -420,11 +555,13 @@ impl S3Blobs {
         offset: u64,
         chunk: &[u8],
     ) -> Result<Progress, BlobError> {
-        let (store, object, prefix) =
-            (self.store.clone(), self.object_key(sha), self.staging_prefix(sha, who));
+        let (store, object, sealed, prefix) =
+            (self.store.clone(), self.object_key(sha), self.sealed_key(sha), self.staging_prefix(sha, who));
         let (sha, chunk) = (*sha, Bytes::copy_from_slice(chunk));
         crate::driver::block_on(async move {
-            if object_size(&*store, &object).await?.is_some() {
+            if object_size(&*store, &object).await?.is_some()
+                || object_size(&*store, &sealed).await?.is_some()
+            {
                 return Ok(Progress::Complete);
             }
             if offset == 0 && chunk.len() as u64 == length {
@@ -473,6 +610,10 @@ impl S3Blobs {
 
     pub fn put_whole(&self, bytes: &[u8]) -> Result<Hash, BlobError> {
         let sha = Hash::of(bytes);
+        if self.sealed_size(&sha)?.is_some() {
+            // Sealed already: never again in the clear.
+            return Ok(sha);
+        }
         let (store, object, data) =
             (self.store.clone(), self.object_key(&sha), Bytes::copy_from_slice(bytes));
         crate::driver::block_on(async move { put_create(&*store, &object, data).await })?;
@@ -516,13 +657,46 @@ impl S3Blobs {
     }
 
     pub fn list(&self) -> Result<Vec<Hash>, BlobError> {
-        let (store, prefix) = (self.store.clone(), self.key("objects"));
+        self.list_under("objects")
+    }
+
+    pub fn list_sealed(&self) -> Result<Vec<Hash>, BlobError> {
+        self.list_under("faces")
+    }
+
+    fn list_under(&self, dir: &str) -> Result<Vec<Hash>, BlobError> {
+        let (store, prefix) = (self.store.clone(), self.key(dir));
         let metas: Vec<_> =
             crate::driver::block_on(async move { store.list(Some(&prefix)).try_collect::<Vec<_>>().await })
                 .map_err(bucket_err)?;
         let mut out: Vec<Hash> = metas.iter().filter_map(|m| m.location.filename()?.parse().ok()).collect();
         out.sort();
         Ok(out)
+    }
+
+    /// Create-only, like every object: a photo's sealed bytes never change.
+    pub fn put_sealed(&self, sha: &Hash, sealed: &[u8]) -> Result<(), BlobError> {
+        let (store, key, data) = (self.store.clone(), self.sealed_key(sha), Bytes::copy_from_slice(sealed));
+        crate::driver::block_on(async move { put_create(&*store, &key, data).await })
+    }
+
+    pub fn read_sealed(&self, sha: &Hash) -> Result<Option<Vec<u8>>, BlobError> {
+        let (store, key) = (self.store.clone(), self.sealed_key(sha));
+        match crate::driver::block_on(async move { store.get(&key).await?.bytes().await }) {
+            Ok(b) => Ok(Some(b.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(bucket_err(e)),
+        }
+    }
+
+    /// Delete the copy in the clear (a bucket that keeps versions keeps the
+    /// old one until its lifecycle rule expires it: see docs/operations.md).
+    pub fn remove_plain(&self, sha: &Hash) -> Result<(), BlobError> {
+        let (store, key) = (self.store.clone(), self.object_key(sha));
+        match crate::driver::block_on(async move { store.delete(&key).await }) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(bucket_err(e)),
+        }
     }
 }
 

@@ -83,6 +83,10 @@ pub struct StorageConfig {
     /// Media in S3-compatible object storage: `s3://bucket` or
     /// `s3://bucket/prefix`. Empty: the media directory.
     pub media_bucket: String,
+    /// The key-encryption key of the face photos (issue 18, PIPL): a file
+    /// outside the database and the media store, made at first start,
+    /// owner-only. Empty: `<data_dir>/keys/face-photos.key`.
+    pub face_key_file: PathBuf,
     pub s3: S3Config,
 }
 
@@ -350,6 +354,7 @@ impl fmt::Debug for StorageConfig {
             .field("database_ca", &self.database_ca)
             .field("media_dir", &self.media_dir)
             .field("media_bucket", &self.media_bucket)
+            .field("face_key_file", &self.face_key_file)
             .field("s3", &self.s3)
             .finish()
     }
@@ -533,6 +538,15 @@ impl Config {
 
     pub fn keys_dir(&self) -> PathBuf {
         self.server.data_dir.join("keys")
+    }
+
+    /// Where the face photos' key-encryption key lives (`crate::faces`).
+    pub fn face_key_file(&self) -> PathBuf {
+        if self.storage.face_key_file.as_os_str().is_empty() {
+            self.keys_dir().join(crate::faces::KEY_FILE)
+        } else {
+            self.storage.face_key_file.clone()
+        }
     }
 
     pub fn bind_is_loopback(&self) -> bool {

@@ -14,7 +14,9 @@
 //! like a bag.
 
 use crate::blobs::Blobs;
+use crate::faces::{Media, Reader, log_read, subject_of};
 use crate::logtree;
+use crate::store::faces::Via;
 use crate::store::{RecordRow, Store, StoreError};
 use custody_core::archive::{
     ArchiveIndex, FORMAT, HistoryEntry, INDEX_FILE, Inclusion, MediaEntry, RecordEntry, ReportEntry, Scope,
@@ -22,7 +24,7 @@ use custody_core::archive::{
 };
 use custody_core::crypto::{Hash, PublicKey, SigningKey};
 use custody_core::model::Id;
-use custody_core::record::{Payload, RecordKind, SignedRecord};
+use custody_core::record::{MediaPurpose, Payload, RecordKind, SignedRecord};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -114,7 +116,7 @@ fn report_records(store: &Store, report: &Hash) -> Result<BTreeSet<Hash>, Export
 /// signed at `now`.
 pub fn export(
     store: &Store,
-    blobs: &Blobs,
+    media: &Media,
     key: &SigningKey,
     scope: Scope,
     out: &Path,
@@ -153,7 +155,7 @@ pub fn export(
     }
     std::fs::create_dir_all(partial.join("data/records"))?;
     std::fs::create_dir_all(partial.join("data/media"))?;
-    let written = write_payload(store, blobs, &chosen, &kinds, &partial, &head, &scope, now);
+    let written = write_payload(store, media, &chosen, &kinds, &partial, &head, &scope, now);
     let summary = match written {
         Ok(s) => s,
         Err(e) => {
@@ -168,7 +170,7 @@ pub fn export(
 #[allow(clippy::too_many_arguments)]
 fn write_payload(
     store: &Store,
-    blobs: &Blobs,
+    store_media: &Media,
     chosen: &BTreeMap<u64, Inclusion>,
     kinds: &BTreeMap<u64, (Hash, &str)>,
     dir: &Path,
@@ -180,6 +182,8 @@ fn write_payload(
     let mut records = Vec::with_capacity(chosen.len());
     let mut media: BTreeMap<Hash, MediaEntry> = BTreeMap::new();
     let mut reports = Vec::new();
+    // Face photos (PIPL): read through the vault, each read logged.
+    let mut faces = BTreeSet::new();
     for (&log_index, &why) in chosen {
         let Some(&(id, kind)) = kinds.get(&log_index) else { continue };
         let (row, proof, refs, pdf) = store.read(|tx| {
@@ -197,6 +201,9 @@ fn write_payload(
             .unwrap_or_default();
         records.push(RecordEntry { id, log_index, file, why, status, proof });
         for (m, complete) in refs {
+            if m.purpose == MediaPurpose::Face {
+                faces.insert(m.sha256);
+            }
             media.entry(m.sha256).or_insert(MediaEntry {
                 sha256: m.sha256,
                 size: m.size,
@@ -214,11 +221,7 @@ fn write_payload(
             reports.push(ReportEntry { report: id, pdf: pdf.sha256 });
         }
     }
-    for m in media.values() {
-        if let Some(file) = &m.file {
-            copy_blob(blobs, &m.sha256, m.size, &dir.join(file))?;
-        }
-    }
+    copy_media(store, store_media, media.values(), &faces, dir, now)?;
     let (history, server_keys) = history(store, head)?;
     let index = ArchiveIndex {
         format: FORMAT.into(),
@@ -397,6 +400,50 @@ fn history(
         s.until_ms = None;
     }
     Ok((history, server_keys))
+}
+
+/// Every media file the bag holds, out of the store: face photos through
+/// the vault (each read logged), the rest in pieces.
+fn copy_media<'a>(
+    store: &Store,
+    store_media: &Media,
+    media: impl Iterator<Item = &'a MediaEntry>,
+    faces: &BTreeSet<Hash>,
+    dir: &Path,
+    now: i64,
+) -> Result<(), ExportError> {
+    for m in media {
+        if let Some(file) = &m.file {
+            let face = faces.contains(&m.sha256) || store.read(|tx| tx.face_key(&m.sha256))?.is_some();
+            if face {
+                copy_face(store, store_media, &m.sha256, &dir.join(file), now)?;
+            } else {
+                copy_blob(&store_media.blobs, &m.sha256, m.size, &dir.join(file))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A face photo out of the vault (opened if sealed), checked against its
+/// name, and its read appended to the face-read log (an export discloses
+/// it, PIPL): who read it is the operator's export.
+fn copy_face(store: &Store, media: &Media, sha: &Hash, to: &Path, now: i64) -> Result<(), ExportError> {
+    let bytes = media.read(store, sha).map_err(|e| ExportError::invalid(e.message_zh(), e.to_string()))?;
+    if Hash::of(&bytes) != *sha {
+        return Err(ExportError::invalid(
+            format!("人脸照片 {sha} 在存储中已损坏（请运行 admin verify）"),
+            format!("face photo {sha} is damaged in the store (run admin verify)"),
+        ));
+    }
+    std::fs::write(to, &bytes)?;
+    std::fs::File::open(to)?.sync_all()?;
+    let reader = Reader { name: "admin export".into(), person: None, ip: "-".into() };
+    store.write(|tx| {
+        let subject = subject_of(tx, sha)?;
+        log_read(tx, sha, subject, &reader, Via::Export, now)
+    })?;
+    Ok(())
 }
 
 /// Copy one media object out in 8 MiB pieces (videos run large), checking

@@ -11,13 +11,20 @@
 //! passphrase the private keys are left out, and the operator keeps
 //! `keys/` elsewhere (escrow): `admin restore --keys-from`.
 //!
+//! The face photos' key-encryption key (`crate::faces`, wherever `[storage]
+//! face_key_file` keeps it) is a private key like these: sealed as
+//! `face-photos.key.sealed` (and `next-face-photos.key.sealed` while a
+//! rotation is under way), or left out with the others. A backup's media
+//! hold face photos only sealed, so the backup opens no face without it.
+//!
 //! A restore writes the keys back (unsealed with the passphrase, or copied
-//! from escrow) and refuses a signing key that is not the one the backup
-//! names. The restore drill needs no private key (verifying needs the
+//! from escrow; the face KEK to the configured file) and refuses a signing
+//! key that is not the one the backup names. The restore drill needs no private key (verifying needs the
 //! public one) but opens the sealed key when it has the passphrase: a
 //! passphrase that no longer opens it is a drill failure, found before the
 //! day it is needed.
 
+use crate::faces::KeyFiles;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use custody_core::PublicKey;
@@ -171,30 +178,75 @@ impl Custody {
     }
 }
 
-/// Write a backup's `keys/` from the live keys directory. The public key
-/// written is the one the live key file holds, so a backup made with
-/// another server's keys fails its verification by name.
-pub fn write_backup_keys(live: &Path, to: &Path, passphrase: Option<&str>) -> Result<Custody, CustodyError> {
+/// Write a backup's `keys/` from the live keys directory and the face
+/// photos' key files. The public key written is the one the live key file
+/// holds, so a backup made with another server's keys fails its
+/// verification by name.
+pub fn write_backup_keys(
+    live: &Path,
+    faces: Option<&KeyFiles>,
+    to: &Path,
+    passphrase: Option<&str>,
+) -> Result<Custody, CustodyError> {
     crate::maintenance::create_private_dir(to)?;
     let public = crate::keys::load_signing_key(live)
         .map_err(|e| CustodyError::Format { name: "server-signing.key".into(), why: e.to_string() })?
         .public();
     std::fs::write(to.join(PUBLIC_KEY_FILE), format!("{public}\n"))?;
+    let face_files: Vec<(&PathBuf, &str)> = faces
+        .map(|f| vec![(&f.current, crate::faces::KEY_FILE), (&f.next, crate::faces::NEXT_KEY_FILE)])
+        .unwrap_or_default();
+    let mut private = Vec::new();
     for e in std::fs::read_dir(live)? {
         let e = e?;
-        if !e.file_type()?.is_file() {
+        let path = e.path();
+        if !e.file_type()?.is_file() || face_files.iter().any(|(p, _)| **p == path) {
             continue;
         }
         let name = e.file_name().to_string_lossy().into_owned();
-        if !is_private(&name) {
-            std::fs::copy(e.path(), to.join(&name))?;
-        } else if let Some(pass) = passphrase {
-            let sealed = seal(&name, &std::fs::read(e.path())?, pass)?;
+        if is_private(&name) {
+            private.push((name, path));
+        } else {
+            std::fs::copy(&path, to.join(&name))?;
+        }
+    }
+    // The face KEK under its own name wherever it is kept.
+    private.extend(
+        face_files.iter().filter(|(p, _)| p.is_file()).map(|(p, n)| (n.to_string(), p.to_path_buf())),
+    );
+    if let Some(pass) = passphrase {
+        for (name, path) in private {
+            let sealed = seal(&name, &std::fs::read(path)?, pass)?;
             let json = serde_json::to_vec_pretty(&sealed).expect("a sealed file serialises");
             std::fs::write(to.join(format!("{name}{SEALED}")), json)?;
         }
     }
     Ok(if passphrase.is_some() { Custody::Sealed } else { Custody::LeftOut })
+}
+
+/// The face photos' KEKs sealed in a backup's `keys/`, opened in memory
+/// (the restore drill opens the backup's face photos with them).
+pub fn unseal_face_keys(keys: &Path, passphrase: &str) -> Result<Vec<crate::faces::Kek>, CustodyError> {
+    let mut out = Vec::new();
+    for (name, s) in sealed_files(keys)? {
+        if name == crate::faces::KEY_FILE || name == crate::faces::NEXT_KEY_FILE {
+            let plain = unseal(&name, &s, passphrase)?;
+            let kek = crate::faces::Kek::parse(&String::from_utf8_lossy(&plain))
+                .ok_or_else(|| CustodyError::Format { name: name.clone(), why: "not a face key".into() })?;
+            out.push(kek);
+        }
+    }
+    Ok(out)
+}
+
+/// Where a private key file of a backup goes in a restored data directory:
+/// the face KEK to its configured file, the rest into `keys/`.
+fn restored_path(name: &str, keys: &Path, faces: &KeyFiles) -> PathBuf {
+    match name {
+        crate::faces::KEY_FILE => faces.current.clone(),
+        crate::faces::NEXT_KEY_FILE => faces.next.clone(),
+        _ => keys.join(name),
+    }
 }
 
 /// The public key a backup's `keys/` names (older backups: from their key file).
@@ -267,9 +319,19 @@ pub enum KeySource {
     InTheClear,
 }
 
-/// Write a backup's keys into a restored data directory's `keys/`.
-pub fn restore_keys(backup_keys: &Path, to: &Path, source: &KeySource) -> Result<(), CustodyError> {
+/// Write a backup's keys into a restored data directory's `keys/` (the
+/// face KEK to `face_key`, never over an existing file).
+pub fn restore_keys(
+    backup_keys: &Path,
+    to: &Path,
+    face_key: &Path,
+    source: &KeySource,
+) -> Result<(), CustodyError> {
     crate::maintenance::create_private_dir(to)?;
+    let faces = KeyFiles::at(face_key);
+    if let Some(dir) = face_key.parent().filter(|d| !d.exists()) {
+        crate::maintenance::create_private_dir(dir)?;
+    }
     let mut clear_private = false;
     for e in std::fs::read_dir(backup_keys)? {
         let e = e?;
@@ -294,7 +356,7 @@ pub fn restore_keys(backup_keys: &Path, to: &Path, source: &KeySource) -> Result
             }
             for (name, s) in files {
                 let plain = unseal(&name, &s, pass)?;
-                crate::keys::write_private(&to.join(&name), &plain)?;
+                crate::keys::write_private(&restored_path(&name, to, &faces), &plain)?;
             }
         }
         KeySource::Escrow(dir) => {
@@ -302,7 +364,7 @@ pub fn restore_keys(backup_keys: &Path, to: &Path, source: &KeySource) -> Result
                 let e = e?;
                 let name = e.file_name().to_string_lossy().into_owned();
                 if e.file_type()?.is_file() && is_private(&name) {
-                    std::fs::copy(e.path(), to.join(&name))?;
+                    crate::keys::write_private(&restored_path(&name, to, &faces), &std::fs::read(e.path())?)?;
                 }
             }
         }

@@ -10,6 +10,7 @@
 //! * [`facts`]: the store as the core's fact source (verification contexts, access).
 //! * [`logtree`]: the transparency log over the store.
 //! * [`blobs`]: content-addressed, resumable, write-once media.
+//! * [`faces`]: face photos encrypted at rest, every read logged (PIPL).
 //! * [`api`], [`auth`], [`error`]: the HTTP surface.
 //! * [`console`]: the web console for everyone not on site (issue 13).
 //! * [`admin`], [`demo`], [`maintenance`]: the admin CLI's operations.
@@ -26,6 +27,7 @@ pub mod demo;
 pub mod driver;
 pub mod error;
 pub mod export;
+pub mod face_recheck;
 pub mod faces;
 pub mod facts;
 pub mod ingest;
@@ -83,6 +85,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub store: Store,
     pub blobs: Blobs,
+    /// The face photos' key-encryption key and everything done with it.
+    pub faces: Arc<faces::FaceVault>,
     pub key: Arc<SigningKey>,
     /// Every key this server signed with: `key`'s public half first, then
     /// the keys it rotated away from (issue 18), whose signatures stay valid.
@@ -103,7 +107,7 @@ pub struct AppState {
     /// installing it needs no restart).
     pub report_font: Arc<OnceLock<report_pdf::ReportFont>>,
     /// The server's own face re-check (`[faces]`, issue 19).
-    pub faces: Arc<faces::FaceRechecker>,
+    pub face_recheck: Arc<face_recheck::FaceRechecker>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +118,8 @@ pub enum StartError {
     Keys(#[from] keys::KeyFileError),
     #[error("media storage: {0}")]
     Media(#[from] blobs::BlobError),
+    #[error("face photos: {0} / {zh}", zh = .0.message_zh())]
+    Faces(#[from] faces::FaceError),
 }
 
 impl AppState {
@@ -140,11 +146,13 @@ impl AppState {
             keys::handovers(tx)
         })?;
         let server_keys = keys::known_keys(&key.public(), &handovers);
-        let faces = Arc::new(faces::FaceRechecker::new(&config));
+        let faces = faces::FaceVault::open(&config.face_key_file(), &store)?;
+        let face_recheck = Arc::new(face_recheck::FaceRechecker::new(&config));
         Ok(AppState {
             clock: Arc::new(SystemClock),
             store,
             blobs,
+            faces: Arc::new(faces),
             key: Arc::new(key),
             server_keys: Arc::new(server_keys),
             handovers: Arc::new(handovers),
@@ -155,8 +163,13 @@ impl AppState {
             console: Arc::new(console::Limiter::default()),
             bound: Arc::default(),
             report_font: Arc::default(),
-            faces,
+            face_recheck,
         })
+    }
+
+    /// The media store as readers see it: a sealed face photo opened.
+    pub fn media(&self) -> faces::Media {
+        faces::Media { blobs: self.blobs.clone(), faces: self.faces.clone() }
     }
 
     /// The report font (R13), loaded on first use.
@@ -310,12 +323,13 @@ pub async fn serve_on(
     // and audit log).
     // Said at every start: a server without face models accepts the
     // phones' face results unchecked, and an operator must know it.
-    match state.faces.unavailable() {
-        None => tracing::info!(faces = %state.faces.describe(), "face re-check"),
-        Some(_) => tracing::warn!(faces = %state.faces.describe(), "face re-check"),
+    match state.face_recheck.unavailable() {
+        None => tracing::info!(faces = %state.face_recheck.describe(), "face re-check"),
+        Some(_) => tracing::warn!(faces = %state.face_recheck.describe(), "face re-check"),
     }
     oversight::spawn(state.clone());
     status::spawn(state.clone());
+    faces::sweep::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let handle = axum_server::Handle::new();
     let h2 = handle.clone();

@@ -299,6 +299,12 @@ enum AdminCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Face photos encrypted at rest (issue 18): seal those in the clear,
+    /// rotate the key-encryption key.
+    Faces {
+        #[command(subcommand)]
+        cmd: faces_cli::FacesCmd,
+    },
     /// Copy the embedded store to PostgreSQL (and media from a directory to a
     /// bucket), then verify the copy. Safe to re-run: it catches up.
     Migrate {
@@ -400,6 +406,9 @@ use backup_cli::{backup_cmd, restore_drill};
 /// `admin export`, the lifetime archive (R14).
 #[path = "cli/export.rs"]
 mod export_cli;
+/// `admin faces` (face photos encrypted at rest, issue 18).
+#[path = "cli/faces.rs"]
+mod faces_cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -442,6 +451,7 @@ fn main() -> ExitCode {
                 &config.database_path(),
                 &config.media_dir(),
                 &config.keys_dir(),
+                &config.face_key_file(),
                 &source,
             ) {
                 Ok(()) => {
@@ -502,7 +512,11 @@ fn migrate_cmd(
     println!("migrating {} → {}", source.display(), pg.url());
     let media = dst_media.as_ref().map(|d| (&src_media, d));
     let verify_media = dst_media.as_ref().unwrap_or(&src_media);
-    match sync_server::migrate::migrate(&source, &pg, media, verify_media) {
+    let faces = match sync_server::faces::FaceVault::from_key_files(&config.face_key_file()) {
+        Ok(f) => f,
+        Err(e) => return fail(&e.message_zh(), e),
+    };
+    match sync_server::migrate::migrate(&source, &pg, media, verify_media, faces.as_ref()) {
         Ok(r) => {
             for (table, rows, written) in &r.tables {
                 println!("  {table:<18} {rows:>9} rows  ({written} written)");
@@ -546,8 +560,7 @@ fn serve(config: Config, demo: Option<Option<PathBuf>>) -> ExitCode {
     let bound = listener.local_addr().ok();
     let url = state.public_url(bound);
     if let Some(faces) = &demo {
-        let admin =
-            Admin { store: &state.store, blobs: &state.blobs, key: &state.key, policy: &state.config.policy };
+        let admin = Admin::of(&state);
         // The demo's people, accounts and setup links would stay in a real
         // archive for good (the log is append-only): only into an empty
         // store, or one the demo made.
@@ -658,8 +671,7 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail("无法打开数据目录", e),
     };
-    let admin =
-        Admin { store: &state.store, blobs: &state.blobs, key: &state.key, policy: &state.config.policy };
+    let admin = Admin::of(&state);
     let result: Result<String, AdminError> = (|| {
         Ok(match cmd {
             AdminCmd::Org { id, name, role, credit_code, jurisdiction } => {
@@ -808,11 +820,21 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
                 )
             }
             AdminCmd::Verify => {
-                let r = maintenance::verify_store(&state.store, &state.blobs, &state.key.public())?;
+                let r = maintenance::verify_store(
+                    &state.store,
+                    &state.blobs,
+                    &state.key.public(),
+                    Some(&state.faces),
+                )?;
                 if r.ok() {
                     format!(
-                        "store verified: {} records, {} device chains, {} media files, log consistent",
-                        r.records, r.devices, r.media
+                        "store verified: {} records, {} device chains, {} media files, log consistent\n  face photos: {} sealed (opened and matched), {} in the clear{}",
+                        r.records,
+                        r.devices,
+                        r.media,
+                        r.faces_opened,
+                        r.faces_plain,
+                        if r.faces_plain > 0 { " (`admin faces seal` seals them)" } else { "" }
                     )
                 } else {
                     return Err(AdminError::invalid(
@@ -843,6 +865,7 @@ fn admin_cmd(config: Config, cmd: AdminCmd) -> ExitCode {
             AdminCmd::Export { out, project, report, from, to, whole_chains } => {
                 export_cli::export_cmd(&state, out, project, report, (from, to), whole_chains)?
             }
+            AdminCmd::Faces { cmd } => faces_cli::faces_cmd(&state, cmd)?,
             AdminCmd::Status { json } => {
                 let status = sync_server::status::Status::gather(&state.config, &state.store, state.now())?;
                 let page = if json {

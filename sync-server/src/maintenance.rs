@@ -2,12 +2,13 @@
 //! store, back it up, restore it.
 
 use crate::blobs::Blobs;
+use crate::faces::FaceVault;
 use crate::ingest::decode_stored;
 use crate::logtree;
 use crate::store::{Store, StoreError};
 use custody_core::record::{ChainTail, check_next};
 use custody_core::{Hash, PublicKey};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// What a full verification found.
@@ -15,7 +16,16 @@ use std::path::Path;
 pub struct VerifyReport {
     pub records: u64,
     pub devices: usize,
+    /// Distinct media files stored (in the clear or sealed).
     pub media: usize,
+    /// Face photos stored sealed (issue 18).
+    pub faces_sealed: usize,
+    /// Of those, how many were opened with the KEK and matched their hash
+    /// (the others were checked against their sealed bytes' hash only: a
+    /// restore drill without the passphrase holds no KEK).
+    pub faces_opened: usize,
+    /// Face photos still stored in the clear (`admin faces seal` seals them).
+    pub faces_plain: usize,
     pub problems: Vec<String>,
 }
 
@@ -26,11 +36,15 @@ impl VerifyReport {
 }
 
 /// Check every record's signature and canonical form, every device chain,
-/// the log root against the latest signed checkpoint, and every media hash.
+/// the log root against the latest signed checkpoint, and every media hash
+/// — a sealed face photo's by opening it with the KEK in `faces` (its
+/// plaintext must hash to its name), or without one by its sealed bytes'
+/// recorded hash.
 pub fn verify_store(
     store: &Store,
     blobs: &Blobs,
     server_key: &PublicKey,
+    faces: Option<&FaceVault>,
 ) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
     let mut tails: BTreeMap<PublicKey, ChainTail> = BTreeMap::new();
@@ -120,36 +134,93 @@ pub fn verify_store(
         }
         Ok(())
     })?;
+    verify_media(store, blobs, faces, &mut report)?;
+    Ok(report)
+}
+
+/// Every media object's hash, into `report`: an object in the clear
+/// re-hashed, a sealed face photo opened with the KEK (or without one
+/// checked by its sealed bytes' recorded hash); each must be recorded complete.
+fn verify_media(
+    store: &Store,
+    blobs: &Blobs,
+    faces: Option<&FaceVault>,
+    report: &mut VerifyReport,
+) -> Result<(), StoreError> {
     let listed = blobs.list()?;
-    report.media = listed.len();
+    let sealed = blobs.list_sealed()?;
+    report.media = listed.iter().chain(&sealed).collect::<BTreeSet<_>>().len();
     for sha in listed {
         match blobs.verify(&sha) {
             Ok(true) => {}
             Ok(false) => report.problems.push(format!("media {sha} does not match its hash")),
             Err(e) => report.problems.push(format!("media {sha}: {e}")),
         }
-        let complete = store.read(|tx| Ok(tx.media(&sha)?.is_some_and(|m| m.complete)))?;
+        let (complete, face) =
+            store.read(|tx| Ok((tx.media(&sha)?.is_some_and(|m| m.complete), tx.is_face(&sha)?)))?;
         if !complete {
             report.problems.push(format!("media {sha} is on disk but not recorded as complete"));
         }
+        report.faces_plain += usize::from(face);
     }
-    Ok(report)
+    for sha in sealed {
+        report.faces_sealed += 1;
+        let (complete, row) =
+            store.read(|tx| Ok((tx.media(&sha)?.is_some_and(|m| m.complete), tx.face_key(&sha)?)))?;
+        if !complete {
+            report.problems.push(format!("media {sha} is on disk but not recorded as complete"));
+        }
+        let Some(row) = row else {
+            report.problems.push(format!("media {sha}: sealed, but the database holds no data key for it"));
+            continue;
+        };
+        let Some(bytes) = blobs.read_sealed(&sha)? else { continue };
+        match faces {
+            Some(vault) => match vault.open_sealed(&row, &bytes) {
+                Ok(_) => report.faces_opened += 1,
+                Err(e) => report.problems.push(format!("media {sha}: {e}")),
+            },
+            None if Hash::of(&bytes) != row.sealed_sha256 => report
+                .problems
+                .push(format!("media {sha}: its sealed bytes do not match their recorded hash")),
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// Copy every object `to` lacks (write-once and content-addressed: an
-/// object already there holds the same bytes). The number copied.
+/// object already there holds the same bytes). Sealed face photos are
+/// copied as they are, never opened (their data keys travel with the
+/// database; the verification after a copy opens them). The number copied.
 pub fn copy_media(from: &Blobs, to: &Blobs) -> Result<usize, StoreError> {
-    let have: std::collections::BTreeSet<Hash> = to.list()?.into_iter().collect();
+    let have: BTreeSet<Hash> = to.list()?.into_iter().collect();
     let mut n = 0;
     for sha in from.list()? {
         if have.contains(&sha) {
             continue;
         }
-        let bytes = from.read(&sha)?;
+        let bytes = match from.read(&sha) {
+            Ok(b) => b,
+            // Sealed since it was listed: copied with the sealed ones below.
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e.into()),
+        };
         if Hash::of(&bytes) != sha {
             return Err(StoreError::Corrupt(format!("media {sha} does not match its hash at the source")));
         }
         to.put_whole(&bytes)?;
+        n += 1;
+    }
+    let have: BTreeSet<Hash> = to.list_sealed()?.into_iter().collect();
+    for sha in from.list_sealed()? {
+        if have.contains(&sha) {
+            continue;
+        }
+        let bytes = from
+            .read_sealed(&sha)?
+            .ok_or_else(|| StoreError::Media(format!("sealed media {sha} vanished at the source")))?;
+        to.put_sealed(&sha, &bytes)?;
         n += 1;
     }
     Ok(n)
@@ -168,12 +239,14 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Restore a backup into an empty data directory. The keys: a data
 /// directory that already has its own is kept; otherwise they come from
-/// `keys` (`key_custody`: unsealed, from escrow, or the public files only).
+/// `keys` (`key_custody`: unsealed, from escrow, or the public files only),
+/// the face photos' KEK to `face_key` (`[storage] face_key_file`).
 pub fn restore(
     backup: &Path,
     database: &Path,
     media_dir: &Path,
     keys_dir: &Path,
+    face_key: &Path,
     keys: &crate::key_custody::KeySource,
 ) -> Result<(), StoreError> {
     if database.exists() {
@@ -188,7 +261,7 @@ pub fn restore(
     std::fs::copy(backup.join("custody.sqlite"), database)?;
     copy_media(&Blobs::open(&backup.join("media"))?, &Blobs::open(media_dir)?)?;
     if !keys_dir.exists() {
-        crate::key_custody::restore_keys(&backup.join("keys"), keys_dir, keys)
+        crate::key_custody::restore_keys(&backup.join("keys"), keys_dir, face_key, keys)
             .map_err(|e| StoreError::Conflict(format!("{e} / {}", e.message_zh())))?;
     }
     Ok(())

@@ -19,6 +19,7 @@
 //!   the latest signed checkpoint, and the hash of every media object.
 
 use crate::blobs::Blobs;
+use crate::faces::FaceVault;
 use crate::maintenance::{VerifyReport, copy_media, verify_store};
 use crate::store::postgres::{PgConn, PgStore, WRITE_LOCK};
 use crate::store::schema::{self, OnCopy, Table, Type};
@@ -36,12 +37,14 @@ pub struct MigrateReport {
     pub verify: VerifyReport,
 }
 
-/// Copy `sqlite` into `pg` (and media `from` → `to`), then verify the target.
+/// Copy `sqlite` into `pg` (and media `from` → `to`), then verify the
+/// target (its sealed face photos opened with `faces` when given).
 pub fn migrate(
     sqlite: &Path,
     pg: &PgStore,
     media: Option<(&Blobs, &Blobs)>,
     verify_media: &Blobs,
+    faces: Option<&FaceVault>,
 ) -> Result<MigrateReport, StoreError> {
     if !sqlite.is_file() {
         return Err(StoreError::Conflict(format!("source database {} does not exist", sqlite.display())));
@@ -73,10 +76,16 @@ pub fn migrate(
                 let (rows, written) = copy_table(&snap, c, table)?;
                 report.tables.push((table.name.to_string(), rows, written));
             }
-            // Later violations continue after the copied ids.
-            c.batch(
-                "SELECT setval(pg_get_serial_sequence('violations', 'id'), greatest((SELECT max(id) FROM violations), 1))",
-            )?;
+            // Rows added later continue after the copied ones (violations,
+            // the audit and face-read logs, every serial key).
+            for table in schema::TABLES {
+                for col in table.columns.iter().filter(|c| c.ty == Type::Serial) {
+                    let (t, c_) = (table.name, col.name);
+                    c.batch(&format!(
+                        "SELECT setval(pg_get_serial_sequence('{t}', '{c_}'), greatest((SELECT max({c_}) FROM {t}), 1))"
+                    ))?;
+                }
+            }
             Ok(())
         })();
         match out {
@@ -91,7 +100,7 @@ pub fn migrate(
     if let Some((from, to)) = media {
         report.media_copied = copy_media(from, to)?;
     }
-    report.verify = verify_store(&Store::Postgres(pg.clone()), verify_media, &server_key)?;
+    report.verify = verify_store(&Store::Postgres(pg.clone()), verify_media, &server_key, faces)?;
     Ok(report)
 }
 

@@ -401,7 +401,7 @@ pub fn spawn(state: crate::AppState) {
             }
             // Face photos and references that arrived in an order no
             // request caught (or before models were installed).
-            crate::faces::recheck_async(&state, crate::store::faces::Pending::Any).await;
+            crate::face_recheck::recheck_async(&state, crate::store::face_rechecks::Pending::Any).await;
         }
     });
 }

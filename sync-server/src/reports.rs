@@ -12,7 +12,7 @@
 mod issued;
 pub use issued::*;
 
-use crate::blobs::Blobs;
+use crate::faces::Media;
 use crate::ingest::{decode_stored, stored_verdict};
 use crate::logtree;
 use crate::store::{RecordRow, Result, StoreError, Tx};
@@ -73,7 +73,7 @@ struct ArrivedCurve {
 /// concrete group's value from its three cubes (`results::group`).
 fn specimen(
     tx: &mut dyn Tx,
-    blobs: &Blobs,
+    media: &Media,
     key: &PublicKey,
     checkpoint: &SignedCheckpoint,
     tag: &TagCode,
@@ -143,7 +143,7 @@ fn specimen(
         if !tests.contains(&item) {
             tests.push(item);
         }
-        let (check, pending, bytes) = recompute(tx, blobs, id, t, grade.as_deref())?;
+        let (check, pending, bytes) = recompute(tx, media, id, t, grade.as_deref())?;
         facts.curve_pending |= pending;
         if let (Some(sha), Some(b)) = (t.curve, &bytes) {
             curves.push(ArrivedCurve { tag: tag.printed(), sha, bytes: b.clone() });
@@ -223,7 +223,7 @@ fn group_result(
 /// Other specimens' test data naming the very same file are named too.
 pub(crate) fn recompute(
     tx: &mut dyn Tx,
-    blobs: &Blobs,
+    media: &Media,
     record: Hash,
     t: &TestData,
     grade: Option<&str>,
@@ -231,7 +231,8 @@ pub(crate) fn recompute(
     let (mut bytes, mut pending, mut elsewhere) = (None, false, Vec::new());
     if let Some(sha) = t.curve {
         if tx.media(&sha)?.is_some_and(|m| m.complete) {
-            bytes = Some(blobs.read(&sha).map_err(|e| StoreError::Corrupt(format!("curve {sha}: {e}")))?);
+            bytes =
+                Some(media.read_in(tx, &sha).map_err(|e| StoreError::Corrupt(format!("curve {sha}: {e}")))?);
         } else {
             pending = true;
         }
@@ -288,7 +289,7 @@ fn public_result(t: &TestData, c: &TestCheck) -> PublicTestResult {
 
 fn issuance(
     tx: &mut dyn Tx,
-    blobs: &Blobs,
+    media: &Media,
     key: &PublicKey,
     checkpoint: &SignedCheckpoint,
     lab: &LabThresholds,
@@ -300,7 +301,7 @@ fn issuance(
     let mut tests = Vec::new();
     let mut curves = Vec::new();
     for tag in &s.report.tags {
-        let (f, p, t) = specimen(tx, blobs, key, checkpoint, tag, &mut curves)?;
+        let (f, p, t) = specimen(tx, media, key, checkpoint, tag, &mut curves)?;
         specimens.push(f);
         public.push(p);
         for item in t {
@@ -364,7 +365,7 @@ fn sealed(s: &Stored, lab: &Id, key: &SigningKey) -> std::result::Result<SignedS
 /// when the chain is whole.
 pub fn seal_for_lab(
     tx: &mut dyn Tx,
-    blobs: &Blobs,
+    media: &Media,
     key: &SigningKey,
     lab: &LabThresholds,
     id: &Hash,
@@ -376,7 +377,7 @@ pub fn seal_for_lab(
         return Ok(Err(NotIssued::NotYours));
     }
     let checkpoint = logtree::checkpoint(tx, key, now)?;
-    let (issuance, _, _) = issuance(tx, blobs, &key.public(), &checkpoint, lab, &s)?;
+    let (issuance, _, _) = issuance(tx, media, &key.public(), &checkpoint, lab, &s)?;
     let gaps = report_seal::issuable(&issuance);
     if !gaps.is_empty() {
         return Ok(Err(NotIssued::Gaps(gaps)));
@@ -509,7 +510,7 @@ pub fn sealed_report(
 #[allow(clippy::too_many_arguments)] // each a distinct input of the check; a bundle would hide which
 pub fn check(
     tx: &mut dyn Tx,
-    blobs: &Blobs,
+    media: &Media,
     key: &SigningKey,
     keys: &[PublicKey],
     text: &str,
@@ -523,7 +524,7 @@ pub fn check(
     };
     let (signed, s) = (&checked.signed, &checked.stored);
     let seal = &signed.seal;
-    let (_, specimens, tests) = issuance(tx, blobs, &key.public(), checkpoint, lab, s)?;
+    let (_, specimens, tests) = issuance(tx, media, &key.public(), checkpoint, lab, s)?;
     let status = report_seal::report_status(&events(tx, s)?, s.author_org.as_ref());
     let replaced_by_url = match &status {
         // The replacement's own seal when it is issued; its record page otherwise.

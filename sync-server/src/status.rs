@@ -191,7 +191,7 @@ impl Status {
                 .map(|ms| (ms - now_ms) as f64 / 86_400_000.0),
             replica_lag,
             instances,
-            faces: crate::faces::FaceRechecker::new(config).describe(),
+            faces: crate::face_recheck::FaceRechecker::new(config).describe(),
             face_rechecks,
             now_ms,
         })

@@ -94,12 +94,7 @@ impl TestServer {
     }
 
     pub fn admin(&self) -> Admin<'_> {
-        Admin {
-            store: &self.state.store,
-            blobs: &self.state.blobs,
-            key: &self.state.key,
-            policy: &self.state.config.policy,
-        }
+        Admin::of(&self.state)
     }
 
     /// The demo project (organisations, people, grants, 2000 tags, labs).

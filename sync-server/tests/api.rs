@@ -424,6 +424,7 @@ async fn r14_restart_keeps_everything_and_the_store_verifies(b: Backend) {
     let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
     let s = sampler.field_record(demo_sampling(13), 50.0, 50.0, &as_refs(&media(13, "s")));
     let first = sampler.upload(&[&s]).await;
+    upload_media(&sampler, &media(13, "s")).await;
     let old_cp = first.checkpoint.checkpoint;
     server.stop().await;
 
@@ -443,6 +444,7 @@ async fn r14_restart_keeps_everything_and_the_store_verifies(b: Backend) {
         &server.state.store,
         &server.state.blobs,
         &server.state.key.public(),
+        Some(&server.state.faces),
     )
     .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
@@ -450,9 +452,13 @@ async fn r14_restart_keeps_everything_and_the_store_verifies(b: Backend) {
     // directory verify too.
     let bdir = tempfile::tempdir().unwrap();
     let backup = bdir.path().join("b");
+    let live = sync_server::backup::Live {
+        store: &server.state.store,
+        blobs: &server.state.blobs,
+        faces: &server.state.faces,
+    };
     let m = sync_server::backup::make(
-        &server.state.store,
-        &server.state.blobs,
+        &live,
         (&server.state.config.keys_dir(), Some("api test passphrase")),
         &server.state.key.public(),
         &backup,
@@ -465,16 +471,25 @@ async fn r14_restart_keeps_everything_and_the_store_verifies(b: Backend) {
     let rdir = tempfile::tempdir().unwrap();
     let c = config(rdir.path());
     let sealed = sync_server::key_custody::KeySource::Passphrase("api test passphrase".into());
-    sync_server::maintenance::restore(&backup, &c.database_path(), &c.media_dir(), &c.keys_dir(), &sealed)
-        .unwrap();
+    sync_server::maintenance::restore(
+        &backup,
+        &c.database_path(),
+        &c.media_dir(),
+        &c.keys_dir(),
+        &c.face_key_file(),
+        &sealed,
+    )
+    .unwrap();
     let restored = TestServer::start(rdir.path()).await;
     let report = sync_server::maintenance::verify_store(
         &restored.state.store,
         &restored.state.blobs,
         &restored.state.key.public(),
+        Some(&restored.state.faces),
     )
     .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
+    assert!(report.faces_opened >= 1 && report.faces_plain == 0, "{report:?}");
     assert_eq!(
         restored.state.key.public(),
         sampler.profile.as_ref().unwrap().server_keys[0],

@@ -49,6 +49,7 @@ fn run(server: &TestServer, data: &Path, backups: &Path, args: &[&str]) -> (bool
 fn no_private_key_in_the_clear(backup: &Path, live_keys: &Path) {
     let seed = std::fs::read_to_string(live_keys.join("server-signing.key")).unwrap();
     let tls_key = std::fs::read(live_keys.join("tls-key.pem")).ok();
+    let face_key = std::fs::read_to_string(live_keys.join("face-photos.key")).unwrap();
     let mut files = vec![backup.to_owned()];
     while let Some(p) = files.pop() {
         if p.is_dir() {
@@ -57,6 +58,7 @@ fn no_private_key_in_the_clear(backup: &Path, live_keys: &Path) {
             let bytes = std::fs::read(&p).unwrap();
             let found = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
             assert!(!found(seed.trim().as_bytes()), "{} holds the signing key in the clear", p.display());
+            assert!(!found(face_key.trim().as_bytes()), "{} holds the face key in the clear", p.display());
             if let Some(k) = &tls_key {
                 assert!(!found(&k[..k.len().min(120)]), "{} holds the TLS key in the clear", p.display());
             }
@@ -69,10 +71,11 @@ fn no_private_key_in_the_clear(backup: &Path, live_keys: &Path) {
     names.sort();
     assert!(
         names.iter().any(|n| n == "server-signing.key.sealed")
+            && names.iter().any(|n| n == "face-photos.key.sealed")
             && names.iter().any(|n| n == "server-signing.pub"),
         "{names:?}"
     );
-    assert!(!names.iter().any(|n| n == "server-signing.key"), "{names:?}");
+    assert!(!names.iter().any(|n| n == "server-signing.key" || n == "face-photos.key"), "{names:?}");
 }
 
 async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Backend) {
@@ -88,9 +91,8 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
     let root = root.path().join("backups");
     // The private keys sealed with the operator's passphrase (issue 18).
     const PASS: &str = "营口 backup passphrase 2026";
-    let nightly = |at: i64| {
-        backup::scheduled(&s.store, &s.blobs, (&s.config.keys_dir(), Some(PASS)), &key, &root, 2, at)
-    };
+    let live = backup::Live { store: &s.store, blobs: &s.blobs, faces: &s.faces };
+    let nightly = |at: i64| backup::scheduled(&live, (&s.config.keys_dir(), Some(PASS)), &key, &root, 2, at);
 
     // Night 1: everything copied, then verified.
     let t0 = s.now();
@@ -115,10 +117,9 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
     // here the keys directory holds another server's key.
     let wrong_keys = tempfile::tempdir().unwrap();
     sync_server::keys::load_or_create_signing_key(wrong_keys.path()).unwrap();
-    let e =
-        backup::scheduled(&s.store, &s.blobs, (wrong_keys.path(), Some(PASS)), &key, &root, 2, t0 + 2 * DAY)
-            .unwrap_err()
-            .to_string();
+    let e = backup::scheduled(&live, (wrong_keys.path(), Some(PASS)), &key, &root, 2, t0 + 2 * DAY)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("did not verify") && e.contains("public key in keys/"), "{e}");
     let kept: Vec<_> = backup::list(&root).unwrap().into_iter().map(|(p, _)| p).collect();
     assert_eq!(kept, [first.dir.clone(), second.dir.clone()], "both good backups stay");
@@ -159,6 +160,7 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
             &c.database_path(),
             &c.media_dir(),
             &c.keys_dir(),
+            &c.face_key_file(),
             source,
         )
     };
@@ -180,7 +182,8 @@ async fn r14_nightly_backups_verify_rotate_and_restore_drills_prove_them(b: Back
         )
         .unwrap();
         let media = sync_server::blobs::Blobs::open(&c.media_dir()).unwrap();
-        let r = sync_server::migrate::migrate(&c.database_path(), &pg, None, &media).unwrap();
+        let faces = sync_server::faces::FaceVault::from_key_files(&c.face_key_file()).unwrap();
+        let r = sync_server::migrate::migrate(&c.database_path(), &pg, None, &media, faces.as_ref()).unwrap();
         assert!(r.verify.ok(), "{:?}", r.verify.problems);
         assert_eq!(r.verify.records, records + 1);
     }

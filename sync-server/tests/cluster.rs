@@ -158,9 +158,13 @@ async fn two_instances_on_one_postgres_keep_one_log_and_idempotency() {
         .unwrap();
     assert_eq!(cons.checkpoint.checkpoint.size, cp_a.checkpoint.size);
     assert_eq!(cons.checkpoint.checkpoint.root, cp_a.checkpoint.root);
-    let report =
-        sync_server::maintenance::verify_store(&b.state.store, &b.state.blobs, &b.state.key.public())
-            .unwrap();
+    let report = sync_server::maintenance::verify_store(
+        &b.state.store,
+        &b.state.blobs,
+        &b.state.key.public(),
+        Some(&b.state.faces),
+    )
+    .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     a.stop().await;
     b.stop().await;
@@ -203,11 +207,24 @@ async fn migrate_embedded_to_postgres_and_bucket_verifies_and_reruns() {
     let mut cfg = config_on(Backend::Postgres, dir.path());
     let pg = PgStore::open(&cfg.storage.database, None, cfg.storage.database_ca.as_deref()).unwrap();
     let bucket = Blobs::from_config(&cfg).unwrap();
-    let report = sync_server::migrate::migrate(&sqlite, &pg, Some((&src_media, &bucket)), &bucket).unwrap();
+    let report = sync_server::migrate::migrate(
+        &sqlite,
+        &pg,
+        Some((&src_media, &bucket)),
+        &bucket,
+        Some(&old.state.faces),
+    )
+    .unwrap();
     assert!(report.verify.ok(), "{:?}", report.verify.problems);
     assert_eq!(report.verify.records, old_count);
-    assert_eq!(report.media_copied, src_media.list().unwrap().len());
+    assert_eq!(report.media_copied, src_media.list().unwrap().len() + src_media.list_sealed().unwrap().len());
     assert!(report.media_copied >= 6);
+    // The face photo moved sealed, and was opened in the copy (issue 18).
+    assert_eq!(
+        (report.verify.faces_sealed, report.verify.faces_opened, report.verify.faces_plain),
+        (1, 1, 0)
+    );
+    assert_eq!(bucket.list_sealed().unwrap(), vec![Hash::of(FACE)]);
     old.stop().await;
 
     // A re-run through the command line: it catches up, copies no media twice.
@@ -243,11 +260,12 @@ async fn migrate_embedded_to_postgres_and_bucket_verifies_and_reruns() {
     let cons: ConsistencyResponse =
         sampler.get_json(&format!("/v1/log/consistency?from={}", before.checkpoint.size)).await;
     verify_consistency(&before.checkpoint, &cons.checkpoint.checkpoint, &cons.proof).unwrap();
-    let face = new.state.blobs.read(&Hash::of(FACE)).unwrap();
-    assert_eq!(face, FACE, "media moved byte for byte");
+    assert!(new.state.blobs.read(&Hash::of(FACE)).is_err(), "the face is not in the bucket in the clear");
+    let face = new.state.faces.read(&new.state.store, &new.state.blobs, &Hash::of(FACE)).unwrap();
+    assert_eq!(face, FACE, "media moved byte for byte (the face sealed, opened with the same key)");
 
     // Now the target is ahead of the old file: migrating again would lose s6.
-    let e = sync_server::migrate::migrate(&sqlite, &pg, None, &bucket).unwrap_err();
+    let e = sync_server::migrate::migrate(&sqlite, &pg, None, &bucket, None).unwrap_err();
     assert!(e.to_string().contains("already in service"), "{e}");
     assert_eq!(pg.read(|tx| tx.record_count()).unwrap(), old_count + 1, "nothing lost");
     new.stop().await;

@@ -50,6 +50,7 @@ const SAMPLES: &[Sample] = &[
     ("storage.database_ca", "/etc/jzqy/db-ca.pem", &[]),
     ("storage.media_dir", "/srv/jzqy/media", &[]),
     ("storage.media_bucket", "s3://jzqy-media/prod", &[]),
+    ("storage.face_key_file", "/etc/jzqy/face-photos.key", &[]),
     ("storage.s3.endpoint", "https://oss-cn-hangzhou.aliyuncs.com", &[]),
     ("storage.s3.region", "cn-hangzhou", &[]),
     ("storage.s3.access_key_id", "LTAI5tExampleKeyId", &[]),

@@ -273,6 +273,7 @@ const MATRIX: &[Row] = &[
     (M::Post, paths::ADMIN_ACCOUNT_DISABLE, Target::Nothing,  "L    O    F    F    F    F    F    F    F    F    F    F"),
     (M::Get,  paths::ADMIN_AUDIT,       Target::None,         "L    O    F    F    F    F    F    F    F    F    F    F"),
     (M::Get,  paths::ADMIN_AUDIT_CSV,   Target::None,         "L    O    F    F    F    F    F    F    F    F    F    F"),
+    (M::Get,  paths::ADMIN_FACE_READS_CSV, Target::None,      "L    O    F    F    F    F    F    F    F    F    F    F"),
     (M::Get,  paths::ADMIN_STATUS,      Target::None,         "L    O    F    F    F    F    F    F    F    F    F    F"),
     // Last: they end the session.
     (M::Post, paths::LOGOUT_ALL,        Target::None,         "L    O    O    O    O    O    O    O    O    O    O    O"),
@@ -459,15 +460,23 @@ async fn r18_every_list_and_export_holds_the_scope(b: Backend) {
     let face = sampler.get(&paths::fill(paths::MEDIA, &facts.face_a.to_hex())).await;
     assert_eq!(face.status, 200);
     assert_eq!(face.headers["content-type"], "image/jpeg");
-    // Every face view is in the audit log: who, whose, from where.
+    // Every face view is in the face-read log the audit page shows: who,
+    // whose, by which path, from where (issue 18) — once each, not also
+    // as an audit action.
     let mut admin = signed_in(&server, "admin", None);
     assert_eq!(admin.get(&paths::fill(paths::MEDIA, &facts.face_a.to_hex())).await.status, 200);
     let audit = admin.get(paths::ADMIN_AUDIT).await;
-    let actions = audit.attrs("audit-row", "data-action");
-    assert_eq!(actions.iter().filter(|a| *a == "view_face").count(), 2, "{actions:?}");
-    assert!(audit.body.contains(&format!("person {}", demo::SAMPLER)));
-    let csv = admin.get(paths::ADMIN_AUDIT_CSV).await;
-    assert_eq!(csv.body.matches("view_face").count(), 2, "the audit export: {}", csv.body);
+    let reads = audit.attrs("face-read-row", "data-subject");
+    assert_eq!(reads, [demo::SAMPLER, demo::SAMPLER], "{}", audit.body);
+    assert_eq!(audit.attrs("face-read-row", "data-via"), ["console", "console"]);
+    assert!(!audit.attrs("audit-row", "data-action").iter().any(|a| a == "view_face"));
+    let csv = admin.get(paths::ADMIN_FACE_READS_CSV).await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.body.matches(&facts.face_a.to_hex()).count(), 2, "the face-read export: {}", csv.body);
+    assert!(csv.body.contains("zhangwei") && csv.body.contains("admin"), "{}", csv.body);
+    // The sampler sees who opened their face photo.
+    let mine = sampler.get(paths::ACCOUNT).await;
+    assert_eq!(mine.attrs("my-face-read", "data-via").len(), 2, "{}", mine.body);
     // Older pages: everything logged before a position, newest first.
     let b_index = server.state.store.read(|tx| tx.record(&facts.record_b.id())).unwrap().unwrap().log_index;
     let older = admin.get(&format!("{}?before={b_index}", paths::RECORDS)).await;

@@ -30,7 +30,7 @@ on_each_backend!(r14_a_project_exported_is_verified_without_the_server);
 
 fn exported(server: &TestServer, scope: Scope, out: &Path) -> sync_server::export::ExportSummary {
     let s = &server.state;
-    export(&s.store, &s.blobs, &s.key, scope, out, server.clock.now_ms()).unwrap()
+    export(&s.store, &s.media(), &s.key, scope, out, server.clock.now_ms()).unwrap()
 }
 
 fn index_of(bag: &Path) -> ArchiveIndex {
@@ -96,6 +96,16 @@ async fn r14_a_project_exported_is_verified_without_the_server(b: Backend) {
     }
     let (ok, why) = python_bagit_validates(&bag);
     assert!(ok, "Python bagit refuses the bag: {why}");
+    // The face photos went out through the vault, each read logged (PIPL),
+    // and the bag holds them opened: their names are their hashes.
+    let face = Hash::of(FACE);
+    assert!(
+        index.media.iter().any(|m| m.sha256 == face && m.file.is_some()),
+        "the sampler's face is in the bag"
+    );
+    assert_eq!(std::fs::read(bag.join(custody_core::archive::media_file(&face))).unwrap(), FACE);
+    let reads = server.state.store.read(|tx| tx.face_reads(None, 100)).unwrap();
+    assert!(reads.iter().any(|r| r.sha256 == face && r.via == "export"), "{reads:?}");
 
     // The report alone: its records, fewer than the project's.
     let rbag = dir.path().join("report.bag");
@@ -164,7 +174,7 @@ async fn r14_a_project_exported_is_verified_without_the_server(b: Backend) {
     let nothing = dir.path().join("nothing.bag");
     match export(
         &server.state.store,
-        &server.state.blobs,
+        &server.state.media(),
         &server.state.key,
         Scope { project: Some("PRJ-NONE".into()), ..Scope::default() },
         &nothing,

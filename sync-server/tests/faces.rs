@@ -1,326 +1,523 @@
-//! The server re-checks faces (issue 19, R1, R7): the uploaded face photo
-//! against the person's reference, with the field app's own pipeline and
-//! models (`capture`), never taking the phone's word. Tried as a hostile
-//! user would — random bytes uploaded as the face photo with a forged
-//! "matched, 0.95, liveness passed", another person's face with a claimed
-//! match — and as an honest sampler, on both storage back ends. The photos
-//! are real: the test faces `scripts/lib/models.sh` installs beside the
-//! models (public-domain White House portraits of two people).
+//! Face photos encrypted at rest, every read logged (issue 18; PIPL: a face
+//! is sensitive personal information), on both back ends (SQLite + a media
+//! directory, PostgreSQL + an S3 bucket):
+//!
+//! * what the directory or bucket holds is never the photo — no JPEG
+//!   signature, the plaintext nowhere — whether the face arrived whole,
+//!   in chunks, before the record that made it a face, or as an
+//!   administrator's reference face;
+//! * the API and the console still serve the very bytes the device signed
+//!   to those allowed, and each read of a face is logged (who, when, which,
+//!   whose, by which path) for administrators and for the person;
+//! * a ciphertext swapped for another photo's is refused, and `admin
+//!   verify` names it;
+//! * an existing deployment's faces in the clear are sealed by `admin faces
+//!   seal`, nothing lost, idempotent; `admin faces rotate-key` re-wraps the
+//!   data keys without touching a photo, and the old key is refused after;
+//! * a backup holds no face key in the clear and no face in the clear; the
+//!   drill opens every face with the sealed key; a restore brings it back.
+
+// Each story reads top to bottom as the operator and the people live it.
+#![allow(clippy::too_many_lines)]
 
 #[macro_use]
 mod common;
 
-use capture::face::{FaceChecker, FaceConfig, FaceModels, default_models_dir};
-use capture::frame::Frame;
+use common::browser::signed_in;
 use common::*;
+use custody_core::Hash;
 use custody_core::fixtures::id;
 use custody_core::model::PersonRole;
 use custody_core::protocol::*;
-use custody_core::record::{FaceCheck, Liveness, MediaPurpose, Payload, SignedRecord};
-use custody_core::verify::face_recheck::{FaceAbsence, ServerFaceOutcome};
-use custody_core::{Hash, routes};
-use std::sync::Arc;
+use custody_core::record::{MediaPurpose, Payload};
+use std::path::Path;
+use std::process::Command;
+use sync_server::console::paths;
 use sync_server::demo;
-use sync_server::store::faces::Pending;
+use sync_server::faces::{FaceVault, Via};
+use sync_server::store::MediaRow;
 use sync_server::testing::Backend;
 
 on_each_backend!(
-    r1_r7_random_bytes_with_a_forged_match_fail_the_labs_face_check,
-    r1_r7_a_genuine_face_is_re_checked_and_passes,
-    r1_r7_another_persons_face_with_a_claimed_match_is_flagged_with_both_scores,
-    r1_r7_a_reference_granted_after_the_photo_is_re_checked_by_the_sweep,
-    r1_r7_a_server_without_models_says_so_and_never_claims_it_checked,
+    pipl_faces_are_sealed_at_rest_served_to_those_allowed_and_every_read_logged,
+    pipl_a_deployments_faces_in_the_clear_are_sealed_and_the_key_rotates,
 );
 
-fn test_face(name: &str) -> Vec<u8> {
-    let p = default_models_dir().join("faces").join(name);
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!("{}: {e} (run scripts/test, or `source scripts/lib/models.sh && setup_models`)", p.display())
-    })
+/// The signature every JPEG (JFIF) file starts with: a scan of a stolen
+/// disk or bucket would look for it.
+const JFIF: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00";
+
+/// A face photo as a phone's camera writes it (the JFIF signature first).
+fn jpeg_face(n: u32) -> Vec<u8> {
+    let mut v = JFIF.to_vec();
+    v.extend(format!("face photo {n} of a person on site ").repeat(40).bytes());
+    v
 }
 
-/// The checker a phone runs (the field app's own, same models).
-fn phone_checker() -> FaceChecker {
-    let models = FaceModels::load(&default_models_dir()).expect("face models");
-    FaceChecker::new(Arc::new(models), FaceConfig::from_policy(&Default::default()))
+const PASS: &str = "营口 faces backup passphrase";
+
+/// A sampling whose face photo is `face` (and a process photo).
+fn sampling_with(serial: u32, face: &[u8]) -> Payload {
+    let mut p = demo_sampling(serial);
+    if let Payload::Sampling(s) = &mut p {
+        s.face.photo = Hash::of(face);
+    }
+    p
 }
 
-/// What an honest phone records for `photo` against `reference`.
-fn honest_claim(reference: &[u8], photo: &[u8]) -> FaceCheck {
-    let c = phone_checker();
-    let template = c.enroll(&Frame::decode(reference).unwrap()).expect("reference enrols");
-    let (mut check, _) =
-        c.check(&template, &Frame::decode(photo).unwrap(), Hash::of(photo), None).expect("photo checks");
-    check.liveness = passed_liveness();
-    check
+/// Upload a sampling listing `media`; it must be accepted.
+async fn sample(phone: &mut Phone, serial: u32, face: &[u8], media: &[(MediaPurpose, Vec<u8>)]) {
+    let rec = phone.field_record(sampling_with(serial, face), 50.0, 50.0, &as_refs(media));
+    let r = phone.upload(&[&rec]).await;
+    assert_eq!(r.results[0].status, RecordStatus::Accepted, "{:?}", r.results[0].findings);
 }
 
-fn passed_liveness() -> Option<Liveness> {
-    Some(Liveness { challenge: "blink".into(), passed: true, frames: 30 })
+/// Upload `bytes` in chunks of `chunk` bytes.
+async fn upload_chunked(phone: &Phone, bytes: &[u8], chunk: usize) {
+    let sha = Hash::of(bytes);
+    let mut offset = 0;
+    for part in bytes.chunks(chunk) {
+        let r = phone
+            .signed_with(
+                reqwest::Method::PATCH,
+                &format!("/v1/media/{sha}"),
+                part.to_vec(),
+                phone.now(),
+                &random_nonce(),
+                &[(H_UPLOAD_OFFSET, offset.to_string()), (H_UPLOAD_LENGTH, bytes.len().to_string())],
+            )
+            .await;
+        assert!(r.status().is_success(), "chunk at {offset}: {}", r.status());
+        offset += part.len();
+    }
 }
 
-/// The demo world, with the sampler's real-name check carrying a reference
-/// photo (`reference`: none yet when `None`).
-async fn world(b: Backend, reference: Option<&[u8]>) -> (tempfile::TempDir, TestServer) {
+/// Every object the media store holds, by name, with its raw bytes: the
+/// directory's files, or every object of the test's own bucket.
+fn raw_media(server: &TestServer) -> Vec<(String, Vec<u8>)> {
+    match &server.state.blobs {
+        sync_server::blobs::Blobs::Dir(d) => files_under(d.root()),
+        sync_server::blobs::Blobs::S3(s) => {
+            use futures_util::TryStreamExt;
+            let store = s.object_store();
+            sync_server::driver::block_on(async move {
+                let metas: Vec<_> = store.list(None).try_collect().await.unwrap();
+                let mut out = Vec::new();
+                for m in metas {
+                    let b = store.get(&m.location).await.unwrap().bytes().await.unwrap();
+                    out.push((m.location.to_string(), b.to_vec()));
+                }
+                out
+            })
+        }
+    }
+}
+
+fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else if p.is_file() {
+            out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Nothing stored is a photo in the clear: no JFIF signature, no face's bytes.
+fn no_face_in_the_clear(objects: &[(String, Vec<u8>)], faces: &[&[u8]]) {
+    for (name, bytes) in objects {
+        assert!(!contains(bytes, JFIF), "{name} holds a JPEG in the clear");
+        for f in faces {
+            assert!(!contains(bytes, &f[20..84]), "{name} holds a face photo's bytes in the clear");
+        }
+    }
+}
+
+/// Overwrite the stored bytes under a name, as someone with write access
+/// to the disk or the bucket could.
+fn overwrite_raw(server: &TestServer, sha: &Hash, sealed: &[u8]) {
+    match &server.state.blobs {
+        sync_server::blobs::Blobs::Dir(d) => std::fs::write(d.sealed_path(sha), sealed).unwrap(),
+        sync_server::blobs::Blobs::S3(s) => {
+            let (_, prefix) = server.state.config.bucket().unwrap();
+            let hex = sha.to_hex();
+            let key = object_store::path::Path::from(format!("{prefix}/faces/{}/{hex}", &hex[..2]));
+            let (store, data) = (s.object_store(), bytes::Bytes::copy_from_slice(sealed));
+            sync_server::driver::block_on(async move { store.put(&key, data.into()).await }).unwrap();
+        }
+    }
+}
+
+/// The face-read log, oldest first.
+fn reads(server: &TestServer) -> Vec<sync_server::faces::FaceReadRow> {
+    let mut r = server.state.store.read(|tx| tx.face_reads(None, 1000)).unwrap();
+    r.reverse();
+    r
+}
+
+async fn pipl_faces_are_sealed_at_rest_served_to_those_allowed_and_every_read_logged(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_on(b, dir.path()).await;
     server.seed();
-    if let Some(r) = reference {
-        grant_reference(&server, r);
+    let s = &server.state;
+    // The KEK is a file outside the database and the media store, owner-only.
+    let key_file = s.config.face_key_file();
+    assert_eq!(key_file, dir.path().join("keys").join("face-photos.key"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    (dir, server)
-}
+    let kek_text = std::fs::read_to_string(&key_file).unwrap();
 
-fn grant_reference(server: &TestServer, reference: &[u8]) {
-    grant_reference_as(server, "G-ZW-S-FACE", reference)
-}
-
-fn grant_reference_as(server: &TestServer, grant: &str, reference: &[u8]) {
+    // An administrator files the sampler's reference face with a grant:
+    // sealed before it is stored.
+    let reference = jpeg_face(0);
     server
         .admin()
         .grant(
-            id(grant),
+            id("G-ZW-FACE"),
             id(demo::SAMPLER),
             Some(id(demo::PROJECT)),
             PersonRole::Sampler,
-            (b"letter".as_slice(), "text/plain"),
-            "身份证+人脸".into(),
-            Some((reference, "image/jpeg")),
+            (b"letter of authorisation".as_slice(), "text/plain"),
+            "id_card+face".into(),
+            Some((&reference, "image/jpeg")),
             None,
         )
         .unwrap();
-}
-
-/// Sample tag `serial` with `photo` as the face photo and `claim` as the
-/// phone's face result (its photo set to `photo`'s hash), upload the record
-/// then its media.
-async fn sample(sampler: &mut Phone, serial: u32, photo: &[u8], mut claim: FaceCheck) -> SignedRecord {
-    claim.photo = Hash::of(photo);
-    let mut payload = demo_sampling(serial);
-    if let Payload::Sampling(s) = &mut payload {
-        s.face = claim;
-    }
-    let m = vec![(MediaPurpose::Face, photo.to_vec()), (MediaPurpose::Process, process_photo(serial, "s"))];
-    let s = sampler.field_record(payload, 50.0, 60.0, &as_refs(&m));
-    let r = sampler.upload(&[&s]).await;
-    assert_eq!(r.results[0].status, RecordStatus::Accepted, "{:?}", r.results[0].findings);
-    upload_media(sampler, &m).await;
-    s
-}
-
-/// Sample, witness (the witness has no reference: not re-checked) and
-/// commission tag `serial`; the lab's trail of it.
-async fn trail_of(
-    server: &TestServer,
-    serial: u32,
-    photo: &[u8],
-    claim: FaceCheck,
-) -> (SignedRecord, TrailResponse) {
-    let mut sampler = enrolled(server, 2, demo::SAMPLER).await;
-    let mut w = enrolled(server, 3, demo::WITNESS).await;
-    let lab = enrolled(server, 4, demo::LAB_RECEIVER).await;
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
     sampler.sync_time().await;
-    w.sync_time().await;
-    let s = sample(&mut sampler, serial, photo, claim).await;
-    let m = media(serial, "witness");
-    let wr = w.field_record(demo_witnessing(&s), 52.0, 61.0, &as_refs(&m));
-    assert_eq!(w.upload(&[&wr]).await.results[0].status, RecordStatus::Accepted);
-    upload_media(&w, &m).await;
-    let body = sampler.dev.body(demo_commission(&[(&s, &wr)]), vec![], vec![], sampler.now());
-    let c = sampler.dev.sign(body);
-    assert_ne!(sampler.upload(&[&c]).await.results[0].status, RecordStatus::Rejected);
-    let trail: TrailResponse = lab.get_json(&routes::lab_tag(&custody_core::fixtures::tag(serial))).await;
-    (s, trail)
-}
 
-fn faces_check(t: &TrailResponse) -> TrailCheck {
-    t.checks.iter().find(|c| c.name == "faces").cloned().expect("a faces check")
-}
+    // A face sent whole; a face sent in chunks; a photo that becomes a
+    // face only when a later record lists it so.
+    let (f1, f2, p) = (jpeg_face(1), jpeg_face(2), jpeg_face(3));
+    let m1 = vec![(MediaPurpose::Face, f1.clone()), (MediaPurpose::Process, process_photo(1, "faces"))];
+    sample(&mut sampler, 1, &f1, &m1).await;
+    upload_media(&sampler, &m1).await;
+    let m2 = vec![(MediaPurpose::Face, f2.clone()), (MediaPurpose::Process, process_photo(2, "faces"))];
+    sample(&mut sampler, 2, &f2, &m2).await;
+    upload_chunked(&sampler, &f2, 300).await;
+    upload_media(&sampler, &m2[1..]).await;
+    let mp = vec![(MediaPurpose::Face, f1.clone()), (MediaPurpose::Process, p.clone())];
+    sample(&mut sampler, 3, &f1, &mp).await;
+    upload_media(&sampler, &mp).await;
+    assert!(s.blobs.exists_plain(&Hash::of(&p)).unwrap(), "a process photo is stored as it came");
+    sample(
+        &mut sampler,
+        4,
+        &p,
+        &[(MediaPurpose::Face, p.clone()), (MediaPurpose::Process, process_photo(4, "faces"))],
+    )
+    .await;
 
-/// The findings regulators are shown for `record`.
-fn regulator_codes(server: &TestServer, record: &Hash) -> Vec<String> {
-    let rows = server.state.store.read(|tx| tx.violations(None, 0, 1000)).unwrap();
-    rows.into_iter()
-        .filter(|(r, _)| r == record)
-        .map(|(_, f)| serde_json::from_str::<Finding>(&f).unwrap().code)
-        .collect()
-}
+    let faces: Vec<Hash> = [&reference, &f1, &f2, &p].iter().map(|f| Hash::of(f)).collect();
+    let mut sealed = s.blobs.list_sealed().unwrap();
+    sealed.sort();
+    let mut want = faces.clone();
+    want.sort();
+    assert_eq!(sealed, want, "every face sealed, the re-listed photo too");
+    for sha in &faces {
+        assert!(!s.blobs.exists_plain(sha).unwrap(), "{sha} in the clear");
+        let row = s.store.read(|tx| tx.face_key(sha)).unwrap().unwrap();
+        assert!(row.sealed_ms.is_some() && row.alg == "chacha20-poly1305", "{row:?}");
+    }
+    let objects = raw_media(&server);
+    no_face_in_the_clear(&objects, &[&reference, &f1, &f2, &p]);
+    assert!(
+        !objects.iter().any(|(n, _)| n.contains("partial/") || n.contains("uploads/")),
+        "no staging left"
+    );
+    for (name, bytes) in &objects {
+        assert!(!contains(bytes, kek_text.trim().as_bytes()), "{name} holds the face key");
+    }
+    // The database holds wrapped keys only: never the KEK.
+    let rows: Vec<_> =
+        faces.iter().map(|sha| s.store.read(|tx| tx.face_key(sha)).unwrap().unwrap()).collect();
+    assert!(
+        rows.iter().all(|r| r.kek.len() == 16 && r.wrapped_key.len() == 60 && !kek_text.contains(&r.kek))
+    );
+    // A resend of a sealed face is answered complete, never stored again in the clear.
+    upload_media(&sampler, &m1).await;
+    let status: MediaStatus = sampler.get_json(&format!("/v1/media/{}", Hash::of(&f1))).await;
+    assert!(status.complete && status.received == f1.len() as u64, "{status:?}");
+    assert!(!s.blobs.exists_plain(&Hash::of(&f1)).unwrap());
 
-async fn r1_r7_random_bytes_with_a_forged_match_fail_the_labs_face_check(b: Backend) {
-    let (_dir, server) = world(b, Some(&test_face("obama.jpg"))).await;
-    let mut random = vec![0u8; 4096];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random).unwrap();
-    let forged = FaceCheck {
-        photo: Hash::of(&random),
-        model: phone_checker().models().id().to_owned(),
-        score_milli: 950,
-        threshold_milli: 700,
-        matched: true,
-        liveness: passed_liveness(),
+    // The API: the sampler's phone gets its own reference face, byte for
+    // byte — logged; the re-listed process photo still goes to the project's
+    // people (it is a process photo to them) — not a face read.
+    let r = sampler.signed(reqwest::Method::GET, &format!("/v1/media/{}/content", faces[0]), vec![]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), reference, "the reference face as filed");
+    let r = sampler.signed(reqwest::Method::GET, &format!("/v1/media/{}/content", faces[3]), vec![]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), p, "the re-listed photo opens for its readers");
+    let r = sampler.signed(reqwest::Method::GET, &format!("/v1/media/{}/content", faces[1]), vec![]).await;
+    assert_eq!(r.status(), 403, "no face through the API but one's own reference");
+
+    // The console: the administrator and the sampler open the face; a
+    // regulator may not (and nothing is logged for a refusal).
+    let mut admin = signed_in(&server, "admin", None);
+    let mut own = signed_in(&server, "zhangwei", Some(demo::SAMPLER));
+    let mut city = signed_in(&server, "zhaomin", Some(demo::INSPECTOR));
+    let path = paths::fill(paths::MEDIA, &faces[1].to_hex());
+    assert_eq!(city.get(&path).await.status, 403);
+    for browser in [&mut admin, &mut own] {
+        let a = browser.get(&path).await;
+        assert_eq!(a.status, 200);
+        assert_eq!(a.headers["content-type"], "image/jpeg");
+    }
+    let raw = reqwest::Client::new()
+        .get(format!("{}{path}", server.url))
+        .header(
+            "cookie",
+            admin.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.bytes().await.unwrap().to_vec(), f1, "the console serves the signed bytes");
+
+    // Every read is in the log: who, whose, which, by which path.
+    let log = reads(&server);
+    let seen: Vec<(Hash, Option<String>, String, String)> = log
+        .iter()
+        .map(|r| (r.sha256, r.subject.as_ref().map(|p| p.to_string()), r.via.clone(), r.reader.clone()))
+        .collect();
+    let device = format!("device {}", sampler.key().public().fingerprint());
+    let sampler_id = Some(demo::SAMPLER.to_owned());
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert_eq!(seen[0], (faces[0], sampler_id.clone(), Via::Api.as_str().into(), device));
+    for (i, who) in [(1, "admin"), (2, "zhangwei"), (3, "admin")] {
+        assert_eq!((seen[i].0, &seen[i].1, seen[i].2.as_str()), (faces[1], &sampler_id, "console"), "{i}");
+        assert!(seen[i].3.starts_with(who), "{seen:?}");
+    }
+    assert_eq!(log[0].reader_person.as_ref().map(|p| p.to_string()), sampler_id);
+    assert!(log[1].reader_person.is_none() && log[1].ip == "127.0.0.1", "{:?}", log[1]);
+    // Administrators read it on the audit page and export it; the sampler
+    // sees who read their face photos on their account page.
+    let audit = admin.get(paths::ADMIN_AUDIT).await;
+    assert_eq!(audit.attrs("face-read-row", "data-via"), ["console", "console", "console", "api"]);
+    let csv = admin.get(paths::ADMIN_FACE_READS_CSV).await;
+    assert_eq!(csv.body.lines().count(), 5, "{}", csv.body);
+    let mine = own.get(paths::ACCOUNT).await;
+    assert_eq!(mine.attrs("my-face-read", "data-via"), ["console", "console", "console", "api"]);
+    assert!(mine.body.contains("admin"), "the person sees the administrator who looked");
+    let theirs = city.get(paths::ACCOUNT).await;
+    assert!(theirs.attrs("my-face-read", "data-via").is_empty(), "nobody read the inspector's face");
+
+    // A ciphertext swapped for another face's: refused, and named by `admin verify`.
+    let original = s.blobs.read_sealed(&faces[1]).unwrap().unwrap();
+    let other = s.blobs.read_sealed(&faces[2]).unwrap().unwrap();
+    overwrite_raw(&server, &faces[1], &other);
+    assert_eq!(admin.get(&path).await.status, 500, "a swapped photo is never served");
+    let e = s.faces.read(&s.store, &s.blobs, &faces[1]).unwrap_err().to_string();
+    assert!(e.contains("does not open") && e.contains(&faces[1].to_hex()), "{e}");
+    let verify = |with_key: bool| {
+        let vault = with_key.then_some(&*s.faces);
+        sync_server::maintenance::verify_store(&s.store, &s.blobs, &s.key.public(), vault).unwrap()
     };
-    let (s, trail) = trail_of(&server, 301, &random, forged).await;
-    let kept = server.state.store.read(|tx| tx.face_recheck(&s.id())).unwrap().expect("re-checked");
-    assert_eq!(kept.outcome, ServerFaceOutcome::NoFace { reason: FaceAbsence::NotAnImage });
-    let faces = faces_check(&trail);
-    assert!(!trail.ok && !faces.ok, "{faces:?}");
-    assert!(faces.message_en.contains("face_not_found"), "{}", faces.message_en);
-    assert!(trail.to_confirm.iter().any(|f| f.code == "face_not_found"), "{:?}", trail.to_confirm);
-    assert!(regulator_codes(&server, &s.id()).contains(&"face_not_found".to_owned()));
-    // The receipt must confirm it like any flag.
-    let mut lab = enrolled(&server, 5, demo::LAB_RECEIVER).await;
-    let c = trail.records.iter().find(|r| r.kind == "commission").expect("commission").id;
-    let body = lab.dev.body(
-        custody_core::fixtures::receipt(
-            custody_core::fixtures::tag(301),
-            c,
-            custody_core::record::ReceiptDecision::Accepted,
-        ),
-        vec![],
-        vec![],
-        lab.now(),
-    );
-    let receipt = lab.dev.sign(body);
-    let r = lab.upload(&[&receipt]).await;
-    let unconfirmed = r.results[0].findings.iter().find(|f| f.code == "unconfirmed_trail_findings");
-    assert!(
-        unconfirmed.is_some_and(|f| f.message_en.contains("face_not_found")),
-        "{:?}",
-        r.results[0].findings
-    );
-}
-
-async fn r1_r7_a_genuine_face_is_re_checked_and_passes(b: Backend) {
-    let reference = test_face("obama.jpg");
-    let (_dir, server) = world(b, Some(&reference)).await;
-    let photo = test_face("obama2.jpg");
-    let claim = honest_claim(&reference, &photo);
-    assert!(claim.matched, "the same person matches on the phone: {}", claim.score_milli);
-    let (s, trail) = trail_of(&server, 302, &photo, claim.clone()).await;
-    let kept = server.state.store.read(|tx| tx.face_recheck(&s.id())).unwrap().expect("re-checked");
-    let ServerFaceOutcome::Scored { score_milli, .. } = kept.outcome else { panic!("{kept:?}") };
-    assert!(
-        (score_milli - claim.score_milli).abs() <= 5,
-        "server {score_milli}, phone {}",
-        claim.score_milli
-    );
-    let faces = faces_check(&trail);
-    assert!(faces.ok, "{faces:?}");
-    // The witness has no reference photo: the check says one was not re-checked.
-    assert!(faces.message_en.contains("not re-checked 1"), "{}", faces.message_en);
-    assert!(!trail.to_confirm.iter().any(|f| f.code.starts_with("face")), "{:?}", trail.to_confirm);
-    assert!(regulator_codes(&server, &s.id()).is_empty());
-
-    // Figures (printed, not asserted): the server's re-check of one photo
-    // beside decoding it alone.
-    let n = 5;
-    let t = std::time::Instant::now();
-    for _ in 0..n {
-        Frame::decode(&photo).unwrap();
+    for with_key in [true, false] {
+        let r = verify(with_key);
+        assert!(r.problems.iter().any(|p| p.contains(&faces[1].to_hex())), "{with_key}: {:?}", r.problems);
     }
-    let decode = t.elapsed() / n;
-    let faces = server.state.faces.clone();
-    let t = std::time::Instant::now();
-    for _ in 0..n {
-        faces.measure(&photo, (Hash::of(&reference), &reference)).unwrap().expect("models");
+    overwrite_raw(&server, &faces[1], &original);
+    let r = verify(true);
+    assert!(r.ok(), "{:?}", r.problems);
+    assert_eq!((r.faces_sealed, r.faces_opened, r.faces_plain), (4, 4, 0));
+
+    // A backup: no face key in the clear, no face in the clear; the drill
+    // opens every face with the sealed key; a restore brings it back.
+    let bdir = tempfile::tempdir().unwrap();
+    let backup = bdir.path().join("b");
+    let live = sync_server::backup::Live { store: &s.store, blobs: &s.blobs, faces: &s.faces };
+    let m = sync_server::backup::make(
+        &live,
+        (&s.config.keys_dir(), Some(PASS)),
+        &s.key.public(),
+        &backup,
+        None,
+        s.now(),
+    )
+    .unwrap();
+    assert!(m.verified, "{:?}", m.problems);
+    assert_eq!((m.face_photos_sealed, m.face_photos_opened), (4, 4));
+    let copied = files_under(&backup);
+    no_face_in_the_clear(&copied, &[&reference, &f1, &f2, &p]);
+    for (name, bytes) in &copied {
+        assert!(!contains(bytes, kek_text.trim().as_bytes()), "{name} holds the face key in the clear");
     }
-    let recheck = t.elapsed() / n;
-    let t = std::time::Instant::now();
-    phone_checker();
-    let load = t.elapsed();
-    eprintln!("figure: loading the face models {:.0} ms (once per process)", load.as_secs_f64() * 1000.0);
-    eprintln!(
-        "figure: face re-check per photo {:.1} ms (reference kept), decode alone {:.1} ms ({} bytes, {b:?})",
-        recheck.as_secs_f64() * 1000.0,
-        decode.as_secs_f64() * 1000.0,
-        photo.len()
+    assert!(
+        backup.join("keys/face-photos.key.sealed").is_file() && !backup.join("keys/face-photos.key").exists()
     );
-}
-
-async fn r1_r7_another_persons_face_with_a_claimed_match_is_flagged_with_both_scores(b: Backend) {
-    let reference = test_face("obama.jpg");
-    let (_dir, server) = world(b, Some(&reference)).await;
-    // An honest result for the right person, replayed over another's photo.
-    let claim = honest_claim(&reference, &test_face("obama2.jpg"));
-    let other = test_face("biden.jpg");
-    let (s, trail) = trail_of(&server, 303, &other, claim.clone()).await;
-    let kept = server.state.store.read(|tx| tx.face_recheck(&s.id())).unwrap().expect("re-checked");
-    let ServerFaceOutcome::Scored { score_milli, threshold_milli } = kept.outcome else { panic!("{kept:?}") };
-    assert!(score_milli < threshold_milli, "another person: {score_milli}");
-    let f = trail.to_confirm.iter().find(|f| f.code == "face_recheck_disagrees").expect("flagged");
-    let (phone, server_score) = (
-        format!("{:.3}", f64::from(claim.score_milli) / 1000.0),
-        format!("{:.3}", f64::from(score_milli) / 1000.0),
+    let scratch = tempfile::tempdir().unwrap();
+    let d = sync_server::backup::drill(&backup, &scratch.path().join("d"), Some(PASS)).unwrap();
+    assert!(d.problems.is_empty(), "{:?}", d.problems);
+    assert_eq!((d.faces_sealed, d.faces_opened, d.key_opened), (4, 4, Some(true)));
+    let d = sync_server::backup::drill(&backup, &scratch.path().join("n"), None).unwrap();
+    assert!(d.problems.is_empty(), "{:?}", d.problems);
+    assert_eq!(
+        (d.faces_sealed, d.faces_opened),
+        (4, 0),
+        "without the key: checked by the sealed bytes' hash"
     );
-    assert!(f.message_en.contains(&phone) && f.message_en.contains(&server_score), "{}", f.message_en);
-    assert!(f.message_zh.contains(&phone) && f.message_zh.contains(&server_score), "{}", f.message_zh);
-    assert!(!faces_check(&trail).ok && !trail.ok);
-    assert!(regulator_codes(&server, &s.id()).contains(&"face_recheck_disagrees".to_owned()));
+    server.stop().await;
+
+    let restored = tempfile::tempdir().unwrap();
+    let c = sync_server::testing::config(restored.path());
+    sync_server::maintenance::restore(
+        &backup,
+        &c.database_path(),
+        &c.media_dir(),
+        &c.keys_dir(),
+        &c.face_key_file(),
+        &sync_server::key_custody::KeySource::Passphrase(PASS.into()),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(c.face_key_file()).unwrap(), kek_text, "the face key, unsealed");
+    let back = TestServer::start(restored.path()).await;
+    let r = &back.state;
+    for (sha, bytes) in faces.iter().zip([&reference, &f1, &f2, &p]) {
+        assert_eq!(&r.faces.read(&r.store, &r.blobs, sha).unwrap(), bytes, "{sha} restored");
+    }
+    no_face_in_the_clear(&raw_media(&back), &[&reference, &f1, &f2, &p]);
+    back.stop().await;
 }
 
-async fn r1_r7_a_reference_granted_after_the_photo_is_re_checked_by_the_sweep(b: Backend) {
-    let (_dir, server) = world(b, None).await;
-    let mut random = vec![0u8; 2048];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random).unwrap();
-    let mut forged = honest_claim(&test_face("obama.jpg"), &test_face("obama2.jpg"));
-    forged.score_milli = 950;
-    let (s, trail) = trail_of(&server, 304, &random, forged).await;
-    // No reference yet: nothing re-checked, and the trail does not pretend.
-    assert!(server.state.store.read(|tx| tx.face_recheck(&s.id())).unwrap().is_none());
-    let faces = faces_check(&trail);
-    assert!(faces.ok && faces.message_en.contains("not re-checked 2"), "{faces:?}");
-    // Records waiting for a reference are no candidates for the sweep (they
-    // would fill its batch and starve the ones behind them).
-    let waiting = server.state.store.read(|tx| tx.face_recheck_pending(&Pending::Any, 50)).unwrap();
-    assert!(waiting.is_empty(), "{waiting:?}");
-    // A reference without a usable face arrives: the server cannot compare,
-    // keeps that, and the trail still says it has not re-checked.
-    let st = &server.state;
-    let sweep =
-        || sync_server::faces::recheck(&st.store, &st.blobs, &st.faces, &Pending::Any, st.now()).unwrap();
-    grant_reference_as(&server, "G-ZW-S-BAD", b"a scanned letter, not a face");
-    let done: Vec<_> = sweep().into_iter().map(|d| (d.0, d.1.outcome)).collect();
-    assert_eq!(done, vec![(s.id(), ServerFaceOutcome::ReferenceUnusable)]);
-    let lab = enrolled(&server, 6, demo::LAB_RECEIVER).await;
-    let trail: TrailResponse = lab.get_json(&routes::lab_tag(&custody_core::fixtures::tag(304))).await;
-    let faces = faces_check(&trail);
-    assert!(faces.ok && faces.message_en.contains("not re-checked 2"), "{faces:?}");
-    assert!(sweep().is_empty(), "nothing new to compare with");
-    // A usable reference arrives last (a grant made later: its own
-    // millisecond); the sweep (the oversight tick's) re-checks against it.
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    grant_reference(&server, &test_face("obama.jpg"));
-    let done: Vec<_> = sweep().into_iter().map(|d| (d.0, d.1.outcome)).collect();
-    assert_eq!(done, vec![(s.id(), ServerFaceOutcome::NoFace { reason: FaceAbsence::NotAnImage })]);
-    let trail: TrailResponse = lab.get_json(&routes::lab_tag(&custody_core::fixtures::tag(304))).await;
-    assert!(trail.to_confirm.iter().any(|f| f.code == "face_not_found"), "{:?}", trail.to_confirm);
-    assert!(regulator_codes(&server, &s.id()).contains(&"face_not_found".to_owned()));
-    // Once is enough: the next sweep has nothing to do.
-    assert!(sweep().is_empty());
+/// `sync-server admin …` against the test server's data (and database and
+/// bucket), as the operator runs it.
+fn admin_cli(server: &TestServer, args: &[&str]) -> (bool, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sync-server"));
+    cmd.args(["--data", server.data.to_str().unwrap(), "admin"]).args(args);
+    let c = &server.state.config;
+    if c.is_postgres() {
+        cmd.env("JZQY_STORAGE__DATABASE", &c.storage.database);
+        if let Some(ca) = &c.storage.database_ca {
+            cmd.env("JZQY_STORAGE__DATABASE_CA", ca);
+        }
+        cmd.env("JZQY_STORAGE__MEDIA_BUCKET", &c.storage.media_bucket);
+        for (k, v) in [
+            ("ENDPOINT", &c.storage.s3.endpoint),
+            ("REGION", &c.storage.s3.region),
+            ("ACCESS_KEY_ID", &c.storage.s3.access_key_id),
+            ("SECRET_ACCESS_KEY", &c.storage.s3.secret_access_key),
+        ] {
+            cmd.env(format!("JZQY_STORAGE__S3__{k}"), v);
+        }
+        cmd.env("JZQY_STORAGE__S3__PATH_STYLE", c.storage.s3.path_style.to_string());
+    }
+    let out = cmd.output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
 }
 
-async fn r1_r7_a_server_without_models_says_so_and_never_claims_it_checked(b: Backend) {
+async fn pipl_a_deployments_faces_in_the_clear_are_sealed_and_the_key_rotates(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let empty = tempfile::tempdir().unwrap();
-    let mut config = sync_server::testing::config_on(b, dir.path());
-    config.faces.models_dir = Some(empty.path().to_owned());
-    let server = TestServer::start_with(config.clone(), None).await;
+    let server = TestServer::start_on(b, dir.path()).await;
     server.seed();
-    grant_reference(&server, &test_face("obama.jpg"));
-    assert!(server.state.faces.unavailable().is_some());
-    let status =
-        sync_server::status::Status::gather(&config, &server.state.store, server.state.now()).unwrap();
-    assert!(status.render().contains("OFF: the server does not re-check face photos"), "{}", status.render());
-    let forged = FaceCheck {
-        photo: Hash::of(b"x"),
-        model: "m".into(),
-        score_milli: 950,
-        threshold_milli: 700,
-        matched: true,
-        liveness: passed_liveness(),
-    };
-    let (s, trail) = trail_of(&server, 305, b"not a photo at all", forged).await;
-    assert!(server.state.store.read(|tx| tx.face_recheck(&s.id())).unwrap().is_none());
-    let faces = faces_check(&trail);
-    assert!(faces.ok && faces.message_en.contains("has not re-checked"), "{faces:?}");
-    assert!(!faces.message_en.contains("re-checked by the server"), "{faces:?}");
+    let s = &server.state;
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    sampler.sync_time().await;
+
+    // What a server older than face encryption left: the records, and the
+    // faces stored as they came, in the clear.
+    let faces: Vec<Vec<u8>> = (11..14).map(jpeg_face).collect();
+    for (i, f) in faces.iter().enumerate() {
+        let serial = 11 + i as u32;
+        let m = vec![(MediaPurpose::Face, f.clone()), (MediaPurpose::Process, process_photo(serial, "old"))];
+        sample(&mut sampler, serial, f, &m).await;
+        upload_media(&sampler, &m[1..]).await;
+        let sha = s.blobs.put_whole(f).unwrap();
+        let row = MediaRow {
+            sha256: sha,
+            size: f.len() as u64,
+            media_type: "image/jpeg".into(),
+            received: f.len() as u64,
+            complete: true,
+        };
+        s.store.write(|tx| tx.upsert_media(&row, s.now())).unwrap();
+    }
+    let shas: Vec<Hash> = faces.iter().map(|f| Hash::of(f)).collect();
+    let r =
+        sync_server::maintenance::verify_store(&s.store, &s.blobs, &s.key.public(), Some(&s.faces)).unwrap();
+    assert!(r.ok() && r.faces_plain == 3 && r.faces_sealed == 0, "{r:?}");
+    assert!(
+        raw_media(&server).iter().any(|(_, b)| contains(b, JFIF)),
+        "the old deployment's faces are plain"
+    );
+    let before: Vec<(String, Vec<u8>)> =
+        raw_media(&server).into_iter().filter(|(_, b)| !contains(b, JFIF)).collect();
+
+    // The operator seals them: nothing lost, nothing left in the clear.
+    let (ok, text) = admin_cli(&server, &["faces", "seal"]);
+    assert!(ok && text.contains("3 sealed now"), "{text}");
+    no_face_in_the_clear(&raw_media(&server), &faces.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    for (sha, f) in shas.iter().zip(&faces) {
+        assert_eq!(&s.faces.read(&s.store, &s.blobs, sha).unwrap(), f, "{sha} kept byte for byte");
+    }
+    let after = raw_media(&server);
+    for (name, bytes) in &before {
+        assert!(after.iter().any(|(n, b)| n == name && b == bytes), "{name}: other media untouched");
+    }
+    let (ok, text) = admin_cli(&server, &["faces", "seal"]);
+    assert!(ok && text.contains("0 sealed now"), "idempotent: {text}");
+    let (ok, text) = admin_cli(&server, &["verify"]);
+    assert!(ok && text.contains("face photos: 3 sealed (opened and matched), 0 in the clear"), "{text}");
+
+    // Rotation: the data keys re-wrapped, no photo re-encrypted.
+    let key_file = s.config.face_key_file();
+    let old_key = std::fs::read_to_string(&key_file).unwrap();
+    let old_id = s.faces.wrapping_id();
+    let sealed_before: Vec<Vec<u8>> = shas.iter().map(|h| s.blobs.read_sealed(h).unwrap().unwrap()).collect();
+    let rows_before: Vec<_> =
+        shas.iter().map(|h| s.store.read(|tx| tx.face_key(h)).unwrap().unwrap()).collect();
+    let (ok, text) = admin_cli(&server, &["faces", "rotate-key"]);
+    assert!(ok && text.contains("3 data keys re-wrapped") && text.contains(&old_id), "{text}");
+    let new_key = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(new_key, old_key, "the key file holds the new key");
+    assert!(!key_file.with_file_name("next-face-photos.key").exists());
+    for ((sha, sealed), row) in shas.iter().zip(&sealed_before).zip(&rows_before) {
+        assert_eq!(&s.blobs.read_sealed(sha).unwrap().unwrap(), sealed, "the photo was not re-encrypted");
+        let now = s.store.read(|tx| tx.face_key(sha)).unwrap().unwrap();
+        assert!(
+            now.kek != row.kek && now.wrapped_key != row.wrapped_key && now.nonce == row.nonce,
+            "{now:?}"
+        );
+        assert_eq!(now.sealed_sha256, row.sealed_sha256);
+    }
+    // This server process still held the old key: it reads the new one.
+    for (sha, f) in shas.iter().zip(&faces) {
+        assert_eq!(&s.faces.read(&s.store, &s.blobs, sha).unwrap(), f);
+    }
+    assert_ne!(s.faces.wrapping_id(), old_id);
+    assert!(!s.faces.held_ids().contains(&old_id), "the retired key is dropped");
+    // A face arriving now is sealed under the new key.
+    let fresh = jpeg_face(20);
+    let m = vec![(MediaPurpose::Face, fresh.clone()), (MediaPurpose::Process, process_photo(20, "new"))];
+    sample(&mut sampler, 20, &fresh, &m).await;
+    upload_media(&sampler, &m).await;
+    let row = s.store.read(|tx| tx.face_key(&Hash::of(&fresh))).unwrap().unwrap();
+    assert_eq!(row.kek, s.faces.wrapping_id());
+
+    // The old key is refused from now on; a missing key file too.
+    std::fs::write(&key_file, &old_key).unwrap();
+    let e = FaceVault::open(&key_file, &s.store).unwrap_err().to_string();
+    assert!(e.contains("retired") && e.contains(&old_id), "{e}");
+    let (ok, text) = admin_cli(&server, &["verify"]);
+    assert!(!ok && text.contains("retired") && text.contains("停用"), "{text}");
+    std::fs::remove_file(&key_file).unwrap();
+    let e = FaceVault::open(&key_file, &s.store).unwrap_err().to_string();
+    assert!(e.contains("missing") && e.contains("admin restore"), "{e}");
+    assert!(!key_file.exists(), "a missing key is never silently replaced");
+    std::fs::write(&key_file, &new_key).unwrap();
+    let (ok, text) = admin_cli(&server, &["verify"]);
+    assert!(ok && text.contains("face photos: 4 sealed"), "{text}");
+    server.stop().await;
 }

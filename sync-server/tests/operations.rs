@@ -130,12 +130,7 @@ fn the_demo_refuses_a_store_with_real_records() {
     {
         let state = sync_server::AppState::open(config).unwrap();
         assert!(sync_server::demo::may_seed(&state.store).unwrap(), "an empty store may take the demo");
-        let admin = sync_server::admin::Admin {
-            store: &state.store,
-            blobs: &state.blobs,
-            key: &state.key,
-            policy: &state.config.policy,
-        };
+        let admin = sync_server::admin::Admin::of(&state);
         let org = custody_core::model::Organisation {
             id: custody_core::model::Id::new("ORG-REAL").unwrap(),
             name: "某真实单位".into(),

@@ -304,7 +304,9 @@ async fn a4_1_r12_a_specimen_received_and_never_tested_is_raised(b: Backend) {
     let w = witness.field_record(demo_witnessing(&s), 52.0, 61.0, &as_refs(&m));
     assert_eq!(witness.upload(&[&w]).await.results[0].status, RecordStatus::Accepted);
     let body = sampler.dev.body(demo_commission(&[(&s, &w)]), vec![], vec![], sampler.now());
-    let c = sampler.dev.sign(body);
+    let mut c = sampler.dev.sign(body);
+    // Co-signed by its witness: a form without it cannot be received (R10).
+    c.cosign(&witness.dev.key, custody_core::fixtures::id(demo::WITNESS));
     assert_ne!(sampler.upload(&[&c]).await.results[0].status, RecordStatus::Rejected);
     let tag = custody_core::fixtures::tag(305);
     let body = lab.dev.body(

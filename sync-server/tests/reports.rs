@@ -423,12 +423,13 @@ async fn r13_the_issued_pdf_carries_the_qr_on_every_page_and_the_files_unaltered
     let checkpoint = sync_server::reports::checkpoint_now(&state.store, &state.key, state.now()).unwrap();
     let keys = [state.key.public()];
     let base = state.public_url(None);
+    let media = state.media();
     let facts = state
         .store
         .read(|tx| {
             sync_server::reports::pdf_facts(
                 tx,
-                &state.blobs,
+                &media,
                 &state.key,
                 &keys,
                 &sealed.seal,
@@ -598,7 +599,7 @@ async fn r12_a_concrete_group_is_three_cubes_and_a_copied_cube_curve_is_flagged(
             .unwrap();
             sync_server::reports::check(
                 tx,
-                &server.state.blobs,
+                &server.state.media(),
                 &key,
                 &[key.public()],
                 &seal,

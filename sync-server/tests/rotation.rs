@@ -43,7 +43,7 @@ async fn r14_a_rotated_key_keeps_every_old_signature_valid_and_hands_trust_over(
     let s = &server.state;
     export(
         &s.store,
-        &s.blobs,
+        &s.media(),
         &s.key,
         Scope { project: Some(sync_server::demo::PROJECT.into()), ..Scope::default() },
         &before,
@@ -141,7 +141,7 @@ async fn r14_a_rotated_key_keeps_every_old_signature_valid_and_hands_trust_over(
     let s = &server.state;
     export(
         &s.store,
-        &s.blobs,
+        &s.media(),
         &s.key,
         Scope { project: Some(sync_server::demo::PROJECT.into()), ..Scope::default() },
         &after,

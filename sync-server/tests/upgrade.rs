@@ -125,9 +125,13 @@ async fn a_rolling_upgrade_of_two_instances_keeps_serving_and_loses_nothing() {
         assert!(stored.contains(id), "acknowledged record {id} is in the log");
     }
     assert!(sent.len() >= PHONES * 5);
-    let report =
-        sync_server::maintenance::verify_store(&b2.state.store, &b2.state.blobs, &b2.state.key.public())
-            .unwrap();
+    let report = sync_server::maintenance::verify_store(
+        &b2.state.store,
+        &b2.state.blobs,
+        &b2.state.key.public(),
+        Some(&b2.state.faces),
+    )
+    .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     eprintln!(
         "rolling upgrade: {} records acknowledged through two restarts, {} retries on the other instance",

@@ -99,6 +99,7 @@ async fn full_flow_from_two_devices_and_a_lab() {
         &server.state.store,
         &server.state.blobs,
         &server.state.key.public(),
+        Some(&server.state.faces),
     )
     .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
@@ -164,7 +165,7 @@ async fn tests_and_reports(lab: &Phone, server: &TestServer) {
             let c = sync_server::logtree::checkpoint(tx, &key, server.state.now())?;
             sync_server::reports::check(
                 tx,
-                &server.state.blobs,
+                &server.state.media(),
                 &key,
                 &[key.public()],
                 &seal.qr,
@@ -457,9 +458,13 @@ async fn a_rolled_back_server_log_raises_a_persistent_alarm() {
     let sampler = Phone::enrolled_at(&server, demo::SAMPLER, &via).await;
     let backup = tempfile::tempdir().unwrap();
     let bpath = backup.path().join("b");
+    let live = sync_server::backup::Live {
+        store: &server.state.store,
+        blobs: &server.state.blobs,
+        faces: &server.state.faces,
+    };
     let made = sync_server::backup::make(
-        &server.state.store,
-        &server.state.blobs,
+        &live,
         (&server.state.config.keys_dir(), None),
         &server.state.key.public(),
         &bpath,
@@ -482,8 +487,15 @@ async fn a_rolled_back_server_log_raises_a_persistent_alarm() {
     let c = sync_server::testing::config(restored_dir.path());
     // The backup holds no private key: the operator's escrowed keys directory.
     let escrow = sync_server::key_custody::KeySource::Escrow(keys_dir.clone());
-    sync_server::maintenance::restore(&bpath, &c.database_path(), &c.media_dir(), &c.keys_dir(), &escrow)
-        .unwrap();
+    sync_server::maintenance::restore(
+        &bpath,
+        &c.database_path(),
+        &c.media_dir(),
+        &c.keys_dir(),
+        &c.face_key_file(),
+        &escrow,
+    )
+    .unwrap();
     let restored = TestServer::start(restored_dir.path()).await;
     *upstream.lock().unwrap() = restored.url.trim_start_matches("http://").to_owned();
     let other = Phone::enrolled(&restored, demo::SAMPLER).await;

@@ -492,6 +492,10 @@ impl Violation {
             V::AwaitingWitnessCosignature => {
                 t("委托单尚待见证人会签（R10）", "commission form awaits the witness's co-signature (R10)")
             }
+            V::ReceivedWithoutCosignature => t(
+                "委托单缺少见证人会签，不能作为完整样品接收（可拒收，或待见证人会签后再接收）（R10）",
+                "the commission form lacks the witness's co-signature: the specimen cannot be received as complete (reject it, or receive it once the witness has co-signed) (R10)",
+            ),
             V::LabRegistryInvalid { errors } => {
                 let sep = if zh { "；" } else { "; " };
                 errors.iter().map(|e| e.message(lang)).collect::<Vec<_>>().join(sep)

@@ -335,6 +335,9 @@ pub enum Violation {
     ManualTagEntry,
     NoLivenessCheck,
     AwaitingWitnessCosignature,
+    /// R10: a specimen received as complete from a commission form its
+    /// witness has not co-signed (the lab may still reject it).
+    ReceivedWithoutCosignature,
 }
 
 /// An entry of the directory that admin facts build (R1, R2, R15).
@@ -400,7 +403,8 @@ impl Violation {
             | V::BoundaryInvalid { .. }
             | V::LabAlreadyCommissioned { .. }
             | V::LabRegistryInvalid { .. }
-            | V::PlanInvalid { .. } => Disposition::Refuse,
+            | V::PlanInvalid { .. }
+            | V::ReceivedWithoutCosignature => Disposition::Refuse,
             V::MissingReference { .. } => Disposition::Defer,
             V::LateWitness { .. }
             | V::WitnessMissing { .. }
@@ -502,7 +506,7 @@ impl Violation {
             | V::ImplausibleTrack { .. }
             | V::SiteUncertain { .. } => Rule::R9,
             V::OutsideSite { .. } => Rule::R17,
-            V::EmptyCommission | V::AwaitingWitnessCosignature => Rule::R10,
+            V::EmptyCommission | V::AwaitingWitnessCosignature | V::ReceivedWithoutCosignature => Rule::R10,
             V::RevocationInvalid { .. } => Rule::R13,
             V::SelfReview | V::ReviewInvalid { .. } | V::RevisionInvalid { .. } => Rule::R12,
             V::TagNotOnCommission { .. } | V::WrongLab { .. } | V::UnconfirmedTrailFindings { .. } => {

@@ -124,6 +124,7 @@ async fn killed_mid_transaction_many_times_the_store_stays_consistent() {
         &server.state.store,
         &server.state.blobs,
         &server.state.key.public(),
+        Some(&server.state.faces),
     )
     .unwrap();
     assert!(report.ok(), "{:?}", report.problems);

@@ -160,20 +160,27 @@ pub async fn upload(
             tx.insert_anchor(&ab)?;
             let checkpoint = logtree::checkpoint(tx, &st.key, now)?;
             let mut results = Vec::with_capacity(outcomes.len());
+            // Face photos whose bytes came before this record made them
+            // faces: sealed once this transaction has committed (issue 18).
+            let mut to_seal = Vec::new();
             for o in outcomes {
                 let receipt = match o.log_index {
                     Some(i) => Some(logtree::receipt(tx, &o.id, i, &checkpoint)?),
                     None => None,
                 };
-                let missing_media = match o.log_index {
-                    Some(_) => tx
-                        .media_of_record(&o.id)?
-                        .into_iter()
-                        .filter(|(_, c)| !c)
-                        .map(|(m, _)| m.sha256)
-                        .collect(),
+                let media = match o.log_index {
+                    Some(_) => tx.media_of_record(&o.id)?,
                     None => vec![],
                 };
+                for (m, complete) in &media {
+                    if *complete
+                        && m.purpose == custody_core::record::MediaPurpose::Face
+                        && tx.face_key(&m.sha256)?.is_none_or(|k| k.sealed_ms.is_none())
+                    {
+                        to_seal.push(m.sha256);
+                    }
+                }
+                let missing_media = media.into_iter().filter(|(_, c)| !c).map(|(m, _)| m.sha256).collect();
                 results.push(RecordResult {
                     id: o.id,
                     status: o.status,
@@ -183,15 +190,27 @@ pub async fn upload(
                     missing_media,
                 });
             }
-            Ok(Ok(UploadResponse { results, anchor, checkpoint }))
+            Ok(Ok((UploadResponse { results, anchor, checkpoint }, to_seal)))
         })
         .await??;
+    let (resp, mut to_seal) = resp;
+    to_seal.sort();
+    to_seal.dedup();
+    if !to_seal.is_empty() {
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || {
+            st.faces.seal_stored_all(&st.store, &st.blobs, &to_seal, st.now())
+        })
+        .await
+        .map_err(AppError::internal)?;
+    }
     // Records whose face photo is already here (sent before, or by another
     // route): re-checked now, after the write transaction (R1, R7).
     let accepted: Vec<Hash> =
         resp.results.iter().filter(|r| r.status == RecordStatus::Accepted).map(|r| r.id).collect();
     if !accepted.is_empty() {
-        crate::faces::recheck_async(&state, crate::store::faces::Pending::Records(accepted)).await;
+        crate::face_recheck::recheck_async(&state, crate::store::face_rechecks::Pending::Records(accepted))
+            .await;
     }
     Ok(Json(resp))
 }

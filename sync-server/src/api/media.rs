@@ -69,7 +69,10 @@ pub async fn media_upload(
     let offset = num(H_UPLOAD_OFFSET)?;
     let length = num(H_UPLOAD_LENGTH)?;
     let key = dev.key;
-    let declared = state.store.read_async(move |tx| tx.media_ref_by_device(&sha, &key)).await?;
+    let (declared, face) = state
+        .store
+        .read_async(move |tx| Ok((tx.media_ref_by_device(&sha, &key)?, tx.is_face(&sha)?)))
+        .await?;
     let Some((size, media_type)) = declared else {
         return Err(AppError::not_found(
             "media_not_referenced",
@@ -87,10 +90,22 @@ pub async fn media_upload(
     if size > state.config.limits.media_file_bytes {
         return Err(AppError::bad_request("media_too_large", "文件超过上限", "media file exceeds the limit"));
     }
-    let blobs = state.blobs.clone();
+    let st = state.clone();
     let chunk_len = body.len() as u64;
     let put = tokio::task::spawn_blocking(move || {
-        blobs.put_chunk(&sha, &Uploader::device(&key), length, offset, &body)
+        // A face sent whole is sealed before anything is written (issue 18):
+        // its bytes are never stored in the clear.
+        if face && offset == 0 && chunk_len == length && !st.blobs.exists(&sha)? {
+            let actual = custody_core::Hash::of(&body);
+            if actual != sha {
+                return Err(crate::blobs::BlobError::HashMismatch { expected: sha, actual });
+            }
+            st.faces
+                .put_face(&st.store, &st.blobs, &body, st.now())
+                .map_err(|e| crate::blobs::BlobError::Bucket(e.to_string()))?;
+            return Ok(crate::blobs::Progress::Complete);
+        }
+        st.blobs.put_chunk(&sha, &Uploader::device(&key), length, offset, &body)
     })
     .await
     .map_err(AppError::internal)?;
@@ -130,15 +145,26 @@ pub async fn media_upload(
     if complete {
         let now = state.now();
         let media_type = access::served_media_type(&media_type).to_owned();
-        state
+        // Whether it is a face is asked again in the transaction that
+        // records it complete: a record declaring it a face commits either
+        // before (seen here) or after (it then finds the bytes complete and
+        // seals them itself).
+        let face = state
             .store
             .write_async(move |tx| {
-                tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received, complete }, now)
+                tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received, complete }, now)?;
+                tx.is_face(&sha)
             })
             .await?;
+        if face {
+            let st = state.clone();
+            tokio::task::spawn_blocking(move || st.faces.seal_stored_all(&st.store, &st.blobs, &[sha], now))
+                .await
+                .map_err(AppError::internal)?;
+        }
         // A face photo completed: the server re-checks it before answering,
         // so a trail read after the upload already holds the result (R1, R7).
-        crate::faces::recheck_async(&state, crate::store::faces::Pending::Photo(sha)).await;
+        crate::face_recheck::recheck_async(&state, crate::store::face_rechecks::Pending::Photo(sha)).await;
     }
     Ok(Json(MediaStatus { sha256: sha, size, received, complete }))
 }
@@ -156,6 +182,11 @@ pub async fn media_content(
 ) -> ApiResult<Response> {
     let sha = parse_hash(&sha)?;
     let now = state.now();
+    let reader = crate::faces::Reader {
+        name: format!("device {}", dev.key.fingerprint()),
+        person: Some(dev.person.clone()),
+        ip: "-".into(),
+    };
     let decision = state
         .store
         .read_async(move |tx| {
@@ -165,10 +196,14 @@ pub async fn media_content(
             }
             let viewer = viewer_of(tx, &dev)?;
             let refs = crate::facts::media_references(tx, &sha)?;
-            Ok(Some(access::media(&viewer, now, &sha, &refs)))
+            // A face photo's read is logged (PIPL): the device API gives
+            // one only to its own person, their enrolled reference (R1).
+            let own_face = viewer.grants_in_force(now).any(|g| g.face_reference == Some(sha));
+            let face_of = own_face.then(|| viewer.person.clone());
+            Ok(Some(access::media(&viewer, now, &sha, &refs).map(|s| (s, face_of))))
         })
         .await?;
-    let served = match decision {
+    let (served, face_of) = match decision {
         None => {
             return Err(AppError::not_found(
                 "media_unknown",
@@ -179,11 +214,19 @@ pub async fn media_content(
         Some(Err(d)) => return Err(forbidden(d)),
         Some(Ok(served)) => served,
     };
-    let blobs = state.blobs.clone();
-    let bytes = tokio::task::spawn_blocking(move || blobs.read(&sha))
+    let st = state.clone();
+    let bytes = tokio::task::spawn_blocking(move || st.faces.read(&st.store, &st.blobs, &sha))
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
+    if let Some(subject) = face_of {
+        state
+            .store
+            .write_async(move |tx| {
+                crate::faces::log_read(tx, &sha, Some(subject), &reader, crate::faces::Via::Api, now)
+            })
+            .await?;
+    }
     let disposition = if access::inline_media_type(served) { "inline" } else { "attachment" };
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();

@@ -165,8 +165,7 @@ pub(crate) async fn check_report(
     state: &AppState,
     seal: String,
 ) -> crate::store::Result<Result<PublicReportView, reports::CheckFailure>> {
-    let (key, now, base, blobs) =
-        (state.key.clone(), state.now(), state.public_url(None), state.blobs.clone());
+    let (key, now, base, media) = (state.key.clone(), state.now(), state.public_url(None), state.media());
     // A checkpoint covering the log: the stored one (a read) unless records
     // arrived since, then one signed now (a short write).
     let checkpoint = match state.store.read_async(reports::covering_checkpoint).await? {
@@ -180,7 +179,7 @@ pub(crate) async fn check_report(
     let lab = state.config.oversight.lab.clone();
     state
         .store
-        .read_async(move |tx| reports::check(tx, &blobs, &key, &keys, &seal, &base, &checkpoint, &lab))
+        .read_async(move |tx| reports::check(tx, &media, &key, &keys, &seal, &base, &checkpoint, &lab))
         .await
 }
 
@@ -196,10 +195,10 @@ pub async fn lab_report_seal(
 ) -> ApiResult<Json<ReportSealResponse>> {
     let id = parse_hash(&id)?;
     let (key, now, base) = (state.key.clone(), state.now(), state.public_url(None));
-    let (org, blobs, lab) = (dev.org.clone(), state.blobs.clone(), state.config.oversight.lab.clone());
+    let (org, media, lab) = (dev.org.clone(), state.media(), state.config.oversight.lab.clone());
     let out = state
         .store
-        .write_async(move |tx| reports::seal_for_lab(tx, &blobs, &key, &lab, &id, &org, now))
+        .write_async(move |tx| reports::seal_for_lab(tx, &media, &key, &lab, &id, &org, now))
         .await?;
     let seal = out.map_err(|e| not_issued(&e))?;
     let text = seal

@@ -36,9 +36,10 @@ pub(crate) async fn issued(state: &AppState, seal: String) -> ApiResult<Result<I
     let out = tokio::task::spawn_blocking(move || {
         let base = state.public_url(None);
         let font = || state.report_font();
+        let media = state.media();
         Issuer {
             store: &state.store,
-            blobs: &state.blobs,
+            media: &media,
             key: &state.key,
             base_url: &base,
             lab: &state.config.oversight.lab,
@@ -110,11 +111,11 @@ pub async fn lab_report_pdf(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = parse_hash(&id)?;
-    let (key, now, org, blobs) = (state.key.clone(), state.now(), dev.org.clone(), state.blobs.clone());
+    let (key, now, org, media) = (state.key.clone(), state.now(), dev.org.clone(), state.media());
     let lab = state.config.oversight.lab.clone();
     let seal = state
         .store
-        .write_async(move |tx| reports::seal_for_lab(tx, &blobs, &key, &lab, &id, &org, now))
+        .write_async(move |tx| reports::seal_for_lab(tx, &media, &key, &lab, &id, &org, now))
         .await?
         .map_err(|e| super::not_issued(&e))?;
     let text = seal

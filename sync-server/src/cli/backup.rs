@@ -13,11 +13,11 @@ pub(super) fn backup_cmd(state: &AppState, to: Option<PathBuf>) -> Result<String
     let c = &state.config;
     let key = state.key.public();
     let passphrase = backup_passphrase(c).map_err(|e| AdminError::invalid(e.message_zh(), e.to_string()))?;
+    let live = sync_server::backup::Live { store: &state.store, blobs: &state.blobs, faces: &state.faces };
     let (dir, m, removed) = match to {
         Some(to) => {
             let m = sync_server::backup::make(
-                &state.store,
-                &state.blobs,
+                &live,
                 (&c.keys_dir(), passphrase.as_deref()),
                 &key,
                 &to,
@@ -34,8 +34,7 @@ pub(super) fn backup_cmd(state: &AppState, to: Option<PathBuf>) -> Result<String
         }
         None => {
             let s = sync_server::backup::scheduled(
-                &state.store,
-                &state.blobs,
+                &live,
                 (&c.keys_dir(), passphrase.as_deref()),
                 &key,
                 &c.backup.dir,
@@ -52,7 +51,7 @@ pub(super) fn backup_cmd(state: &AppState, to: Option<PathBuf>) -> Result<String
         ));
     }
     let mut msg = format!(
-        "备份完成并已校验 / backed up and verified: {}\n  {} records (checkpoint {}), {} media files ({:.1} MB, {} linked from the previous backup), database {:.1} MB\n  copy {:.1} s, verify {:.1} s",
+        "备份完成并已校验 / backed up and verified: {}\n  {} records (checkpoint {}), {} media files ({:.1} MB, {} linked from the previous backup), database {:.1} MB\n  {} face photos, all sealed ({} opened and matched)\n  copy {:.1} s, verify {:.1} s",
         dir.display(),
         m.records,
         m.checkpoint_size,
@@ -60,6 +59,8 @@ pub(super) fn backup_cmd(state: &AppState, to: Option<PathBuf>) -> Result<String
         m.media_bytes as f64 / 1e6,
         m.media_linked,
         m.database_bytes as f64 / 1e6,
+        m.face_photos_sealed,
+        m.face_photos_opened,
         m.copy_seconds,
         m.verify_seconds
     );
@@ -126,6 +127,18 @@ pub(super) fn restore_drill(
                 d.restore_seconds,
                 d.verify_seconds,
                 if keep { format!("\n  kept in {}", scratch.display()) } else { String::new() }
+            );
+            println!(
+                "  人脸照片 {} 张，均为密文；{} 张已用备份中的密钥解开并核对 / {} face photos, all sealed; {} opened with the backup's own key and matched{}",
+                d.faces_sealed,
+                d.faces_opened,
+                d.faces_sealed,
+                d.faces_opened,
+                if d.faces_opened < d.faces_sealed {
+                    " (the others checked by their sealed bytes' hash: no passphrase)"
+                } else {
+                    ""
+                }
             );
             println!(
                 "  {}",

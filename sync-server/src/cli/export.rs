@@ -46,7 +46,7 @@ pub(super) fn export_cmd(
         whole_chains,
     };
     let s =
-        export(&state.store, &state.blobs, &state.key, scope, &out, state.now()).map_err(|e| match e {
+        export(&state.store, &state.media(), &state.key, scope, &out, state.now()).map_err(|e| match e {
             ExportError::Invalid { zh, en } => AdminError::invalid(zh, en),
             other => AdminError::invalid(other.message_zh(), other.to_string()),
         })?;

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 pub(super) fn admin_of(state: &AppState) -> Admin<'_> {
-    Admin { store: &state.store, blobs: &state.blobs, key: &state.key, policy: &state.config.policy }
+    Admin::of(state)
 }
 
 /// An admin action's refusal, shown on the page it came from.
@@ -528,7 +528,8 @@ pub async fn grant(State(state): State<AppState>, u: AdminUser, m: Multipart) ->
             log(&state, &u, "grant", &gid, &o.id.to_hex()).await?;
             // A reference photo arriving after the person's records: the
             // server re-checks their faces against it now (R1, R7).
-            crate::faces::recheck_async(&state, crate::store::faces::Pending::Author(granted)).await;
+            crate::face_recheck::recheck_async(&state, crate::store::face_rechecks::Pending::Author(granted))
+                .await;
             Ok(Redirect::to(&paths::fill(paths::ADMIN_PERSON, &back)).into_response())
         }
         Err(e) => person_page(&state, &u, &back, Some(refusal(&e))).await,

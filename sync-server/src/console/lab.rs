@@ -269,7 +269,7 @@ struct Gathered {
 /// `None`: no such test data; `Some(None)`: not the viewer's to see.
 fn gather(
     tx: &mut dyn Tx,
-    blobs: &crate::blobs::Blobs,
+    media: &crate::faces::Media,
     viewer: &access::Viewer,
     lab: Option<&Id>,
     id: Hash,
@@ -309,7 +309,7 @@ fn gather(
         }
     }
     let stage = lab_desk::stage(&[TestEntry { id, test: t.test.clone(), revises: None }], &entries, false);
-    let (check, pending, bytes) = crate::reports::recompute(tx, blobs, id, &t, grade.as_deref())?;
+    let (check, pending, bytes) = crate::reports::recompute(tx, media, id, &t, grade.as_deref())?;
     let curve = bytes.as_deref().and_then(|b| curve::parse(b).ok());
     let tester = author.map(|p| p.name);
     Ok(Some(Some(Gathered { row, t, tester, check, pending, curve, reviews, superseded_by, stage })))
@@ -319,8 +319,8 @@ pub async fn test(State(state): State<AppState>, u: User, Path(id): Path<String>
     let lang = u.client.lang;
     let id: Hash = id.parse().map_err(|_| Deny::not_found(lang))?;
     let lab = access::lab_desk(&u.viewer, None).map_err(|d| Deny::forbidden(lang, d))?;
-    let (viewer, now, blobs) = (u.viewer.clone(), state.now(), state.blobs.clone());
-    let out = state.store.read_async(move |tx| gather(tx, &blobs, &viewer, lab.as_ref(), id, now)).await?;
+    let (viewer, now, media) = (u.viewer.clone(), state.now(), state.media());
+    let out = state.store.read_async(move |tx| gather(tx, &media, &viewer, lab.as_ref(), id, now)).await?;
     let g = out.ok_or_else(|| Deny::not_found(lang))?.ok_or_else(|| not_yours(lang))?;
     let check = &g.check;
     let values = check

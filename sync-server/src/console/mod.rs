@@ -116,6 +116,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(mounted(ADMIN_ACCOUNT_DISABLE), post(accounts::disable_account))
         .route(mounted(ADMIN_AUDIT), get(accounts::audit_page))
         .route(mounted(ADMIN_AUDIT_CSV), get(accounts::audit_csv))
+        .route(mounted(ADMIN_FACE_READS_CSV), get(accounts::face_reads_csv))
         .route(mounted(ADMIN_STATUS), get(accounts::status))
         .layer(middleware::from_fn(same_origin_posts))
         .layer(middleware::map_response_with_state(state.clone(), hardening_headers))

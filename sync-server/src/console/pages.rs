@@ -585,7 +585,9 @@ pub async fn record(
 }
 
 /// A media file for the console: scoped like records; a face photo only
-/// to its person and admins, and every such view in the audit log (PIPL).
+/// to its person and admins, and every such view in the face-read log
+/// (PIPL, `crate::faces`), written once its bytes are read and before
+/// they leave (no log, no photo).
 pub async fn media(
     State(state): State<AppState>,
     u: User,
@@ -593,10 +595,15 @@ pub async fn media(
 ) -> Result<Response, Deny> {
     let lang = u.client.lang;
     let sha: Hash = sha.parse().map_err(|_| Deny::not_found(lang))?;
-    let (viewer, now, who, ip) = (u.viewer.clone(), state.now(), u.audit_name(), u.client.ip.clone());
+    let (viewer, now) = (u.viewer.clone(), state.now());
+    let reader = crate::faces::Reader {
+        name: u.audit_name(),
+        person: u.account.person.clone(),
+        ip: u.client.ip.clone(),
+    };
     let decision = state
         .store
-        .write_or_abort_async(move |tx| {
+        .read_async(move |tx| {
             let Some(m) = tx.media(&sha)? else { return Ok(Err(None)) };
             if !m.complete {
                 return Ok(Err(None));
@@ -605,28 +612,31 @@ pub async fn media(
             let owner = access::media_owner(&refs).cloned();
             let scope = Scope::of(tx, &viewer, now)?;
             let visible = owner.as_ref().is_some_and(|o| scope.has(o.project.as_ref().map(Id::as_str)));
-            match access::console_media(&viewer, &refs, visible) {
-                Ok(served) => {
-                    if owner.as_ref().is_some_and(|o| o.purpose == MediaPurpose::Face) {
-                        let person = owner.map(|o| o.author.to_string()).unwrap_or_default();
-                        audit(tx, now, &who, "view_face", &sha.to_hex(), &format!("person {person}"), &ip)?;
-                    }
-                    Ok(Ok(served))
-                }
-                Err(d) => Ok(Err(Some(d))),
-            }
+            Ok(match access::console_media(&viewer, &refs, visible) {
+                Ok(served) => Ok((served, owner.is_some_and(|o| o.purpose == MediaPurpose::Face))),
+                Err(d) => Err(Some(d)),
+            })
         })
         .await?;
-    let served = match decision {
+    let (served, face) = match decision {
         Ok(s) => s,
         Err(None) => return Err(Deny::not_found(lang)),
         Err(Some(d)) => return Err(Deny::forbidden(lang, d)),
     };
-    let blobs = state.blobs.clone();
-    let bytes = tokio::task::spawn_blocking(move || blobs.read(&sha))
+    let st = state.clone();
+    let bytes = tokio::task::spawn_blocking(move || st.faces.read(&st.store, &st.blobs, &sha))
         .await
         .map_err(|e| Deny::internal(lang, e))?
         .map_err(|e| Deny::internal(lang, e))?;
+    if face {
+        state
+            .store
+            .write_async(move |tx| {
+                let subject = crate::faces::subject_of(tx, &sha)?;
+                crate::faces::log_read(tx, &sha, subject, &reader, crate::faces::Via::Console, now)
+            })
+            .await?;
+    }
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(served));
@@ -776,14 +786,18 @@ struct Account {
     kind: String,
     person: String,
     sessions: Vec<SessionLine>,
+    /// Who read this person's face photos (PIPL: a person may know who
+    /// handled their sensitive personal information).
+    face_reads: Vec<super::accounts::FaceReadLine>,
 }
 
 pub async fn account(State(state): State<AppState>, u: User) -> Result<Response, Deny> {
     let (id, now, me) = (u.account.id.clone(), state.now(), u.session.token_hash);
-    let sessions = state
+    let person = u.account.person.clone();
+    let (sessions, face_reads) = state
         .store
         .read_async(move |tx| {
-            Ok(tx
+            let sessions = tx
                 .console_sessions_of(&id)?
                 .into_iter()
                 .filter(|s| s.revoked_ms.is_none() && s.expires_ms > now)
@@ -794,7 +808,12 @@ pub async fn account(State(state): State<AppState>, u: User) -> Result<Response,
                     agent: s.agent,
                     this_one: s.token_hash == me,
                 })
-                .collect::<Vec<_>>())
+                .collect::<Vec<_>>();
+            let reads = match &person {
+                Some(p) => tx.face_reads_of(p, 50)?,
+                None => vec![],
+            };
+            Ok((sessions, reads.into_iter().map(super::accounts::FaceReadLine::of).collect()))
         })
         .await?;
     let c = Chrome::for_user(&u, "我的账号", "My account");
@@ -803,5 +822,5 @@ pub async fn account(State(state): State<AppState>, u: User) -> Result<Response,
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
     let person = u.account.person.as_ref().map(|p| p.to_string()).unwrap_or_default();
-    Ok(render(&Account { c, login: u.account.login.clone(), kind, person, sessions }))
+    Ok(render(&Account { c, login: u.account.login.clone(), kind, person, sessions, face_reads }))
 }

@@ -93,6 +93,8 @@ pub const ADMIN_ACCOUNT_RESET: &str = "/console/admin/accounts/{id}/reset";
 pub const ADMIN_ACCOUNT_DISABLE: &str = "/console/admin/accounts/{id}/disable";
 pub const ADMIN_AUDIT: &str = "/console/admin/audit";
 pub const ADMIN_AUDIT_CSV: &str = "/console/admin/audit.csv";
+/// Every read of a face photo, from any path (issue 18, PIPL).
+pub const ADMIN_FACE_READS_CSV: &str = "/console/admin/face-reads.csv";
 pub const ADMIN_STATUS: &str = "/console/admin/status";
 
 use Audience::*;
@@ -159,6 +161,7 @@ pub const ALL: &[Page] = &[
     p(Post, ADMIN_ACCOUNT_DISABLE, Admin),
     p(Get, ADMIN_AUDIT, Admin),
     p(Get, ADMIN_AUDIT_CSV, Admin),
+    p(Get, ADMIN_FACE_READS_CSV, Admin),
     p(Get, ADMIN_STATUS, Admin),
 ];
 

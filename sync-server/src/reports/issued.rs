@@ -17,7 +17,7 @@
 //! facts with the same font gives the same bytes, which the tests check.
 
 use super::{CheckFailure, Sealed, check, covering_checkpoint, sealed_report};
-use crate::blobs::Blobs;
+use crate::faces::Media;
 use crate::ingest::decode_stored;
 use crate::logtree;
 use crate::report_pdf::{Attachment, PdfError, PdfSpecimen, ReportFont, ReportPdf, render};
@@ -92,9 +92,9 @@ fn file_name(stem: &str, media_type: &str) -> String {
 }
 
 /// The bytes of a complete media object, `None` while it is uploading.
-fn complete(tx: &mut dyn Tx, blobs: &Blobs, sha: &Hash) -> Result<Option<(MediaRow, Vec<u8>)>> {
+fn complete(tx: &mut dyn Tx, media: &Media, sha: &Hash) -> Result<Option<(MediaRow, Vec<u8>)>> {
     let Some(row) = tx.media(sha)?.filter(|m| m.complete) else { return Ok(None) };
-    let bytes = blobs.read(sha).map_err(|e| StoreError::Media(format!("{sha}: {e}")))?;
+    let bytes = media.read_in(tx, sha).map_err(|e| StoreError::Media(format!("{sha}: {e}")))?;
     Ok(Some((row, bytes)))
 }
 
@@ -119,7 +119,7 @@ fn sampled(tx: &mut dyn Tx, tag: &str) -> Result<Option<(SpecimenKind, String, I
 #[allow(clippy::too_many_arguments)] // the check's own inputs, passed through
 pub fn pdf_facts(
     tx: &mut dyn Tx,
-    blobs: &Blobs,
+    media: &Media,
     key: &SigningKey,
     keys: &[PublicKey],
     text: &str,
@@ -127,14 +127,14 @@ pub fn pdf_facts(
     checkpoint: &custody_core::log::SignedCheckpoint,
     lab: &custody_core::oversight::lab::LabThresholds,
 ) -> Result<std::result::Result<ReportPdf, PdfRefusal>> {
-    let view = match check(tx, blobs, key, keys, text, base_url, checkpoint, lab)? {
+    let view = match check(tx, media, key, keys, text, base_url, checkpoint, lab)? {
         Ok(v) => v,
         Err(f) => return Ok(Err(PdfRefusal::Check(f))),
     };
     let signed = custody_core::report_seal::SignedSeal::decode(text)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let qr_text = signed.qr_text(base_url).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let Some((doc_row, doc)) = complete(tx, blobs, &view.document_sha256)? else {
+    let Some((doc_row, doc)) = complete(tx, media, &view.document_sha256)? else {
         return Ok(Err(PdfRefusal::DocumentPending));
     };
     let document = Attachment {
@@ -160,7 +160,7 @@ pub fn pdf_facts(
             if curves.iter().any(|c| c.sha256() == sha) {
                 continue;
             }
-            let Some((row, bytes)) = complete(tx, blobs, &sha)? else {
+            let Some((row, bytes)) = complete(tx, media, &sha)? else {
                 return Ok(Err(PdfRefusal::CurvePending { tag: p.tag.clone() }));
             };
             let digits: String = p.tag.chars().filter(char::is_ascii_digit).collect();
@@ -217,7 +217,7 @@ pub struct IssuedFile {
 /// Where the PDF routes and the seal route get the issued PDF.
 pub struct Issuer<'a> {
     pub store: &'a Store,
-    pub blobs: &'a Blobs,
+    pub media: &'a Media,
     pub key: &'a SigningKey,
     pub base_url: &'a str,
     /// The thresholds of the curve comparison (`oversight.lab`).
@@ -247,8 +247,10 @@ impl Issuer<'_> {
                 Err(r) => return Ok(Err(r)),
             },
         };
-        let bytes =
-            self.blobs.read(&row.sha256).map_err(|e| StoreError::Media(format!("{}: {e}", row.sha256)))?;
+        let bytes = self
+            .media
+            .read(self.store, &row.sha256)
+            .map_err(|e| StoreError::Media(format!("{}: {e}", row.sha256)))?;
         Ok(Ok(IssuedFile { row, report_no: sealed.report_no, bytes }))
     }
 
@@ -261,7 +263,7 @@ impl Issuer<'_> {
         let checkpoint = checkpoint_now(self.store, self.key, self.now)?;
         let facts = match self.store.read(|tx| {
             let keys = crate::keys::known_keys(&self.key.public(), &crate::keys::handovers(tx)?);
-            pdf_facts(tx, self.blobs, self.key, &keys, text, self.base_url, &checkpoint, self.lab)
+            pdf_facts(tx, self.media, self.key, &keys, text, self.base_url, &checkpoint, self.lab)
         })? {
             Ok(f) => f,
             Err(r) => return Ok(Err(r)),
@@ -270,7 +272,7 @@ impl Issuer<'_> {
             Ok(b) => b,
             Err(e) => return Ok(Err(PdfRefusal::Pdf(e))),
         };
-        let sha256 = self.blobs.put_whole(&bytes).map_err(|e| StoreError::Media(e.to_string()))?;
+        let sha256 = self.media.blobs.put_whole(&bytes).map_err(|e| StoreError::Media(e.to_string()))?;
         let row =
             IssuedPdfRow { report: facts.report, sha256, size: bytes.len() as u64, issued_ms: self.now };
         let kept = self.store.write(|tx| {

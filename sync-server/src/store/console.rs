@@ -1,6 +1,7 @@
 //! What the web console keeps (issue 13): accounts, sessions, the
 //! challenges the field app approves to sign someone in, and the audit log
-//! (append-only: every console action and every view of a face photo).
+//! (append-only: every console action; every read of a face photo, from
+//! the console or elsewhere, is in the face-read log, `super::faces`).
 //! Part of every [`Tx`](super::Tx) (`Tx: ConsoleTx`), written once for both
 //! back ends in `tx/console.rs`.
 
@@ -117,7 +118,8 @@ pub struct AuditRow {
     pub at_ms: i64,
     /// The account that acted (`-` when nobody was signed in).
     pub account: String,
-    /// A stable code: `sign_in`, `grant`, `view_face` …
+    /// A stable code: `sign_in`, `grant`, `export_audit` … (`view_face`
+    /// in logs written before face reads had their own log)
     pub action: String,
     /// What it acted on (a person, a record, a media hash …).
     pub target: String,

@@ -265,8 +265,13 @@ pub const LAB_REGISTRY: Migration =
 pub const PLANS: Migration =
     Migration::Create { tables: &["plan_records", "tag_guide_prices", "plan_samplings"], then: "" };
 
+/// Face photos encrypted at rest and every read of one logged (issue 18,
+/// PIPL): each sealed photo's wrapped data key, and the append-only
+/// face-read log. SQLite version 9, PostgreSQL version 8.
+pub const FACES: Migration = Migration::Create { tables: &["face_keys", "face_reads"], then: "" };
+
 /// The server's own face re-checks (issue 19, R1, R7): one per record,
-/// written once. SQLite version 9, PostgreSQL version 8.
+/// written once. SQLite version 10, PostgreSQL version 9.
 pub const FACE_RECHECKS: Migration = Migration::Create { tables: &["face_rechecks"], then: "" };
 
 const TABLE: Table = Table {
@@ -700,6 +705,41 @@ pub const TABLES: &[Table] = &[
                 text("action"),
                 text("target"),
                 text("detail"),
+                text("ip"),
+            ],
+            &["seq"],
+        )
+    },
+    // --- face photos encrypted at rest, and who read them (issue 18, PIPL) ---
+    // A rotation of the key-encryption key re-wraps rows: they may change.
+    keyed(
+        "face_keys",
+        &[
+            bytes("sha256"),
+            text("kek"),
+            bytes("wrapped_key"),
+            bytes("nonce"),
+            text("alg"),
+            int("size"),
+            bytes("sealed_sha256"),
+            int("created_ms"),
+            int("sealed_ms").or_null(),
+        ],
+        &["sha256"],
+    ),
+    Table {
+        indexes: &[Index { name: "face_reads_subject", columns: &["subject", "seq"] }],
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "face_reads",
+            &[
+                column("seq", Type::Serial),
+                int("at_ms"),
+                bytes("sha256"),
+                text("subject").or_null(),
+                text("reader"),
+                text("reader_person").or_null(),
+                text("via"),
                 text("ip"),
             ],
             &["seq"],

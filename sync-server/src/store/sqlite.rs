@@ -41,7 +41,9 @@ INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
     schema::LAB_REGISTRY,
     // v8: plans before work starts (issue 15)
     schema::PLANS,
-    // v9: the server's face re-checks (issue 19)
+    // v9: face photos encrypted at rest, every read logged (issue 18)
+    schema::FACES,
+    // v10: the server's face re-checks (issue 19)
     schema::FACE_RECHECKS,
 ];
 

@@ -61,7 +61,9 @@ pub const MIGRATIONS: &[Migration] = &[
     schema::LAB_REGISTRY,
     // v7: plans before work starts (issue 15)
     schema::PLANS,
-    // v8: the server's face re-checks (issue 19)
+    // v8: face photos encrypted at rest, every read logged (issue 18)
+    schema::FACES,
+    // v9: the server's face re-checks (issue 19)
     schema::FACE_RECHECKS,
 ];
 

@@ -1,77 +1,181 @@
-//! The face re-check's operations ([`FacesTx`]), once for both back ends.
+//! Face photos' data keys and the face-read log ([`FacesTx`]), once for
+//! both back ends.
 
 use super::SqlTx;
-use crate::store::Result;
 use crate::store::faces::*;
-use crate::store::sql::{Conn, args, to_json};
+use crate::store::sql::{Conn, Row, args, select_records};
+use crate::store::{RecordRow, Result};
 use custody_core::Hash;
-use custody_core::verify::face_recheck::ServerFaceCheck;
+use custody_core::model::Id;
 
-/// Accepted records with a face claim whose face photo has arrived, whose
-/// author has a reference photo here, and that the server has not
-/// re-checked — or re-checked against a reference without a usable face
-/// that a newer reference has since replaced; the caller adds one
-/// condition. Records still waiting for a reference are not candidates, so
-/// they never fill the sweep's batch and starve the ones behind them.
-const PENDING: &str = "SELECT r.id FROM records r \
-     JOIN record_media m ON m.record = r.id AND m.purpose = 'face' \
-     JOIN media x ON x.sha256 = m.sha256 AND x.complete = 1 \
-     WHERE r.status = 'accepted' AND r.kind IN ('sampling', 'witnessing') \
-     AND EXISTS (SELECT 1 FROM grants g JOIN media y ON y.sha256 = g.face_reference AND y.complete = 1 \
-                 WHERE g.person = r.author) \
-     AND NOT EXISTS (SELECT 1 FROM face_rechecks f WHERE f.record = r.id \
-                     AND (f.json NOT LIKE '%\"reference_unusable\"%' OR f.reference = \
-                          (SELECT n.face_reference FROM grants n WHERE n.person = r.author \
-                           AND n.face_reference IS NOT NULL ORDER BY n.valid_from_ms DESC LIMIT 1)))";
+const KEY_COLS: &str = "sha256, kek, wrapped_key, nonce, alg, size, sealed_sha256, created_ms, sealed_ms";
+const READ_COLS: &str = "seq, at_ms, sha256, subject, reader, reader_person, via, ip";
+
+fn key_row(mut r: Row) -> Result<FaceKeyRow> {
+    Ok(FaceKeyRow {
+        sha256: r.hash(0)?,
+        kek: r.text(1)?,
+        wrapped_key: r.bytes(2)?,
+        nonce: r.bytes(3)?,
+        alg: r.text(4)?,
+        size: r.uint(5)?,
+        sealed_sha256: r.hash(6)?,
+        created_ms: r.int(7)?,
+        sealed_ms: r.opt_int(8)?,
+    })
+}
+
+fn read_row(mut r: Row) -> Result<FaceReadRow> {
+    Ok(FaceReadRow {
+        seq: r.uint(0)?,
+        at_ms: r.int(1)?,
+        sha256: r.hash(2)?,
+        subject: r.opt_id(3)?,
+        reader: r.text(4)?,
+        reader_person: r.opt_id(5)?,
+        via: r.text(6)?,
+        ip: r.text(7)?,
+    })
+}
+
+/// The lowest possible hash: paging "after nothing" starts here.
+const BEFORE_ALL: [u8; 0] = [];
 
 impl<C: Conn> FacesTx for SqlTx<'_, C> {
-    fn face_recheck(&mut self, record: &Hash) -> Result<Option<ServerFaceCheck>> {
-        let r = self.c.opt("SELECT json FROM face_rechecks WHERE record = $1", args![record])?;
-        r.map(|mut r| r.json(0)).transpose()
+    fn is_face(&mut self, sha: &Hash) -> Result<bool> {
+        Ok(self
+            .c
+            .opt("SELECT 1 FROM record_media WHERE sha256 = $1 AND purpose = 'face' LIMIT 1", args![sha])?
+            .is_some())
     }
 
-    fn insert_face_recheck(&mut self, record: &Hash, check: &ServerFaceCheck) -> Result<bool> {
-        let n = self.c.exec(
-            "INSERT INTO face_rechecks (record, photo, reference, checked_ms, json) VALUES ($1,$2,$3,$4,$5) \
-             ON CONFLICT (record) DO UPDATE SET photo = excluded.photo, reference = excluded.reference, \
-             checked_ms = excluded.checked_ms, json = excluded.json \
-             WHERE face_rechecks.json LIKE '%\"reference_unusable\"%' \
-             AND face_rechecks.reference <> excluded.reference",
-            args![record, &check.photo, &check.reference, check.checked_ms, to_json(check)],
+    fn face_key(&mut self, sha: &Hash) -> Result<Option<FaceKeyRow>> {
+        self.c
+            .opt(&format!("SELECT {KEY_COLS} FROM face_keys WHERE sha256 = $1"), args![sha])?
+            .map(key_row)
+            .transpose()
+    }
+
+    fn insert_face_key(&mut self, k: &FaceKeyRow) -> Result<()> {
+        self.c.exec(
+            &format!(
+                "INSERT INTO face_keys ({KEY_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING"
+            ),
+            args![
+                &k.sha256,
+                &k.kek,
+                &k.wrapped_key,
+                &k.nonce,
+                &k.alg,
+                k.size,
+                &k.sealed_sha256,
+                k.created_ms,
+                k.sealed_ms
+            ],
         )?;
-        Ok(n > 0)
+        Ok(())
     }
 
-    fn face_recheck_pending(&mut self, which: &Pending, limit: u32) -> Result<Vec<Hash>> {
-        let rows = match which {
-            Pending::Records(ids) => {
-                let mut out = Vec::new();
-                for id in ids {
-                    let sql = format!("{PENDING} AND r.id = $1");
-                    out.extend(self.c.rows(&sql, args![id])?);
-                }
-                out
-            }
-            Pending::Photo(sha) => {
-                let sql = format!("{PENDING} AND m.sha256 = $1 ORDER BY r.log_index LIMIT $2");
-                self.c.rows(&sql, args![sha, limit])?
-            }
-            Pending::Author(person) => {
-                let sql = format!("{PENDING} AND r.author = $1 ORDER BY r.log_index LIMIT $2");
-                self.c.rows(&sql, args![person, limit])?
-            }
-            Pending::Any => {
-                let sql = format!("{PENDING} ORDER BY r.log_index LIMIT $1");
-                self.c.rows(&sql, args![limit])?
-            }
-        };
-        let mut ids: Vec<Hash> = rows.into_iter().map(|mut r| r.hash(0)).collect::<Result<_>>()?;
-        ids.dedup();
-        ids.truncate(limit as usize);
-        Ok(ids)
+    fn mark_face_sealed(&mut self, sha: &Hash, now: i64) -> Result<()> {
+        self.c.exec(
+            "UPDATE face_keys SET sealed_ms = $2 WHERE sha256 = $1 AND sealed_ms IS NULL",
+            args![sha, now],
+        )?;
+        Ok(())
     }
 
-    fn face_recheck_count(&mut self) -> Result<u64> {
-        self.c.one("SELECT count(*) FROM face_rechecks", args![])?.uint(0)
+    fn rewrap_face_key(&mut self, sha: &Hash, from: &str, to: &str, wrapped: &[u8]) -> Result<bool> {
+        let n = self.c.exec(
+            "UPDATE face_keys SET kek = $3, wrapped_key = $4 WHERE sha256 = $1 AND kek = $2",
+            args![sha, from, to, wrapped],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn face_keys_not_wrapped_by(
+        &mut self,
+        kek: &str,
+        after: Option<&Hash>,
+        limit: u32,
+    ) -> Result<Vec<FaceKeyRow>> {
+        let after: &[u8] = after.map_or(&BEFORE_ALL[..], |h| h.as_bytes());
+        self.c
+            .rows(
+                &format!(
+                    "SELECT {KEY_COLS} FROM face_keys WHERE kek <> $1 AND sha256 > $2 ORDER BY sha256 LIMIT $3"
+                ),
+                args![kek, after, limit],
+            )?
+            .into_iter()
+            .map(key_row)
+            .collect()
+    }
+
+    fn face_key_counts(&mut self) -> Result<Vec<(String, u64)>> {
+        self.c
+            .rows("SELECT kek, count(*) FROM face_keys GROUP BY kek ORDER BY kek", &[])?
+            .into_iter()
+            .map(|mut r| Ok((r.text(0)?, r.uint(1)?)))
+            .collect()
+    }
+
+    fn unsealed_faces(&mut self, after: Option<&Hash>, limit: u32) -> Result<Vec<Hash>> {
+        let after: &[u8] = after.map_or(&BEFORE_ALL[..], |h| h.as_bytes());
+        self.c
+            .rows(
+                "SELECT DISTINCT m.sha256 FROM record_media m \
+                 JOIN media x ON x.sha256 = m.sha256 AND x.complete = 1 \
+                 LEFT JOIN face_keys k ON k.sha256 = m.sha256 \
+                 WHERE m.purpose = 'face' AND k.sealed_ms IS NULL AND m.sha256 > $1 \
+                 ORDER BY m.sha256 LIMIT $2",
+                args![after, limit],
+            )?
+            .into_iter()
+            .map(|mut r| r.hash(0))
+            .collect()
+    }
+
+    fn records_listing_face(&mut self, sha: &Hash) -> Result<Vec<RecordRow>> {
+        self.records(
+            select_records!(
+                "WHERE id IN (SELECT record FROM record_media WHERE sha256 = $1 AND purpose = 'face') \
+                 ORDER BY log_index"
+            ),
+            args![sha],
+        )
+    }
+
+    fn insert_face_read(&mut self, r: &FaceReadRow) -> Result<()> {
+        self.c.exec(
+            "INSERT INTO face_reads (at_ms, sha256, subject, reader, reader_person, via, ip) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7)",
+            args![r.at_ms, &r.sha256, r.subject.as_ref(), &r.reader, r.reader_person.as_ref(), &r.via, &r.ip],
+        )?;
+        Ok(())
+    }
+
+    fn face_reads(&mut self, before: Option<u64>, limit: u32) -> Result<Vec<FaceReadRow>> {
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        self.c
+            .rows(
+                &format!(
+                    "SELECT {READ_COLS} FROM face_reads WHERE seq < CAST($1 AS BIGINT) ORDER BY seq DESC LIMIT $2"
+                ),
+                args![before, limit],
+            )?
+            .into_iter()
+            .map(read_row)
+            .collect()
+    }
+
+    fn face_reads_of(&mut self, subject: &Id, limit: u32) -> Result<Vec<FaceReadRow>> {
+        self.c
+            .rows(
+                &format!("SELECT {READ_COLS} FROM face_reads WHERE subject = $1 ORDER BY seq DESC LIMIT $2"),
+                args![subject, limit],
+            )?
+            .into_iter()
+            .map(read_row)
+            .collect()
     }
 }
