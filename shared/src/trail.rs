@@ -17,6 +17,7 @@ use crate::custody::{SpecimenState, Stage};
 use crate::protocol::{Finding, RecordStatus, TrailCheck};
 use crate::record::{Payload, RecordKind, SignedRecord};
 use crate::time::WindowVerdict;
+use crate::verify::face_recheck::{self, ServerFaceCheck};
 use crate::verify::{Verdict, Violation};
 
 /// One record of the trail and what the server established about it.
@@ -34,6 +35,10 @@ pub struct TrailEntry {
     pub logged: bool,
     /// Every photo, video and document it lists has arrived.
     pub media_complete: bool,
+    /// The server's own re-check of its face photo (R1, R7), when the
+    /// server ran one: `None` while it has not (no reference photo, no face
+    /// models, the photo not arrived, or no face claim at all).
+    pub face_recheck: Option<ServerFaceCheck>,
 }
 
 /// What the verdict is judged on.
@@ -123,7 +128,10 @@ enum Group {
 fn group(v: &Violation) -> Group {
     use Violation as V;
     match v {
-        V::FaceMismatch { .. } | V::LivenessFailed => Group::Faces,
+        V::FaceMismatch { .. }
+        | V::LivenessFailed
+        | V::FaceRecheckDisagrees { .. }
+        | V::FaceNotFound { .. } => Group::Faces,
         V::AuthorisationUncertain { .. }
         | V::DeviceRevocationUncertain { .. }
         | V::CosignerNotAuthorised { .. } => Group::Authority,
@@ -139,25 +147,82 @@ fn group(v: &Violation) -> Group {
     }
 }
 
+/// The findings of one entry: its stored verdict's, and those of the
+/// server's face re-check of its photo (`verify::face_recheck`).
+pub fn entry_findings(entry: &TrailEntry) -> Vec<Violation> {
+    let mut v = entry.verdict.violations.clone();
+    v.extend(face_recheck::record_findings(entry.record.body(), entry.face_recheck.as_ref()));
+    v
+}
+
 /// What the checks read off the trail.
 struct Seen<'a> {
     facts: &'a TrailFacts,
     accepted: Vec<&'a TrailEntry>,
-    findings: Vec<&'a Violation>,
+    findings: Vec<Violation>,
 }
 
 impl<'a> Seen<'a> {
     fn of(facts: &'a TrailFacts) -> Seen<'a> {
         let accepted: Vec<&TrailEntry> =
             facts.entries.iter().filter(|e| e.status == RecordStatus::Accepted).collect();
-        let findings = accepted.iter().flat_map(|e| e.verdict.violations.iter()).collect();
+        let findings = accepted.iter().flat_map(|e| entry_findings(e)).collect();
         Seen { facts, accepted, findings }
     }
 
-    fn in_group(&self, g: Group) -> Vec<&'a Violation> {
+    /// Face claims on the accepted records, and how many of them the server
+    /// re-checked itself.
+    fn face_claims(&self) -> (usize, usize) {
+        let with_claim = self.accepted.iter().filter(|e| face_recheck::claim_of(e.record.body()).is_some());
+        let (mut claims, mut rechecked) = (0, 0);
+        for e in with_claim {
+            claims += 1;
+            let claim = face_recheck::claim_of(e.record.body()).map(|c| c.photo);
+            if e.face_recheck.as_ref().is_some_and(|s| s.rechecked() && Some(s.photo) == claim) {
+                rechecked += 1;
+            }
+        }
+        (claims, rechecked)
+    }
+
+    /// R1, R7: the faces, on the phones' word and the server's re-check. A
+    /// pass says whether the server re-checked, never more than it did.
+    fn faces(&self) -> TrailCheck {
+        let faces = self.in_group(Group::Faces);
+        if !faces.is_empty() {
+            return check(
+                "faces",
+                false,
+                format!("有人脸核验、服务器复核或活体检测未通过：{}（R1、R7）", codes(&faces)),
+                format!(
+                    "a face check, the server's face re-check or a liveness challenge failed: {} (R1, R7)",
+                    codes(&faces)
+                ),
+            );
+        }
+        let (claims, rechecked) = self.face_claims();
+        let (zh, en) = if rechecked == claims {
+            (
+                "人脸核验通过，服务器已复核".to_owned(),
+                "face checks passed, re-checked by the server".to_owned(),
+            )
+        } else {
+            let open = claims - rechecked;
+            (
+                format!(
+                    "手机人脸核验通过；其中 {open} 张服务器未复核（无底库照片、服务器未配置人脸模型或照片未到）"
+                ),
+                format!(
+                    "the phones' face checks passed; the server has not re-checked {open} of them (no reference photo, no face models on the server, or the photo has not arrived)"
+                ),
+            )
+        };
+        check("faces", true, zh, en)
+    }
+
+    fn in_group(&self, g: Group) -> Vec<&Violation> {
         self.findings
             .iter()
-            .copied()
             .filter(|v| group(v) == g && (g != Group::Other || needs_confirmation(v)))
             .collect()
     }
@@ -167,7 +232,7 @@ impl<'a> Seen<'a> {
     }
 
     fn max_distance(&self, pick: fn(&Violation) -> Option<i64>) -> Option<i64> {
-        self.findings.iter().filter_map(|v| pick(v)).max()
+        self.findings.iter().filter_map(pick).max()
     }
 
     /// The records are what they claim and are in the log (R14, R16).
@@ -274,15 +339,7 @@ impl<'a> Seen<'a> {
                     format!("witness was about {} m from the sampler (R9)", apart.unwrap_or(0)),
                 ),
             ),
-            pass_fail(
-                "faces",
-                self.in_group(Group::Faces).is_empty(),
-                ("人脸核验通过", "face checks passed"),
-                (
-                    "有人脸核验或活体检测未通过（R1）".into(),
-                    "a face check or liveness challenge failed (R1)".into(),
-                ),
-            ),
+            self.faces(),
             pass_fail(
                 "authorisation",
                 authority.is_empty(),
@@ -418,7 +475,7 @@ pub fn judge(facts: &TrailFacts) -> TrailJudgement {
     let mut to_confirm: Vec<Finding> = Vec::new();
     for v in seen.findings.iter().filter(|v| needs_confirmation(v)) {
         if !to_confirm.iter().any(|f| f.code == v.code()) {
-            to_confirm.push(Finding::from(*v));
+            to_confirm.push(Finding::from(v));
         }
     }
     TrailJudgement { ok, checks, summary_zh, summary_en, to_confirm }

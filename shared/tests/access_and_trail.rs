@@ -211,6 +211,7 @@ fn entry(rec: SignedRecord, violations: Vec<Violation>) -> TrailEntry {
         signatures_ok: true,
         logged: true,
         media_complete: true,
+        face_recheck: None,
     }
 }
 
@@ -257,6 +258,55 @@ fn r11_every_flag_fails_the_lab_verdict_and_must_be_confirmed() {
         vec![Violation::MockLocation, Violation::ManualTagEntry, Violation::LateWitness { min_gap_ms: 1 }];
     assert_eq!(trail::unconfirmed(&found, &[]), vec!["late_witness".to_owned(), "mock_location".to_owned()]);
     assert_eq!(trail::unconfirmed(&found, &["mock_location".into()]), vec!["late_witness".to_owned()]);
+}
+
+#[test]
+fn r1_r7_r11_the_servers_face_recheck_decides_the_faces_check() {
+    use custody_core::verify::face_recheck::{FaceAbsence, ServerFaceCheck, ServerFaceOutcome, claim_of};
+    let (mut w, mut s, _, _) = World::yingkou();
+    let rec = s.field_record(sampling(tag(9)), Hash::of(b"face"), site_point(50.0, 50.0), w.now);
+    w.advance(MIN);
+    let claim = claim_of(rec.body()).expect("a sampling has a face claim").clone();
+    let judge = |recheck: Option<ServerFaceOutcome>| {
+        let mut e = entry(rec.clone(), vec![]);
+        e.face_recheck = recheck.map(|outcome| ServerFaceCheck {
+            photo: claim.photo,
+            reference: Hash::of(b"reference"),
+            model: claim.model.clone(),
+            outcome,
+            checked_ms: T0,
+        });
+        let facts = TrailFacts {
+            registered: true,
+            state: Default::default(),
+            entries: vec![e],
+            equivocating_devices: vec![],
+        };
+        (trail::judge(&facts), trail::entry_findings(&facts.entries[0]))
+    };
+    let faces = |j: &trail::TrailJudgement| j.checks.iter().find(|c| c.name == "faces").unwrap().clone();
+    // Not re-checked: the check passes on the phone's word and says so.
+    let (j, _) = judge(None);
+    assert!(faces(&j).ok && faces(&j).message_en.contains("not re-checked 1"), "{:?}", faces(&j));
+    // Re-checked and agreeing: says the server checked.
+    let agreeing = ServerFaceOutcome::Scored { score_milli: claim.score_milli, threshold_milli: 700 };
+    let (j, _) = judge(Some(agreeing));
+    assert!(faces(&j).ok && faces(&j).message_en.contains("re-checked by the server"), "{:?}", faces(&j));
+    // A reference without a face: the server did not re-check, and does not claim to.
+    let (j, _) = judge(Some(ServerFaceOutcome::ReferenceUnusable));
+    assert!(faces(&j).ok && faces(&j).message_en.contains("not re-checked 1"), "{:?}", faces(&j));
+    // No face in the uploaded photo, or a score the server contradicts:
+    // the faces check fails, the finding is to confirm, and a receipt that
+    // does not confirm it is left with it unconfirmed.
+    for (outcome, code) in [
+        (ServerFaceOutcome::NoFace { reason: FaceAbsence::NotAnImage }, "face_not_found"),
+        (ServerFaceOutcome::Scored { score_milli: 550, threshold_milli: 700 }, "face_recheck_disagrees"),
+    ] {
+        let (j, found) = judge(Some(outcome));
+        assert!(!j.ok && !faces(&j).ok && faces(&j).message_en.contains(code), "{:?}", faces(&j));
+        assert!(j.to_confirm.iter().any(|f| f.code == code), "{code} to confirm");
+        assert_eq!(trail::unconfirmed(&found, &[]), vec![code.to_owned()]);
+    }
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub struct Config {
     pub oversight: OversightConfig,
     pub backup: BackupConfig,
     pub reports: ReportsConfig,
+    pub faces: FacesConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -215,6 +216,24 @@ impl Default for ReportsConfig {
             font_file: PathBuf::from("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
             font_index: 2,
         }
+    }
+}
+
+/// The server's own face re-check (issue 19, R1, R7; `crate::faces`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FacesConfig {
+    /// The face models (`scripts/lib/models.sh` installs them). Unset:
+    /// the capture crate's default (`$CAPTURE_MODELS`, else `.models` in
+    /// the source tree the server was built from). Without them the server
+    /// says so at start and in `admin status`, and does not re-check.
+    pub models_dir: Option<PathBuf>,
+}
+
+impl FacesConfig {
+    /// Where the models are looked for.
+    pub fn dir(&self) -> PathBuf {
+        self.models_dir.clone().unwrap_or_else(capture::face::default_models_dir)
     }
 }
 

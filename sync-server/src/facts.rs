@@ -123,6 +123,11 @@ impl FactSource for StoreFacts<'_> {
         for row in self.tx.records_for_tag(tag.as_str())? {
             if row.status == RecordStatus::Accepted {
                 out.extend(stored_verdict(&row)?.violations);
+                // The server's face re-check counts like the record's own
+                // findings: a receipt must confirm it too (R1, R7, R11).
+                let recheck = self.tx.face_recheck(&row.id)?;
+                let rec = decode_stored(&row)?;
+                out.extend(custody_core::verify::face_recheck::record_findings(rec.body(), recheck.as_ref()));
             }
         }
         Ok(out)

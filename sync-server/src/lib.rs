@@ -27,6 +27,7 @@ pub mod demo;
 pub mod driver;
 pub mod error;
 pub mod export;
+pub mod face_recheck;
 pub mod faces;
 pub mod facts;
 pub mod ingest;
@@ -105,6 +106,8 @@ pub struct AppState {
     /// rendered and kept once it loads (a missing font is asked again, so
     /// installing it needs no restart).
     pub report_font: Arc<OnceLock<report_pdf::ReportFont>>,
+    /// The server's own face re-check (`[faces]`, issue 19).
+    pub face_recheck: Arc<face_recheck::FaceRechecker>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +147,7 @@ impl AppState {
         })?;
         let server_keys = keys::known_keys(&key.public(), &handovers);
         let faces = faces::FaceVault::open(&config.face_key_file(), &store)?;
+        let face_recheck = Arc::new(face_recheck::FaceRechecker::new(&config));
         Ok(AppState {
             clock: Arc::new(SystemClock),
             store,
@@ -159,6 +163,7 @@ impl AppState {
             console: Arc::new(console::Limiter::default()),
             bound: Arc::default(),
             report_font: Arc::default(),
+            face_recheck,
         })
     }
 
@@ -316,6 +321,12 @@ pub async fn serve_on(
     }
     // The client's address reaches handlers (the console's sign-in limits
     // and audit log).
+    // Said at every start: a server without face models accepts the
+    // phones' face results unchecked, and an operator must know it.
+    match state.face_recheck.unavailable() {
+        None => tracing::info!(faces = %state.face_recheck.describe(), "face re-check"),
+        Some(_) => tracing::warn!(faces = %state.face_recheck.describe(), "face re-check"),
+    }
     oversight::spawn(state.clone());
     status::spawn(state.clone());
     faces::sweep::spawn(state.clone());

@@ -399,6 +399,9 @@ pub fn spawn(state: crate::AppState) {
                 Ok(Err(e)) => tracing::warn!(error = %e, "oversight pass failed; retrying next tick"),
                 Err(e) => tracing::warn!(error = %e, "oversight pass panicked; retrying next tick"),
             }
+            // Face photos and references that arrived in an order no
+            // request caught (or before models were installed).
+            crate::face_recheck::recheck_async(&state, crate::store::face_rechecks::Pending::Any).await;
         }
     });
 }

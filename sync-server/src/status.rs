@@ -127,6 +127,10 @@ pub struct Status {
     /// Replica lag: WAL bytes, seconds.
     pub replica_lag: Option<(f64, f64)>,
     pub instances: Vec<InstanceReport>,
+    /// The server's face re-check (issue 19): on, or why not, in both
+    /// languages; and how many records it has re-checked.
+    pub faces: String,
+    pub face_rechecks: u64,
     pub now_ms: i64,
 }
 
@@ -140,8 +144,9 @@ pub struct Alert {
 
 impl Status {
     pub fn gather(config: &Config, store: &Store, now_ms: i64) -> Result<Status, StoreError> {
-        let (records, checkpoint, instances) = store.read(|tx| {
+        let (records, checkpoint, instances, face_rechecks) = store.read(|tx| {
             let size = tx.log_size()?;
+            let face_rechecks = tx.face_recheck_count()?;
             let cp = tx.latest_checkpoint()?;
             let mut instances = Vec::new();
             for (_, v) in tx.meta_with_prefix("instance:")? {
@@ -149,7 +154,7 @@ impl Status {
                     instances.push(r);
                 }
             }
-            Ok((size, cp, instances))
+            Ok((size, cp, instances, face_rechecks))
         })?;
         let checkpoint = checkpoint.map(|c| (c.checkpoint.size, (now_ms - c.checkpoint.server_ms) / 1000));
         let mut disks = Vec::new();
@@ -186,6 +191,8 @@ impl Status {
                 .map(|ms| (ms - now_ms) as f64 / 86_400_000.0),
             replica_lag,
             instances,
+            faces: crate::face_recheck::FaceRechecker::new(config).describe(),
+            face_rechecks,
             now_ms,
         })
     }
@@ -294,6 +301,11 @@ impl Status {
         let gb = |b: u64| b as f64 / 1e9;
         let _ = writeln!(s, "store / 存储:        {}", self.store);
         let _ = writeln!(s, "records / 记录:      {}", self.records);
+        let _ = writeln!(
+            s,
+            "face re-check / 人脸复核: {} ({} record(s) re-checked)",
+            self.faces, self.face_rechecks
+        );
         match self.checkpoint {
             Some((size, age)) => {
                 let _ = writeln!(
@@ -567,6 +579,8 @@ mod tests {
             cert_days: Some(3.0),
             replica_lag: Some((1e6, 300.0)),
             instances: vec![],
+            faces: "on".into(),
+            face_rechecks: 0,
             now_ms: 1_000_000,
         };
         let keys: Vec<&str> = s.alerts().iter().map(|a| a.key).collect();

@@ -1,6 +1,7 @@
 //! The lab's verification of one tag (R11): the server gathers the trail —
 //! stored records and verdicts, signatures re-checked, inclusion proofs
-//! against a checkpoint, media arrived, equivocations of its devices — and
+//! against a checkpoint, media arrived, equivocations of its devices, the
+//! server's own face re-checks (`crate::faces`) — and
 //! the core judges it (`custody_core::trail::judge`). Who may read it is the
 //! core's decision too (`custody_core::access::trail`).
 
@@ -162,6 +163,7 @@ pub fn trail(
             records.push(record_view(tx, &row, &rec, &verdict, &media, &receipt)?);
         }
         entries.push(TrailEntry {
+            face_recheck: tx.face_recheck(&row.id)?,
             signatures_ok: rec.verify_signatures().is_ok(),
             logged: receipt.verify(&[*server_key]).is_ok(),
             media_complete: media.iter().all(|(_, complete)| *complete),

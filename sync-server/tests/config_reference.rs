@@ -62,6 +62,7 @@ const SAMPLES: &[Sample] = &[
     ("backup.dir", "/var/backups/jzqy", &[]),
     ("backup.key_passphrase_file", "/etc/jzqy/backup-passphrase", &[]),
     ("reports.font_file", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", &[]),
+    ("faces.models_dir", "/usr/share/jzqy/models", &[]),
 ];
 
 fn workspace() -> PathBuf {

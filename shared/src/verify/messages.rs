@@ -362,6 +362,39 @@ impl Violation {
                 }
             }
             V::LivenessFailed => t("活体检测（眨眼/转头）未通过", "liveness challenge (blink/turn) failed"),
+            V::FaceRecheckDisagrees { claimed_milli, server_milli, threshold_milli } => {
+                let (c, s, th) = (
+                    f64::from(*claimed_milli) / 1000.0,
+                    f64::from(*server_milli) / 1000.0,
+                    f64::from(*threshold_milli) / 1000.0,
+                );
+                if zh {
+                    format!(
+                        "服务器复核人脸与手机结果不符：手机称相似度 {c:.3}，服务器测得 {s:.3}（阈值 {th:.3}，R1、R7）"
+                    )
+                } else {
+                    format!(
+                        "the server's face re-check contradicts the phone: phone claims similarity {c:.3}, server measured {s:.3} (threshold {th:.3}, R1, R7)"
+                    )
+                }
+            }
+            V::FaceNotFound { reason } => {
+                use super::face_recheck::FaceAbsence as A;
+                match reason {
+                    A::NotAnImage => t(
+                        "服务器复核：上传的人脸照片不是可解码的图像，手机的人脸比对结果不可信（R1、R7）",
+                        "server re-check: the uploaded face photo is not a readable image; the phone's face result cannot stand (R1, R7)",
+                    ),
+                    A::NoFace => t(
+                        "服务器复核：上传的人脸照片中没有人脸，手机的人脸比对结果不可信（R1、R7）",
+                        "server re-check: no face in the uploaded face photo; the phone's face result cannot stand (R1, R7)",
+                    ),
+                    A::SeveralFaces => t(
+                        "服务器复核：上传的人脸照片中有多张相近大小的人脸，无法确定核验对象（R1、R7）",
+                        "server re-check: several faces of similar size in the uploaded face photo; whose check it is cannot be told (R1, R7)",
+                    ),
+                }
+            }
             V::ClockSkew { skew_ms } => {
                 if zh {
                     format!("设备时钟偏差 {}（分:秒）（可能被调过）", mins(*skew_ms))

@@ -25,6 +25,7 @@
 //! | `tags` | R6/R16: tag known and of this project; custody order (R6–R13) |
 //! | `evidence` | R7: fixes, process photos, face photo and match, liveness, how the tag was read |
 //! | `location` | R7–R9, R17: mock location, jumps, accuracy, inside the site |
+//! | `face_recheck` | R1/R7, after acceptance: the server's own face check of the uploaded photo against the claim (not run by `verify`: the photo arrives later; the trail counts it) |
 //! | `steps` | each custody step's own rules: sampling (R6), witnessing (R8, R9), commission (R2, R10), receipt (R11), test data (R12, and the lab registry in force when it was made, R3, in `registry`), report (R13) |
 //!
 //! [`context`] holds what a check may know besides the record, and the one
@@ -34,6 +35,7 @@ mod admin_facts;
 mod authorisation;
 pub mod context;
 mod evidence;
+pub mod face_recheck;
 mod integrity;
 mod location;
 mod messages;

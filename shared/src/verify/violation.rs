@@ -259,6 +259,19 @@ pub enum Violation {
         threshold_milli: i32,
     },
     LivenessFailed,
+    /// The server's own face check of the uploaded photo contradicts the
+    /// phone's claim (R1, R7; `face_recheck`): both scores × 1000 and the
+    /// threshold applied.
+    FaceRecheckDisagrees {
+        claimed_milli: i32,
+        server_milli: i32,
+        threshold_milli: i32,
+    },
+    /// The server found no face to compare in the uploaded face photo,
+    /// whatever the phone claimed (R1, R7; `face_recheck`).
+    FaceNotFound {
+        reason: super::face_recheck::FaceAbsence,
+    },
     ClockSkew {
         skew_ms: Millis,
     },
@@ -402,6 +415,8 @@ impl Violation {
             | V::PoorAccuracy { .. }
             | V::FaceMismatch { .. }
             | V::LivenessFailed
+            | V::FaceRecheckDisagrees { .. }
+            | V::FaceNotFound { .. }
             | V::ClockSkew { .. }
             | V::GnssMismatch { .. }
             | V::AnchorInvalid
@@ -452,6 +467,8 @@ impl Violation {
             | V::GrantWithoutProject
             | V::GrantAlreadyRevoked { .. }
             | V::FaceMismatch { .. }
+            | V::FaceRecheckDisagrees { .. }
+            | V::FaceNotFound { .. }
             | V::LivenessFailed
             | V::NoLivenessCheck => Rule::R1,
             V::LabNotCommissioned { .. } | V::LabAlreadyCommissioned { .. } => Rule::R2,

@@ -204,6 +204,14 @@ pub async fn upload(
         .await
         .map_err(AppError::internal)?;
     }
+    // Records whose face photo is already here (sent before, or by another
+    // route): re-checked now, after the write transaction (R1, R7).
+    let accepted: Vec<Hash> =
+        resp.results.iter().filter(|r| r.status == RecordStatus::Accepted).map(|r| r.id).collect();
+    if !accepted.is_empty() {
+        crate::face_recheck::recheck_async(&state, crate::store::face_rechecks::Pending::Records(accepted))
+            .await;
+    }
     Ok(Json(resp))
 }
 

@@ -157,13 +157,23 @@ pub async fn media_upload(
             })
             .await?;
         if face {
-            let st = state.clone();
-            tokio::task::spawn_blocking(move || st.faces.seal_stored_all(&st.store, &st.blobs, &[sha], now))
-                .await
-                .map_err(AppError::internal)?;
+            face_completed(&state, sha, now).await?;
         }
     }
     Ok(Json(MediaStatus { sha256: sha, size, received, complete }))
+}
+
+/// A face photo's upload completed: sealed at rest (issue 18), then
+/// re-checked by the server against the person's reference before the
+/// upload is answered, so a trail read afterwards already holds the result
+/// (R1, R7, issue 19).
+async fn face_completed(state: &AppState, sha: custody_core::Hash, now: i64) -> ApiResult<()> {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.faces.seal_stored_all(&st.store, &st.blobs, &[sha], now))
+        .await
+        .map_err(AppError::internal)?;
+    crate::face_recheck::recheck_async(state, crate::store::face_rechecks::Pending::Photo(sha)).await;
+    Ok(())
 }
 
 /// Download a media file the device is entitled to (`custody_core::access`):

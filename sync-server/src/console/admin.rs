@@ -505,7 +505,7 @@ pub async fn grant(State(state): State<AppState>, u: AdminUser, m: Multipart) ->
         if g.grant.is_empty() { format!("G-{}-{}", person, &random_token()[..6]) } else { g.grant.clone() };
     let grant_id = parse_id(&grant_id, lang)?;
     let until = if g.until.is_empty() { None } else { custody_core::calendar::end_of_day_cst(&g.until) };
-    let (st, gid) = (state.clone(), grant_id.to_string());
+    let (st, gid, granted) = (state.clone(), grant_id.to_string(), person.clone());
     let out = tokio::task::spawn_blocking(move || {
         let letter_type = sniff(&g.letter).unwrap_or("application/octet-stream");
         let face_type = sniff(&g.face).unwrap_or("image/jpeg");
@@ -526,6 +526,10 @@ pub async fn grant(State(state): State<AppState>, u: AdminUser, m: Multipart) ->
     match out {
         Ok(o) => {
             log(&state, &u, "grant", &gid, &o.id.to_hex()).await?;
+            // A reference photo arriving after the person's records: the
+            // server re-checks their faces against it now (R1, R7).
+            crate::face_recheck::recheck_async(&state, crate::store::face_rechecks::Pending::Author(granted))
+                .await;
             Ok(Redirect::to(&paths::fill(paths::ADMIN_PERSON, &back)).into_response())
         }
         Err(e) => person_page(&state, &u, &back, Some(refusal(&e))).await,

@@ -16,6 +16,7 @@
 
 pub mod console;
 pub mod dialect;
+pub mod face_rechecks;
 pub mod faces;
 pub mod oversight;
 pub mod plans;
@@ -138,7 +139,12 @@ pub struct IssuedPdfRow {
 
 /// One transaction's worth of domain operations (the console's among them).
 pub trait Tx:
-    console::ConsoleTx + oversight::OversightTx + registry::RegistryTx + plans::PlansTx + faces::FacesTx
+    console::ConsoleTx
+    + oversight::OversightTx
+    + registry::RegistryTx
+    + plans::PlansTx
+    + faces::FacesTx
+    + face_rechecks::FaceRechecksTx
 {
     // --- records ---
     fn record(&mut self, id: &Hash) -> Result<Option<RecordRow>>;

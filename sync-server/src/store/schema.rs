@@ -270,6 +270,10 @@ pub const PLANS: Migration =
 /// face-read log. SQLite version 9, PostgreSQL version 8.
 pub const FACES: Migration = Migration::Create { tables: &["face_keys", "face_reads"], then: "" };
 
+/// The server's own face re-checks (issue 19, R1, R7): one per record,
+/// written once. SQLite version 10, PostgreSQL version 9.
+pub const FACE_RECHECKS: Migration = Migration::Create { tables: &["face_rechecks"], then: "" };
+
 const TABLE: Table = Table {
     name: "",
     columns: &[],
@@ -537,6 +541,15 @@ pub const TABLES: &[Table] = &[
             "issued_reports",
             &[bytes("report"), bytes("pdf_sha256"), int("pdf_size"), int("issued_ms")],
             &["report"],
+        )
+    },
+    // --- the server's face re-checks (issue 19) ---
+    Table {
+        on_copy: OnCopy::Keep,
+        ..keyed(
+            "face_rechecks",
+            &[bytes("record"), bytes("photo"), bytes("reference"), int("checked_ms"), text("json")],
+            &["record"],
         )
     },
     // --- plans before work starts (issue 15) ---

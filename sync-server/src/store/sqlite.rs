@@ -43,6 +43,8 @@ INSERT INTO change_head SELECT 0, coalesce(max(change_seq), 0) FROM records;
     schema::PLANS,
     // v9: face photos encrypted at rest, every read logged (issue 18)
     schema::FACES,
+    // v10: the server's face re-checks (issue 19)
+    schema::FACE_RECHECKS,
 ];
 
 const READERS: usize = 4;

@@ -20,6 +20,7 @@
 //!   does).
 
 mod console;
+mod face_rechecks;
 mod faces;
 mod oversight;
 mod plans;

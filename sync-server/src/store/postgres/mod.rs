@@ -63,6 +63,8 @@ pub const MIGRATIONS: &[Migration] = &[
     schema::PLANS,
     // v8: face photos encrypted at rest, every read logged (issue 18)
     schema::FACES,
+    // v9: the server's face re-checks (issue 19)
+    schema::FACE_RECHECKS,
 ];
 
 /// Connections per pool (per server instance). The write lock admits one

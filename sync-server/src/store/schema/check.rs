@@ -294,6 +294,7 @@ mod tests {
             ("SQLite v7", text(&sqlite::MIGRATIONS[6], Dialect::Sqlite), "cd36a7ed45feaf9c"),
             ("SQLite v8", text(&sqlite::MIGRATIONS[7], Dialect::Sqlite), "8286a6c86da018ef"),
             ("SQLite v9", text(&sqlite::MIGRATIONS[8], Dialect::Sqlite), "c05a1b901c5a1346"),
+            ("SQLite v10", text(&sqlite::MIGRATIONS[9], Dialect::Sqlite), "d0ad9ed31fb20409"),
             (
                 "PostgreSQL v1",
                 include_str!("../../../tests/fixtures/schema-v1/postgres.sql").to_owned(),
@@ -306,6 +307,7 @@ mod tests {
             ("PostgreSQL v6", text(&postgres::MIGRATIONS[5], Dialect::Postgres), "64185a0e31147212"),
             ("PostgreSQL v7", text(&postgres::MIGRATIONS[6], Dialect::Postgres), "195c9695d87a02ed"),
             ("PostgreSQL v8", text(&postgres::MIGRATIONS[7], Dialect::Postgres), "13cc2887240beca1"),
+            ("PostgreSQL v9", text(&postgres::MIGRATIONS[8], Dialect::Postgres), "0e74133f5d664071"),
         ];
         for (name, sql, sha256) in shipped {
             let h = hex::encode(custody_core::Hash::of(sql.as_bytes()).as_bytes());
@@ -313,7 +315,7 @@ mod tests {
         }
         assert_eq!(
             (sqlite::MIGRATIONS.len(), postgres::MIGRATIONS.len()),
-            (9, 8),
+            (10, 9),
             "pin the new migration here"
         );
     }
