@@ -4,7 +4,7 @@ export const TS_SOURCES: string[];
 export const TS_EXCLUDED: string[];
 export const RUST_SOURCES: string[];
 export const RUST_EXCLUDED: string[];
-export const DEMO_DATA: string;
+export const DEMO_DATA: string[];
 export const CJK_RANGES: [number, number][];
 export function isCjk(cp: number): boolean;
 export function cjkCodePoints(texts: Iterable<string>): number[];

@@ -11,9 +11,10 @@
 // string literal of the Rust code whose zh-CN messages reach the screens:
 // custody-core's findings, the engine's and the shell's errors, the capture
 // pipeline's, and the sync server's answers the app relays. Comments do not
-// count. The demo project's data (sync-server/src/demo.rs) is user text —
-// people's, organisations' and projects' names — which the system's CJK font
-// covers, not the bundle.
+// count. The demo project's data (sync-server/src/demo.rs, and the sampling
+// plan field-sim drafts for it) is user text — people's, organisations' and
+// projects' names, a plan's parts and tests as an engineer typed them — which
+// the system's CJK font covers, not the bundle.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,8 +23,8 @@ export const TS_SOURCES = ['app/src'];
 export const TS_EXCLUDED = ['app/src/dev'];
 export const RUST_SOURCES = ['shared/src', 'src-tauri/src', 'src-tauri/engine/src', 'src-tauri/capture/src', 'sync-server/src'];
 export const RUST_EXCLUDED = ['sync-server/src/demo.rs'];
-/** Where user text of the e2e comes from: the demo project the test servers start with. */
-export const DEMO_DATA = 'sync-server/src/demo.rs';
+/** Where user text of the e2e comes from: the demo project the test servers start with, and its plan. */
+export const DEMO_DATA = ['sync-server/src/demo.rs', 'src-tauri/field-sim/src/plan_cmd.rs'];
 
 /**
  * Chinese, for this purpose: the code points a Latin-only system has no
@@ -180,7 +181,7 @@ export async function appCjk(root) {
 
 /** The CJK characters of the demo project's data (user text in the e2e). */
 export function demoCjk(root) {
-  return cjkCodePoints(rustLiterals(fs.readFileSync(path.join(root, DEMO_DATA), 'utf8')));
+  return cjkCodePoints(DEMO_DATA.flatMap((f) => rustLiterals(fs.readFileSync(path.join(root, f), 'utf8'))));
 }
 
 // `node app/scripts/ui-text.mjs [ROOT]` prints the characters, one line, for pyftsubset --text-file.
