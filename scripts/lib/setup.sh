@@ -40,17 +40,24 @@ setup_tauri_deps() {
   apt_install libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver
 }
 
+# The system's CJK font, what the desktop package depends on (fonts-noto-cjk),
+# and fontconfig's tools (fc-list), which the app's end-to-end test uses to
+# hide every CJK font from the app but its bundled one (tests/ui/glyphs.mjs).
+setup_cjk_font() {
+  apt_install fonts-noto-cjk fontconfig
+}
+
 # The web console's browser tests (issue 13): headless Chromium and its
 # WebDriver from Debian, and a CJK font so Chinese pages render (and their
 # screenshots can be read).
 setup_chromium() {
-  apt_install chromium chromium-driver fonts-noto-cjk
+  apt_install chromium chromium-driver
+  setup_cjk_font
 }
 
-# The front end (app/): its npm packages from the lock file, then the build
-# the Tauri shell embeds (app/dist). `npm ci` only when the lock file changed
-# since the last install.
-setup_app() {
+# The front end's npm packages (app/node_modules) from the lock file: `npm ci`
+# only when the lock file changed since the last install.
+setup_app_packages() {
   command -v npm >/dev/null || { echo "npm not found: install Node.js 20+" >&2; exit 1; }
   local stamp=app/node_modules/.jzqy-lock.sha256
   local want
@@ -59,7 +66,25 @@ setup_app() {
     (cd app && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" >"$stamp"
   fi
+}
+
+# The front end (app/): its packages, then the build the Tauri shell embeds
+# (app/dist).
+setup_app() {
+  setup_app_packages
   (cd app && npm run --silent build)
+}
+
+# Python fonttools (PyPI), which subsets the UI font (scripts/ui-font), in its
+# own virtual environment; brotli for the WOFF2 it writes.
+FONTTOOLS_VERSION=4.68.0
+FONTTOOLS_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/jzqy/fonttools-$FONTTOOLS_VERSION"
+setup_fonttools() {
+  if ! "$FONTTOOLS_VENV/bin/pyftsubset" --help >/dev/null 2>&1 || ! "$FONTTOOLS_VENV/bin/python" -c 'import brotli' 2>/dev/null; then
+    rm -rf "$FONTTOOLS_VENV"
+    python3 -m venv "$FONTTOOLS_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$FONTTOOLS_VENV"; }
+    "$FONTTOOLS_VENV/bin/pip" install -q --disable-pip-version-check "fonttools==$FONTTOOLS_VERSION" "brotli==1.2.1"
+  fi
 }
 
 # tauri-driver: the WebDriver intermediary in front of WebKitWebDriver.

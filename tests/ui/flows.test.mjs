@@ -4,6 +4,13 @@
 // paths (`--camera files:DIR`, `--location track:FILE`). Screenshots of every
 // screen and the measured figures land in target/e2e-ui/.
 //
+// The app sees no CJK font of the machine (tests/ui/glyphs.mjs): every screen's
+// Chinese must be drawn from the font the app bundles, and the run fails on a
+// missing glyph. In those screenshots people's and projects' names that the
+// bundled font lacks are boxes — that is a machine without the system CJK font
+// the desktop package depends on; the last test shows the same names drawn
+// with it.
+//
 //   node --test --test-force-exit tests/ui/      (scripts/e2e-ui wraps it)
 //
 // Requirement IDs: ../shared/seed/REQUIREMENTS.md.
@@ -12,7 +19,8 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, Device, appMemoryKb, cameraDir, display, driver, enrollOffer, screenshot, seedPlan, stopAll, syncServer, syncUntilClean } from './harness.mjs';
+import { ART, Device, PLAN_PEOPLE, ROOT, appMemoryKb, cameraDir, display, driver, enrollOffer, screenshot, seedPlan, stopAll, syncServer, syncUntilClean } from './harness.mjs';
+import { GlyphCheck, fontconfigWithoutCjk } from './glyphs.mjs';
 import { sleep, until } from './webdriver.mjs';
 
 // The demo site (unit project UP-1, WGS-84, see sync-server demo): a point inside it.
@@ -20,7 +28,9 @@ const SITE = [40.6655, 122.2358];
 // WebDriver's Enter key: how a USB barcode scanner ends each code.
 const ENTER = '\uE007';
 const figures = { launches: [] };
-let drv;
+let disp;
+let drv; // the driver whose apps see no system CJK font
+let glyphs; // the missing-glyph check of those apps
 let main; // the 20-minute server
 let late; // a server whose witness window is 30 s (same rules, shorter clock)
 
@@ -28,17 +38,23 @@ before(async () => {
   fs.mkdirSync(ART, { recursive: true });
   fs.rmSync(path.join(ART, 'screens'), { recursive: true, force: true });
   fs.rmSync(path.join(ART, 'devices'), { recursive: true, force: true });
-  const disp = await display();
+  disp = await display();
   [main, late] = await Promise.all([syncServer('main'), syncServer('late', { JZQY_POLICY__WITNESS_WINDOW_MS: '30000' })]);
-  drv = await driver(disp);
+  const fonts = fontconfigWithoutCjk(path.join(ART, 'fontconfig'));
+  figures.fonts = { system_cjk_fonts_hidden: fonts.hidden, fonts_shown: fonts.kept };
+  glyphs = new GlyphCheck(ROOT, { systemCjk: false });
+  for (const p of Object.values(PLAN_PEOPLE)) glyphs.noteUserText(p.name);
+  drv = await driver(disp, fonts.env);
 });
 
 after(async () => {
+  if (glyphs) figures.glyphs_without_system_cjk = glyphs.summary();
   fs.writeFileSync(path.join(ART, 'figures.json'), JSON.stringify(figures, null, 2));
   const starts = (label) => figures.launches.filter((l) => l.label === label).map((l) => l.first_screen_ms).sort((a, b) => a - b);
   const median = (xs) => (xs.length ? xs[Math.floor(xs.length / 2)] : null);
   console.log(`# figures: launch to first screen, median ${median(starts('first run'))} ms first run, ${median(starts('enrolled'))} ms enrolled (${figures.launches.length} launches)`);
   console.log(`# figures: taps for one sampling ${figures.sampling_taps} typed, ${figures.plan_sampling_taps} picked from a plan item (goal ≤ 10); memory after a sampling ${JSON.stringify(figures.memory_after_sampling_kb)} kB`);
+  if (glyphs) console.log(`# figures: Chinese checked for missing glyphs on ${figures.glyphs_without_system_cjk.screens} screens with no system CJK font (${figures.glyphs_without_system_cjk.characters} character-font pairs; user text the bundled font lacks, left to the system font: ${figures.glyphs_without_system_cjk.user_text_boxes || 'none'})`);
   console.log(`# figures: written to ${path.join(ART, 'figures.json')}, screenshots in ${path.join(ART, 'screens')}`);
   await stopAll();
 });
@@ -54,9 +70,11 @@ afterEach(async () => {
   }
 });
 
-async function launch(device, label) {
+/** Launches `device` through `via` (the driver without system CJK fonts unless told), its screens checked by `check`. */
+async function launch(device, label, { via = drv, check = glyphs } = {}) {
   if (current) await current.close();
-  const s = await device.launch(drv);
+  const s = await device.launch(via);
+  s.glyphs = check;
   current = s;
   const close = s.close.bind(s);
   s.close = async () => {
@@ -192,8 +210,10 @@ test('sampling → witness (a wrong tag refused) → commission → lab receipt,
   const witness = new Device('witness', { camera: witnessWrong, at: SITE });
   const lab = new Device('lab', { camera: cameraDir('lab', { tags: [101], face: 'biden.jpg' }), at: SITE });
 
-  // 1. Sampler, first run.
+  // 1. Sampler, first run. The glyph check first shows it can fail: a
+  // character no font the app sees has is reported (issue 19).
   let s = await launch(sampler, 'first run');
+  await glyphs.selfTest(s);
   await enroll(s, main.offers['P-ZHANGWEI'], 'P-ZHANGWEI');
   const sampled = await sample(s, 'sampler');
   // No sampling plan is approved on this server yet: the phone marks it (R4).
@@ -379,5 +399,25 @@ test('a witness who signs after the window is warned, must confirm, and the reco
   }, 30_000);
   assert.match(findings, /超时|迟|late/i, 'the record is marked late');
   await screenshot(s, 'late-witness-detail');
+  await s.close();
+});
+
+test('names and other user text are drawn with the system CJK font the desktop package depends on (issue 19)', { timeout: 180_000 }, async () => {
+  // The same installed lab app, now seeing the machine's fonts as the .deb
+  // installs it (Depends: fonts-noto-cjk): nothing may be a box, and the
+  // screens must show characters the bundled font lacks, drawn by the system's.
+  const system = await driver(disp);
+  const check = new GlyphCheck(ROOT, { systemCjk: true });
+  const lab = new Device('lab', { camera: path.join(ART, 'devices', 'lab', 'camera'), at: SITE });
+  const s = await launch(lab, 'enrolled', { via: system, check });
+  await check.selfTest(s);
+  await s.waitFor('whoami', { enabled: false });
+  await screenshot(s, 'system-font-home');
+  await s.click('home-history');
+  await s.waitFor('history-item', { enabled: false, timeoutMs: 30_000 });
+  await screenshot(s, 'system-font-history');
+  const drawn = check.summary();
+  assert.ok(drawn.outside_bundle_drawn.length > 0, `user text outside the bundled font was on screen and drawn: ${JSON.stringify(drawn)}`);
+  figures.glyphs_with_system_cjk = drawn;
   await s.close();
 });

@@ -135,8 +135,11 @@ export function tauriDriverPath() {
   return 'tauri-driver';
 }
 
-/** tauri-driver on free ports, on the given display. */
-export async function driver(disp) {
+/**
+ * tauri-driver on free ports, on the given display; `env` reaches
+ * WebKitWebDriver and the apps it starts (the fontconfig they see).
+ */
+export async function driver(disp, env = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   start('tauri-driver', tauriDriverPath(), ['--port', String(port), '--native-port', String(nativePort)], {
@@ -144,6 +147,7 @@ export async function driver(disp) {
     GDK_BACKEND: 'x11',
     // Not WEBKIT_DISABLE_COMPOSITING_MODE: with it, WebDriver screenshots hang.
     RUST_LOG: 'info',
+    ...env,
   });
   const base = `http://127.0.0.1:${port}`;
   await driverReady(base);
@@ -307,14 +311,26 @@ export function appMemoryKb() {
 }
 
 let shot = 0;
-/** A screenshot kept as a test artifact (after a short settle: the first read can show the previous frame). */
+/**
+ * A screenshot kept as a test artifact (after a short settle: the first read
+ * can show the previous frame), and the screen's Chinese checked for missing
+ * glyphs when the session has a glyph check (tests/ui/glyphs.mjs): the
+ * picture is kept either way, so a failure can be looked at.
+ */
 export async function screenshot(s, name) {
   await sleep(700);
   shot += 1;
   const dir = path.join(ART, 'screens');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${String(shot).padStart(2, '0')}-${name}.png`);
+  let unreadable = null;
+  try {
+    if (s.glyphs) await s.glyphs.check(s, name);
+  } catch (e) {
+    unreadable = e;
+  }
   fs.writeFileSync(file, await s.screenshot());
+  if (unreadable) throw unreadable;
   return file;
 }
 

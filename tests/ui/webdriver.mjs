@@ -61,6 +61,8 @@ export class Session {
     this.id = id;
     /** Clicks and key entries made through this session: the "taps" of a flow. */
     this.taps = 0;
+    /** What was typed: user text, which a screen may show back (tests/ui/glyphs.mjs). */
+    this.typed = [];
   }
 
   cmd(method, path, body) {
@@ -108,6 +110,7 @@ export class Session {
     const el = await this.waitFor(testid, opts);
     await this.cmd('POST', `/element/${el}/clear`, {});
     await this.cmd('POST', `/element/${el}/value`, { text });
+    this.typed.push(text);
     this.taps += 1;
     return el;
   }
