@@ -31,7 +31,6 @@ use custody_core::model::PersonRole;
 use custody_core::protocol::*;
 use custody_core::record::{MediaPurpose, Payload};
 use std::path::Path;
-use std::process::Command;
 use sync_server::console::paths;
 use sync_server::demo;
 use sync_server::faces::{FaceVault, Via};
@@ -394,25 +393,8 @@ async fn pipl_faces_are_sealed_at_rest_served_to_those_allowed_and_every_read_lo
 /// `sync-server admin …` against the test server's data (and database and
 /// bucket), as the operator runs it.
 fn admin_cli(server: &TestServer, args: &[&str]) -> (bool, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sync-server"));
-    cmd.args(["--data", server.data.to_str().unwrap(), "admin"]).args(args);
-    let c = &server.state.config;
-    if c.is_postgres() {
-        cmd.env("JZQY_STORAGE__DATABASE", &c.storage.database);
-        if let Some(ca) = &c.storage.database_ca {
-            cmd.env("JZQY_STORAGE__DATABASE_CA", ca);
-        }
-        cmd.env("JZQY_STORAGE__MEDIA_BUCKET", &c.storage.media_bucket);
-        for (k, v) in [
-            ("ENDPOINT", &c.storage.s3.endpoint),
-            ("REGION", &c.storage.s3.region),
-            ("ACCESS_KEY_ID", &c.storage.s3.access_key_id),
-            ("SECRET_ACCESS_KEY", &c.storage.s3.secret_access_key),
-        ] {
-            cmd.env(format!("JZQY_STORAGE__S3__{k}"), v);
-        }
-        cmd.env("JZQY_STORAGE__S3__PATH_STYLE", c.storage.s3.path_style.to_string());
-    }
+    let mut cmd = admin_command(server, &server.data);
+    cmd.args(args);
     let out = cmd.output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
