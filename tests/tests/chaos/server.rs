@@ -27,7 +27,7 @@ pub fn binary() -> PathBuf {
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| panic!("{} is not built: run `cargo build -p sync-server` first", bin.display()));
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for src in ["sync-server/src", "sync-server/templates", "shared/src"] {
+    for src in ["sync-server/src", "sync-server/templates", "sync-server/console-assets", "shared/src"] {
         if let Some((file, changed)) = newest(&root.join(src))
             && changed > built
         {
