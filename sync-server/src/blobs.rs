@@ -133,7 +133,8 @@ impl DirBlobs {
         }
     }
 
-    /// Append `chunk` at `offset` of an upload of `length` bytes.
+    /// Append `chunk` at `offset` of an upload of `length` bytes; the
+    /// upload is finished when the last byte arrives.
     pub fn put_chunk(
         &self,
         sha: &Hash,
@@ -145,6 +146,23 @@ impl DirBlobs {
         if self.exists(sha) {
             return Ok(Progress::Complete);
         }
+        let have = self.stage_chunk(sha, who, length, offset, chunk)?;
+        if have < length {
+            return Ok(Progress::Partial(have));
+        }
+        self.complete_upload(sha, who, length)
+    }
+
+    /// The first half of [`DirBlobs::put_chunk`]: append and flush, without
+    /// finishing. The bytes received.
+    pub fn stage_chunk(
+        &self,
+        sha: &Hash,
+        who: &Uploader,
+        length: u64,
+        offset: u64,
+        chunk: &[u8],
+    ) -> Result<u64, BlobError> {
         let path = self.partial_path(sha, who);
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
         let have = f.metadata()?.len();
@@ -156,9 +174,22 @@ impl DirBlobs {
         }
         f.write_all(chunk)?;
         f.sync_data()?;
-        let now = have + chunk.len() as u64;
-        if now < length {
-            return Ok(Progress::Partial(now));
+        Ok(have + chunk.len() as u64)
+    }
+
+    /// The second half (see [`Blobs::complete_upload`]).
+    pub fn complete_upload(&self, sha: &Hash, who: &Uploader, length: u64) -> Result<Progress, BlobError> {
+        if self.exists(sha) {
+            return Ok(Progress::Complete);
+        }
+        let path = self.partial_path(sha, who);
+        let have = match std::fs::metadata(&path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(e.into()),
+        };
+        if have < length {
+            return Ok(Progress::Partial(have));
         }
         self.finish(sha, &path)?;
         Ok(Progress::Complete)
@@ -360,6 +391,35 @@ impl Blobs {
         match self {
             Blobs::Dir(d) => d.put_chunk(sha, who, length, offset, chunk),
             Blobs::S3(s) => s.put_chunk(sha, who, length, offset, chunk),
+        }
+    }
+
+    /// The first half of [`Blobs::put_chunk`]: the chunk stored durably,
+    /// the upload not finished even if it is whole. The bytes received.
+    pub fn stage_chunk(
+        &self,
+        sha: &Hash,
+        who: &Uploader,
+        length: u64,
+        offset: u64,
+        chunk: &[u8],
+    ) -> Result<u64, BlobError> {
+        match self {
+            Blobs::Dir(d) => d.stage_chunk(sha, who, length, offset, chunk),
+            Blobs::S3(s) => s.stage_chunk(sha, who, length, offset, chunk),
+        }
+    }
+
+    /// The second half: once all `length` bytes of `who`'s upload have
+    /// arrived, hash them, and only a match becomes the object. The last
+    /// chunk's request does this; asked again, it finishes an upload a
+    /// crash left whole but unfinished (the server killed between storing
+    /// the last chunk and making the object). `Partial(received)` while
+    /// bytes are missing.
+    pub fn complete_upload(&self, sha: &Hash, who: &Uploader, length: u64) -> Result<Progress, BlobError> {
+        match self {
+            Blobs::Dir(d) => d.complete_upload(sha, who, length),
+            Blobs::S3(s) => s.complete_upload(sha, who, length),
         }
     }
 
@@ -574,36 +634,50 @@ impl S3Blobs {
                 put_create(&*store, &object, chunk).await?;
                 return Ok(Progress::Complete);
             }
-            let mut parts = staged(&*store, &prefix).await?;
-            let have = contiguous(&parts);
-            if offset != have {
-                return Err(BlobError::Offset { given: offset, have });
-            }
-            if have + chunk.len() as u64 > length {
-                return Err(BlobError::TooLong { length });
-            }
-            if chunk.is_empty() {
-                // Nothing to stage: an empty object would only claim the offset.
+            // The last chunk stays at hand for the assembly (not read back);
+            // an empty one staged nothing.
+            let last = (!chunk.is_empty()).then(|| chunk.clone());
+            let (parts, have) = stage(&*store, &prefix, length, offset, chunk).await?;
+            if have < length {
                 return Ok(Progress::Partial(have));
             }
-            let key = Key::from(format!("{prefix}/{offset:020}"));
-            let n = chunk.len() as u64;
-            // The last chunk stays at hand for the assembly (not read back).
-            let last = chunk.clone();
-            match store.put_opts(&key, PutPayload::from(chunk), PutMode::Create.into()).await {
-                Ok(_) => {}
-                // Another instance stored this offset first: the device resumes from its answer.
-                Err(object_store::Error::AlreadyExists { .. }) => {
-                    let have = contiguous(&staged(&*store, &prefix).await?);
-                    return Err(BlobError::Offset { given: offset, have });
-                }
-                Err(e) => return Err(bucket_err(e)),
-            }
-            parts.push((offset, n, key));
-            if have + n < length {
-                return Ok(Progress::Partial(have + n));
-            }
             assemble(&*store, &sha, &object, &parts, last).await?;
+            Ok(Progress::Complete)
+        })
+    }
+
+    /// The first half of [`S3Blobs::put_chunk`]: the chunk staged, the
+    /// upload not finished. The bytes received.
+    pub fn stage_chunk(
+        &self,
+        sha: &Hash,
+        who: &Uploader,
+        length: u64,
+        offset: u64,
+        chunk: &[u8],
+    ) -> Result<u64, BlobError> {
+        let (store, prefix) = (self.store.clone(), self.staging_prefix(sha, who));
+        let chunk = Bytes::copy_from_slice(chunk);
+        crate::driver::block_on(async move { Ok(stage(&*store, &prefix, length, offset, chunk).await?.1) })
+    }
+
+    /// The second half (see [`Blobs::complete_upload`]): the staged chunks
+    /// assembled once every byte is there.
+    pub fn complete_upload(&self, sha: &Hash, who: &Uploader, length: u64) -> Result<Progress, BlobError> {
+        let (store, object, prefix) =
+            (self.store.clone(), self.object_key(sha), self.staging_prefix(sha, who));
+        let sha = *sha;
+        crate::driver::block_on(async move {
+            if object_size(&*store, &object).await?.is_some() {
+                return Ok(Progress::Complete);
+            }
+            let mut parts = staged(&*store, &prefix).await?;
+            let have = contiguous(&parts);
+            if have < length {
+                return Ok(Progress::Partial(have));
+            }
+            parts.retain(|p| p.0 < have);
+            assemble(&*store, &sha, &object, &parts, None).await?;
             Ok(Progress::Complete)
         })
     }
@@ -723,6 +797,42 @@ async fn staged(store: &dyn ObjectStore, prefix: &Key) -> Result<Vec<(u64, u64, 
     Ok(out)
 }
 
+/// Stage `chunk` at `offset` as an object of its own: the staged chunks
+/// with it, and the bytes received.
+async fn stage(
+    store: &dyn ObjectStore,
+    prefix: &Key,
+    length: u64,
+    offset: u64,
+    chunk: Bytes,
+) -> Result<(Vec<(u64, u64, Key)>, u64), BlobError> {
+    let mut parts = staged(store, prefix).await?;
+    let have = contiguous(&parts);
+    if offset != have {
+        return Err(BlobError::Offset { given: offset, have });
+    }
+    if have + chunk.len() as u64 > length {
+        return Err(BlobError::TooLong { length });
+    }
+    if chunk.is_empty() {
+        // Nothing to stage: an empty object would only claim the offset.
+        return Ok((parts, have));
+    }
+    let key = Key::from(format!("{prefix}/{offset:020}"));
+    let n = chunk.len() as u64;
+    match store.put_opts(&key, PutPayload::from(chunk), PutMode::Create.into()).await {
+        Ok(_) => {}
+        // Another instance stored this offset first: the device resumes from its answer.
+        Err(object_store::Error::AlreadyExists { .. }) => {
+            let have = contiguous(&staged(store, prefix).await?);
+            return Err(BlobError::Offset { given: offset, have });
+        }
+        Err(e) => return Err(bucket_err(e)),
+    }
+    parts.push((offset, n, key));
+    Ok((parts, have + n))
+}
+
 /// Bytes received without a gap from offset 0.
 fn contiguous(parts: &[(u64, u64, Key)]) -> u64 {
     let mut end = 0;
@@ -749,18 +859,27 @@ async fn assemble(
     sha: &Hash,
     object: &Key,
     parts: &[(u64, u64, Key)],
-    last: Bytes,
+    last: Option<Bytes>,
 ) -> Result<(), BlobError> {
+    // The last part from the request at hand when it brought it, else from
+    // the bucket (finishing an upload a crash interrupted).
+    let part = |i: usize, key: &Key| {
+        let at_hand = if i + 1 == parts.len() { last.clone() } else { None };
+        let key = key.clone();
+        async move {
+            match at_hand {
+                Some(b) => Ok(b),
+                None => store.get(&key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err),
+            }
+        }
+    };
+
     let total: u64 = parts.iter().map(|p| p.1).sum();
     let small = total as usize <= SINGLE_PUT_MAX;
     let mut h = Hasher::default();
     let mut whole = Vec::with_capacity(if small { total as usize } else { 0 });
     for (i, (_, _, key)) in parts.iter().enumerate() {
-        let b = if i + 1 == parts.len() {
-            last.clone()
-        } else {
-            store.get(key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err)?
-        };
+        let b = part(i, key).await?;
         h.update(&b);
         if small {
             whole.extend_from_slice(&b);
@@ -779,11 +898,7 @@ async fn assemble(
         let mut w = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
         for (i, (_, _, key)) in parts.iter().enumerate() {
             w.wait_for_capacity(2).await.map_err(bucket_err)?;
-            let b = if i + 1 == parts.len() {
-                last.clone()
-            } else {
-                store.get(key).await.map_err(bucket_err)?.bytes().await.map_err(bucket_err)?
-            };
+            let b = part(i, key).await?;
             w.write(&b);
         }
         w.finish().await.map(|_| ()).map_err(bucket_err)
@@ -845,6 +960,52 @@ mod tests {
         assert_eq!(b.read(&sha).unwrap(), data);
         assert_eq!(b.put_chunk(&sha, &attacker, n + 10, 7, b"more").unwrap(), Progress::Complete);
         assert_eq!(b.read(&sha).unwrap(), data, "nothing rewritten");
+    }
+
+    /// An upload whose bytes all arrived but whose finishing a crash cut
+    /// short (issue 18's chaos test) is finished when asked, with the same
+    /// hash check; bytes that do not match are discarded to be sent again.
+    fn a_whole_upload_a_crash_left_unfinished_is_finished(b: &Blobs) {
+        let u = &Uploader::device(&custody_core::SigningKey::from_seed(&[9; 32]).unwrap().public());
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
+        let sha = Hash::of(&data);
+        assert_eq!(b.stage_chunk(&sha, u, 50_000, 0, &data[..20_000]).unwrap(), 20_000);
+        assert_eq!(b.complete_upload(&sha, u, 50_000).unwrap(), Progress::Partial(20_000), "bytes missing");
+        assert_eq!(b.stage_chunk(&sha, u, 50_000, 20_000, &data[20_000..]).unwrap(), 50_000);
+        assert!(!b.exists(&sha).unwrap(), "killed before the object was made");
+        assert_eq!(b.received(&sha, u).unwrap(), 50_000);
+        assert_eq!(b.complete_upload(&sha, u, 50_000).unwrap(), Progress::Complete);
+        assert_eq!(b.read(&sha).unwrap(), data);
+        assert_eq!(
+            b.complete_upload(&sha, u, 50_000).unwrap(),
+            Progress::Complete,
+            "again: nothing rewritten"
+        );
+        // An empty chunk at the end finishes it too.
+        let other: Vec<u8> = data.iter().rev().copied().collect();
+        let other_sha = Hash::of(&other);
+        assert_eq!(b.stage_chunk(&other_sha, u, 50_000, 0, &other).unwrap(), 50_000);
+        assert_eq!(b.put_chunk(&other_sha, u, 50_000, 50_000, &[]).unwrap(), Progress::Complete);
+        assert_eq!(b.read(&other_sha).unwrap(), other);
+        let bad = Hash::of(b"not these bytes");
+        assert_eq!(b.stage_chunk(&bad, u, 5, 0, b"hello").unwrap(), 5);
+        assert!(matches!(b.complete_upload(&bad, u, 5), Err(BlobError::HashMismatch { .. })));
+        assert_eq!(b.received(&bad, u).unwrap(), 0, "discarded: to be sent again");
+        assert!(!b.exists(&bad).unwrap());
+    }
+
+    #[test]
+    fn r14_directory_finishes_an_upload_a_crash_left_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        a_whole_upload_a_crash_left_unfinished_is_finished(&Blobs::open(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn r14_bucket_finishes_an_upload_a_crash_left_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = crate::testing::config(dir.path());
+        crate::testing::services::fresh_bucket(&mut c);
+        a_whole_upload_a_crash_left_unfinished_is_finished(&Blobs::from_config(&c).unwrap());
     }
 
     #[test]

@@ -21,6 +21,7 @@ on_each_backend!(
     r8_witness_before_its_sampling_waits_then_applies,
     r8_r18_late_witness_is_accepted_as_a_violation_regulators_see,
     media_upload_resumes_after_a_cut_connection_and_checks_the_hash,
+    r14_an_upload_a_crash_left_unfinished_is_finished_when_the_device_asks,
     r14_restart_keeps_everything_and_the_store_verifies,
     health_metrics_and_clear_errors,
 );
@@ -412,6 +413,57 @@ async fn media_upload_resumes_after_a_cut_connection_and_checks_the_hash(b: Back
         )
         .await;
     assert_eq!(r.json::<ApiError>().await.unwrap().code, "media_not_referenced");
+    server.stop().await;
+}
+
+/// Found by the chaos test (issue 18): the server SIGKILLed after storing an
+/// upload's last bytes but before making the object, or after the object
+/// but before its row. The device, asking where to resume, heard "every
+/// byte received, not complete" and had nothing left to send: its queue
+/// never drained and `admin verify` found an object with no row. Asked now,
+/// the server finishes what it had.
+async fn r14_an_upload_a_crash_left_unfinished_is_finished_when_the_device_asks(b: Backend) {
+    use sync_server::blobs::Uploader;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_on(b, dir.path()).await;
+    server.seed();
+    let mut sampler = enrolled(&server, 2, demo::SAMPLER).await;
+    let video: Vec<u8> = (0..1_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let (video_sha, face_sha) = (Hash::of(&video), Hash::of(FACE));
+    let m = vec![(MediaPurpose::Face, FACE.to_vec()), (MediaPurpose::Process, video.clone())];
+    let s = sampler.field_record(demo_sampling(13), 50.0, 50.0, &as_refs(&m));
+    sampler.upload(&[&s]).await;
+    let chunk = 1_000_000;
+    let r = sampler
+        .signed_with(
+            Method::PATCH,
+            &format!("/v1/media/{video_sha}"),
+            video[..chunk].to_vec(),
+            sampler.now(),
+            &random_nonce(),
+            &[(H_UPLOAD_OFFSET, "0".into()), (H_UPLOAD_LENGTH, video.len().to_string())],
+        )
+        .await;
+    assert!(r.status().is_success());
+    let me = Uploader::device(&sampler.key().public());
+    let blobs = &server.state.blobs;
+    // The last chunk stored, the server killed before it made the object.
+    let len = video.len() as u64;
+    assert_eq!(blobs.stage_chunk(&video_sha, &me, len, chunk as u64, &video[chunk..]).unwrap(), len);
+    // The face photo made into an object, the server killed before its row.
+    let face_len = FACE.len() as u64;
+    blobs.put_chunk(&face_sha, &me, face_len, 0, FACE).unwrap();
+    for (sha, size) in [(video_sha, len), (face_sha, face_len)] {
+        let st: MediaStatus = sampler.get_json(&format!("/v1/media/{sha}")).await;
+        assert_eq!((st.received, st.complete), (size, true), "{sha}: finished when asked");
+        let row = server.state.store.read(|tx| tx.media(&sha)).unwrap().unwrap();
+        assert_eq!((row.size, row.complete), (size, true));
+    }
+    assert_eq!(blobs.read(&video_sha).unwrap(), video, "stored byte for byte");
+    let report =
+        sync_server::maintenance::verify_store(&server.state.store, blobs, &server.state.key.public())
+            .unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
     server.stop().await;
 }
 

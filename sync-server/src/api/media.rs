@@ -4,7 +4,7 @@
 use super::{ApiResult, forbidden, parse_hash, viewer_of};
 use crate::AppState;
 use crate::auth::AuthedDevice;
-use crate::blobs::Uploader;
+use crate::blobs::{Progress, Uploader};
 use crate::error::AppError;
 use crate::store::MediaRow;
 use axum::Json;
@@ -39,11 +39,71 @@ pub async fn media_status(
             ));
         }
     };
-    let received = tokio::task::spawn_blocking(move || blobs.received(&sha, &Uploader::device(&key)))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
-    Ok(Json(MediaStatus { sha256: sha, size, received, complete: row.is_some_and(|r| r.complete) }))
+    let who = Uploader::device(&key);
+    let received = tokio::task::spawn_blocking({
+        let (blobs, who) = (blobs.clone(), who.clone());
+        move || blobs.received(&sha, &who)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)?;
+    let complete = row.as_ref().is_some_and(|r| r.complete);
+    if received == size
+        && !complete
+        && let Some((_, media_type)) = declared
+    {
+        // Every byte of this device's upload arrived, but the request that
+        // brought the last one never finished it: the server was killed
+        // between storing the chunk and making the object, or between the
+        // object and its row. The device has nothing left to send, so it
+        // is finished here, by the same hash check the last chunk runs.
+        let finished = tokio::task::spawn_blocking(move || blobs.complete_upload(&sha, &who, size))
+            .await
+            .map_err(AppError::internal)?;
+        return match finished {
+            Ok(Progress::Complete) => {
+                record_complete(&state, sha, size, &media_type).await?;
+                Ok(Json(MediaStatus { sha256: sha, size, received, complete: true }))
+            }
+            Ok(Progress::Partial(n)) => {
+                Ok(Json(MediaStatus { sha256: sha, size, received: n, complete: false }))
+            }
+            // Bytes that do not hash to the name are discarded: start again.
+            Err(crate::blobs::BlobError::HashMismatch { .. }) => {
+                Ok(Json(MediaStatus { sha256: sha, size, received: 0, complete: false }))
+            }
+            Err(e) => Err(AppError::internal(e)),
+        };
+    }
+    Ok(Json(MediaStatus { sha256: sha, size, received, complete }))
+}
+
+/// The media row, written once an upload is complete — its bytes matched
+/// the hash at exactly the declared size — never by a first chunk from
+/// whoever declared the hash. Its type is informational and allowlisted:
+/// what is served is decided from the owning record.
+async fn record_complete(
+    state: &AppState,
+    sha: custody_core::Hash,
+    size: u64,
+    media_type: &str,
+) -> ApiResult<()> {
+    let now = state.now();
+    let media_type = access::served_media_type(media_type).to_owned();
+    // Whether it is a face is asked again in the transaction that records it
+    // complete: a record declaring it a face commits either before (seen
+    // here) or after (it then finds the bytes complete and seals them itself).
+    let face = state
+        .store
+        .write_async(move |tx| {
+            tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received: size, complete: true }, now)?;
+            tx.is_face(&sha)
+        })
+        .await?;
+    if face {
+        face_completed(state, sha, now).await?;
+    }
+    Ok(())
 }
 
 /// Upload one chunk of a media file (resumable, content-addressed, write-once).
@@ -135,30 +195,11 @@ pub async fn media_upload(
     };
     metrics::counter!("sync_media_bytes_total").increment(chunk_len);
     let (received, complete) = match progress {
-        crate::blobs::Progress::Partial(n) => (n, false),
-        crate::blobs::Progress::Complete => (size, true),
+        Progress::Partial(n) => (n, false),
+        Progress::Complete => (size, true),
     };
-    // The media row is written by the upload that completes it — whose bytes
-    // matched the hash at exactly its declared size — never by a first
-    // chunk from whoever declared the hash. Its type is informational and
-    // allowlisted: what is served is decided from the owning record.
     if complete {
-        let now = state.now();
-        let media_type = access::served_media_type(&media_type).to_owned();
-        // Whether it is a face is asked again in the transaction that
-        // records it complete: a record declaring it a face commits either
-        // before (seen here) or after (it then finds the bytes complete and
-        // seals them itself).
-        let face = state
-            .store
-            .write_async(move |tx| {
-                tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received, complete }, now)?;
-                tx.is_face(&sha)
-            })
-            .await?;
-        if face {
-            face_completed(&state, sha, now).await?;
-        }
+        record_complete(&state, sha, size, &media_type).await?;
     }
     Ok(Json(MediaStatus { sha256: sha, size, received, complete }))
 }
