@@ -341,9 +341,29 @@ fn r10_commission_requires_witnessing_and_a_witness_cosignature() {
         v.violations
     );
     // Proper order, not yet co-signed: accepted with a notice.
-    let (mut w, mut s, mut wd2, _) = World::yingkou();
-    through_commission(&mut w, &mut s, &mut wd2, 21, false);
+    let (mut w, mut s, mut wd2, mut lab) = World::yingkou();
+    let (_, _, c) = through_commission(&mut w, &mut s, &mut wd2, 21, false);
     let _ = &mut wd;
+    // R10: the lab cannot receive the specimen as complete from that form:
+    // refused, kept as evidence, custody unchanged …
+    let body = lab.body(receipt(tag(21), c.id(), ReceiptDecision::Accepted), vec![], vec![], w.now);
+    let v = w.submit(&lab.sign(body));
+    assert!(v.has(|x| *x == Violation::ReceivedWithoutCosignature), "{:?}", v.violations);
+    assert!(v.storable() && !v.applies());
+    assert_eq!(w.tags[&tag(21)].state.stage, Stage::Commissioned);
+    let refused = v.violations.iter().find(|x| **x == Violation::ReceivedWithoutCosignature).unwrap();
+    assert!(refused.message(custody_core::verify::Lang::ZhCn).contains("会签"));
+    assert!(refused.message(custody_core::verify::Lang::En).contains("co-signature"));
+    // … and once the witness co-signs, the same lab receives it.
+    w.attach_cosignature(c.id(), {
+        let mut cc = c.clone();
+        cc.cosign(&wd2.key, id("P-WITNESS"));
+        cc.cosigs()[0].clone()
+    });
+    let body = lab.body(receipt(tag(21), c.id(), ReceiptDecision::Accepted), vec![], vec![], w.now);
+    let v = w.submit(&lab.sign(body));
+    assert!(v.applies(), "{:?}", v.violations);
+    assert_eq!(w.tags[&tag(21)].state.stage, Stage::Received);
 }
 
 #[test]

@@ -413,6 +413,36 @@ async fn r10_only_the_named_witness_cosigns_in_their_own_name(b: Backend) {
     // The stored form was not touched by any of it.
     let row = server.state.store.read(|tx| tx.record(&c.id())).unwrap().unwrap();
     assert!(SignedRecord::from_bytes(&row.envelope).unwrap().cosigs().is_empty());
+    // The lab cannot receive the specimen as complete from a form its witness
+    // has not co-signed: refused, kept, custody unchanged (R10) …
+    let mut lab = lab;
+    lab.sync_time().await;
+    let receive = |lab: &mut Phone| {
+        let body = lab.dev.body(
+            custody_core::fixtures::receipt(
+                custody_core::fixtures::tag(160),
+                c.id(),
+                ReceiptDecision::Accepted,
+            ),
+            vec![],
+            vec![],
+            lab.now(),
+        );
+        lab.dev.sign(body)
+    };
+    let early = receive(&mut lab);
+    let r = lab.upload(&[&early]).await;
+    assert_eq!(r.results[0].status, RecordStatus::Refused, "{:?}", r.results[0].findings);
+    let f = r.results[0].findings.iter().find(|f| f.code == "received_without_cosignature").expect("named");
+    assert!(f.message_zh.contains("会签") && f.message_en.contains("co-signature"));
+    let state =
+        server.state.store.read(|tx| tx.tag_state(custody_core::fixtures::tag(160).as_str())).unwrap();
+    assert_eq!(state.unwrap().stage, custody_core::custody::Stage::Commissioned);
+    // … and once the witness co-signs, it is received.
+    assert!(cosign_as(&w, &c, demo::WITNESS).await.status().is_success());
+    let late = receive(&mut lab);
+    let r = lab.upload(&[&late]).await;
+    assert_eq!(r.results[0].status, RecordStatus::Accepted, "{:?}", r.results[0].findings);
     server.stop().await;
 }
 

@@ -207,7 +207,8 @@ fn commission(j: &Judging<'_>, c: &Commission, v: &mut Vec<Violation>) {
 }
 
 /// R11: the receipt answers a form that lists this tag, addressed to the
-/// receiver's lab, co-signed by its witness; accepting a specimen whose
+/// receiver's lab, co-signed by its witness (R10: without it, refused as a
+/// receipt of a complete specimen; a rejection stands); accepting a specimen whose
 /// trail carries findings needs the receiver's recorded confirmation of each.
 fn receipt(j: &Judging<'_>, r: &LabReceipt, v: &mut Vec<Violation>) {
     if let Some(refd) = j.ctx.referenced.get(&r.commission)
@@ -225,10 +226,11 @@ fn receipt(j: &Judging<'_>, r: &LabReceipt, v: &mut Vec<Violation>) {
             // R10: the form is complete only with the witness's
             // co-signature; a lab may reject the specimen without it, not
             // receive it.
-            // Still a notice: a lab's phone cannot yet attribute the
-            // co-signatures of a form it got from the feed, so refusing
-            // here would block every receipt offline (issue 19, open).
-            v.push(Violation::AwaitingWitnessCosignature);
+            v.push(if r.decision == ReceiptDecision::Accepted {
+                Violation::ReceivedWithoutCosignature
+            } else {
+                Violation::AwaitingWitnessCosignature
+            });
         }
     }
     if r.decision == ReceiptDecision::Accepted {
