@@ -460,9 +460,13 @@ async fn r14_an_upload_a_crash_left_unfinished_is_finished_when_the_device_asks(
         assert_eq!((row.size, row.complete), (size, true));
     }
     assert_eq!(blobs.read(&video_sha).unwrap(), video, "stored byte for byte");
-    let report =
-        sync_server::maintenance::verify_store(&server.state.store, blobs, &server.state.key.public())
-            .unwrap();
+    let report = sync_server::maintenance::verify_store(
+        &server.state.store,
+        blobs,
+        &server.state.key.public(),
+        Some(&server.state.faces),
+    )
+    .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     server.stop().await;
 }
