@@ -66,6 +66,22 @@ async fn full_flow_from_two_devices_and_a_lab() {
         .unwrap();
     sampler.engine.sync_once().await.unwrap();
     witness.engine.sync_once().await.unwrap();
+    // R10: before the witness co-signs, the lab's phone refuses — offline,
+    // in its own draft check — to receive the specimen from that form.
+    let receipt_input = || ReceiptInput {
+        tag: custody_core::fixtures::tag(1),
+        tag_read: TagRead { method: TagReadMethod::Scanner, decoder: None },
+        commission: c.id,
+        decision: ReceiptDecision::Accepted,
+    };
+    lab.engine.sync_once().await.unwrap();
+    assert!(lab.engine.record(&c.id).unwrap().is_some(), "the feed brought the form to the lab");
+    match lab.engine.create_receipt(receipt_input(), false) {
+        Err(EngineError::Refused(f)) => {
+            assert!(f.iter().any(|f| f.code == "received_without_cosignature"), "{f:?}")
+        }
+        other => panic!("an uncosigned form was received: {other:?}"),
+    }
     witness.engine.cosign(&c.id).unwrap();
     let rep = witness.engine.sync_once().await.unwrap();
     assert_eq!(rep.cosignatures, 1);
@@ -75,18 +91,9 @@ async fn full_flow_from_two_devices_and_a_lab() {
     // R11: the lab scans the tag, sees a clean verdict, accepts.
     let trail = lab.engine.verify_tag(&custody_core::fixtures::tag(1).qr_payload()).await.unwrap();
     assert!(trail.ok, "{}", trail.summary_en);
-    let r = lab
-        .engine
-        .create_receipt(
-            ReceiptInput {
-                tag: custody_core::fixtures::tag(1),
-                tag_read: TagRead { method: TagReadMethod::Scanner, decoder: None },
-                commission: c.id,
-                decision: ReceiptDecision::Accepted,
-            },
-            false,
-        )
-        .unwrap();
+    // The form the lab holds now carries the co-signature (the trail brought
+    // it), which the phone attributes by its signature.
+    let r = lab.engine.create_receipt(receipt_input(), false).unwrap();
     let rep = lab.engine.sync_once().await.unwrap();
     assert_eq!(rep.accepted, 1);
     assert_eq!(lab.engine.record(&r.id).unwrap().unwrap().state, "accepted");

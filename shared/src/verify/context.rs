@@ -359,7 +359,13 @@ pub fn build<S: FactSource>(
         }
         // Their co-signers' authority was judged when each co-signature
         // arrived (and flagged there); here only attribution counts.
-        let cosigners = cosigners_of(record.cosigs(), src)?;
+        // Only co-signatures that verify against the record count: a
+        // source that cannot tie a device to its person (a phone, offline)
+        // answers with the signed claim, and the signature is what makes it
+        // one (R10).
+        let id = record.id();
+        let valid: Vec<Cosignature> = record.cosigs().iter().filter(|c| c.verify(&id)).cloned().collect();
+        let cosigners = cosigners_of(&valid, src)?;
         let counted = counted_cosigners(&record, &cosigners, None);
         referenced.insert(r, Referenced { record, time, cosigners: counted });
     }
@@ -456,12 +462,10 @@ fn cosigners_of<S: FactSource>(
 ) -> Result<BTreeMap<PublicKey, Cosigner>, S::Error> {
     let mut out = BTreeMap::new();
     for c in cosigs {
-        if let Some(d) = src.device(&c.device)? {
-            let grants = src.grants_of(&d.person)?;
-            out.insert(
-                c.device,
-                Cosigner { person: d.person, device_revoked_at_ms: d.revoked_at_ms, grants },
-            );
+        // Through the source's own answer: a phone knows no other device,
+        // so it cannot look the co-signer up the way the server does.
+        if let Some(who) = src.cosigner(c)? {
+            out.insert(c.device, who);
         }
     }
     Ok(out)

@@ -5,6 +5,7 @@
 use crate::engine::Engine;
 use crate::error::{EngineError, Result};
 use custody_core::protocol::TrailResponse;
+use custody_core::record::SignedRecord;
 use custody_core::verify::Violation;
 use custody_core::{Hash, TagCode, routes};
 
@@ -61,6 +62,22 @@ impl Engine {
                 ));
             }
         }
+        // The records themselves, each verified, kept like feed records: the
+        // form's co-signatures as they stand now (R10), so the receipt's
+        // check on this phone sees what the server will.
+        let mut held = Vec::with_capacity(trail.records.len());
+        for r in &trail.records {
+            match SignedRecord::decode_verified(r.envelope.get().as_bytes()) {
+                Ok(rec) if rec.id() == r.id => held.push((rec, r.status, r.log_index)),
+                _ => {
+                    return Err(EngineError::invalid(
+                        "服务器返回的记录与其编号或签名不符",
+                        "a record in the server's answer does not match its id or signature",
+                    ));
+                }
+            }
+        }
+        self.store.save_trail_records(&self.key.public(), &held)?;
         // What the receiver must confirm to accept it, kept for the receipt (R11).
         let findings: Vec<Violation> =
             trail.to_confirm.iter().filter_map(|f| serde_json::from_value(f.detail.clone()).ok()).collect();

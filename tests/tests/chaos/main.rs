@@ -267,12 +267,7 @@ fn prepare(config: &Config, work: &Workload, url: &str) -> Vec<String> {
     use custody_core::Id;
     use custody_core::tag::{BatchKey, SerialRange, TagBatch};
     let state = sync_server::AppState::open(config.clone()).expect("open the server's store");
-    let admin = sync_server::admin::Admin {
-        store: &state.store,
-        blobs: &state.blobs,
-        key: &state.key,
-        policy: &state.config.policy,
-    };
+    let admin = sync_server::admin::Admin::of(&state);
     demo::seed(&admin).expect("seed the demo project");
     let id = |s: &str| Id::new(s).expect("id");
     admin

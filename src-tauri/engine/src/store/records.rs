@@ -411,19 +411,52 @@ impl LocalStore {
     ) -> Result<usize> {
         let mut c = self.conn();
         let tx = c.transaction()?;
-        let mut received = 0;
-        for (rec, status, log_index) in items {
-            let id = rec.id();
-            let body = rec.body();
-            if body.device == *own_device {
-                tx.execute(
-                    "UPDATE own_records SET state = ?2, envelope = ?3 WHERE id = ?1 AND state != 'pending'",
-                    params![id.as_bytes().as_slice(), status_str(*status), rec.to_bytes()],
-                )?;
-                continue;
-            }
+        let received = save_received(&tx, own_device, items, "feed")?;
+        set_meta(&tx, "feed_cursor", &next_cursor.to_string())?;
+        tx.commit()?;
+        Ok(received)
+    }
+
+    /// The records of a tag's trail as the server showed them to this lab
+    /// (each already checked against its signature and receipt): kept like
+    /// feed records, so a form's co-signatures the witness added since the
+    /// feed last ran are held when the lab receives from it (R10, R11). The
+    /// feed cursor does not move.
+    pub fn save_trail_records(
+        &self,
+        own_device: &PublicKey,
+        items: &[(SignedRecord, RecordStatus, u64)],
+    ) -> Result<usize> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        let received = save_received(&tx, own_device, items, "trail")?;
+        tx.commit()?;
+        Ok(received)
+    }
+}
+
+/// Records the server sent (`source`: "feed" or "trail"): this device's own
+/// get their current status and envelope; others are kept, a newer envelope
+/// (more co-signatures) replacing the held one. Returns how many others.
+fn save_received(
+    tx: &rusqlite::Transaction<'_>,
+    own_device: &PublicKey,
+    items: &[(SignedRecord, RecordStatus, u64)],
+    source: &str,
+) -> Result<usize> {
+    let mut received = 0;
+    for (rec, status, log_index) in items {
+        let id = rec.id();
+        let body = rec.body();
+        if body.device == *own_device {
             tx.execute(
-                "INSERT INTO peer_records (id, device, seq, kind, envelope, status, log_index, source, received_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,'feed',?8) \
+                "UPDATE own_records SET state = ?2, envelope = ?3 WHERE id = ?1 AND state != 'pending'",
+                params![id.as_bytes().as_slice(), status_str(*status), rec.to_bytes()],
+            )?;
+            continue;
+        }
+        tx.execute(
+                "INSERT INTO peer_records (id, device, seq, kind, envelope, status, log_index, source, received_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) \
                  ON CONFLICT(id) DO UPDATE SET envelope = excluded.envelope, status = excluded.status, log_index = excluded.log_index",
                 params![
                     id.as_bytes().as_slice(),
@@ -433,21 +466,19 @@ impl LocalStore {
                     rec.to_bytes(),
                     status_str(*status),
                     *log_index as i64,
+                    source,
                     now_wall()
                 ],
             )?;
-            for t in body.payload.tags() {
-                tx.execute(
-                    "INSERT OR IGNORE INTO record_tags (tag, record) VALUES (?1,?2)",
-                    params![t.as_str(), id.as_bytes().as_slice()],
-                )?;
-            }
-            received += 1;
+        for t in body.payload.tags() {
+            tx.execute(
+                "INSERT OR IGNORE INTO record_tags (tag, record) VALUES (?1,?2)",
+                params![t.as_str(), id.as_bytes().as_slice()],
+            )?;
         }
-        set_meta(&tx, "feed_cursor", &next_cursor.to_string())?;
-        tx.commit()?;
-        Ok(received)
+        received += 1;
     }
+    Ok(received)
 }
 
 #[cfg(test)]
