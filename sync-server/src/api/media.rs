@@ -96,7 +96,10 @@ async fn record_complete(
     let face = state
         .store
         .write_async(move |tx| {
-            tx.upsert_media(&MediaRow { sha256: sha, size, media_type, received: size, complete: true }, now)?;
+            tx.upsert_media(
+                &MediaRow { sha256: sha, size, media_type, received: size, complete: true },
+                now,
+            )?;
             tx.is_face(&sha)
         })
         .await?;
